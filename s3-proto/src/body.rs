@@ -1,0 +1,139 @@
+//! Request bodies going out, and responses coming back, as plain values.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+/// The body of a prepared request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// A body held in memory; signed with its SHA-256 unless the config says otherwise.
+    Bytes(Bytes),
+    /// A body the runtime streams from the caller's source (a file, a reader): proto never
+    /// sees the bytes, only the length when it is known.
+    Stream {
+        /// Exact length in bytes, when known up front.
+        length: Option<u64>,
+    },
+}
+
+impl Body {
+    /// The body's length, when known.
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Body::Empty => Some(0),
+            Body::Bytes(b) => Some(b.len() as u64),
+            Body::Stream { length } => *length,
+        }
+    }
+
+    /// True for a known-empty body.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The in-memory bytes, if this body is held in memory.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Body::Empty => Some(&[]),
+            Body::Bytes(b) => Some(b),
+            Body::Stream { .. } => None,
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::Bytes(v.into())
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Bytes(s.into())
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::Bytes(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Body::Bytes(Bytes::from_static(s))
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::Bytes(b)
+    }
+}
+
+/// How the payload is covered by a SigV4 signature.
+///
+/// An operation may put one in the request's extensions to override the config's choice
+/// (a caller-computed hash for a streamed body, or aws-chunked streaming).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadHash {
+    /// The hex SHA-256 of the body.
+    Sha256(String),
+    /// `UNSIGNED-PAYLOAD`: the body is not covered (fine over TLS).
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: each aws-chunked chunk carries a signature.
+    Streaming,
+}
+
+impl PayloadHash {
+    /// The `x-amz-content-sha256` value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PayloadHash::Sha256(h) => h,
+            PayloadHash::Unsigned => crate::sign::UNSIGNED_PAYLOAD,
+            PayloadHash::Streaming => crate::sign::STREAMING_PAYLOAD,
+        }
+    }
+}
+
+/// How a runtime treats a successful response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyMode {
+    /// Read it whole (up to the runtime's limit) and hand it to `parse`.
+    Buffered,
+    /// Hand `parse` the status and headers only, and the body to the caller as a stream.
+    Streamed,
+}
+
+/// A response as proto sees it: status, headers and (for buffered operations) the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The body; empty for streamed operations and HEAD.
+    pub body: &'a [u8],
+}
+
+impl<'a> Response<'a> {
+    /// A response from its parts.
+    pub fn new(status: StatusCode, headers: &'a HeaderMap, body: &'a [u8]) -> Self {
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A header's value as text; `None` when absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

@@ -1,0 +1,1 @@
+//! CORS configuration (in progress).

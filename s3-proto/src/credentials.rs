@@ -1,0 +1,253 @@
+//! Credentials, and the `Secret` wrapper that keeps them out of logs.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::error::InputError;
+
+/// A secret string: `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself; call only where it is used (signing, a header value).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What requests are signed with: an access key pair and optional session token, or nothing
+/// (anonymous requests go out unsigned).
+///
+/// The SigV4 signing key is derived once per date, region and service and kept here, so one
+/// `Credentials` value shared by a client signs each request with two HMACs instead of six.
+pub struct Credentials {
+    keys: Option<Keys>,
+    signing_key: Mutex<Option<CachedKey>>,
+}
+
+#[derive(Clone)]
+struct Keys {
+    access_key: String,
+    secret_key: Secret,
+    session_token: Option<Secret>,
+}
+
+/// A derived SigV4 key and the scope it belongs to.
+#[derive(Clone)]
+pub(crate) struct CachedKey {
+    pub(crate) date: [u8; 8],
+    pub(crate) region: String,
+    pub(crate) service: String,
+    pub(crate) key: [u8; 32],
+}
+
+/// The environment variable names [`Credentials::from_lookup`] reads.
+pub const ENV_ACCESS_KEY: &str = "AWS_ACCESS_KEY_ID";
+/// See [`ENV_ACCESS_KEY`].
+pub const ENV_SECRET_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// See [`ENV_ACCESS_KEY`].
+pub const ENV_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+
+impl Credentials {
+    /// An access key pair.
+    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Credentials {
+            keys: Some(Keys {
+                access_key: access_key.into(),
+                secret_key: Secret::new(secret_key),
+                session_token: None,
+            }),
+            signing_key: Mutex::new(None),
+        }
+    }
+
+    /// No credentials: requests are sent unsigned, as a browser would.
+    pub fn anonymous() -> Self {
+        Credentials {
+            keys: None,
+            signing_key: Mutex::new(None),
+        }
+    }
+
+    /// Adds a session token (temporary credentials from STS).
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        if let Some(keys) = &mut self.keys {
+            keys.session_token = Some(Secret::new(token));
+        }
+        self
+    }
+
+    /// Builds credentials from a lookup of the standard variable names
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+    ///
+    /// Pure: the runtime passes `|name| std::env::var(name).ok()` or any other source.
+    /// Returns `Ok(None)` when neither key is set; empty values count as unset.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] when only one of the key pair is set.
+    pub fn from_lookup(
+        mut lookup: impl FnMut(&str) -> Option<String>,
+    ) -> Result<Option<Self>, InputError> {
+        let mut get = |name| lookup(name).filter(|v: &String| !v.is_empty());
+        let access = get(ENV_ACCESS_KEY);
+        let secret = get(ENV_SECRET_KEY);
+        let token = get(ENV_SESSION_TOKEN);
+        match (access, secret) {
+            (None, None) => Ok(None),
+            (Some(access), Some(secret)) => {
+                let creds = Credentials::new(access, secret);
+                Ok(Some(match token {
+                    Some(t) => creds.with_session_token(t),
+                    None => creds,
+                }))
+            }
+            (Some(_), None) => Err(InputError::argument(
+                ENV_SECRET_KEY,
+                "is not set but AWS_ACCESS_KEY_ID is",
+            )),
+            (None, Some(_)) => Err(InputError::argument(
+                ENV_ACCESS_KEY,
+                "is not set but AWS_SECRET_ACCESS_KEY is",
+            )),
+        }
+    }
+
+    /// True for [`Credentials::anonymous`].
+    pub fn is_anonymous(&self) -> bool {
+        self.keys.is_none()
+    }
+
+    /// The access key id (not a secret), if any.
+    pub fn access_key(&self) -> Option<&str> {
+        self.keys.as_ref().map(|k| k.access_key.as_str())
+    }
+
+    /// The secret access key, if any.
+    pub fn secret_key(&self) -> Option<&Secret> {
+        self.keys.as_ref().map(|k| &k.secret_key)
+    }
+
+    /// The session token, if any.
+    pub fn session_token(&self) -> Option<&Secret> {
+        self.keys.as_ref().and_then(|k| k.session_token.as_ref())
+    }
+
+    /// The cached SigV4 key for this scope, deriving it with `derive` on a miss.
+    pub(crate) fn signing_key(
+        &self,
+        date: &[u8; 8],
+        region: &str,
+        service: &str,
+        derive: impl FnOnce() -> [u8; 32],
+    ) -> [u8; 32] {
+        // A poisoned lock only means another thread panicked mid-update; the cache is a
+        // plain value, so take it over.
+        let mut slot = self
+            .signing_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cached) = &*slot {
+            if &cached.date == date && cached.region == region && cached.service == service {
+                return cached.key;
+            }
+        }
+        let key = derive();
+        *slot = Some(CachedKey {
+            date: *date,
+            region: region.to_owned(),
+            service: service.to_owned(),
+            key,
+        });
+        key
+    }
+}
+
+impl Clone for Credentials {
+    fn clone(&self) -> Self {
+        Credentials {
+            keys: self.keys.clone(),
+            signing_key: Mutex::new(None),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.keys {
+            None => f.write_str("Credentials(anonymous)"),
+            Some(k) => f
+                .debug_struct("Credentials")
+                .field("access_key", &k.access_key)
+                .field("secret_key", &k.secret_key)
+                .field("session_token", &k.session_token)
+                .finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Credentials::new("AKID", "very-secret").with_session_token("tok-secret");
+        let s = format!("{c:?} {:?} {}", c.secret_key(), c.session_token().unwrap());
+        assert!(s.contains("AKID"));
+        assert!(!s.contains("very-secret") && !s.contains("tok-secret"), "{s}");
+    }
+
+    #[test]
+    fn from_lookup_reads_the_standard_names() {
+        let env = |name: &str| match name {
+            "AWS_ACCESS_KEY_ID" => Some("AK".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("SK".to_owned()),
+            "AWS_SESSION_TOKEN" => Some(String::new()),
+            _ => None,
+        };
+        let c = Credentials::from_lookup(env).unwrap().unwrap();
+        assert_eq!(c.access_key(), Some("AK"));
+        assert_eq!(c.secret_key().unwrap().expose(), "SK");
+        assert!(c.session_token().is_none());
+        assert!(Credentials::from_lookup(|_| None).unwrap().is_none());
+        let half = |name: &str| (name == "AWS_ACCESS_KEY_ID").then(|| "AK".to_owned());
+        let err = Credentials::from_lookup(half).unwrap_err();
+        assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"));
+    }
+
+    #[test]
+    fn signing_key_is_derived_once_per_scope() {
+        let c = Credentials::new("AK", "SK");
+        let mut calls = 0;
+        for _ in 0..3 {
+            c.signing_key(b"20240101", "us-east-1", "s3", || {
+                calls += 1;
+                [1; 32]
+            });
+        }
+        assert_eq!(calls, 1);
+        c.signing_key(b"20240102", "us-east-1", "s3", || {
+            calls += 1;
+            [2; 32]
+        });
+        assert_eq!(calls, 2);
+    }
+}

@@ -1,0 +1,726 @@
+//! The one error type shared by every s3-rs crate, grouped by who is at fault.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::{HeaderMap, StatusCode};
+
+use crate::xml::XmlReader;
+
+/// Everything that can go wrong, grouped by who is at fault.
+///
+/// `Service`: S3 answered and said no. `Response`: the reply could not be understood (malformed,
+/// truncated, oversized). `Input`: the caller asked for something invalid before anything was sent.
+/// `Transport`: the network failed; only runtimes build it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an S3 error.
+    Service(Box<ServiceError>),
+    /// The server's reply was malformed, truncated or too large.
+    Response(ResponseError),
+    /// The request was invalid before it was sent.
+    Input(InputError),
+    /// The connection failed, timed out or was cut (built by runtimes).
+    Transport(TransportError),
+}
+
+impl Error {
+    /// The S3 error, when the server answered with one.
+    pub fn as_service(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The S3 error code, when the server answered with one.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.as_service().map(|e| &e.code)
+    }
+
+    /// True when the bucket or key does not exist (`NoSuchKey`, `NoSuchBucket`, a bodyless 404).
+    pub fn is_not_found(&self) -> bool {
+        self.as_service().is_some_and(|e| {
+            matches!(e.code, ErrorCode::NoSuchKey | ErrorCode::NoSuchBucket | ErrorCode::NotFound)
+        })
+    }
+
+    /// The region the server says the bucket lives in, when it rejected the request for being sent
+    /// to the wrong one. A runtime re-sends there once.
+    pub fn redirect_region(&self) -> Option<&str> {
+        self.as_service().and_then(ServiceError::redirect_region)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Service(e) => e.fmt(f),
+            Error::Response(e) => write!(f, "invalid response: {e}"),
+            Error::Input(e) => write!(f, "invalid input: {e}"),
+            Error::Transport(e) => write!(f, "transport error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Service(e) => Some(&**e),
+            Error::Response(e) => Some(e),
+            Error::Input(e) => Some(e),
+            Error::Transport(e) => Some(e),
+        }
+    }
+}
+
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Self {
+        Error::Service(Box::new(e))
+    }
+}
+
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        Error::Response(e)
+    }
+}
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(e)
+    }
+}
+
+/// An error answer from S3: the `<Error>` document plus what the status line and headers said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// HTTP status of the reply.
+    pub status: StatusCode,
+    /// The S3 error code (from the body, or from the status for bodyless replies).
+    pub code: ErrorCode,
+    /// Human-readable message, empty when the server sent none.
+    pub message: String,
+    /// `RequestId` (or the `x-amz-request-id` header).
+    pub request_id: Option<String>,
+    /// `HostId` (or the `x-amz-id-2` header).
+    pub host_id: Option<String>,
+    /// The resource the error is about, when the server names it.
+    pub resource: Option<String>,
+    /// The bucket the error is about, when the server names it.
+    pub bucket: Option<String>,
+    /// The key the error is about, when the server names it.
+    pub key: Option<String>,
+    /// The region the bucket lives in (`<Region>` or the `x-amz-bucket-region` header).
+    pub region: Option<String>,
+    /// The endpoint to use instead (`<Endpoint>` of a `PermanentRedirect`).
+    pub endpoint: Option<String>,
+    /// The server's string to sign, sent with `SignatureDoesNotMatch`.
+    pub string_to_sign: Option<String>,
+    /// The server's canonical request, sent with SigV4 `SignatureDoesNotMatch`.
+    pub canonical_request: Option<String>,
+    /// The server's clock (`<ServerTime>` of `RequestTimeTooSkewed`, else the `Date` header).
+    pub server_time: Option<String>,
+}
+
+impl ServiceError {
+    /// An error with only a status and a code; the other fields empty.
+    pub fn new(status: StatusCode, code: ErrorCode) -> Self {
+        ServiceError {
+            status,
+            code,
+            message: String::new(),
+            request_id: None,
+            host_id: None,
+            resource: None,
+            bucket: None,
+            key: None,
+            region: None,
+            endpoint: None,
+            string_to_sign: None,
+            canonical_request: None,
+            server_time: None,
+        }
+    }
+
+    /// Parses an error reply: the `<Error>` body when there is one, else the status alone (HEAD).
+    ///
+    /// Never fails: a body that is not an S3 error document still yields an error carrying the
+    /// status, so a proxy's HTML page does not hide the fact that the request failed.
+    pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        let mut err = match parse_error_body(body) {
+            Ok(Some(e)) => e,
+            _ => ServiceError::new(status, ErrorCode::from_status(status)),
+        };
+        err.status = status;
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if err.request_id.is_none() {
+            err.request_id = header("x-amz-request-id");
+        }
+        if err.host_id.is_none() {
+            err.host_id = header("x-amz-id-2");
+        }
+        if err.region.is_none() {
+            err.region = header("x-amz-bucket-region");
+        }
+        if err.server_time.is_none() {
+            err.server_time = header("date");
+        }
+        err
+    }
+
+    /// Parses an `<Error>` document; `Ok(None)` when the body is empty or has another root.
+    pub(crate) fn parse_body(body: &[u8]) -> Result<Option<ServiceError>, Error> {
+        parse_error_body(body)
+    }
+
+    /// The region to retry in, when this error says the request went to the wrong one.
+    pub fn redirect_region(&self) -> Option<&str> {
+        let wrong_region = matches!(
+            self.code,
+            ErrorCode::PermanentRedirect
+                | ErrorCode::TemporaryRedirect
+                | ErrorCode::AuthorizationHeaderMalformed
+                | ErrorCode::IllegalLocationConstraintException
+        ) || self.status == StatusCode::MOVED_PERMANENTLY
+            || (self.status == StatusCode::BAD_REQUEST && self.region.is_some());
+        if !wrong_region {
+            return None;
+        }
+        self.region.as_deref().filter(|r| !r.is_empty())
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3 error {} {}", self.status.as_u16(), self.code)?;
+        if let Some(resource) = &self.resource {
+            write!(f, " on {resource}")?;
+        } else if let Some(bucket) = &self.bucket {
+            write!(f, " on /{bucket}")?;
+            if let Some(key) = &self.key {
+                write!(f, "/{key}")?;
+            }
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(region) = self.redirect_region() {
+            write!(f, " (bucket region: {region})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+fn parse_error_body(body: &[u8]) -> Result<Option<ServiceError>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let mut r = XmlReader::new(body)?;
+    if r.root()? != "Error" {
+        return Ok(None);
+    }
+    let mut err = ServiceError::new(StatusCode::OK, ErrorCode::Other(String::new()));
+    while let Some(tag) = r.next_child()? {
+        let slot = match tag.name() {
+            b"Code" => {
+                err.code = ErrorCode::parse(&r.text()?);
+                continue;
+            }
+            b"Message" => {
+                err.message = r.text()?.into_owned();
+                continue;
+            }
+            b"RequestId" => &mut err.request_id,
+            b"HostId" => &mut err.host_id,
+            b"Resource" => &mut err.resource,
+            b"BucketName" => &mut err.bucket,
+            b"Key" => &mut err.key,
+            b"Region" => &mut err.region,
+            b"Endpoint" => &mut err.endpoint,
+            b"StringToSign" => &mut err.string_to_sign,
+            b"CanonicalRequest" => &mut err.canonical_request,
+            b"ServerTime" => &mut err.server_time,
+            _ => {
+                r.skip()?;
+                continue;
+            }
+        };
+        *slot = Some(r.text()?.into_owned());
+    }
+    // Some servers (moto) name the bucket in <BucketName>; AWS uses <Bucket> in redirects.
+    Ok(Some(err))
+}
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// An S3 error code: the ones this crate acts on, plus any other verbatim.
+        ///
+        /// `Other` keeps unknown codes without loss: `ErrorCode::parse(c).as_str() == c` for every `c`.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[$doc])* $name,)*
+            /// Any code not listed above, verbatim.
+            Other(String),
+        }
+
+        impl ErrorCode {
+            /// Maps a code string to its variant (`Other` for unknown codes).
+            pub fn parse(code: &str) -> Self {
+                match code {
+                    $(stringify!($name) => ErrorCode::$name,)*
+                    other => ErrorCode::Other(other.to_owned()),
+                }
+            }
+
+            /// The code as S3 spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorCode::$name => stringify!($name),)*
+                    ErrorCode::Other(s) => s,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Access denied by policy, ACL or a bad key.
+    AccessDenied,
+    /// The request's Authorization header is malformed (often: signed for the wrong region).
+    AuthorizationHeaderMalformed,
+    /// The checksum of the body does not match the one sent.
+    BadDigest,
+    /// The bucket name is taken by another account.
+    BucketAlreadyExists,
+    /// You already own this bucket (an error only outside us-east-1).
+    BucketAlreadyOwnedByYou,
+    /// The bucket still holds objects.
+    BucketNotEmpty,
+    /// The upload exceeds the maximum allowed size.
+    EntityTooLarge,
+    /// A multipart part other than the last is below 5 MiB.
+    EntityTooSmall,
+    /// The session token has expired.
+    ExpiredToken,
+    /// The location constraint is not allowed for this endpoint.
+    IllegalLocationConstraintException,
+    /// A server-side failure; safe to retry.
+    InternalError,
+    /// The access key id is unknown.
+    InvalidAccessKeyId,
+    /// An argument is invalid.
+    InvalidArgument,
+    /// The bucket name is invalid.
+    InvalidBucketName,
+    /// The Content-MD5 is malformed.
+    InvalidDigest,
+    /// The location constraint is not known to the server.
+    InvalidLocationConstraint,
+    /// A multipart part is missing or its ETag does not match.
+    InvalidPart,
+    /// The parts list of CompleteMultipartUpload is not in ascending order.
+    InvalidPartOrder,
+    /// The requested range is not satisfiable.
+    InvalidRange,
+    /// The request is invalid.
+    InvalidRequest,
+    /// The session token is invalid.
+    InvalidToken,
+    /// The XML body is not well formed or does not validate.
+    MalformedXML,
+    /// The method is not allowed on this resource.
+    MethodNotAllowed,
+    /// The request needs a Content-Length.
+    MissingContentLength,
+    /// The bucket has no CORS configuration.
+    NoSuchCORSConfiguration,
+    /// The bucket does not exist.
+    NoSuchBucket,
+    /// The key does not exist.
+    NoSuchKey,
+    /// The multipart upload does not exist (completed or aborted).
+    NoSuchUpload,
+    /// A bodyless 404 (HEAD): the bucket or key does not exist.
+    NotFound,
+    /// The feature is not implemented by this server.
+    NotImplemented,
+    /// The object was not modified (304 to a conditional GET/HEAD).
+    NotModified,
+    /// A conflicting operation is in progress; retry.
+    OperationAborted,
+    /// The bucket lives in another region or endpoint.
+    PermanentRedirect,
+    /// A precondition (If-Match, If-Unmodified-Since) failed.
+    PreconditionFailed,
+    /// The connection was idle too long; retry.
+    RequestTimeout,
+    /// The request time is too far from the server's clock.
+    RequestTimeTooSkewed,
+    /// The signature does not match the server's.
+    SignatureDoesNotMatch,
+    /// The service is unavailable; retry later.
+    ServiceUnavailable,
+    /// Reduce the request rate.
+    SlowDown,
+    /// Temporary redirect to another endpoint.
+    TemporaryRedirect,
+    /// The payload hash header does not match the body.
+    XAmzContentSHA256Mismatch,
+}
+
+impl ErrorCode {
+    /// The code implied by a status when the reply has no body (HEAD, or a proxy's reply).
+    pub fn from_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            301 => ErrorCode::PermanentRedirect,
+            304 => ErrorCode::NotModified,
+            307 => ErrorCode::TemporaryRedirect,
+            400 => ErrorCode::Other("BadRequest".to_owned()),
+            403 => ErrorCode::AccessDenied,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            409 => ErrorCode::Other("Conflict".to_owned()),
+            411 => ErrorCode::MissingContentLength,
+            412 => ErrorCode::PreconditionFailed,
+            416 => ErrorCode::InvalidRange,
+            500 => ErrorCode::InternalError,
+            501 => ErrorCode::NotImplemented,
+            503 => ErrorCode::ServiceUnavailable,
+            other => ErrorCode::Other(format!("Http{other}")),
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reply that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The body is larger than the parser accepts.
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The XML nests deeper than the parser accepts.
+    TooDeep {
+        /// The limit in levels.
+        limit: usize,
+    },
+    /// The body is not well-formed XML, not UTF-8, or ends early.
+    Malformed {
+        /// What the parser saw.
+        detail: String,
+    },
+    /// The document has another root element than the operation's.
+    UnexpectedRoot {
+        /// The root the operation reads.
+        expected: &'static str,
+        /// The root that was found.
+        found: String,
+    },
+    /// A required element is absent.
+    MissingField {
+        /// The element name.
+        field: &'static str,
+    },
+    /// An element or header holds a value of the wrong form.
+    InvalidField {
+        /// The element or header name.
+        field: &'static str,
+        /// The value, shortened to 64 bytes.
+        value: String,
+    },
+    /// A required header is absent.
+    MissingHeader {
+        /// The header name.
+        name: &'static str,
+    },
+    /// A body is shorter or longer than announced.
+    LengthMismatch {
+        /// Bytes announced.
+        expected: u64,
+        /// Bytes received.
+        actual: u64,
+    },
+    /// A status the operation does not expect.
+    UnexpectedStatus {
+        /// The status received.
+        status: u16,
+    },
+}
+
+impl ResponseError {
+    pub(crate) fn malformed(detail: impl fmt::Display) -> Self {
+        ResponseError::Malformed {
+            detail: detail.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, value: &str) -> Self {
+        ResponseError::InvalidField {
+            field,
+            value: shorten(value).into_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseError::BodyTooLarge { limit } => write!(f, "body exceeds {limit} bytes"),
+            ResponseError::TooDeep { limit } => write!(f, "XML nests deeper than {limit} levels"),
+            ResponseError::Malformed { detail } => write!(f, "malformed XML: {detail}"),
+            ResponseError::UnexpectedRoot { expected, found } => {
+                write!(f, "expected <{expected}>, found <{found}>")
+            }
+            ResponseError::MissingField { field } => write!(f, "missing <{field}>"),
+            ResponseError::InvalidField { field, value } => {
+                write!(f, "invalid {field}: {value:?}")
+            }
+            ResponseError::MissingHeader { name } => write!(f, "missing header {name}"),
+            ResponseError::LengthMismatch { expected, actual } => {
+                write!(f, "expected {expected} bytes, received {actual}")
+            }
+            ResponseError::UnexpectedStatus { status } => write!(f, "unexpected status {status}"),
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {}
+
+/// A request that cannot be built: the caller's mistake, found before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The bucket name breaks S3's naming rules.
+    InvalidBucketName {
+        /// The name, shortened to 64 bytes.
+        name: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// The object key is empty or longer than 1024 bytes.
+    InvalidKey {
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// The endpoint URL cannot be used.
+    InvalidEndpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A header name or value cannot be sent.
+    InvalidHeader {
+        /// The header name.
+        name: String,
+    },
+    /// User metadata exceeds S3's 2 KB limit.
+    MetadataTooLarge {
+        /// Bytes of names and values.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Some other argument is out of range or inconsistent.
+    InvalidArgument {
+        /// The argument name.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl InputError {
+    pub(crate) fn argument(name: &'static str, reason: impl Into<String>) -> Self {
+        InputError::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::InvalidBucketName { name, reason } => {
+                write!(f, "bucket name {name:?}: {reason}")
+            }
+            InputError::InvalidKey { reason } => write!(f, "object key: {reason}"),
+            InputError::InvalidEndpoint { reason } => write!(f, "endpoint: {reason}"),
+            InputError::InvalidHeader { name } => write!(f, "header {name:?} cannot be sent"),
+            InputError::MetadataTooLarge { size, limit } => {
+                write!(f, "user metadata is {size} bytes, S3 allows {limit}")
+            }
+            InputError::InvalidArgument { name, reason } => write!(f, "{name}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// What kind of network failure a runtime saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// Could not connect (refused, DNS, TLS handshake).
+    Connect,
+    /// A connect, request or stall timeout fired.
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// The body ended before its announced length.
+    Truncated,
+    /// The caller's body source failed (file read error, stream error).
+    Body,
+    /// Anything else the HTTP stack reported.
+    Other,
+}
+
+/// A network failure; built by runtimes, never by `s3-proto` itself.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of `kind`, described by `message` (which must not contain secrets or signed URLs).
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        TransportError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Shortens untrusted text quoted in an error to 64 bytes on a char boundary.
+pub(crate) fn shorten(s: &str) -> Cow<'_, str> {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        return Cow::Borrowed(s);
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &s[..end]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_codes_round_trip() {
+        for code in ["NoSuchKey", "SomethingNew", "", "Http418"] {
+            assert_eq!(ErrorCode::parse(code).as_str(), code);
+        }
+        assert_eq!(ErrorCode::parse("NoSuchKey"), ErrorCode::NoSuchKey);
+    }
+
+    #[test]
+    fn display_carries_code_and_message() {
+        let body = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code>\
+            <Message>The specified key does not exist.</Message><Resource>/bucket/key</Resource>\
+            <RequestId>R1</RequestId></Error>";
+        let err = ServiceError::from_response(StatusCode::NOT_FOUND, &HeaderMap::new(), body);
+        assert_eq!(
+            err.to_string(),
+            "s3 error 404 NoSuchKey on /bucket/key: The specified key does not exist. (request id R1)"
+        );
+    }
+
+    #[test]
+    fn bodyless_reply_uses_status_and_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-request-id", "abc".parse().unwrap());
+        let err = ServiceError::from_response(StatusCode::NOT_FOUND, &headers, b"");
+        assert_eq!(err.code, ErrorCode::NotFound);
+        assert_eq!(err.request_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn html_from_a_proxy_keeps_the_status() {
+        let err = ServiceError::from_response(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            b"<html><body>Bad gateway</body></html>",
+        );
+        assert_eq!(err.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(err.code.as_str(), "Http502");
+    }
+
+    #[test]
+    fn wrong_region_is_found_in_body_or_header() {
+        let body = b"<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>";
+        let err = ServiceError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert_eq!(err.redirect_region(), Some("eu-west-1"));
+
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-bucket-region", "eu-central-1".parse().unwrap());
+        let err = ServiceError::from_response(StatusCode::MOVED_PERMANENTLY, &headers, b"");
+        assert_eq!(err.redirect_region(), Some("eu-central-1"));
+
+        let err = ServiceError::from_response(StatusCode::NOT_FOUND, &headers, b"");
+        assert_eq!(err.redirect_region(), None);
+    }
+
+    #[test]
+    fn shorten_respects_char_boundaries() {
+        let s = "é".repeat(40);
+        let short = shorten(&s);
+        assert!(short.len() <= 64 + '…'.len_utf8());
+    }
+}

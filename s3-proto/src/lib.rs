@@ -1,0 +1,39 @@
+//! Sans-IO S3: operations become `http::Request` values, responses become typed results.
+//!
+//! This crate does no IO. It never opens a socket or a file, never reads the clock or the
+//! environment, and never spawns a thread: time, credentials and bodies come in as values.
+//! Any runtime drives it in three steps:
+//!
+//! 1. [`Config::prepare`] turns an operation into a signed `http::Request<Body>`;
+//! 2. the runtime sends it with any HTTP client and reads the status, headers and body;
+//! 3. [`Config::finish`] turns that response into the operation's output or an [`Error`].
+//!
+//! `s3-blocking` (ureq) and `s3-tokio` (hyper) are such runtimes.
+#![doc = include_str!("../README.md")]
+
+pub mod acl;
+pub mod body;
+pub mod config;
+pub mod cors;
+pub mod credentials;
+pub mod error;
+pub mod flow;
+mod headers;
+pub mod meta;
+pub mod name;
+pub mod op;
+pub mod ops;
+pub mod post;
+pub mod sign;
+pub mod time;
+mod xml;
+
+pub use acl::CannedAcl;
+pub use body::{Body, BodyMode, PayloadHash, Response};
+pub use config::{Addressing, Config, Endpoint, RequestBuilder, SignatureVersion, Target};
+pub use credentials::{Credentials, Secret};
+pub use error::{Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError, TransportErrorKind};
+pub use meta::Metadata;
+pub use name::{BucketName, ObjectKey};
+pub use op::Operation;
+pub use xml::{MAX_XML_BODY, MAX_XML_DEPTH};

@@ -1,0 +1,43 @@
+//! The `Operation` trait: one S3 action as a plain value.
+
+use http::Request;
+
+use crate::body::{Body, BodyMode, Response};
+use crate::config::Target;
+use crate::error::{Error, ServiceError};
+
+/// One S3 action: a value that becomes an unsigned request, and knows how to read the answer.
+///
+/// Runtimes never call these directly: [`Config::prepare`](crate::Config::prepare) builds and
+/// signs, [`Config::finish`](crate::Config::finish) routes the response to `parse` or `recover`.
+pub trait Operation {
+    /// What a successful response parses into.
+    type Output;
+
+    /// The unsigned request, addressed through `target`. Pure: no clock, no credentials.
+    ///
+    /// # Errors
+    /// [`Error::Input`] when the operation's fields cannot form a request.
+    fn request(&self, target: &Target) -> Result<Request<Body>, Error>;
+
+    /// Whether the runtime buffers a 2xx body for `parse` or streams it to the caller.
+    fn body_mode(&self) -> BodyMode {
+        BodyMode::Buffered
+    }
+
+    /// Parses a 2xx response.
+    ///
+    /// # Errors
+    /// [`Error::Response`] for a malformed reply; [`Error::Service`] for a 200 that carries an
+    /// `<Error>` document (CopyObject, CompleteMultipartUpload).
+    fn parse(&self, response: Response<'_>) -> Result<Self::Output, Error>;
+
+    /// Sees a non-2xx reply already parsed into a [`ServiceError`]; may turn a code into
+    /// success (`CreateBucket` on `BucketAlreadyOwnedByYou`) or refine it (HEAD's bare 404).
+    ///
+    /// # Errors
+    /// The service error, unless the operation treats it as success.
+    fn recover(&self, error: ServiceError) -> Result<Self::Output, Error> {
+        Err(error.into())
+    }
+}

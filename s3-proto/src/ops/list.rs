@@ -1,0 +1,1 @@
+//! Listing actions (in progress).

@@ -1,0 +1,1134 @@
+//! Object actions: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use http::Method;
+
+use crate::acl::CannedAcl;
+use crate::body::{Body, BodyMode, Response};
+use crate::config::{RequestBuilder, Target};
+use crate::error::{Error, InputError, ResponseError, ServiceError};
+use crate::headers;
+use crate::meta::Metadata;
+use crate::name::{BucketName, ObjectKey};
+use crate::op::Operation;
+use crate::sign::content_md5;
+use crate::sign::encode::uri_encode_into;
+use crate::time::{parse_iso8601, to_http_date};
+use crate::xml::{XmlReader, XmlWriter};
+
+/// A byte range of an object, as sent in `Range: bytes=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// Bytes `first..=last`.
+    Inclusive {
+        /// First byte, from 0.
+        first: u64,
+        /// Last byte, included.
+        last: u64,
+    },
+    /// Bytes from `first` to the end.
+    From(u64),
+    /// The last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Bytes `first..=last`.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] when `last < first`.
+    pub fn inclusive(first: u64, last: u64) -> Result<Self, InputError> {
+        if last < first {
+            return Err(InputError::argument("range", "last byte before first"));
+        }
+        Ok(ByteRange::Inclusive { first, last })
+    }
+
+    /// The `Range` header value.
+    pub fn to_header(self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ByteRange::Inclusive { first, last } => write!(f, "bytes={first}-{last}"),
+            ByteRange::From(first) => write!(f, "bytes={first}-"),
+            ByteRange::Suffix(n) => write!(f, "bytes=-{n}"),
+        }
+    }
+}
+
+/// A `Content-Range: bytes first-last/total` reply header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentRange {
+    /// First byte sent.
+    pub first: u64,
+    /// Last byte sent, included.
+    pub last: u64,
+    /// Length of the whole object, when the server says it.
+    pub total: Option<u64>,
+}
+
+impl ContentRange {
+    /// Parses `bytes 0-9/443` (total may be `*`).
+    pub fn parse(value: &str) -> Option<Self> {
+        let rest = value.trim().strip_prefix("bytes")?.trim_start();
+        let (range, total) = rest.split_once('/')?;
+        let (first, last) = range.split_once('-')?;
+        let first: u64 = first.trim().parse().ok()?;
+        let last: u64 = last.trim().parse().ok()?;
+        let total = match total.trim() {
+            "*" => None,
+            t => Some(t.parse().ok()?),
+        };
+        if last < first || total.is_some_and(|t| last >= t) {
+            return None;
+        }
+        Some(ContentRange { first, last, total })
+    }
+
+    /// Bytes in this range.
+    pub fn len(&self) -> u64 {
+        self.last - self.first + 1
+    }
+
+    /// Always false: a range holds at least one byte.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// What HeadObject and GetObject report about an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectHead {
+    /// `Content-Length`: bytes in this response's body (the range, for a ranged GET).
+    pub content_length: Option<u64>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `ETag`, with its quotes.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<SystemTime>,
+    /// `Content-Range`, for a ranged GET.
+    pub content_range: Option<ContentRange>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires`, verbatim.
+    pub expires: Option<String>,
+    /// `x-amz-version-id`.
+    pub version_id: Option<String>,
+    /// `x-amz-storage-class` (absent means STANDARD).
+    pub storage_class: Option<String>,
+    /// `x-amz-mp-parts-count`, for multipart objects when asked.
+    pub parts_count: Option<u32>,
+    /// User metadata (`x-amz-meta-*`), decoded.
+    pub metadata: Metadata,
+}
+
+impl ObjectHead {
+    /// The full object length: from `Content-Range` for a ranged reply, else
+    /// `Content-Length`.
+    pub fn object_size(&self) -> Option<u64> {
+        match self.content_range {
+            Some(r) => r.total,
+            None => self.content_length,
+        }
+    }
+
+    /// True when the ETag has the `-N` suffix of a multipart upload (not an MD5).
+    pub fn is_multipart(&self) -> bool {
+        self.etag.as_deref().is_some_and(|e| e.contains('-'))
+    }
+
+    /// Reads the headers of a HeadObject or GetObject reply.
+    ///
+    /// # Errors
+    /// [`Error::Response`] when a header is present but malformed.
+    pub fn from_response(resp: &Response<'_>) -> Result<Self, Error> {
+        let content_range = match headers::optional(resp, "content-range")? {
+            None => None,
+            Some(v) => Some(
+                ContentRange::parse(v).ok_or_else(|| ResponseError::invalid("content-range", v))?,
+            ),
+        };
+        let parts_count = match headers::u64_opt(resp, "x-amz-mp-parts-count")? {
+            None => None,
+            Some(n) => Some(
+                u32::try_from(n)
+                    .map_err(|_| ResponseError::invalid("x-amz-mp-parts-count", &n.to_string()))?,
+            ),
+        };
+        Ok(ObjectHead {
+            content_length: headers::u64_opt(resp, "content-length")?,
+            content_type: headers::string_opt(resp, "content-type")?,
+            etag: headers::string_opt(resp, "etag")?,
+            last_modified: headers::date_opt(resp, "last-modified")?,
+            content_range,
+            content_encoding: headers::string_opt(resp, "content-encoding")?,
+            content_disposition: headers::string_opt(resp, "content-disposition")?,
+            content_language: headers::string_opt(resp, "content-language")?,
+            cache_control: headers::string_opt(resp, "cache-control")?,
+            expires: headers::string_opt(resp, "expires")?,
+            version_id: headers::string_opt(resp, "x-amz-version-id")?,
+            storage_class: headers::string_opt(resp, "x-amz-storage-class")?,
+            parts_count,
+            metadata: Metadata::from_headers(resp.headers),
+        })
+    }
+}
+
+/// Conditions shared by GetObject and HeadObject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Conditions {
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+    if_modified_since: Option<SystemTime>,
+    if_unmodified_since: Option<SystemTime>,
+}
+
+impl Conditions {
+    fn apply(&self, req: RequestBuilder) -> RequestBuilder {
+        req.header_opt("if-match", self.if_match.as_deref())
+            .header_opt("if-none-match", self.if_none_match.as_deref())
+            .header_opt("if-modified-since", self.if_modified_since.map(to_http_date))
+            .header_opt(
+                "if-unmodified-since",
+                self.if_unmodified_since.map(to_http_date),
+            )
+    }
+}
+
+macro_rules! condition_setters {
+    () => {
+        /// Succeed only if the ETag matches (`If-Match`); else 412 PreconditionFailed.
+        pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+            self.conditions.if_match = Some(etag.into());
+            self
+        }
+
+        /// Succeed only if the ETag differs (`If-None-Match`); else 304 NotModified.
+        pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
+            self.conditions.if_none_match = Some(etag.into());
+            self
+        }
+
+        /// Succeed only if modified after `time`; else 304 NotModified.
+        pub fn if_modified_since(mut self, time: SystemTime) -> Self {
+            self.conditions.if_modified_since = Some(time);
+            self
+        }
+
+        /// Succeed only if not modified after `time`; else 412 PreconditionFailed.
+        pub fn if_unmodified_since(mut self, time: SystemTime) -> Self {
+            self.conditions.if_unmodified_since = Some(time);
+            self
+        }
+
+        /// Reads a specific version.
+        pub fn version_id(mut self, version_id: impl Into<String>) -> Self {
+            self.version_id = Some(version_id.into());
+            self
+        }
+
+        /// Reads `range` only (206 Partial Content).
+        pub fn range(mut self, range: ByteRange) -> Self {
+            self.range = Some(range);
+            self
+        }
+
+        /// Reads one part of a multipart object (`partNumber`, 1-based).
+        pub fn part_number(mut self, part: u16) -> Self {
+            self.part_number = Some(part);
+            self
+        }
+    };
+}
+
+/// Downloads an object; the body streams to the caller.
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetObject {
+    bucket: BucketName,
+    key: ObjectKey,
+    range: Option<ByteRange>,
+    version_id: Option<String>,
+    part_number: Option<u16>,
+    conditions: Conditions,
+    response_content_type: Option<String>,
+}
+
+impl GetObject {
+    /// Gets `key` from `bucket`.
+    pub fn new(bucket: BucketName, key: ObjectKey) -> Self {
+        GetObject {
+            bucket,
+            key,
+            range: None,
+            version_id: None,
+            part_number: None,
+            conditions: Conditions::default(),
+            response_content_type: None,
+        }
+    }
+
+    condition_setters!();
+
+    /// Asks the server to answer with this `Content-Type` (`response-content-type`).
+    pub fn response_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.response_content_type = Some(content_type.into());
+        self
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &BucketName {
+        &self.bucket
+    }
+
+    /// The key.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+}
+
+fn read_request(
+    target: &Target,
+    method: Method,
+    bucket: &BucketName,
+    key: &ObjectKey,
+    range: Option<ByteRange>,
+    version_id: Option<&str>,
+    part_number: Option<u16>,
+    conditions: &Conditions,
+) -> RequestBuilder {
+    let req = target
+        .request(method, Some(bucket), Some(key))
+        .query_opt("partNumber", part_number.map(|p| p.to_string()))
+        .query_opt("versionId", version_id)
+        .header_opt("range", range.map(ByteRange::to_header));
+    conditions.apply(req)
+}
+
+impl Operation for GetObject {
+    type Output = ObjectHead;
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        read_request(
+            target,
+            Method::GET,
+            &self.bucket,
+            &self.key,
+            self.range,
+            self.version_id.as_deref(),
+            self.part_number,
+            &self.conditions,
+        )
+        .query_opt("response-content-type", self.response_content_type.as_deref())
+        .build()
+    }
+
+    fn body_mode(&self) -> BodyMode {
+        BodyMode::Streamed
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<ObjectHead, Error> {
+        ObjectHead::from_response(&resp)
+    }
+}
+
+/// Reads an object's headers and metadata without its body.
+///
+/// A missing key answers a bodyless 404, reported as [`ErrorCode::NotFound`](crate::ErrorCode).
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadObject {
+    bucket: BucketName,
+    key: ObjectKey,
+    range: Option<ByteRange>,
+    version_id: Option<String>,
+    part_number: Option<u16>,
+    conditions: Conditions,
+}
+
+impl HeadObject {
+    /// Heads `key` in `bucket`.
+    pub fn new(bucket: BucketName, key: ObjectKey) -> Self {
+        HeadObject {
+            bucket,
+            key,
+            range: None,
+            version_id: None,
+            part_number: None,
+            conditions: Conditions::default(),
+        }
+    }
+
+    condition_setters!();
+}
+
+impl Operation for HeadObject {
+    type Output = ObjectHead;
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        read_request(
+            target,
+            Method::HEAD,
+            &self.bucket,
+            &self.key,
+            self.range,
+            self.version_id.as_deref(),
+            self.part_number,
+            &self.conditions,
+        )
+        .build()
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<ObjectHead, Error> {
+        ObjectHead::from_response(&resp)
+    }
+}
+
+/// Headers shared by the actions that create an object (PutObject, CopyObject with REPLACE,
+/// CreateMultipartUpload).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectAttributes {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires`, as an HTTP date.
+    pub expires: Option<SystemTime>,
+    /// `x-amz-storage-class`.
+    pub storage_class: Option<String>,
+    /// `x-amz-acl`.
+    pub acl: Option<CannedAcl>,
+    /// `x-amz-meta-*`.
+    pub metadata: Metadata,
+}
+
+impl ObjectAttributes {
+    pub(crate) fn apply(&self, req: RequestBuilder) -> RequestBuilder {
+        let req = req
+            .header_opt("content-type", self.content_type.as_deref())
+            .header_opt("content-encoding", self.content_encoding.as_deref())
+            .header_opt("content-disposition", self.content_disposition.as_deref())
+            .header_opt("content-language", self.content_language.as_deref())
+            .header_opt("cache-control", self.cache_control.as_deref())
+            .header_opt("expires", self.expires.map(to_http_date))
+            .header_opt("x-amz-storage-class", self.storage_class.as_deref())
+            .header_opt("x-amz-acl", self.acl.map(CannedAcl::as_str));
+        self.metadata.apply(req)
+    }
+}
+
+/// Consuming setters for the [`ObjectAttributes`] of an action, through its `attributes` field.
+macro_rules! attribute_setters {
+    () => {
+        /// Sets `Content-Type`.
+        pub fn content_type(mut self, value: impl Into<String>) -> Self {
+            self.attributes.content_type = Some(value.into());
+            self
+        }
+
+        /// Sets `Content-Encoding`.
+        pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
+            self.attributes.content_encoding = Some(value.into());
+            self
+        }
+
+        /// Sets `Content-Disposition`.
+        pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
+            self.attributes.content_disposition = Some(value.into());
+            self
+        }
+
+        /// Sets `Content-Language`.
+        pub fn content_language(mut self, value: impl Into<String>) -> Self {
+            self.attributes.content_language = Some(value.into());
+            self
+        }
+
+        /// Sets `Cache-Control`.
+        pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+            self.attributes.cache_control = Some(value.into());
+            self
+        }
+
+        /// Sets `Expires`.
+        pub fn expires(mut self, time: std::time::SystemTime) -> Self {
+            self.attributes.expires = Some(time);
+            self
+        }
+
+        /// Sets the storage class (`STANDARD`, `REDUCED_REDUNDANCY`, …).
+        pub fn storage_class(mut self, value: impl Into<String>) -> Self {
+            self.attributes.storage_class = Some(value.into());
+            self
+        }
+
+        /// Sets a canned ACL.
+        pub fn acl(mut self, acl: $crate::acl::CannedAcl) -> Self {
+            self.attributes.acl = Some(acl);
+            self
+        }
+
+        /// Replaces the user metadata.
+        pub fn metadata(mut self, metadata: $crate::meta::Metadata) -> Self {
+            self.attributes.metadata = metadata;
+            self
+        }
+
+        /// Adds one user metadata entry.
+        pub fn meta(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.attributes.metadata.insert(name, value);
+            self
+        }
+
+        /// All attributes at once.
+        pub fn attributes(mut self, attributes: $crate::ops::ObjectAttributes) -> Self {
+            self.attributes = attributes;
+            self
+        }
+    };
+}
+pub(crate) use attribute_setters;
+
+/// Uploads an object in one request.
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutObject {
+    bucket: BucketName,
+    key: ObjectKey,
+    body: Body,
+    attributes: ObjectAttributes,
+    content_md5: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl PutObject {
+    /// Puts `body` at `key` in `bucket`. A [`Body::Stream`] is sent by the runtime from the
+    /// caller's source.
+    pub fn new(bucket: BucketName, key: ObjectKey, body: impl Into<Body>) -> Self {
+        PutObject {
+            bucket,
+            key,
+            body: body.into(),
+            attributes: ObjectAttributes::default(),
+            content_md5: None,
+            if_none_match: None,
+        }
+    }
+
+    attribute_setters!();
+
+    /// Sends `Content-MD5` computed from the in-memory body, so the server rejects a corrupted
+    /// upload (no effect on a streamed body; use [`PutObject::content_md5_value`] there).
+    pub fn content_md5(mut self) -> Self {
+        if let Some(bytes) = self.body.as_bytes() {
+            self.content_md5 = Some(content_md5(bytes));
+        }
+        self
+    }
+
+    /// Sends a `Content-MD5` the caller computed (base64 of the 16-byte digest).
+    pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
+        self.content_md5 = Some(value.into());
+        self
+    }
+
+    /// Fails with 412 instead of overwriting an existing key (`If-None-Match: *`).
+    pub fn if_none_match_any(mut self) -> Self {
+        self.if_none_match = Some("*".to_owned());
+        self
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+}
+
+/// What PutObject reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutObjectOutput {
+    /// The new object's ETag, with its quotes.
+    pub etag: Option<String>,
+    /// The new version, in a versioned bucket.
+    pub version_id: Option<String>,
+}
+
+impl Operation for PutObject {
+    type Output = PutObjectOutput;
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        let req = target
+            .request(Method::PUT, Some(&self.bucket), Some(&self.key))
+            .header_opt("content-md5", self.content_md5.as_deref())
+            .header_opt("if-none-match", self.if_none_match.as_deref());
+        self.attributes.apply(req).body(self.body.clone()).build()
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<PutObjectOutput, Error> {
+        Ok(PutObjectOutput {
+            etag: headers::string_opt(&resp, "etag")?,
+            version_id: headers::string_opt(&resp, "x-amz-version-id")?,
+        })
+    }
+}
+
+/// Deletes one object (success even when it did not exist).
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteObject {
+    bucket: BucketName,
+    key: ObjectKey,
+    version_id: Option<String>,
+}
+
+impl DeleteObject {
+    /// Deletes `key` from `bucket`.
+    pub fn new(bucket: BucketName, key: ObjectKey) -> Self {
+        DeleteObject {
+            bucket,
+            key,
+            version_id: None,
+        }
+    }
+
+    /// Deletes a specific version.
+    pub fn version_id(mut self, version_id: impl Into<String>) -> Self {
+        self.version_id = Some(version_id.into());
+        self
+    }
+}
+
+impl Operation for DeleteObject {
+    type Output = ();
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        target
+            .request(Method::DELETE, Some(&self.bucket), Some(&self.key))
+            .query_opt("versionId", self.version_id.as_deref())
+            .build()
+    }
+
+    fn parse(&self, _: Response<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Most keys one DeleteObjects request may name.
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+
+/// Deletes up to 1000 objects in one request; per-key failures come back as data.
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteObjects {
+    bucket: BucketName,
+    objects: Vec<(ObjectKey, Option<String>)>,
+    quiet: bool,
+}
+
+impl DeleteObjects {
+    /// Deletes `keys` from `bucket`.
+    pub fn new(bucket: BucketName, keys: impl IntoIterator<Item = ObjectKey>) -> Self {
+        DeleteObjects {
+            bucket,
+            objects: keys.into_iter().map(|k| (k, None)).collect(),
+            quiet: false,
+        }
+    }
+
+    /// Adds a key, optionally of a specific version.
+    pub fn object(mut self, key: ObjectKey, version_id: Option<String>) -> Self {
+        self.objects.push((key, version_id));
+        self
+    }
+
+    /// Quiet mode: the reply lists only failures.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// The request body (`<Delete>` document).
+    pub fn body(&self) -> String {
+        let mut w = XmlWriter::new();
+        w.open_with("Delete", r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#);
+        if self.quiet {
+            w.element("Quiet", "true");
+        }
+        for (key, version) in &self.objects {
+            w.open("Object").element("Key", key.as_str());
+            if let Some(v) = version {
+                w.element("VersionId", v);
+            }
+            w.close("Object");
+        }
+        w.close("Delete");
+        w.finish()
+    }
+}
+
+/// One key DeleteObjects removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Deleted {
+    /// The key.
+    pub key: String,
+    /// The version removed, if named.
+    pub version_id: Option<String>,
+    /// True when a delete marker was created or removed.
+    pub delete_marker: bool,
+    /// The delete marker's version.
+    pub delete_marker_version_id: Option<String>,
+}
+
+/// One key DeleteObjects could not remove.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteError {
+    /// The key.
+    pub key: String,
+    /// The version, if named.
+    pub version_id: Option<String>,
+    /// The S3 error code (`AccessDenied`, …).
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// What DeleteObjects reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteObjectsOutput {
+    /// Keys removed (empty in quiet mode).
+    pub deleted: Vec<Deleted>,
+    /// Keys that could not be removed.
+    pub errors: Vec<DeleteError>,
+}
+
+impl Operation for DeleteObjects {
+    type Output = DeleteObjectsOutput;
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        let req = target
+            .request(Method::POST, Some(&self.bucket), None)
+            .subresource("delete");
+        if self.objects.is_empty() || self.objects.len() > MAX_DELETE_OBJECTS {
+            return req
+                .fail(InputError::argument(
+                    "keys",
+                    "DeleteObjects takes 1 to 1000 keys",
+                ))
+                .build();
+        }
+        let body = self.body();
+        req.header("content-md5", &content_md5(body.as_bytes()))
+            .header("content-type", "application/xml")
+            .body(body)
+            .build()
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<DeleteObjectsOutput, Error> {
+        parse_delete_result(resp.body)
+    }
+}
+
+pub(crate) fn parse_delete_result(body: &[u8]) -> Result<DeleteObjectsOutput, Error> {
+    let mut r = XmlReader::new(body)?;
+    let root = r.root()?;
+    if root == "Error" {
+        return Err(service_error_in_200(body));
+    }
+    if root != "DeleteResult" {
+        return Err(ResponseError::UnexpectedRoot {
+            expected: "DeleteResult",
+            found: root,
+        }
+        .into());
+    }
+    let mut out = DeleteObjectsOutput::default();
+    while let Some(tag) = r.next_child()? {
+        match tag.name() {
+            b"Deleted" => {
+                let mut d = Deleted::default();
+                while let Some(field) = r.next_child()? {
+                    match field.name() {
+                        b"Key" => d.key = r.text()?.into_owned(),
+                        b"VersionId" => d.version_id = Some(r.text()?.into_owned()),
+                        b"DeleteMarker" => d.delete_marker = r.parse("DeleteMarker", parse_bool)?,
+                        b"DeleteMarkerVersionId" => {
+                            d.delete_marker_version_id = Some(r.text()?.into_owned());
+                        }
+                        _ => r.skip()?,
+                    }
+                }
+                out.deleted.push(d);
+            }
+            b"Error" => {
+                let mut e = DeleteError::default();
+                while let Some(field) = r.next_child()? {
+                    match field.name() {
+                        b"Key" => e.key = r.text()?.into_owned(),
+                        b"VersionId" => e.version_id = Some(r.text()?.into_owned()),
+                        b"Code" => e.code = r.text()?.into_owned(),
+                        b"Message" => e.message = r.text()?.into_owned(),
+                        _ => r.skip()?,
+                    }
+                }
+                out.errors.push(e);
+            }
+            _ => r.skip()?,
+        }
+    }
+    r.finish()?;
+    Ok(out)
+}
+
+/// `true`/`false` as S3 writes booleans.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "true" | "TRUE" | "True" => Some(true),
+        "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// The error of a 200 reply whose body is an `<Error>` document.
+pub(crate) fn service_error_in_200(body: &[u8]) -> Error {
+    match ServiceError::parse_body(body) {
+        Ok(Some(mut e)) => {
+            e.status = http::StatusCode::OK;
+            e.into()
+        }
+        Ok(None) => ResponseError::malformed("expected an <Error> document").into(),
+        Err(e) => e,
+    }
+}
+
+/// Whether CopyObject keeps the source's metadata or replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetadataDirective {
+    /// Keep the source's metadata and content headers (the default).
+    #[default]
+    Copy,
+    /// Use the metadata and content headers given with the copy.
+    Replace,
+}
+
+/// Copies an object server-side (up to 5 GiB; larger needs UploadPartCopy).
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyObject {
+    source_bucket: BucketName,
+    source_key: ObjectKey,
+    source_version_id: Option<String>,
+    bucket: BucketName,
+    key: ObjectKey,
+    directive: MetadataDirective,
+    attributes: ObjectAttributes,
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl CopyObject {
+    /// Copies `source_bucket/source_key` to `bucket/key`, keeping metadata.
+    pub fn new(
+        source_bucket: BucketName,
+        source_key: ObjectKey,
+        bucket: BucketName,
+        key: ObjectKey,
+    ) -> Self {
+        CopyObject {
+            source_bucket,
+            source_key,
+            source_version_id: None,
+            bucket,
+            key,
+            directive: MetadataDirective::Copy,
+            attributes: ObjectAttributes::default(),
+            if_match: None,
+            if_none_match: None,
+        }
+    }
+
+    attribute_setters!();
+
+    /// Copies a specific version of the source.
+    pub fn source_version_id(mut self, version_id: impl Into<String>) -> Self {
+        self.source_version_id = Some(version_id.into());
+        self
+    }
+
+    /// Keeps (COPY) or replaces (REPLACE) metadata and content headers. Setting metadata or a
+    /// content type without REPLACE is ignored by S3, so `build` rejects it.
+    pub fn metadata_directive(mut self, directive: MetadataDirective) -> Self {
+        self.directive = directive;
+        self
+    }
+
+    /// Copies only if the source's ETag matches.
+    pub fn copy_source_if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Copies only if the source's ETag differs.
+    pub fn copy_source_if_none_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_none_match = Some(etag.into());
+        self
+    }
+}
+
+/// The `x-amz-copy-source` value: `/bucket/key` with the key URI-encoded.
+pub(crate) fn copy_source(bucket: &BucketName, key: &ObjectKey, version: Option<&str>) -> String {
+    let mut s = String::with_capacity(bucket.as_str().len() + key.as_str().len() + 2);
+    s.push('/');
+    s.push_str(bucket.as_str());
+    s.push('/');
+    uri_encode_into(&mut s, key.as_str().as_bytes(), true);
+    if let Some(v) = version {
+        s.push_str("?versionId=");
+        uri_encode_into(&mut s, v.as_bytes(), false);
+    }
+    s
+}
+
+/// What CopyObject reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyObjectOutput {
+    /// The new object's ETag, with its quotes.
+    pub etag: Option<String>,
+    /// When the copy was made.
+    pub last_modified: Option<SystemTime>,
+    /// The new version, in a versioned bucket.
+    pub version_id: Option<String>,
+}
+
+impl Operation for CopyObject {
+    type Output = CopyObjectOutput;
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        let req = target
+            .request(Method::PUT, Some(&self.bucket), Some(&self.key))
+            .header(
+                "x-amz-copy-source",
+                &copy_source(
+                    &self.source_bucket,
+                    &self.source_key,
+                    self.source_version_id.as_deref(),
+                ),
+            )
+            .header_opt("x-amz-copy-source-if-match", self.if_match.as_deref())
+            .header_opt(
+                "x-amz-copy-source-if-none-match",
+                self.if_none_match.as_deref(),
+            );
+        let req = match self.directive {
+            MetadataDirective::Copy => {
+                let a = &self.attributes;
+                let replaces = !a.metadata.is_empty()
+                    || a.content_type.is_some()
+                    || a.content_encoding.is_some()
+                    || a.content_disposition.is_some()
+                    || a.content_language.is_some()
+                    || a.cache_control.is_some()
+                    || a.expires.is_some();
+                if replaces {
+                    return req
+                        .fail(InputError::argument(
+                            "metadata_directive",
+                            "metadata or content headers need MetadataDirective::Replace",
+                        ))
+                        .build();
+                }
+                req.header_opt("x-amz-acl", a.acl.map(CannedAcl::as_str))
+                    .header_opt("x-amz-storage-class", a.storage_class.as_deref())
+            }
+            MetadataDirective::Replace => self
+                .attributes
+                .apply(req.header("x-amz-metadata-directive", "REPLACE")),
+        };
+        req.build()
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<CopyObjectOutput, Error> {
+        let mut r = XmlReader::new(resp.body)?;
+        let root = r.root()?;
+        // S3 may fail a copy after sending 200: the body is then an <Error> document.
+        if root == "Error" {
+            return Err(service_error_in_200(resp.body));
+        }
+        if root != "CopyObjectResult" {
+            return Err(ResponseError::UnexpectedRoot {
+                expected: "CopyObjectResult",
+                found: root,
+            }
+            .into());
+        }
+        let mut out = CopyObjectOutput {
+            version_id: headers::string_opt(&resp, "x-amz-version-id")?,
+            ..CopyObjectOutput::default()
+        };
+        while let Some(tag) = r.next_child()? {
+            match tag.name() {
+                b"ETag" => out.etag = Some(r.text()?.into_owned()),
+                b"LastModified" => out.last_modified = Some(r.parse("LastModified", parse_iso8601)?),
+                _ => r.skip()?,
+            }
+        }
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use http::{HeaderMap, StatusCode};
+
+    fn b() -> BucketName {
+        BucketName::new("bucket").unwrap()
+    }
+    fn k(s: &str) -> ObjectKey {
+        ObjectKey::new(s).unwrap()
+    }
+    fn config() -> Config {
+        Config::new("http://127.0.0.1:9000", "us-east-1").unwrap()
+    }
+
+    #[test]
+    fn get_object_request() {
+        let op = GetObject::new(b(), k("a b"))
+            .range(ByteRange::inclusive(0, 9).unwrap())
+            .if_match("\"abc\"");
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket/a%20b");
+        assert_eq!(req.headers()["range"], "bytes=0-9");
+        assert_eq!(req.headers()["if-match"], "\"abc\"");
+        assert_eq!(op.body_mode(), BodyMode::Streamed);
+    }
+
+    #[test]
+    fn object_head_parses_headers() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("content-length", "10"),
+            ("content-type", "text/plain"),
+            ("etag", "\"9bb58f26192e4ba00f01e2e7b136bbd8\""),
+            ("last-modified", "Mon, 12 Oct 2009 17:50:00 GMT"),
+            ("content-range", "bytes 0-9/443"),
+            ("x-amz-meta-color", "=?UTF-8?B?w7xiZXI=?="),
+        ] {
+            h.insert(n, v.parse().unwrap());
+        }
+        let resp = Response::new(StatusCode::PARTIAL_CONTENT, &h, b"");
+        let head = GetObject::new(b(), k("x")).parse(resp).unwrap();
+        assert_eq!(head.content_length, Some(10));
+        assert_eq!(head.object_size(), Some(443));
+        assert_eq!(head.etag.as_deref(), Some("\"9bb58f26192e4ba00f01e2e7b136bbd8\""));
+        assert_eq!(head.metadata.get("color"), Some("über"));
+        assert!(head.last_modified.is_some());
+        assert!(!head.is_multipart());
+    }
+
+    #[test]
+    fn content_range_parsing() {
+        assert_eq!(
+            ContentRange::parse("bytes 0-9/443"),
+            Some(ContentRange { first: 0, last: 9, total: Some(443) })
+        );
+        assert_eq!(ContentRange::parse("bytes 5-5/*").unwrap().total, None);
+        for bad in ["bytes 9-0/10", "bytes 0-10/10", "0-9/10", "bytes a-b/c", "bytes 0-9"] {
+            assert!(ContentRange::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn put_object_headers() {
+        let op = PutObject::new(b(), k("k"), "hello")
+            .content_type("text/plain")
+            .acl(CannedAcl::PublicRead)
+            .meta("Color", "blue")
+            .content_md5();
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.headers()["x-amz-acl"], "public-read");
+        assert_eq!(req.headers()["x-amz-meta-color"], "blue");
+        assert_eq!(req.headers()["content-md5"], "XUFAKrxLKna5cZ2REBfFkg==");
+        assert_eq!(req.body().as_bytes(), Some(&b"hello"[..]));
+        let big = PutObject::new(b(), k("k"), "x").meta("m", "v".repeat(3000));
+        assert!(matches!(
+            big.request(config().target()),
+            Err(Error::Input(InputError::MetadataTooLarge { .. }))
+        ));
+    }
+
+    #[test]
+    fn delete_objects_body_and_result() {
+        let op = DeleteObjects::new(b(), [k("a&b"), k("c")]).quiet(true);
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket?delete");
+        let body = std::str::from_utf8(req.body().as_bytes().unwrap()).unwrap();
+        assert!(body.contains("<Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"), "{body}");
+        assert!(req.headers().contains_key("content-md5"));
+        assert!(DeleteObjects::new(b(), []).request(config().target()).is_err());
+
+        let result = br#"<?xml version="1.0" encoding="UTF-8"?>
+<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Deleted><Key>sample1.txt</Key></Deleted>
+  <Error><Key>sample2.txt</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>
+</DeleteResult>"#;
+        let out = parse_delete_result(result).unwrap();
+        assert_eq!(out.deleted[0].key, "sample1.txt");
+        assert_eq!(out.errors[0].code, "AccessDenied");
+    }
+
+    #[test]
+    fn copy_object_request_and_error_in_200() {
+        let op = CopyObject::new(b(), k("src key+1"), b(), k("dst"))
+            .metadata_directive(MetadataDirective::Replace)
+            .meta("a", "1")
+            .content_type("text/plain");
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.headers()["x-amz-copy-source"], "/bucket/src%20key%2B1");
+        assert_eq!(req.headers()["x-amz-metadata-directive"], "REPLACE");
+        assert_eq!(req.headers()["x-amz-meta-a"], "1");
+        let bad = CopyObject::new(b(), k("s"), b(), k("d")).meta("a", "1");
+        assert!(bad.request(config().target()).is_err());
+
+        let h = HeaderMap::new();
+        let ok = br#"<CopyObjectResult><LastModified>2009-10-28T22:32:00.000Z</LastModified><ETag>"9b2cf535f27731c974343645a3985328"</ETag></CopyObjectResult>"#;
+        let out = op.parse(Response::new(StatusCode::OK, &h, ok)).unwrap();
+        assert_eq!(out.etag.as_deref(), Some("\"9b2cf535f27731c974343645a3985328\""));
+        let err = br#"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"#;
+        let e = op.parse(Response::new(StatusCode::OK, &h, err)).unwrap_err();
+        assert_eq!(e.code(), Some(&crate::ErrorCode::InternalError));
+    }
+}

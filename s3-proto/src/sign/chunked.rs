@@ -1,0 +1,1 @@
+//! aws-chunked streaming signatures (in progress).

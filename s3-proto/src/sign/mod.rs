@@ -1,0 +1,36 @@
+//! Request signing: SigV4 (default), SigV2 (legacy), and the URI encoding both rely on.
+//!
+//! These are usable on their own, on any `http::Request`: `Config::prepare` calls them for
+//! S3 operations, and the `sign` example calls them on a raw request file.
+
+pub mod chunked;
+pub mod encode;
+pub mod v2;
+pub mod v4;
+
+pub use v2::{SigV2, SigningOutputV2};
+pub use v4::{EMPTY_SHA256, SigV4, SigningOutput, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD};
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// Lower-case hex SHA-256 of `data`: the SigV4 payload hash of an in-memory body.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex(&sha2::Sha256::digest(data))
+}
+
+/// Base64 MD5 of `data`: the `Content-MD5` header value.
+pub fn content_md5(data: &[u8]) -> String {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
+}

@@ -1,0 +1,259 @@
+//! A pull reader that walks an S3 document element by element.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::{MAX_XML_BODY, MAX_XML_DEPTH};
+use crate::error::{Error, ResponseError};
+
+/// The namespace of `xsi:type` (ACL grantees).
+const XSI: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
+
+/// Walks a document one element at a time: `root`, then `next_child` / `text` / `skip`.
+///
+/// Parsers are nested loops over `next_child`; every element must be consumed with `text`,
+/// `skip` or a loop of `next_child` until it returns `None`.
+pub(crate) struct XmlReader<'a> {
+    inner: Reader<&'a [u8]>,
+    depth: usize,
+    /// `xmlns` bindings in scope: (depth declared at, prefix, namespace).
+    ns: Vec<(usize, Vec<u8>, Vec<u8>)>,
+}
+
+/// A start tag: its local name and attributes.
+pub(crate) struct Tag<'a> {
+    start: BytesStart<'a>,
+}
+
+impl<'a> Tag<'a> {
+    /// The local name (prefix stripped).
+    pub(crate) fn name(&self) -> &[u8] {
+        local(self.start.name().into_inner())
+    }
+}
+
+fn local(name: &[u8]) -> &[u8] {
+    match memchr_colon(name) {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+fn memchr_colon(name: &[u8]) -> Option<usize> {
+    name.iter().position(|&b| b == b':')
+}
+
+fn malformed(e: impl std::fmt::Display) -> Error {
+    ResponseError::malformed(e).into()
+}
+
+impl<'a> XmlReader<'a> {
+    /// A reader over `body`; fails when the body is over [`MAX_XML_BODY`].
+    pub(crate) fn new(body: &'a [u8]) -> Result<Self, Error> {
+        if body.len() > MAX_XML_BODY {
+            return Err(ResponseError::BodyTooLarge {
+                limit: MAX_XML_BODY,
+            }
+            .into());
+        }
+        let mut inner = Reader::from_reader(body);
+        let config = inner.config_mut();
+        config.expand_empty_elements = true;
+        config.check_end_names = true;
+        Ok(XmlReader {
+            inner,
+            depth: 0,
+            ns: Vec::new(),
+        })
+    }
+
+    /// Reads up to the root element and returns its local name.
+    pub(crate) fn root(&mut self) -> Result<String, Error> {
+        loop {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Start(start) => {
+                    let tag = self.enter(start)?;
+                    return Ok(String::from_utf8_lossy(tag.name()).into_owned());
+                }
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Eof => return Err(malformed("empty document")),
+                _ => return Err(malformed("content before the root element")),
+            }
+        }
+    }
+
+    /// Reads up to the root element and checks its name.
+    pub(crate) fn expect_root(&mut self, expected: &'static str) -> Result<(), Error> {
+        let found = self.root()?;
+        if found == expected {
+            Ok(())
+        } else {
+            Err(ResponseError::UnexpectedRoot { expected, found }.into())
+        }
+    }
+
+    /// The next child of the current element, or `None` once the element ends.
+    pub(crate) fn next_child(&mut self) -> Result<Option<Tag<'a>>, Error> {
+        loop {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Start(start) => return self.enter(start).map(Some),
+                Event::End(_) => {
+                    self.leave();
+                    return Ok(None);
+                }
+                Event::Eof => return Err(malformed("document ends early")),
+                // Text between elements (whitespace, or mixed content we do not read).
+                _ => {}
+            }
+        }
+    }
+
+    /// The text of the element just entered, up to its end tag; entities resolved.
+    ///
+    /// Fails when the element holds child elements.
+    pub(crate) fn text(&mut self) -> Result<Cow<'a, str>, Error> {
+        let mut out: Option<Cow<'a, str>> = None;
+        loop {
+            let piece: Cow<'a, str> = match self.inner.read_event().map_err(malformed)? {
+                Event::Text(t) => t.decode().map_err(malformed)?,
+                Event::CData(c) => c.decode().map_err(malformed)?,
+                Event::GeneralRef(r) => {
+                    let c = match r.resolve_char_ref().map_err(malformed)? {
+                        Some(c) => c,
+                        None => match &*r {
+                            b"amp" => '&',
+                            b"lt" => '<',
+                            b"gt" => '>',
+                            b"quot" => '"',
+                            b"apos" => '\'',
+                            other => {
+                                return Err(malformed(format_args!(
+                                    "unknown entity &{};",
+                                    String::from_utf8_lossy(other)
+                                )));
+                            }
+                        },
+                    };
+                    Cow::Owned(c.to_string())
+                }
+                Event::End(_) => {
+                    self.leave();
+                    return Ok(out.unwrap_or(Cow::Borrowed("")));
+                }
+                Event::Comment(_) | Event::PI(_) => continue,
+                Event::Start(_) => return Err(malformed("element inside a text field")),
+                Event::Eof => return Err(malformed("document ends early")),
+                _ => return Err(malformed("unexpected markup inside a text field")),
+            };
+            out = Some(match out {
+                None => piece,
+                Some(prev) => Cow::Owned(prev.into_owned() + &piece),
+            });
+        }
+    }
+
+    /// Parses the element's text with `parse`; `field` names it in the error.
+    pub(crate) fn parse<T>(
+        &mut self,
+        field: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, Error> {
+        let text = self.text()?;
+        parse(text.trim()).ok_or_else(|| ResponseError::invalid(field, &text).into())
+    }
+
+    /// Skips the element just entered, with everything inside it.
+    pub(crate) fn skip(&mut self) -> Result<(), Error> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Start(start) => {
+                    self.enter(start)?;
+                }
+                Event::End(_) => self.leave(),
+                Event::Eof => return Err(malformed("document ends early")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that nothing but whitespace, comments and PIs follow the root element.
+    pub(crate) fn finish(mut self) -> Result<(), Error> {
+        loop {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Eof => return Ok(()),
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                _ => return Err(malformed("content after the root element")),
+            }
+        }
+    }
+
+    /// The `xsi:type` attribute of `tag`, its prefix resolved through the namespaces in scope.
+    pub(crate) fn xsi_type(&self, tag: &Tag<'a>) -> Result<Option<String>, Error> {
+        for attr in tag.start.attributes() {
+            let attr = attr.map_err(malformed)?;
+            let key = attr.key.into_inner();
+            let Some(colon) = memchr_colon(key) else {
+                continue;
+            };
+            let (prefix, name) = (&key[..colon], &key[colon + 1..]);
+            if name != b"type" || prefix == b"xmlns" {
+                continue;
+            }
+            if self.namespace(prefix) == Some(XSI) {
+                let value = attr.unescape_value().map_err(malformed)?;
+                return Ok(Some(value.into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn namespace(&self, prefix: &[u8]) -> Option<&[u8]> {
+        self.ns
+            .iter()
+            .rev()
+            .find(|(_, p, _)| p == prefix)
+            .map(|(_, _, ns)| ns.as_slice())
+    }
+
+    fn enter(&mut self, start: BytesStart<'a>) -> Result<Tag<'a>, Error> {
+        self.depth += 1;
+        if self.depth > MAX_XML_DEPTH {
+            return Err(ResponseError::TooDeep {
+                limit: MAX_XML_DEPTH,
+            }
+            .into());
+        }
+        if !start.attributes_raw().is_empty() {
+            self.bind_namespaces(&start)?;
+        }
+        Ok(Tag { start })
+    }
+
+    fn bind_namespaces(&mut self, start: &BytesStart<'a>) -> Result<(), Error> {
+        for attr in start.attributes() {
+            let attr = attr.map_err(malformed)?;
+            let key = attr.key.into_inner();
+            if let Some(prefix) = key.strip_prefix(b"xmlns:") {
+                if self.ns.len() >= MAX_XML_DEPTH * 4 {
+                    return Err(malformed("too many namespace declarations"));
+                }
+                self.ns
+                    .push((self.depth, prefix.to_vec(), attr.value.into_owned()));
+            }
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        while self.ns.last().is_some_and(|(d, _, _)| *d >= self.depth) {
+            self.ns.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
