@@ -61,3 +61,28 @@ impl FromStr for CannedAcl {
         })
     }
 }
+
+/// The owner of a bucket or object: canonical user id and, on some servers, a display name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Owner {
+    /// Canonical user id (64 hex digits on AWS; the user id on Ceph RGW).
+    pub id: String,
+    /// Display name, when the server sends one.
+    pub display_name: Option<String>,
+}
+
+impl Owner {
+    /// Reads the children of an `<Owner>` (or `<Initiator>`) element just entered.
+    pub(crate) fn read(r: &mut crate::xml::XmlReader<'_>) -> Result<Self, crate::Error> {
+        let mut owner = Owner::default();
+        while let Some(tag) = r.next_child()? {
+            match tag.name() {
+                b"ID" => owner.id = r.text()?.into_owned(),
+                b"DisplayName" => owner.display_name = Some(r.text()?.into_owned()),
+                _ => r.skip()?,
+            }
+        }
+        Ok(owner)
+    }
+}
