@@ -614,9 +614,39 @@ pub fn finish<O: Operation + ?Sized>(op: &O, response: Response<'_>) -> Result<O
     }
 }
 
+/// Where to connect when it is not the request's own host: names under `localhost` are
+/// loopback (RFC 6761), so `http://bucket.localhost:7480/` is sent to `127.0.0.1:7480` with the
+/// `Host` header unchanged. This lets virtual-hosted style work on machines that do not
+/// resolve `*.localhost`. Only plain `http` is redirected (TLS would check the name).
+pub fn loopback_uri(uri: &Uri) -> Option<Uri> {
+    if uri.scheme_str() != Some("http") {
+        return None;
+    }
+    let host = uri.host()?;
+    if !host.ends_with(".localhost") && !host.ends_with(".localhost.") {
+        return None;
+    }
+    let authority = match uri.port_u16() {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => "127.0.0.1".to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.authority = authority.parse().ok();
+    Uri::from_parts(parts).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn localhost_names_connect_to_loopback() {
+        let uri: Uri = "http://bucket.localhost:7480/k?acl".parse().unwrap();
+        assert_eq!(loopback_uri(&uri).unwrap(), "http://127.0.0.1:7480/k?acl");
+        assert!(loopback_uri(&"http://localhost:1/".parse().unwrap()).is_none());
+        assert!(loopback_uri(&"https://b.localhost/".parse().unwrap()).is_none());
+        assert!(loopback_uri(&"http://example.com/".parse().unwrap()).is_none());
+    }
 
     fn bucket(s: &str) -> BucketName {
         BucketName::relaxed(s).unwrap()
