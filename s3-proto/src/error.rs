@@ -556,7 +556,8 @@ pub enum InputError {
 }
 
 impl InputError {
-    pub(crate) fn argument(name: &'static str, reason: impl Into<String>) -> Self {
+    /// An [`InputError::InvalidArgument`].
+    pub fn argument(name: &'static str, reason: impl Into<String>) -> Self {
         InputError::InvalidArgument {
             name,
             reason: reason.into(),

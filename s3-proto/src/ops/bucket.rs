@@ -171,6 +171,11 @@ impl CreateBucket {
         self
     }
 
+    /// The bucket to create.
+    pub fn bucket(&self) -> &BucketName {
+        &self.bucket
+    }
+
     /// The request body, if a location is set.
     fn body(&self) -> Option<String> {
         let location = self.location.as_ref()?;

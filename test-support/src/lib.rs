@@ -1,0 +1,298 @@
+//! The real S3 servers the behaviour tests run against, started by `scripts/servers/`.
+//!
+//! `scripts/servers/start-all.sh` writes `target/s3-servers.env` (`S3RS_<SERVER>_ENDPOINT`,
+//! `…_ACCESS_KEY`, …). Tests read it (or the same variables from the environment) through
+//! [`server`]. A server that is not running fails the test: the suite never skips silently.
+//! `S3RS_SERVERS=ceph,moto` narrows the run to a subset, and only when asked that way.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
+
+/// The servers every scenario runs against.
+pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
+
+/// What a server lacks or does differently: documented facts, never a way around our bugs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Stores and returns ACLs (s3s-fs answers 501).
+    pub acl: bool,
+    /// Enforces ACLs (only Ceph RGW; moto stores but never checks).
+    pub acl_enforced: bool,
+    /// Stores grants to an email address as a user grant (moto turns them into a Group).
+    pub email_grants: bool,
+    /// Stores CORS configurations (s3s-fs answers 501).
+    pub cors: bool,
+    /// Answers OPTIONS preflights per the rules (Ceph; moto's object-URL preflight is wrong).
+    pub preflight: bool,
+    /// Implements ListMultipartUploads (s3s-fs answers 501).
+    pub list_multipart_uploads: bool,
+    /// Implements AbortMultipartUpload (s3s-fs answers AccessDenied).
+    pub abort_multipart: bool,
+    /// Answers 200 (or BucketAlreadyOwnedByYou) when you re-create your own bucket (s3s-fs
+    /// answers 409 BucketAlreadyExists).
+    pub recreate_owned_ok: bool,
+    /// Stores a LocationConstraint and reports it (s3s-fs does not).
+    pub location: bool,
+    /// Verifies signatures (moto accepts anything).
+    pub verifies_signatures: bool,
+    /// Has a second user, for cross-account checks (Ceph).
+    pub second_user: bool,
+    /// Refuses to delete a non-empty bucket (s3s-fs deletes it).
+    pub bucket_not_empty: bool,
+    /// Honours Quiet in DeleteObjects (Ceph only).
+    pub quiet_delete: bool,
+    /// Honours If-Match / If-None-Match on GET (s3s-fs 0.14 ignores them).
+    pub conditional_reads: bool,
+    /// Stores data under keys ending in `/` (s3s-fs maps them to directories and refuses a body).
+    pub slash_keys_hold_data: bool,
+}
+
+/// One running server and how to reach it.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// `ceph`, `s3s` or `moto`.
+    pub name: &'static str,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// Region to sign for.
+    pub region: String,
+    /// Access key of the main user.
+    pub access_key: String,
+    /// Secret key of the main user.
+    pub secret_key: String,
+    /// Canonical id of the main user, when known.
+    pub user_id: Option<String>,
+    /// The second user (Ceph): access key, secret key, canonical id, email.
+    pub user2: Option<User>,
+    /// What the server supports.
+    pub caps: Capabilities,
+}
+
+/// A second account on the server.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Access key.
+    pub access_key: String,
+    /// Secret key.
+    pub secret_key: String,
+    /// Canonical user id.
+    pub id: String,
+    /// Email address.
+    pub email: String,
+}
+
+impl Server {
+    /// Path-style SigV4 config.
+    pub fn config(&self) -> Config {
+        Config::new(&self.endpoint, self.region.clone())
+            .unwrap_or_else(|e| panic!("{}: bad endpoint {}: {e}", self.name, self.endpoint))
+            .addressing(Addressing::Path)
+    }
+
+    /// Virtual-hosted config: `http://bucket.localhost:PORT`, connected on 127.0.0.1.
+    pub fn vhost_config(&self) -> Config {
+        let url = self.endpoint.replace("127.0.0.1", "localhost");
+        Config::new(&url, self.region.clone())
+            .unwrap_or_else(|e| panic!("{}: bad endpoint {url}: {e}", self.name))
+            .addressing(Addressing::VirtualHost)
+    }
+
+    /// Path-style SigV2 config.
+    pub fn sigv2_config(&self) -> Config {
+        self.config().signature(SignatureVersion::V2)
+    }
+
+    /// The main user's credentials.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(&self.access_key, &self.secret_key)
+    }
+
+    /// The second user's credentials (panics on servers without one: check `caps` first).
+    pub fn user2_credentials(&self) -> Credentials {
+        let u = self
+            .user2
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no second user", self.name));
+        Credentials::new(&u.access_key, &u.secret_key)
+    }
+}
+
+fn env_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("S3_SERVERS_ENV") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("..").join("target"));
+    target.join("s3-servers.env")
+}
+
+fn settings() -> &'static HashMap<String, String> {
+    static SETTINGS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let mut map = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(env_file()) {
+            for line in text.lines() {
+                let line = line.trim().trim_start_matches("export ").trim();
+                if let Some((k, v)) = line.split_once('=') {
+                    let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+                    map.insert(k.trim().to_owned(), v.to_owned());
+                }
+            }
+        }
+        for (k, v) in std::env::vars() {
+            if k.starts_with("S3RS_") {
+                map.insert(k, v);
+            }
+        }
+        map
+    })
+}
+
+/// True when the run covers `name` (all servers unless `S3RS_SERVERS` narrows it).
+pub fn selected(name: &str) -> bool {
+    match settings().get("S3RS_SERVERS") {
+        None => true,
+        Some(list) if list.trim().is_empty() || list.trim() == "all" => true,
+        Some(list) => list.split(',').any(|s| s.trim() == name),
+    }
+}
+
+/// The server called `name`, or `None` when the run was explicitly narrowed to exclude it.
+///
+/// # Panics
+/// When the server is selected but not running: start it with `scripts/servers/start-all.sh`.
+pub fn server(name: &'static str) -> Option<Server> {
+    if !selected(name) {
+        return None;
+    }
+    let s = settings();
+    let prefix = format!("S3RS_{}_", name.to_ascii_uppercase());
+    let get = |k: &str| s.get(&format!("{prefix}{k}")).cloned();
+    let Some(endpoint) = get("ENDPOINT") else {
+        panic!(
+            "S3 server `{name}` is not running: no {prefix}ENDPOINT in {} or the environment. \
+             Start the servers with scripts/servers/start-all.sh (or narrow the run with \
+             S3RS_SERVERS=...)",
+            env_file().display()
+        );
+    };
+    let required = |k: &str| {
+        get(k).unwrap_or_else(|| panic!("{name}: {prefix}{k} is not set in {}", env_file().display()))
+    };
+    let user2 = get("USER2_ACCESS_KEY").map(|access_key| User {
+        access_key,
+        secret_key: required("USER2_SECRET_KEY"),
+        id: required("USER2_ID"),
+        email: required("USER2_EMAIL"),
+    });
+    let caps = match name {
+        "ceph" => Capabilities {
+            acl: true,
+            acl_enforced: true,
+            email_grants: true,
+            cors: true,
+            preflight: true,
+            list_multipart_uploads: true,
+            abort_multipart: true,
+            recreate_owned_ok: true,
+            location: true,
+            verifies_signatures: true,
+            second_user: user2.is_some(),
+            bucket_not_empty: true,
+            quiet_delete: true,
+            conditional_reads: true,
+            slash_keys_hold_data: true,
+        },
+        "s3s" => Capabilities {
+            acl: false,
+            acl_enforced: false,
+            email_grants: false,
+            cors: false,
+            preflight: false,
+            list_multipart_uploads: false,
+            abort_multipart: false,
+            recreate_owned_ok: false,
+            location: false,
+            verifies_signatures: true,
+            second_user: false,
+            bucket_not_empty: false,
+            quiet_delete: false,
+            conditional_reads: false,
+            slash_keys_hold_data: false,
+        },
+        _ => Capabilities {
+            acl: true,
+            acl_enforced: false,
+            email_grants: false,
+            cors: true,
+            preflight: false,
+            list_multipart_uploads: true,
+            abort_multipart: true,
+            recreate_owned_ok: true,
+            location: true,
+            verifies_signatures: false,
+            second_user: false,
+            bucket_not_empty: true,
+            quiet_delete: false,
+            conditional_reads: true,
+            slash_keys_hold_data: true,
+        },
+    };
+    Some(Server {
+        name,
+        endpoint,
+        region: get("REGION").unwrap_or_else(|| "us-east-1".to_owned()),
+        access_key: required("ACCESS_KEY"),
+        secret_key: required("SECRET_KEY"),
+        user_id: get("USER1_ID"),
+        user2,
+        caps,
+    })
+}
+
+/// A bucket name no other test (or earlier run) uses: `prefix-<pid>-<n>-<time>`.
+pub fn unique_bucket(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    #[allow(clippy::disallowed_methods)]
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() % 1_000_000_000);
+    let mut name = format!("{prefix}-{}-{n}-{t}", std::process::id());
+    name.make_ascii_lowercase();
+    name.truncate(63);
+    name.trim_end_matches('-').to_owned()
+}
+
+/// Defines one `#[test]` per server for a scenario `fn(&Server)`.
+#[macro_export]
+macro_rules! scenario {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn ceph() {
+                if let Some(server) = $crate::server("ceph") {
+                    super::$name(&server);
+                }
+            }
+            #[test]
+            fn s3s() {
+                if let Some(server) = $crate::server("s3s") {
+                    super::$name(&server);
+                }
+            }
+            #[test]
+            fn moto() {
+                if let Some(server) = $crate::server("moto") {
+                    super::$name(&server);
+                }
+            }
+        }
+    };
+}
