@@ -49,6 +49,9 @@ pub struct Capabilities {
     pub conditional_reads: bool,
     /// Stores data under keys ending in `/` (s3s-fs maps them to directories and refuses a body).
     pub slash_keys_hold_data: bool,
+    /// Longest key the server stores: S3 allows 1024 bytes; s3s-fs 0.14 keeps keys as file
+    /// paths and answers InternalError beyond a file name's 255 bytes.
+    pub max_key_len: usize,
 }
 
 /// One running server and how to reach it.
@@ -208,6 +211,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: true,
             conditional_reads: true,
             slash_keys_hold_data: true,
+            max_key_len: 1024,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -225,6 +229,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: false,
             slash_keys_hold_data: false,
+            max_key_len: 255,
         },
         _ => Capabilities {
             acl: true,
@@ -242,6 +247,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: true,
             slash_keys_hold_data: true,
+            max_key_len: 1024,
         },
     };
     Some(Server {
