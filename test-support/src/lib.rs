@@ -50,7 +50,7 @@ pub struct Capabilities {
     /// Stores data under keys ending in `/` (s3s-fs maps them to directories and refuses a body).
     pub slash_keys_hold_data: bool,
     /// Longest key the server stores: S3 allows 1024 bytes; s3s-fs 0.14 keeps keys as file
-    /// paths and answers InternalError beyond a file name's 255 bytes.
+    /// paths and answers InternalError once a key nears a file name's 255 bytes (its temp and metadata files add suffixes).
     pub max_key_len: usize,
 }
 
@@ -229,7 +229,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: false,
             slash_keys_hold_data: false,
-            max_key_len: 255,
+            max_key_len: 200,
         },
         _ => Capabilities {
             acl: true,
