@@ -49,9 +49,10 @@ pub struct Capabilities {
     pub conditional_reads: bool,
     /// Stores data under keys ending in `/` (s3s-fs maps them to directories and refuses a body).
     pub slash_keys_hold_data: bool,
-    /// Longest key the server stores: S3 allows 1024 bytes; s3s-fs 0.14 keeps keys as file
-    /// paths and answers InternalError once a key nears a file name's 255 bytes (its temp and metadata files add suffixes).
-    pub max_key_len: usize,
+    /// Longest run of a key between `/` that the server stores. S3 allows 1024-byte keys;
+    /// s3s-fs 0.14 keeps keys as file paths and answers InternalError for a path segment of
+    /// 180 bytes or more (checked with boto3: 150 works, 180 fails).
+    pub max_key_segment: usize,
 }
 
 /// One running server and how to reach it.
@@ -211,7 +212,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: true,
             conditional_reads: true,
             slash_keys_hold_data: true,
-            max_key_len: 1024,
+            max_key_segment: 1024,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -229,7 +230,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: false,
             slash_keys_hold_data: false,
-            max_key_len: 200,
+            max_key_segment: 150,
         },
         _ => Capabilities {
             acl: true,
@@ -247,7 +248,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: true,
             slash_keys_hold_data: true,
-            max_key_len: 1024,
+            max_key_segment: 1024,
         },
     };
     Some(Server {
