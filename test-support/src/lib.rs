@@ -49,10 +49,10 @@ pub struct Capabilities {
     pub conditional_reads: bool,
     /// Stores data under keys ending in `/` (s3s-fs maps them to directories and refuses a body).
     pub slash_keys_hold_data: bool,
-    /// Longest run of a key between `/` that the server stores. S3 allows 1024-byte keys;
-    /// s3s-fs 0.14 keeps keys as file paths and answers InternalError for a path segment of
-    /// 180 bytes or more (checked with boto3: 150 works, 180 fails).
-    pub max_key_segment: usize,
+    /// Longest key the server stores. S3 allows 1024 bytes; s3s-fs 0.14 keeps keys as file
+    /// paths and answers InternalError from about 180 bytes (seen with boto3 too: 150 works,
+    /// 180 fails, and so does a 1024-byte key made of 150-byte segments).
+    pub max_key_len: usize,
 }
 
 /// One running server and how to reach it.
@@ -212,7 +212,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: true,
             conditional_reads: true,
             slash_keys_hold_data: true,
-            max_key_segment: 1024,
+            max_key_len: 1024,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -230,7 +230,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: false,
             slash_keys_hold_data: false,
-            max_key_segment: 150,
+            max_key_len: 150,
         },
         _ => Capabilities {
             acl: true,
@@ -248,7 +248,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             quiet_delete: false,
             conditional_reads: true,
             slash_keys_hold_data: true,
-            max_key_segment: 1024,
+            max_key_len: 1024,
         },
     };
     Some(Server {
