@@ -110,6 +110,12 @@ fn awkward_keys_round_trip(server: &Server) {
         .collect();
     listed.sort();
     let mut expected: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    if !server.caps.exact_path_keys {
+        let path_like = |k: &String| k.contains("//") || k.contains("/./") || k.contains("/../");
+        expected.retain(|k| !path_like(k));
+        // Drop the normalised forms of the path-like keys: `a/double/slash`, `dots/x`.
+        listed.retain(|k| expected.contains(k));
+    }
     expected.sort();
     assert_eq!(listed, expected);
 }

@@ -53,6 +53,9 @@ pub struct Capabilities {
     /// paths and answers InternalError well below that: the limit depends on the bucket name
     /// (seen with boto3 too: 150 bytes work in bucket `lenprobe`, fail in a longer name).
     pub max_key_len: usize,
+    /// Lists keys exactly as written; s3s-fs stores keys as file paths, so `a//b` and
+    /// `a/./b/../c` come back normalised (`a/b`, `a/c`) in listings.
+    pub exact_path_keys: bool,
 }
 
 /// One running server and how to reach it.
@@ -213,6 +216,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_reads: true,
             slash_keys_hold_data: true,
             max_key_len: 1024,
+            exact_path_keys: true,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -231,6 +235,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_reads: false,
             slash_keys_hold_data: false,
             max_key_len: 100,
+            exact_path_keys: false,
         },
         _ => Capabilities {
             acl: true,
@@ -249,6 +254,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_reads: true,
             slash_keys_hold_data: true,
             max_key_len: 1024,
+            exact_path_keys: true,
         },
     };
     Some(Server {
