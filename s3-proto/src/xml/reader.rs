@@ -77,7 +77,9 @@ impl<'a> XmlReader<'a> {
                     let tag = self.enter(start)?;
                     return Ok(String::from_utf8_lossy(tag.name()).into_owned());
                 }
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+                // S3 never sends a DTD; refusing it keeps entity definitions out entirely.
+                Event::DocType(_) => return Err(malformed("DOCTYPE is not accepted")),
                 Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
                 Event::Eof => return Err(malformed("empty document")),
                 _ => return Err(malformed("content before the root element")),
