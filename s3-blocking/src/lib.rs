@@ -18,6 +18,7 @@
 mod body;
 mod bucket;
 mod client;
+mod transfer;
 
 pub use body::ObjectReader;
 pub use bucket::{Bucket, List, ListEntry};

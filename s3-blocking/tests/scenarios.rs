@@ -8,6 +8,7 @@ use s3_blocking::proto::ops::{
 };
 use s3_blocking::proto::{BucketName, Credentials, ObjectKey};
 use s3_blocking::{Bucket, Client, ErrorCode, ListEntry};
+use sha2::{Digest, Sha256};
 use test_support::{Server, scenario, unique_bucket};
 
 fn client(server: &Server) -> Client {
@@ -406,3 +407,80 @@ fn invalid_names_fail_before_sending(_server: &Server) {
     ));
 }
 scenario!(invalid_names_fail_before_sending);
+
+fn sha256_file(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).unwrap();
+    let mut buf = vec![0; 1 << 20];
+    let mut hasher = Sha256::new();
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    format!("{:x}", hasher.finalize())
+}
+
+/// A file of `len` pseudo-random bytes.
+fn make_file(dir: &std::path::Path, name: &str, len: u64) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join(name);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut x: u64 = len ^ 0x9E37_79B9_7F4A_7C15;
+    let mut left = len;
+    let mut block = [0u8; 8192];
+    while left > 0 {
+        for chunk in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n]).unwrap();
+        left -= n as u64;
+    }
+    f.flush().unwrap();
+    path
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique_bucket(tag));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn file_round_trips(server: &Server) {
+    let c = client(server);
+    let b = TempBucket::new(&c, "files");
+    let dir = temp_dir("files");
+    for (name, len) in [("empty.txt", 0u64), ("one.bin", 1), ("page.html", 70_000), ("big.dat", 12 << 20)] {
+        let src = make_file(&dir, name, len);
+        b.upload_file(name, &src).unwrap_or_else(|e| panic!("upload {name}: {e}"));
+        let head = b.head(name).unwrap().unwrap();
+        assert_eq!(head.content_length, Some(len), "{name}");
+        assert_eq!(
+            head.content_type.as_deref(),
+            Some(s3_blocking::proto::mime::from_name(name)),
+            "{name}"
+        );
+        let dst = dir.join(format!("{name}.down"));
+        b.download_file(name, &dst).unwrap_or_else(|e| panic!("download {name}: {e}"));
+        assert_eq!(sha256_file(&src), sha256_file(&dst), "{name}");
+    }
+    // A failed download leaves nothing behind, not even the temporary file.
+    let target = dir.join("missing.out");
+    let err = b.download_file("no-such-key", &target).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert!(!target.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+scenario!(file_round_trips);
