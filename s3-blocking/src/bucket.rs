@@ -290,6 +290,14 @@ impl Bucket {
         self.list_with(op)
     }
 
+    /// Every entry of a listing, collected.
+    ///
+    /// # Errors
+    /// The first failing page's error.
+    pub fn list_all(&self, prefix: &str, delimiter: Option<&str>) -> Result<Vec<ListEntry>, Error> {
+        self.list(prefix, delimiter).collect()
+    }
+
     /// Pages through a fully specified ListObjectsV2.
     pub fn list_with(&self, op: ListObjectsV2) -> List {
         List {

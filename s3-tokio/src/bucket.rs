@@ -1,0 +1,396 @@
+//! The boto-style surface, async: buckets as handles, keys as strings, `None` for what is absent.
+//!
+//! Every method builds an s3-proto operation and sends it; nothing here decides anything
+//! that s3-proto does not.
+
+
+use s3_proto::flow::paginate::Pages;
+use s3_proto::ops::{
+    BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket, CreateBucketOutput,
+    DeleteBucket, DeleteObject, DeleteObjects, DeleteObjectsOutput, GetBucketLocation, GetObject,
+    HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, Object, ObjectHead,
+    PutObject, PutObjectOutput,
+};
+use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
+
+use crate::body::ObjectStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use crate::client::Client;
+
+fn key(k: &str) -> Result<ObjectKey, Error> {
+    Ok(ObjectKey::new(k)?)
+}
+
+fn bucket_name(name: &str) -> Result<BucketName, Error> {
+    // Existing buckets on S3-compatible servers may carry legacy names; those still work
+    // path-style, so accept them here and let the server judge.
+    Ok(BucketName::relaxed(name)?)
+}
+
+/// `Ok(None)` for "not found", the error otherwise.
+fn absent<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Client {
+    /// A handle on `name` without checking that it exists (boto's `get_bucket(validate=False)`).
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an invalid name.
+    pub fn bucket(&self, name: &str) -> Result<Bucket, Error> {
+        Ok(Bucket {
+            client: self.clone(),
+            name: bucket_name(name)?,
+        })
+    }
+
+    /// Creates a bucket in the client's region; one you already own is success, one owned by
+    /// someone else fails with `BucketAlreadyExists`.
+    ///
+    /// # Errors
+    /// [`Error::Service`] with [`s3_proto::ErrorCode::BucketAlreadyExists`] for a taken name.
+    pub async fn create_bucket(&self, name: &str) -> Result<Bucket, Error> {
+        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?))
+            .await
+            .map(|(b, _)| b)
+    }
+
+    /// Creates a bucket in `location` (e.g. [`LocationConstraint::EU`]).
+    ///
+    /// # Errors
+    /// As [`Client::create_bucket`].
+    pub async fn create_bucket_in(&self, name: &str, location: LocationConstraint) -> Result<Bucket, Error> {
+        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?).location(location))
+            .await
+            .map(|(b, _)| b)
+    }
+
+    /// Sends a fully specified CreateBucket (location, canned ACL).
+    ///
+    /// # Errors
+    /// As [`Client::create_bucket`].
+    pub async fn create_bucket_with(&self, op: CreateBucket) -> Result<(Bucket, CreateBucketOutput), Error> {
+        let out = self.send(&op).await?;
+        Ok((
+            Bucket {
+                client: self.clone(),
+                name: op.bucket().clone(),
+            },
+            out,
+        ))
+    }
+
+    /// The bucket if it exists and is accessible, `None` if it does not exist (boto's
+    /// `lookup`).
+    ///
+    /// # Errors
+    /// [`Error::Service`] for other answers (`AccessDenied` for someone else's bucket).
+    pub async fn lookup(&self, name: &str) -> Result<Option<Bucket>, Error> {
+        let bucket = self.bucket(name)?;
+        Ok(absent(self.send(&HeadBucket::new(bucket.name.clone())).await)?.map(|_| bucket))
+    }
+
+    /// All buckets the caller owns.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
+        Ok(self.send(&ListBuckets::new()).await?.buckets)
+    }
+
+    /// Deletes an empty bucket.
+    ///
+    /// # Errors
+    /// `BucketNotEmpty` when it still holds keys.
+    pub async fn delete_bucket(&self, name: &str) -> Result<(), Error> {
+        self.send(&DeleteBucket::new(bucket_name(name)?)).await
+    }
+}
+
+/// One entry of a listing with a delimiter: an object, or a common prefix ("folder").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListEntry {
+    /// An object.
+    Object(Object),
+    /// A common prefix.
+    Prefix(String),
+}
+
+/// A bucket handle: the boto `Bucket`, for keys given as strings.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    client: Client,
+    name: BucketName,
+}
+
+impl Bucket {
+    /// The name.
+    pub fn name(&self) -> &BucketName {
+        &self.name
+    }
+
+    /// The client this handle sends through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Stores a string (`text/plain; charset=utf-8`).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn put_string(&self, k: &str, value: &str) -> Result<PutObjectOutput, Error> {
+        self.put(
+            PutObject::new(self.name.clone(), key(k)?, value.to_owned())
+                .content_type("text/plain; charset=utf-8"),
+        )
+        .await
+    }
+
+    /// Stores bytes (content type guessed from the key).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn put_bytes(&self, k: &str, value: impl Into<Vec<u8>>) -> Result<PutObjectOutput, Error> {
+        self.put(
+            PutObject::new(self.name.clone(), key(k)?, value.into())
+                .content_type(s3_proto::mime::from_name(k)),
+        )
+        .await
+    }
+
+    /// Sends a fully specified PutObject (metadata, ACL, content headers).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn put(&self, op: PutObject) -> Result<PutObjectOutput, Error> {
+        self.client.send(&op).await
+    }
+
+    /// Stores `length` bytes read from `reader`, in one request.
+    ///
+    /// # Errors
+    /// As [`Client::send_reader`].
+    pub async fn put_reader(&self, k: &str, reader: impl AsyncRead + Send + 'static, length: u64) -> Result<PutObjectOutput, Error> {
+        let op = PutObject::new(
+            self.name.clone(),
+            key(k)?,
+            s3_proto::Body::Stream {
+                length: Some(length),
+            },
+        )
+        .content_type(s3_proto::mime::from_name(k));
+        self.client.send_reader(&op, reader).await
+    }
+
+    /// The object's bytes, or `None` when the key does not exist.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
+        let op = GetObject::new(self.name.clone(), key(k)?);
+        let Some((_, mut reader)) = absent(self.client.open(&op).await)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(
+            usize::try_from(reader.expected_len().unwrap_or(0).min(1 << 26)).unwrap_or(0),
+        );
+        reader.read_to_end(&mut out).await.map_err(crate::io_error)?;
+        Ok(Some(out))
+    }
+
+    /// The object as UTF-8 text, or `None` when the key does not exist.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; [`Error::Response`] when the bytes are not UTF-8.
+    pub async fn get_string(&self, k: &str) -> Result<Option<String>, Error> {
+        match self.get_bytes(k).await? {
+            None => Ok(None),
+            Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+                s3_proto::ResponseError::InvalidField {
+                    field: "body",
+                    value: "not UTF-8".to_owned(),
+                }
+                .into()
+            }),
+        }
+    }
+
+    /// Opens the object for streaming, or `None` when it does not exist.
+    ///
+    /// # Errors
+    /// As [`Client::open`].
+    pub async fn open(&self, op: GetObject) -> Result<Option<(ObjectHead, ObjectStream)>, Error> {
+        absent(self.client.open(&op).await)
+    }
+
+    /// The object's headers and metadata, or `None` when it does not exist (boto's
+    /// `get_key`).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
+        absent(self.client.send(&HeadObject::new(self.name.clone(), key(k)?)).await)
+    }
+
+    /// The user metadata of a key, or `None` when it does not exist.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn metadata(&self, k: &str) -> Result<Option<Metadata>, Error> {
+        Ok(self.head(k).await?.map(|h| h.metadata))
+    }
+
+    /// Deletes a key (success when it did not exist).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn delete_key(&self, k: &str) -> Result<(), Error> {
+        self.client.send(&DeleteObject::new(self.name.clone(), key(k)?)).await
+    }
+
+    /// Deletes many keys, 1000 per request; per-key failures are returned as data.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Result<DeleteObjectsOutput, Error> {
+        let keys = keys.into_iter().map(key).collect::<Result<Vec<_>, _>>()?;
+        let mut out = DeleteObjectsOutput::default();
+        for chunk in keys.chunks(s3_proto::ops::MAX_DELETE_OBJECTS) {
+            let page = self
+                .client
+                .send(&DeleteObjects::new(self.name.clone(), chunk.iter().cloned()).quiet(true))
+                .await?;
+            out.deleted.extend(page.deleted);
+            out.errors.extend(page.errors);
+        }
+        Ok(out)
+    }
+
+    /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn copy_key(&self, dst_key: &str, src_bucket: &str, src_key: &str) -> Result<CopyObjectOutput, Error> {
+        self.client
+            .send(&CopyObject::new(
+                bucket_name(src_bucket)?,
+                key(src_key)?,
+                self.name.clone(),
+                key(dst_key)?,
+            ))
+            .await
+    }
+
+    /// Every key (and, with a delimiter, common prefix), paging by itself.
+    pub fn list(&self, prefix: &str, delimiter: Option<&str>) -> List {
+        let mut op = ListObjectsV2::new(self.name.clone());
+        if !prefix.is_empty() {
+            op = op.prefix(prefix);
+        }
+        if let Some(d) = delimiter {
+            op = op.delimiter(d);
+        }
+        self.list_with(op)
+    }
+
+    /// Every entry of a listing, collected.
+    ///
+    /// # Errors
+    /// The first failing page's error.
+    pub async fn list_all(&self, prefix: &str, delimiter: Option<&str>) -> Result<Vec<ListEntry>, Error> {
+        let mut list = self.list(prefix, delimiter);
+        let mut out = Vec::new();
+        while let Some(entry) = list.next().await {
+            out.push(entry?);
+        }
+        Ok(out)
+    }
+
+    /// Pages through a fully specified ListObjectsV2.
+    pub fn list_with(&self, op: ListObjectsV2) -> List {
+        List {
+            client: self.client.clone(),
+            pages: Pages::new(op),
+            buffer: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+
+    /// The bucket's location.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn location(&self) -> Result<BucketLocation, Error> {
+        self.client.send(&GetBucketLocation::new(self.name.clone())).await
+    }
+
+    /// Creates the bucket with a canned ACL, or sets one on an existing bucket.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn create(&self, acl: Option<CannedAcl>) -> Result<CreateBucketOutput, Error> {
+        let mut op = CreateBucket::new(self.name.clone());
+        if let Some(acl) = acl {
+            op = op.acl(acl);
+        }
+        self.client.send(&op).await
+    }
+
+    /// Deletes the bucket, which must be empty.
+    ///
+    /// # Errors
+    /// `BucketNotEmpty` when it still holds keys.
+    pub async fn delete(&self) -> Result<(), Error> {
+        self.client.send(&DeleteBucket::new(self.name.clone())).await
+    }
+}
+
+/// A listing that sends one request per page: call [`List::next`] until it returns `None`.
+pub struct List {
+    client: Client,
+    pages: Pages<ListObjectsV2>,
+    buffer: std::collections::VecDeque<ListEntry>,
+    failed: bool,
+}
+
+impl std::fmt::Debug for List {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("List")
+            .field("pages", &self.pages.pages())
+            .finish_non_exhaustive()
+    }
+}
+
+impl List {
+    /// The next entry, fetching the next page when needed; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<ListEntry, Error>> {
+        loop {
+            if let Some(entry) = self.buffer.pop_front() {
+                return Some(Ok(entry));
+            }
+            if self.failed {
+                return None;
+            }
+            let op = self.pages.next_op()?.clone();
+            let page = match self.client.send(&op).await {
+                Ok(page) => page,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            };
+            if let Err(e) = self.pages.handle(&page) {
+                self.failed = true;
+                return Some(Err(e));
+            }
+            self.buffer
+                .extend(page.contents.into_iter().map(ListEntry::Object));
+            self.buffer
+                .extend(page.common_prefixes.into_iter().map(ListEntry::Prefix));
+        }
+    }
+}
