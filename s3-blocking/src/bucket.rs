@@ -62,7 +62,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_bucket`].
-    pub fn create_bucket_in(&self, name: &str, location: LocationConstraint) -> Result<Bucket, Error> {
+    pub fn create_bucket_in(
+        &self,
+        name: &str,
+        location: LocationConstraint,
+    ) -> Result<Bucket, Error> {
         self.create_bucket_with(CreateBucket::new(BucketName::new(name)?).location(location))
             .map(|(b, _)| b)
     }
@@ -71,7 +75,10 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_bucket`].
-    pub fn create_bucket_with(&self, op: CreateBucket) -> Result<(Bucket, CreateBucketOutput), Error> {
+    pub fn create_bucket_with(
+        &self,
+        op: CreateBucket,
+    ) -> Result<(Bucket, CreateBucketOutput), Error> {
         let out = self.send(&op)?;
         Ok((
             Bucket {
@@ -170,7 +177,12 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Client::send_reader`].
-    pub fn put_reader(&self, k: &str, reader: &mut dyn Read, length: u64) -> Result<PutObjectOutput, Error> {
+    pub fn put_reader(
+        &self,
+        k: &str,
+        reader: &mut dyn Read,
+        length: u64,
+    ) -> Result<PutObjectOutput, Error> {
         let op = PutObject::new(
             self.name.clone(),
             key(k)?,
@@ -229,7 +241,10 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
-        absent(self.client.send(&HeadObject::new(self.name.clone(), key(k)?)))
+        absent(
+            self.client
+                .send(&HeadObject::new(self.name.clone(), key(k)?)),
+        )
     }
 
     /// The user metadata of a key, or `None` when it does not exist.
@@ -245,14 +260,18 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn delete_key(&self, k: &str) -> Result<(), Error> {
-        self.client.send(&DeleteObject::new(self.name.clone(), key(k)?))
+        self.client
+            .send(&DeleteObject::new(self.name.clone(), key(k)?))
     }
 
     /// Deletes many keys, 1000 per request; per-key failures are returned as data.
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Result<DeleteObjectsOutput, Error> {
+    pub fn delete_keys<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<DeleteObjectsOutput, Error> {
         let keys = keys.into_iter().map(key).collect::<Result<Vec<_>, _>>()?;
         let mut out = DeleteObjectsOutput::default();
         for chunk in keys.chunks(s3_proto::ops::MAX_DELETE_OBJECTS) {
@@ -269,7 +288,12 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub fn copy_key(&self, dst_key: &str, src_bucket: &str, src_key: &str) -> Result<CopyObjectOutput, Error> {
+    pub fn copy_key(
+        &self,
+        dst_key: &str,
+        src_bucket: &str,
+        src_key: &str,
+    ) -> Result<CopyObjectOutput, Error> {
         self.client.send(&CopyObject::new(
             bucket_name(src_bucket)?,
             key(src_key)?,

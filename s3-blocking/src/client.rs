@@ -187,7 +187,11 @@ impl Client {
     /// # Errors
     /// As [`Client::send`]; also [`Error::Transport`] when `body` fails or is shorter than
     /// the length the operation announced.
-    pub fn send_reader<O: Operation>(&self, op: &O, body: &mut dyn Read) -> Result<O::Output, Error> {
+    pub fn send_reader<O: Operation>(
+        &self,
+        op: &O,
+        body: &mut dyn Read,
+    ) -> Result<O::Output, Error> {
         let resp = self.execute(&self.config, op, Some(body))?;
         finish_buffered(&self.config, op, resp, self.options.max_buffered_body)
     }
@@ -225,7 +229,10 @@ impl Client {
         self.config.presign(op, &self.credentials, now(), expires)
     }
 
-    fn with_region_retry<T>(&self, mut f: impl FnMut(&Config) -> Result<T, Error>) -> Result<T, Error> {
+    fn with_region_retry<T>(
+        &self,
+        mut f: impl FnMut(&Config) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         match f(&self.config) {
             Err(e) => match e.redirect_region() {
                 Some(region) if region != self.config.region() => {
@@ -251,7 +258,8 @@ impl Client {
         }
         let length = body.len();
         if let Some(len) = length {
-            let needs_length = len > 0 || matches!(parts.method, http::Method::PUT | http::Method::POST);
+            let needs_length =
+                len > 0 || matches!(parts.method, http::Method::PUT | http::Method::POST);
             if needs_length {
                 parts
                     .headers
@@ -261,8 +269,10 @@ impl Client {
         let result = match (&body, reader) {
             (Body::Bytes(bytes), _) => {
                 let mut slice: &[u8] = bytes;
-                self.agent
-                    .run(http::Request::from_parts(parts, SendBody::from_reader(&mut slice)))
+                self.agent.run(http::Request::from_parts(
+                    parts,
+                    SendBody::from_reader(&mut slice),
+                ))
             }
             (Body::Stream { length }, Some(reader)) => {
                 let Some(length) = *length else {
@@ -273,9 +283,10 @@ impl Client {
                     .into());
                 };
                 let mut limited = ExactReader::new(reader, length);
-                let result = self
-                    .agent
-                    .run(http::Request::from_parts(parts, SendBody::from_reader(&mut limited)));
+                let result = self.agent.run(http::Request::from_parts(
+                    parts,
+                    SendBody::from_reader(&mut limited),
+                ));
                 if let Some(e) = limited.error.take() {
                     return Err(e);
                 }
@@ -349,7 +360,10 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
         ureq::Error::Tls(msg) => (K::Connect, format!("tls: {msg}")),
         ureq::Error::BadUri(_) => (K::Other, "invalid URI".to_owned()),
         ureq::Error::Protocol(p) => (K::Io, format!("http protocol error: {p}")),
-        other => (K::Other, format!("http error: {}", scrub(&other.to_string()))),
+        other => (
+            K::Other,
+            format!("http error: {}", scrub(&other.to_string())),
+        ),
     };
     match e {
         ureq::Error::Io(io) => TransportError::new(kind, message).with_source(io).into(),
@@ -388,14 +402,19 @@ impl Read for ExactReader<'_> {
         if self.remaining == 0 {
             return Ok(0);
         }
-        let max = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let max = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = match self.inner.read(&mut buf[..max]) {
             Ok(n) => n,
             Err(e) => {
                 self.error = Some(
-                    TransportError::new(TransportErrorKind::Body, "reading the upload source failed")
-                        .with_source(io::Error::new(e.kind(), e.to_string()))
-                        .into(),
+                    TransportError::new(
+                        TransportErrorKind::Body,
+                        "reading the upload source failed",
+                    )
+                    .with_source(io::Error::new(e.kind(), e.to_string()))
+                    .into(),
                 );
                 return Err(e);
             }
@@ -408,7 +427,10 @@ impl Read for ExactReader<'_> {
                 )
                 .into(),
             );
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload source ended early"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "upload source ended early",
+            ));
         }
         self.remaining -= n as u64;
         Ok(n)

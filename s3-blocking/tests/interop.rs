@@ -38,10 +38,14 @@ fn objects_and_metadata_both_ways(server: &Server) {
     let name = bucket.name().as_str();
 
     // s3-rs writes, boto3 reads.
-    let op = PutObject::new(bucket.name().clone(), ObjectKey::new("ours key+ü").unwrap(), "hello from rust")
-        .content_type("text/x-rust")
-        .meta("Color", "blue")
-        .meta("shape", "round");
+    let op = PutObject::new(
+        bucket.name().clone(),
+        ObjectKey::new("ours key+ü").unwrap(),
+        "hello from rust",
+    )
+    .content_type("text/x-rust")
+    .meta("Color", "blue")
+    .meta("shape", "round");
     bucket.put(op).unwrap();
     let seen = boto3(server, &["head", name, "ours key+ü"]);
     assert!(seen.contains(r#""content_type": "text/x-rust""#), "{seen}");
@@ -49,12 +53,22 @@ fn objects_and_metadata_both_ways(server: &Server) {
     assert!(seen.contains(r#""color": "blue""#), "{seen}");
     assert!(seen.contains(r#""shape": "round""#), "{seen}");
     let digest = format!("{:x}", sha2::Sha256::digest(b"hello from rust"));
-    assert!(seen.contains(&format!(r#""body_sha256": "{digest}""#)), "{seen}");
+    assert!(
+        seen.contains(&format!(r#""body_sha256": "{digest}""#)),
+        "{seen}"
+    );
 
     // boto3 writes, s3-rs reads.
     boto3(
         server,
-        &["put", name, "theirs/key =1", "application/x-python", "hello from python", r#"{"lang": "python"}"#],
+        &[
+            "put",
+            name,
+            "theirs/key =1",
+            "application/x-python",
+            "hello from python",
+            r#"{"lang": "python"}"#,
+        ],
     );
     assert_eq!(
         bucket.get_string("theirs/key =1").unwrap().as_deref(),

@@ -18,7 +18,9 @@ fn peak_rss_kib() -> u64 {
 
 fn write_file(path: &std::path::Path, len: u64) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let block: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let block: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let mut left = len;
     while left > 0 {
         let n = left.min(block.len() as u64) as usize;
@@ -29,7 +31,10 @@ fn write_file(path: &std::path::Path, len: u64) {
 }
 
 fn same_bytes(a: &std::path::Path, b: &std::path::Path) -> bool {
-    let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
     let (mut ba, mut bb) = (vec![0; 1 << 20], vec![0; 1 << 20]);
     loop {
         let na = fa.read(&mut ba).unwrap();
@@ -69,9 +74,20 @@ fn hundred_mib_round_trip_in_flat_memory() {
         let dst = dir.join(format!("{}.down", server.name));
         bucket.download_file("big.bin", &dst).unwrap();
         let grew = peak_rss_kib().saturating_sub(before);
-        assert!(same_bytes(&src, &dst), "{}: downloaded bytes differ", server.name);
-        eprintln!("{}: 101 MiB up and down, peak RSS grew by {grew} KiB", server.name);
-        assert!(grew < 48 * 1024, "{}: peak RSS grew by {grew} KiB", server.name);
+        assert!(
+            same_bytes(&src, &dst),
+            "{}: downloaded bytes differ",
+            server.name
+        );
+        eprintln!(
+            "{}: 101 MiB up and down, peak RSS grew by {grew} KiB",
+            server.name
+        );
+        assert!(
+            grew < 48 * 1024,
+            "{}: peak RSS grew by {grew} KiB",
+            server.name
+        );
         bucket.delete_key("big.bin").unwrap();
         bucket.delete().unwrap();
         std::fs::remove_file(&dst).unwrap();

@@ -99,7 +99,9 @@ fn awkward_keys_round_trip(server: &Server) {
     for key in &keys {
         b.put_bytes(key, key.as_bytes().to_vec())
             .unwrap_or_else(|e| panic!("put {key:?}: {e}"));
-        let got = b.get_bytes(key).unwrap_or_else(|e| panic!("get {key:?}: {e}"));
+        let got = b
+            .get_bytes(key)
+            .unwrap_or_else(|e| panic!("get {key:?}: {e}"));
         assert_eq!(got.as_deref(), Some(key.as_bytes()), "{key:?}");
     }
     let mut listed: Vec<String> = b
@@ -163,7 +165,12 @@ fn recreate_own_bucket(server: &Server) {
     }
     assert!(c.lookup(b.name().as_str()).unwrap().is_some());
     assert!(c.lookup(&unique_bucket("absent")).unwrap().is_none());
-    let names: Vec<String> = c.list_buckets().unwrap().into_iter().map(|b| b.name).collect();
+    let names: Vec<String> = c
+        .list_buckets()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
     assert!(names.iter().any(|n| n == b.name().as_str()));
 }
 scenario!(recreate_own_bucket);
@@ -189,7 +196,9 @@ fn listing_pages_with_prefix_and_delimiter(server: &Server) {
         b.put_string(k, k).unwrap();
     }
     // Small pages force the pager through continuation tokens.
-    let op = ListObjectsV2::new(b.name().clone()).delimiter("/").max_keys(2);
+    let op = ListObjectsV2::new(b.name().clone())
+        .delimiter("/")
+        .max_keys(2);
     let entries: Vec<ListEntry> = b.list_with(op).map(Result::unwrap).collect();
     let mut names: Vec<String> = entries
         .iter()
@@ -213,11 +222,15 @@ scenario!(listing_pages_with_prefix_and_delimiter);
 fn user_metadata_round_trip(server: &Server) {
     let c = client(server);
     let b = TempBucket::new(&c, "meta");
-    let op = PutObject::new(b.name().clone(), ObjectKey::new("has_metadata").unwrap(), "data")
-        .content_type("text/plain")
-        .meta("Meta1", "This is the first metadata value")
-        .meta("meta2", "This is the second metadata value")
-        .meta("unicode", "Größe über 日本");
+    let op = PutObject::new(
+        b.name().clone(),
+        ObjectKey::new("has_metadata").unwrap(),
+        "data",
+    )
+    .content_type("text/plain")
+    .meta("Meta1", "This is the first metadata value")
+    .meta("meta2", "This is the second metadata value")
+    .meta("unicode", "Größe über 日本");
     b.put(op).unwrap();
     let meta = b.metadata("has_metadata").unwrap().unwrap();
     assert_eq!(meta.get("meta1"), Some("This is the first metadata value"));
@@ -302,7 +315,10 @@ fn typed_errors(server: &Server) {
     assert!(err.to_string().contains("NoSuchBucket"), "{err}");
 
     let err = c
-        .send(&GetObject::new(b.name().clone(), ObjectKey::new("nokey").unwrap()))
+        .send(&GetObject::new(
+            b.name().clone(),
+            ObjectKey::new("nokey").unwrap(),
+        ))
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::NoSuchKey), "{err}");
     assert!(err.is_not_found());
@@ -325,9 +341,7 @@ fn wrong_secret_is_signature_mismatch(server: &Server) {
         server.config(),
         Credentials::new(&server.access_key, "definitely-not-the-secret"),
     );
-    let err = bad
-        .send(&ListObjectsV2::new(b.name().clone()))
-        .unwrap_err();
+    let err = bad.send(&ListObjectsV2::new(b.name().clone())).unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::SignatureDoesNotMatch), "{err}");
     assert!(!format!("{err} {err:?}").contains("definitely-not-the-secret"));
 }
@@ -370,9 +384,15 @@ fn presigned_get_and_put(server: &Server) {
         )
         .unwrap();
     let agent = ureq::Agent::new_with_defaults();
-    agent.put(put.to_string()).send(&b"uploaded via URL"[..]).unwrap();
+    agent
+        .put(put.to_string())
+        .send(&b"uploaded via URL"[..])
+        .unwrap();
     let get = c
-        .presign(&GetObject::new(b.name().clone(), key), Duration::from_secs(300))
+        .presign(
+            &GetObject::new(b.name().clone(), key),
+            Duration::from_secs(300),
+        )
         .unwrap();
     let body = agent
         .get(get.to_string())
@@ -383,7 +403,9 @@ fn presigned_get_and_put(server: &Server) {
         .unwrap();
     assert_eq!(body, "uploaded via URL");
     if server.caps.verifies_signatures {
-        let tampered = get.to_string().replace("X-Amz-Expires=300", "X-Amz-Expires=301");
+        let tampered = get
+            .to_string()
+            .replace("X-Amz-Expires=300", "X-Amz-Expires=301");
         let status = agent
             .get(tampered)
             .config()
@@ -456,9 +478,15 @@ fn file_round_trips(server: &Server) {
     let c = client(server);
     let b = TempBucket::new(&c, "files");
     let dir = temp_dir("files");
-    for (name, len) in [("empty.txt", 0u64), ("one.bin", 1), ("page.html", 70_000), ("big.dat", 12 << 20)] {
+    for (name, len) in [
+        ("empty.txt", 0u64),
+        ("one.bin", 1),
+        ("page.html", 70_000),
+        ("big.dat", 12 << 20),
+    ] {
         let src = make_file(&dir, name, len);
-        b.upload_file(name, &src).unwrap_or_else(|e| panic!("upload {name}: {e}"));
+        b.upload_file(name, &src)
+            .unwrap_or_else(|e| panic!("upload {name}: {e}"));
         let head = b.head(name).unwrap().unwrap();
         assert_eq!(head.content_length, Some(len), "{name}");
         assert_eq!(
@@ -467,7 +495,8 @@ fn file_round_trips(server: &Server) {
             "{name}"
         );
         let dst = dir.join(format!("{name}.down"));
-        b.download_file(name, &dst).unwrap_or_else(|e| panic!("download {name}: {e}"));
+        b.download_file(name, &dst)
+            .unwrap_or_else(|e| panic!("download {name}: {e}"));
         assert_eq!(sha256_file(&src), sha256_file(&dst), "{name}");
     }
     // A failed download leaves nothing behind, not even the temporary file.

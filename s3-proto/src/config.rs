@@ -70,10 +70,14 @@ impl Endpoint {
         };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains(['/', '?', '#', '@']) {
-            return Err(bad("must be scheme://host[:port] without path, query or user"));
+            return Err(bad(
+                "must be scheme://host[:port] without path, query or user",
+            ));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (addr, after) = v6.split_once(']').ok_or_else(|| bad("unclosed IPv6 literal"))?;
+            let (addr, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("unclosed IPv6 literal"))?;
             let port = match after {
                 "" => None,
                 p => Some(p.strip_prefix(':').ok_or_else(|| bad("bad port"))?),
@@ -162,7 +166,8 @@ impl Endpoint {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Where operations are addressed: endpoint, region and addressing style.
@@ -233,8 +238,11 @@ impl Target {
             payload: None,
             error: None,
         };
-        b.url
-            .push_str(if self.endpoint.https { "https://" } else { "http://" });
+        b.url.push_str(if self.endpoint.https {
+            "https://"
+        } else {
+            "http://"
+        });
         let vhost = match bucket.map(|bk| self.is_virtual_host(bk)).transpose() {
             Ok(v) => v.unwrap_or(false),
             Err(e) => {
@@ -244,7 +252,8 @@ impl Target {
         };
         match bucket {
             Some(bucket) if vhost => {
-                self.endpoint.push_authority(&mut b.url, Some(bucket.as_str()));
+                self.endpoint
+                    .push_authority(&mut b.url, Some(bucket.as_str()));
                 b.url.push('/');
                 b.bucket_in_host = Some(bucket.to_string());
             }
@@ -291,8 +300,11 @@ pub struct RequestBuilder {
 
 impl RequestBuilder {
     fn push_query_sep(&mut self) {
-        self.url
-            .push(if self.url.len() == self.query_start { '?' } else { '&' });
+        self.url.push(if self.url.len() == self.query_start {
+            '?'
+        } else {
+            '&'
+        });
     }
 
     /// Adds a sub-resource without a value: `?acl`, `?uploads`, `?delete`.
@@ -657,8 +669,18 @@ mod tests {
         let e = Endpoint::parse("HTTP://LocalHost:9000/").unwrap();
         assert_eq!(e.url(), "http://localhost:9000");
         assert_eq!(Endpoint::parse("https://h:443").unwrap().url(), "https://h");
-        assert_eq!(Endpoint::parse("http://[::1]:80").unwrap().url(), "http://[::1]");
-        for bad in ["ftp://x", "http://", "http://h/path", "http://u@h", "http://h:99999", "h"] {
+        assert_eq!(
+            Endpoint::parse("http://[::1]:80").unwrap().url(),
+            "http://[::1]"
+        );
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http://h/path",
+            "http://u@h",
+            "http://h:99999",
+            "h",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
     }
@@ -684,12 +706,21 @@ mod tests {
             url(&aws, "my.bucket"),
             "https://s3.eu-west-1.amazonaws.com/my.bucket/a%20b/c%2Bd"
         );
-        assert_eq!(url(&aws, "Legacy_Name"), "https://s3.eu-west-1.amazonaws.com/Legacy_Name/a%20b/c%2Bd");
-        assert_eq!(url(&custom, "bucket"), "http://127.0.0.1:7480/bucket/a%20b/c%2Bd");
+        assert_eq!(
+            url(&aws, "Legacy_Name"),
+            "https://s3.eu-west-1.amazonaws.com/Legacy_Name/a%20b/c%2Bd"
+        );
+        assert_eq!(
+            url(&custom, "bucket"),
+            "http://127.0.0.1:7480/bucket/a%20b/c%2Bd"
+        );
         let vhost = Config::new("http://localhost:7480", "us-east-1")
             .unwrap()
             .addressing(Addressing::VirtualHost);
-        assert_eq!(url(&vhost, "bucket"), "http://bucket.localhost:7480/a%20b/c%2Bd");
+        assert_eq!(
+            url(&vhost, "bucket"),
+            "http://bucket.localhost:7480/a%20b/c%2Bd"
+        );
         let forced_ip = custom.clone().addressing(Addressing::VirtualHost);
         assert!(
             forced_ip
@@ -705,9 +736,13 @@ mod tests {
         let c = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
         let t = c.target();
         let u = |b: RequestBuilder| b.build().unwrap().uri().to_string();
-        assert_eq!(u(t.request(Method::GET, None, None)), "http://127.0.0.1:7480/");
         assert_eq!(
-            u(t.request(Method::GET, Some(&bucket("b1")), None).subresource("acl")),
+            u(t.request(Method::GET, None, None)),
+            "http://127.0.0.1:7480/"
+        );
+        assert_eq!(
+            u(t.request(Method::GET, Some(&bucket("b1")), None)
+                .subresource("acl")),
             "http://127.0.0.1:7480/b1?acl"
         );
         assert_eq!(
@@ -730,6 +765,9 @@ mod tests {
         assert_eq!(c.region(), "eu-west-1");
         assert_eq!(c.target().endpoint().url(), "http://s3host:9000");
         let c = Config::from_lookup(|_| None).unwrap();
-        assert_eq!(c.target().endpoint().url(), "https://s3.us-east-1.amazonaws.com");
+        assert_eq!(
+            c.target().endpoint().url(),
+            "https://s3.us-east-1.amazonaws.com"
+        );
     }
 }

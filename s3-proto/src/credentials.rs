@@ -212,7 +212,10 @@ mod tests {
         let c = Credentials::new("AKID", "very-secret").with_session_token("tok-secret");
         let s = format!("{c:?} {:?} {}", c.secret_key(), c.session_token().unwrap());
         assert!(s.contains("AKID"));
-        assert!(!s.contains("very-secret") && !s.contains("tok-secret"), "{s}");
+        assert!(
+            !s.contains("very-secret") && !s.contains("tok-secret"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ impl Error {
     /// True when the bucket or key does not exist (`NoSuchKey`, `NoSuchBucket`, a bodyless 404).
     pub fn is_not_found(&self) -> bool {
         self.as_service().is_some_and(|e| {
-            matches!(e.code, ErrorCode::NoSuchKey | ErrorCode::NoSuchBucket | ErrorCode::NotFound)
+            matches!(
+                e.code,
+                ErrorCode::NoSuchKey | ErrorCode::NoSuchBucket | ErrorCode::NotFound
+            )
         })
     }
 

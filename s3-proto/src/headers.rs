@@ -6,12 +6,17 @@ use crate::body::Response;
 use crate::error::{Error, ResponseError};
 
 /// A header's text, or `None` when absent. A value that is not visible ASCII is an error.
-pub(crate) fn optional<'a>(resp: &Response<'a>, name: &'static str) -> Result<Option<&'a str>, Error> {
+pub(crate) fn optional<'a>(
+    resp: &Response<'a>,
+    name: &'static str,
+) -> Result<Option<&'a str>, Error> {
     match resp.headers.get(name) {
         None => Ok(None),
         Some(v) => match std::str::from_utf8(v.as_bytes()) {
             Ok(s) => Ok(Some(s)),
-            Err(_) => Err(ResponseError::invalid(name, &String::from_utf8_lossy(v.as_bytes())).into()),
+            Err(_) => {
+                Err(ResponseError::invalid(name, &String::from_utf8_lossy(v.as_bytes())).into())
+            }
         },
     }
 }
@@ -35,7 +40,10 @@ pub(crate) fn u64_opt(resp: &Response<'_>, name: &'static str) -> Result<Option<
 
 /// A header parsed as an HTTP date; a date that does not parse counts as absent, since these
 /// headers are informative and servers disagree on details (weekday, zone name).
-pub(crate) fn date_opt(resp: &Response<'_>, name: &'static str) -> Result<Option<SystemTime>, Error> {
+pub(crate) fn date_opt(
+    resp: &Response<'_>,
+    name: &'static str,
+) -> Result<Option<SystemTime>, Error> {
     Ok(optional(resp, name)?.and_then(crate::time::parse_http_date))
 }
 

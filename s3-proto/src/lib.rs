@@ -34,7 +34,9 @@ pub use acl::CannedAcl;
 pub use body::{Body, BodyMode, PayloadHash, Response};
 pub use config::{Addressing, Config, Endpoint, RequestBuilder, SignatureVersion, Target};
 pub use credentials::{Credentials, Secret};
-pub use error::{Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError, TransportErrorKind};
+pub use error::{
+    Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError, TransportErrorKind,
+};
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};
 pub use op::Operation;

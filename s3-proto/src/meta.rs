@@ -97,9 +97,9 @@ impl Metadata {
         }
         for name in self.entries.keys() {
             let token = !name.is_empty()
-                && name.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-                });
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token {
                 return Err(InputError::InvalidHeader {
                     name: format!("{META_PREFIX}{}", crate::error::shorten(name)),
@@ -160,7 +160,9 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Metadata {
 
 /// The header form of a value: itself when printable ASCII, else one RFC 2047 encoded word.
 fn encode_value(value: &str) -> std::borrow::Cow<'_, str> {
-    let plain = value.bytes().all(|b| (b' '..=b'~').contains(&b) || b == b'\t')
+    let plain = value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || b == b'\t')
         && !value.starts_with([' ', '\t'])
         && !value.ends_with([' ', '\t'])
         && !looks_encoded(value);
@@ -224,7 +226,8 @@ fn decode_word(s: &str) -> Option<(String, usize)> {
         _ => return None,
     };
     let charset = charset.split('*').next().unwrap_or(charset);
-    let decoded = if charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("us-ascii")
+    let decoded = if charset.eq_ignore_ascii_case("utf-8")
+        || charset.eq_ignore_ascii_case("us-ascii")
     {
         String::from_utf8(bytes).ok()?
     } else if charset.eq_ignore_ascii_case("iso-8859-1") || charset.eq_ignore_ascii_case("latin1") {
@@ -270,7 +273,10 @@ mod tests {
     #[test]
     fn decodes_what_s3_returns() {
         assert_eq!(decode_value("=?UTF-8?B?w7xiZXI=?="), "über");
-        assert_eq!(decode_value("=?utf-8?Q?caf=C3=A9_au_lait?="), "café au lait");
+        assert_eq!(
+            decode_value("=?utf-8?Q?caf=C3=A9_au_lait?="),
+            "café au lait"
+        );
         assert_eq!(decode_value("=?UTF-8?B?w7w=?= =?UTF-8?B?w7w=?="), "üü");
         assert_eq!(decode_value("plain =? text"), "plain =? text");
         assert_eq!(decode_value("=?bogus?X?zz?="), "=?bogus?X?zz?=");

@@ -24,7 +24,9 @@ pub struct SharedFiles {
 /// Locates the shared files; nothing is read.
 pub fn shared_files(mut lookup: impl FnMut(&str) -> Option<String>) -> SharedFiles {
     let mut get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-    let home = get("HOME").or_else(|| get("USERPROFILE")).map(PathBuf::from);
+    let home = get("HOME")
+        .or_else(|| get("USERPROFILE"))
+        .map(PathBuf::from);
     let in_home = |file: &str| home.as_ref().map(|h| h.join(".aws").join(file));
     SharedFiles {
         credentials: get("AWS_SHARED_CREDENTIALS_FILE")
@@ -59,11 +61,13 @@ pub fn resolve(
     config_file: Option<&str>,
 ) -> Result<(Config, Credentials), InputError> {
     let profile = profile_name(&mut lookup);
-    let cred_section = credentials_file.map(|t| section(t, &profile, false)).unwrap_or_default();
-    let conf_section = config_file.map(|t| section(t, &profile, true)).unwrap_or_default();
-    let from_files = |key: &str| {
-        find(&cred_section, key).or_else(|| find(&conf_section, key))
-    };
+    let cred_section = credentials_file
+        .map(|t| section(t, &profile, false))
+        .unwrap_or_default();
+    let conf_section = config_file
+        .map(|t| section(t, &profile, true))
+        .unwrap_or_default();
+    let from_files = |key: &str| find(&cred_section, key).or_else(|| find(&conf_section, key));
 
     let credentials = match Credentials::from_lookup(&mut lookup)? {
         Some(c) => c,
@@ -164,7 +168,11 @@ s3 =
 ";
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> impl FnMut(&str) -> Option<String> {
-        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
@@ -177,8 +185,12 @@ s3 =
 
     #[test]
     fn named_profile_and_env_precedence() {
-        let (config, creds) =
-            resolve(env(&[("AWS_PROFILE", "work")]), Some(CREDENTIALS), Some(CONFIG)).unwrap();
+        let (config, creds) = resolve(
+            env(&[("AWS_PROFILE", "work")]),
+            Some(CREDENTIALS),
+            Some(CONFIG),
+        )
+        .unwrap();
         assert_eq!(creds.access_key(), Some("WORKKEY"));
         assert_eq!(creds.session_token().map(|t| t.expose()), Some("worktoken"));
         assert_eq!(config.region(), "ap-southeast-1");
@@ -208,7 +220,10 @@ s3 =
     #[test]
     fn file_locations() {
         let files = shared_files(env(&[("HOME", "/home/u")]));
-        assert_eq!(files.credentials, Some(PathBuf::from("/home/u/.aws/credentials")));
+        assert_eq!(
+            files.credentials,
+            Some(PathBuf::from("/home/u/.aws/credentials"))
+        );
         let files = shared_files(env(&[("HOME", "/home/u"), ("AWS_CONFIG_FILE", "/etc/aws")]));
         assert_eq!(files.config, Some(PathBuf::from("/etc/aws")));
     }

@@ -212,7 +212,13 @@ mod tests {
             let t = parse_iso8601(s).unwrap();
             assert_eq!(to_iso8601(t)[..19], s[..19]);
         }
-        for bad in ["", "2009-13-01T00:00:00Z", "2001-02-29T00:00:00Z", "2009-10-12", "x"] {
+        for bad in [
+            "",
+            "2009-13-01T00:00:00Z",
+            "2001-02-29T00:00:00Z",
+            "2009-10-12",
+            "x",
+        ] {
             assert!(parse_iso8601(bad).is_none(), "{bad}");
         }
     }

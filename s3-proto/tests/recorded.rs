@@ -23,7 +23,11 @@ fn load(path: &Path) -> Recorded {
         .windows(2)
         .position(|w| w == b"\n\n")
         .map(|i| (i, 2))
-        .or_else(|| raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4)))
+        .or_else(|| {
+            raw.windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|i| (i, 4))
+        })
         .unwrap_or((raw.len(), 0));
     let head = String::from_utf8_lossy(&raw[..split.0]).into_owned();
     let body = raw[(split.0 + split.1).min(raw.len())..].to_vec();
@@ -102,7 +106,11 @@ where
         }
     }
     // Unknown statuses with the same body.
-    for status in [StatusCode::OK, StatusCode::INTERNAL_SERVER_ERROR, StatusCode::NOT_FOUND] {
+    for status in [
+        StatusCode::OK,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        StatusCode::NOT_FOUND,
+    ] {
         let _ = finish(op, Response::new(status, &rec.headers, body));
     }
     finish(op, Response::new(rec.status, &rec.headers, body))
@@ -135,7 +143,10 @@ fn check(rec: &Recorded) -> bool {
             exercise(&GetObject::new(bucket(), key()), rec).map(|_| ())
         };
         let err = err.expect_err(n);
-        let code = err.code().map(|c| c.as_str().to_owned()).unwrap_or_default();
+        let code = err
+            .code()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default();
         let expected = [
             ("no-such-key", "NoSuchKey"),
             ("no-such-bucket", "NoSuchBucket"),
@@ -244,6 +255,8 @@ fn hostile_documents_are_typed_errors() {
     let huge = vec![b' '; s3_proto::MAX_XML_BODY + 1];
     assert!(matches!(
         finish(&op, Response::new(StatusCode::OK, &h, &huge)),
-        Err(Error::Response(s3_proto::ResponseError::BodyTooLarge { .. }))
+        Err(Error::Response(
+            s3_proto::ResponseError::BodyTooLarge { .. }
+        ))
     ));
 }

@@ -15,8 +15,14 @@ fn creds() -> Credentials {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    assert!(!text.contains(SECRET), "{what} leaks the secret key: {text}");
-    assert!(!text.contains(TOKEN), "{what} leaks the session token: {text}");
+    assert!(
+        !text.contains(SECRET),
+        "{what} leaks the secret key: {text}"
+    );
+    assert!(
+        !text.contains(TOKEN),
+        "{what} leaks the session token: {text}"
+    );
 }
 
 #[test]
@@ -38,7 +44,10 @@ fn signing_outputs_and_errors() {
         .sign(&mut req, s3_proto::sign::EMPTY_SHA256)
         .unwrap();
     let debug = format!("{out:?}");
-    assert!(!debug.contains(&out.signature), "SigningOutput Debug shows the signature");
+    assert!(
+        !debug.contains(&out.signature),
+        "SigningOutput Debug shows the signature"
+    );
     // The token is in the canonical request by design (it is signed); Debug must still
     // not print it.
     assert_clean("SigningOutput Debug", &debug);
@@ -63,11 +72,15 @@ fn signing_outputs_and_errors() {
          <SignatureProvided>abc</SignatureProvided><AWSAccessKeyId>AKIDVISIBLE</AWSAccessKeyId></Error>"
     );
     let errors: Vec<Error> = vec![
-        s3_proto::config::finish(&op, Response::new(StatusCode::FORBIDDEN, &headers, body.as_bytes()))
-            .unwrap_err(),
-        s3_proto::config::finish(&op, Response::new(StatusCode::OK, &headers, b"")).map(|_| ()).err().unwrap_or_else(|| {
-            s3_proto::ResponseError::MissingField { field: "x" }.into()
-        }),
+        s3_proto::config::finish(
+            &op,
+            Response::new(StatusCode::FORBIDDEN, &headers, body.as_bytes()),
+        )
+        .unwrap_err(),
+        s3_proto::config::finish(&op, Response::new(StatusCode::OK, &headers, b""))
+            .map(|_| ())
+            .err()
+            .unwrap_or_else(|| s3_proto::ResponseError::MissingField { field: "x" }.into()),
         Credentials::from_lookup(|n| (n == "AWS_ACCESS_KEY_ID").then(|| SECRET.to_owned()))
             .map(|_| ())
             .map_err(Error::from)

@@ -3,7 +3,6 @@
 //! Every method builds an s3-proto operation and sends it; nothing here decides anything
 //! that s3-proto does not.
 
-
 use s3_proto::flow::paginate::Pages;
 use s3_proto::ops::{
     BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket, CreateBucketOutput,
@@ -14,8 +13,8 @@ use s3_proto::ops::{
 use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
 
 use crate::body::ObjectStream;
-use tokio::io::{AsyncRead, AsyncReadExt};
 use crate::client::Client;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 fn key(k: &str) -> Result<ObjectKey, Error> {
     Ok(ObjectKey::new(k)?)
@@ -63,7 +62,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_bucket`].
-    pub async fn create_bucket_in(&self, name: &str, location: LocationConstraint) -> Result<Bucket, Error> {
+    pub async fn create_bucket_in(
+        &self,
+        name: &str,
+        location: LocationConstraint,
+    ) -> Result<Bucket, Error> {
         self.create_bucket_with(CreateBucket::new(BucketName::new(name)?).location(location))
             .await
             .map(|(b, _)| b)
@@ -73,7 +76,10 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::create_bucket`].
-    pub async fn create_bucket_with(&self, op: CreateBucket) -> Result<(Bucket, CreateBucketOutput), Error> {
+    pub async fn create_bucket_with(
+        &self,
+        op: CreateBucket,
+    ) -> Result<(Bucket, CreateBucketOutput), Error> {
         let out = self.send(&op).await?;
         Ok((
             Bucket {
@@ -154,7 +160,11 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub async fn put_bytes(&self, k: &str, value: impl Into<Vec<u8>>) -> Result<PutObjectOutput, Error> {
+    pub async fn put_bytes(
+        &self,
+        k: &str,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<PutObjectOutput, Error> {
         self.put(
             PutObject::new(self.name.clone(), key(k)?, value.into())
                 .content_type(s3_proto::mime::from_name(k)),
@@ -174,7 +184,12 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Client::send_reader`].
-    pub async fn put_reader(&self, k: &str, reader: impl AsyncRead + Send + 'static, length: u64) -> Result<PutObjectOutput, Error> {
+    pub async fn put_reader(
+        &self,
+        k: &str,
+        reader: impl AsyncRead + Send + 'static,
+        length: u64,
+    ) -> Result<PutObjectOutput, Error> {
         let op = PutObject::new(
             self.name.clone(),
             key(k)?,
@@ -198,7 +213,10 @@ impl Bucket {
         let mut out = Vec::with_capacity(
             usize::try_from(reader.expected_len().unwrap_or(0).min(1 << 26)).unwrap_or(0),
         );
-        reader.read_to_end(&mut out).await.map_err(crate::io_error)?;
+        reader
+            .read_to_end(&mut out)
+            .await
+            .map_err(crate::io_error)?;
         Ok(Some(out))
     }
 
@@ -233,7 +251,11 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub async fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
-        absent(self.client.send(&HeadObject::new(self.name.clone(), key(k)?)).await)
+        absent(
+            self.client
+                .send(&HeadObject::new(self.name.clone(), key(k)?))
+                .await,
+        )
     }
 
     /// The user metadata of a key, or `None` when it does not exist.
@@ -249,14 +271,19 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub async fn delete_key(&self, k: &str) -> Result<(), Error> {
-        self.client.send(&DeleteObject::new(self.name.clone(), key(k)?)).await
+        self.client
+            .send(&DeleteObject::new(self.name.clone(), key(k)?))
+            .await
     }
 
     /// Deletes many keys, 1000 per request; per-key failures are returned as data.
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub async fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Result<DeleteObjectsOutput, Error> {
+    pub async fn delete_keys<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<DeleteObjectsOutput, Error> {
         let keys = keys.into_iter().map(key).collect::<Result<Vec<_>, _>>()?;
         let mut out = DeleteObjectsOutput::default();
         for chunk in keys.chunks(s3_proto::ops::MAX_DELETE_OBJECTS) {
@@ -274,7 +301,12 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Client::send`].
-    pub async fn copy_key(&self, dst_key: &str, src_bucket: &str, src_key: &str) -> Result<CopyObjectOutput, Error> {
+    pub async fn copy_key(
+        &self,
+        dst_key: &str,
+        src_bucket: &str,
+        src_key: &str,
+    ) -> Result<CopyObjectOutput, Error> {
         self.client
             .send(&CopyObject::new(
                 bucket_name(src_bucket)?,
@@ -301,7 +333,11 @@ impl Bucket {
     ///
     /// # Errors
     /// The first failing page's error.
-    pub async fn list_all(&self, prefix: &str, delimiter: Option<&str>) -> Result<Vec<ListEntry>, Error> {
+    pub async fn list_all(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+    ) -> Result<Vec<ListEntry>, Error> {
         let mut list = self.list(prefix, delimiter);
         let mut out = Vec::new();
         while let Some(entry) = list.next().await {
@@ -325,7 +361,9 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub async fn location(&self) -> Result<BucketLocation, Error> {
-        self.client.send(&GetBucketLocation::new(self.name.clone())).await
+        self.client
+            .send(&GetBucketLocation::new(self.name.clone()))
+            .await
     }
 
     /// Creates the bucket with a canned ACL, or sets one on an existing bucket.
@@ -345,7 +383,9 @@ impl Bucket {
     /// # Errors
     /// `BucketNotEmpty` when it still holds keys.
     pub async fn delete(&self) -> Result<(), Error> {
-        self.client.send(&DeleteBucket::new(self.name.clone())).await
+        self.client
+            .send(&DeleteBucket::new(self.name.clone()))
+            .await
     }
 }
 

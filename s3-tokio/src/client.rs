@@ -212,9 +212,7 @@ impl Client {
         op: &O,
         body: impl AsyncRead + Send + 'static,
     ) -> Result<O::Output, Error> {
-        let resp = self
-            .execute(&self.config, op, Some(Box::pin(body)))
-            .await?;
+        let resp = self.execute(&self.config, op, Some(Box::pin(body))).await?;
         finish_buffered(&self.config, op, resp, self.options.max_buffered_body).await
     }
 

@@ -25,9 +25,9 @@ impl TempFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = target
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "target has no file name"))?;
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "target has no file name")
+        })?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
@@ -70,7 +70,11 @@ impl Bucket {
     /// # Errors
     /// [`Error::Service`] (`NoSuchKey`, …), [`Error::Transport`] for network or disk failures,
     /// [`Error::Response`] when the body's length is not the announced one.
-    pub async fn download_file(&self, key: &str, path: impl AsRef<Path>) -> Result<ObjectHead, Error> {
+    pub async fn download_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<ObjectHead, Error> {
         let path = path.as_ref();
         let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
         let (head, mut stream) = self.client().open(&op).await?;
@@ -103,7 +107,11 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`crate::Client::send_reader`]; [`Error::Transport`] when the file cannot be read.
-    pub async fn upload_file(&self, key: &str, path: impl AsRef<Path>) -> Result<PutObjectOutput, Error> {
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<PutObjectOutput, Error> {
         let path = path.as_ref();
         let file = File::open(path).await.map_err(io_error)?;
         let length = file.metadata().await.map_err(io_error)?.len();

@@ -190,7 +190,8 @@ pub fn server(name: &'static str) -> Option<Server> {
         );
     };
     let required = |k: &str| {
-        get(k).unwrap_or_else(|| panic!("{name}: {prefix}{k} is not set in {}", env_file().display()))
+        get(k)
+            .unwrap_or_else(|| panic!("{name}: {prefix}{k} is not set in {}", env_file().display()))
     };
     let user2 = get("USER2_ACCESS_KEY").map(|access_key| User {
         access_key,

@@ -73,7 +73,9 @@ impl<O: Paginated + PartialEq> Pages<O> {
         self.pages += 1;
         let next = current.next_page(output);
         if next.as_ref() == Some(&current) {
-            return Err(ResponseError::invalid("next page marker", "repeats the current page").into());
+            return Err(
+                ResponseError::invalid("next page marker", "repeats the current page").into(),
+            );
         }
         self.next = next;
         Ok(())

@@ -259,7 +259,9 @@ impl Operation for DeleteBucket {
     type Output = ();
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        target.request(Method::DELETE, Some(&self.bucket), None).build()
+        target
+            .request(Method::DELETE, Some(&self.bucket), None)
+            .build()
     }
 
     fn parse(&self, _: Response<'_>) -> Result<(), Error> {
@@ -297,7 +299,9 @@ impl Operation for HeadBucket {
     type Output = HeadBucketOutput;
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        target.request(Method::HEAD, Some(&self.bucket), None).build()
+        target
+            .request(Method::HEAD, Some(&self.bucket), None)
+            .build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<HeadBucketOutput, Error> {
@@ -441,8 +445,8 @@ mod tests {
     fn head_bucket_bare_404_is_no_such_bucket() {
         let op = HeadBucket::new(BucketName::new("bucket").unwrap());
         let h = HeaderMap::new();
-        let err = crate::config::finish(&op, Response::new(StatusCode::NOT_FOUND, &h, b""))
-            .unwrap_err();
+        let err =
+            crate::config::finish(&op, Response::new(StatusCode::NOT_FOUND, &h, b"")).unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::NoSuchBucket));
         assert!(err.is_not_found());
     }

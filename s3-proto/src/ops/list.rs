@@ -393,8 +393,8 @@ fn parse_object(r: &mut XmlReader<'_>) -> Result<Object, Error> {
 fn decode_page(page: &mut Page) -> Result<(), Error> {
     fn decode(field: &'static str, s: &mut String) -> Result<(), Error> {
         let bytes = percent_decode(s, true);
-        let decoded = String::from_utf8(bytes.into_owned())
-            .map_err(|_| ResponseError::invalid(field, s))?;
+        let decoded =
+            String::from_utf8(bytes.into_owned()).map_err(|_| ResponseError::invalid(field, s))?;
         *s = decoded;
         Ok(())
     }
@@ -446,7 +446,12 @@ mod tests {
             req.uri(),
             "http://127.0.0.1:9000/bucket?list-type=2&continuation-token=tok%2B%2F%3D&prefix=photos%2F2006%20&delimiter=%2F&max-keys=2"
         );
-        assert!(ListObjectsV2::new(bucket()).max_keys(0).request(c.target()).is_err());
+        assert!(
+            ListObjectsV2::new(bucket())
+                .max_keys(0)
+                .request(c.target())
+                .is_err()
+        );
     }
 
     #[test]
@@ -463,9 +468,15 @@ mod tests {
 </ListBucketResult>"#;
         let out = parse_v2(body).unwrap();
         assert_eq!(out.name, "example-bucket");
-        assert_eq!(out.contents[0].etag.as_deref(), Some("\"bf1d737a4d46a19f3bced6905cc8b902\""));
+        assert_eq!(
+            out.contents[0].etag.as_deref(),
+            Some("\"bf1d737a4d46a19f3bced6905cc8b902\"")
+        );
         assert_eq!(out.contents[0].size, 142_863);
-        assert_eq!(out.common_prefixes, ["photos/2006/February/", "photos/2006/January/"]);
+        assert_eq!(
+            out.common_prefixes,
+            ["photos/2006/February/", "photos/2006/January/"]
+        );
         let next = ListObjectsV2::new(bucket()).next_page(&out).unwrap();
         assert_eq!(
             next.continuation_token.as_deref(),
@@ -475,12 +486,15 @@ mod tests {
 
     #[test]
     fn optional_fields_may_be_absent() {
-        let out = parse_v2(b"<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>")
-            .unwrap();
+        let out =
+            parse_v2(b"<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>")
+                .unwrap();
         assert_eq!(out.contents[0].key, "k");
         assert!(!out.is_truncated);
-        assert!(parse_v2(b"<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>")
-            .is_err());
+        assert!(
+            parse_v2(b"<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>")
+                .is_err()
+        );
     }
 
     #[test]
@@ -514,7 +528,10 @@ mod tests {
         let err = parse_v2(b"<Other/>").unwrap_err();
         assert!(matches!(
             err,
-            Error::Response(ResponseError::UnexpectedRoot { expected: "ListBucketResult", .. })
+            Error::Response(ResponseError::UnexpectedRoot {
+                expected: "ListBucketResult",
+                ..
+            })
         ));
     }
 }

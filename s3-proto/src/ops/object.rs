@@ -188,20 +188,37 @@ impl ObjectHead {
     }
 }
 
-/// Conditions shared by GetObject and HeadObject.
+/// What GetObject and HeadObject share: which bytes and version, and under what conditions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Conditions {
+struct ReadOptions {
+    range: Option<ByteRange>,
+    version_id: Option<String>,
+    part_number: Option<u16>,
     if_match: Option<String>,
     if_none_match: Option<String>,
     if_modified_since: Option<SystemTime>,
     if_unmodified_since: Option<SystemTime>,
 }
 
-impl Conditions {
-    fn apply(&self, req: RequestBuilder) -> RequestBuilder {
-        req.header_opt("if-match", self.if_match.as_deref())
+impl ReadOptions {
+    fn request(
+        &self,
+        target: &Target,
+        method: Method,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> RequestBuilder {
+        target
+            .request(method, Some(bucket), Some(key))
+            .query_opt("partNumber", self.part_number.map(|p| p.to_string()))
+            .query_opt("versionId", self.version_id.as_deref())
+            .header_opt("range", self.range.map(ByteRange::to_header))
+            .header_opt("if-match", self.if_match.as_deref())
             .header_opt("if-none-match", self.if_none_match.as_deref())
-            .header_opt("if-modified-since", self.if_modified_since.map(to_http_date))
+            .header_opt(
+                "if-modified-since",
+                self.if_modified_since.map(to_http_date),
+            )
             .header_opt(
                 "if-unmodified-since",
                 self.if_unmodified_since.map(to_http_date),
@@ -213,43 +230,43 @@ macro_rules! condition_setters {
     () => {
         /// Succeed only if the ETag matches (`If-Match`); else 412 PreconditionFailed.
         pub fn if_match(mut self, etag: impl Into<String>) -> Self {
-            self.conditions.if_match = Some(etag.into());
+            self.read.if_match = Some(etag.into());
             self
         }
 
         /// Succeed only if the ETag differs (`If-None-Match`); else 304 NotModified.
         pub fn if_none_match(mut self, etag: impl Into<String>) -> Self {
-            self.conditions.if_none_match = Some(etag.into());
+            self.read.if_none_match = Some(etag.into());
             self
         }
 
         /// Succeed only if modified after `time`; else 304 NotModified.
         pub fn if_modified_since(mut self, time: SystemTime) -> Self {
-            self.conditions.if_modified_since = Some(time);
+            self.read.if_modified_since = Some(time);
             self
         }
 
         /// Succeed only if not modified after `time`; else 412 PreconditionFailed.
         pub fn if_unmodified_since(mut self, time: SystemTime) -> Self {
-            self.conditions.if_unmodified_since = Some(time);
+            self.read.if_unmodified_since = Some(time);
             self
         }
 
         /// Reads a specific version.
         pub fn version_id(mut self, version_id: impl Into<String>) -> Self {
-            self.version_id = Some(version_id.into());
+            self.read.version_id = Some(version_id.into());
             self
         }
 
         /// Reads `range` only (206 Partial Content).
         pub fn range(mut self, range: ByteRange) -> Self {
-            self.range = Some(range);
+            self.read.range = Some(range);
             self
         }
 
         /// Reads one part of a multipart object (`partNumber`, 1-based).
         pub fn part_number(mut self, part: u16) -> Self {
-            self.part_number = Some(part);
+            self.read.part_number = Some(part);
             self
         }
     };
@@ -262,10 +279,7 @@ macro_rules! condition_setters {
 pub struct GetObject {
     bucket: BucketName,
     key: ObjectKey,
-    range: Option<ByteRange>,
-    version_id: Option<String>,
-    part_number: Option<u16>,
-    conditions: Conditions,
+    read: ReadOptions,
     response_content_type: Option<String>,
 }
 
@@ -275,10 +289,7 @@ impl GetObject {
         GetObject {
             bucket,
             key,
-            range: None,
-            version_id: None,
-            part_number: None,
-            conditions: Conditions::default(),
+            read: ReadOptions::default(),
             response_content_type: None,
         }
     }
@@ -302,40 +313,17 @@ impl GetObject {
     }
 }
 
-fn read_request(
-    target: &Target,
-    method: Method,
-    bucket: &BucketName,
-    key: &ObjectKey,
-    range: Option<ByteRange>,
-    version_id: Option<&str>,
-    part_number: Option<u16>,
-    conditions: &Conditions,
-) -> RequestBuilder {
-    let req = target
-        .request(method, Some(bucket), Some(key))
-        .query_opt("partNumber", part_number.map(|p| p.to_string()))
-        .query_opt("versionId", version_id)
-        .header_opt("range", range.map(ByteRange::to_header));
-    conditions.apply(req)
-}
-
 impl Operation for GetObject {
     type Output = ObjectHead;
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        read_request(
-            target,
-            Method::GET,
-            &self.bucket,
-            &self.key,
-            self.range,
-            self.version_id.as_deref(),
-            self.part_number,
-            &self.conditions,
-        )
-        .query_opt("response-content-type", self.response_content_type.as_deref())
-        .build()
+        self.read
+            .request(target, Method::GET, &self.bucket, &self.key)
+            .query_opt(
+                "response-content-type",
+                self.response_content_type.as_deref(),
+            )
+            .build()
     }
 
     fn body_mode(&self) -> BodyMode {
@@ -356,10 +344,7 @@ impl Operation for GetObject {
 pub struct HeadObject {
     bucket: BucketName,
     key: ObjectKey,
-    range: Option<ByteRange>,
-    version_id: Option<String>,
-    part_number: Option<u16>,
-    conditions: Conditions,
+    read: ReadOptions,
 }
 
 impl HeadObject {
@@ -368,10 +353,7 @@ impl HeadObject {
         HeadObject {
             bucket,
             key,
-            range: None,
-            version_id: None,
-            part_number: None,
-            conditions: Conditions::default(),
+            read: ReadOptions::default(),
         }
     }
 
@@ -382,17 +364,9 @@ impl Operation for HeadObject {
     type Output = ObjectHead;
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        read_request(
-            target,
-            Method::HEAD,
-            &self.bucket,
-            &self.key,
-            self.range,
-            self.version_id.as_deref(),
-            self.part_number,
-            &self.conditions,
-        )
-        .build()
+        self.read
+            .request(target, Method::HEAD, &self.bucket, &self.key)
+            .build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ObjectHead, Error> {
@@ -677,7 +651,10 @@ impl DeleteObjects {
     /// The request body (`<Delete>` document).
     pub fn body(&self) -> String {
         let mut w = XmlWriter::new();
-        w.open_with("Delete", r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#);
+        w.open_with(
+            "Delete",
+            r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#,
+        );
         if self.quiet {
             w.element("Quiet", "true");
         }
@@ -999,7 +976,9 @@ impl Operation for CopyObject {
         while let Some(tag) = r.next_child()? {
             match tag.name() {
                 b"ETag" => out.etag = Some(r.text()?.into_owned()),
-                b"LastModified" => out.last_modified = Some(r.parse("LastModified", parse_iso8601)?),
+                b"LastModified" => {
+                    out.last_modified = Some(r.parse("LastModified", parse_iso8601)?);
+                }
                 _ => r.skip()?,
             }
         }
@@ -1053,7 +1032,10 @@ mod tests {
         let head = GetObject::new(b(), k("x")).parse(resp).unwrap();
         assert_eq!(head.content_length, Some(10));
         assert_eq!(head.object_size(), Some(443));
-        assert_eq!(head.etag.as_deref(), Some("\"9bb58f26192e4ba00f01e2e7b136bbd8\""));
+        assert_eq!(
+            head.etag.as_deref(),
+            Some("\"9bb58f26192e4ba00f01e2e7b136bbd8\"")
+        );
         assert_eq!(head.metadata.get("color"), Some("über"));
         assert!(head.last_modified.is_some());
         assert!(!head.is_multipart());
@@ -1063,10 +1045,20 @@ mod tests {
     fn content_range_parsing() {
         assert_eq!(
             ContentRange::parse("bytes 0-9/443"),
-            Some(ContentRange { first: 0, last: 9, total: Some(443) })
+            Some(ContentRange {
+                first: 0,
+                last: 9,
+                total: Some(443)
+            })
         );
         assert_eq!(ContentRange::parse("bytes 5-5/*").unwrap().total, None);
-        for bad in ["bytes 9-0/10", "bytes 0-10/10", "0-9/10", "bytes a-b/c", "bytes 0-9"] {
+        for bad in [
+            "bytes 9-0/10",
+            "bytes 0-10/10",
+            "0-9/10",
+            "bytes a-b/c",
+            "bytes 0-9",
+        ] {
             assert!(ContentRange::parse(bad).is_none(), "{bad}");
         }
     }
@@ -1096,9 +1088,16 @@ mod tests {
         let req = op.request(config().target()).unwrap();
         assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket?delete");
         let body = std::str::from_utf8(req.body().as_bytes().unwrap()).unwrap();
-        assert!(body.contains("<Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"), "{body}");
+        assert!(
+            body.contains("<Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"),
+            "{body}"
+        );
         assert!(req.headers().contains_key("content-md5"));
-        assert!(DeleteObjects::new(b(), []).request(config().target()).is_err());
+        assert!(
+            DeleteObjects::new(b(), [])
+                .request(config().target())
+                .is_err()
+        );
 
         let result = br#"<?xml version="1.0" encoding="UTF-8"?>
 <DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
@@ -1126,9 +1125,14 @@ mod tests {
         let h = HeaderMap::new();
         let ok = br#"<CopyObjectResult><LastModified>2009-10-28T22:32:00.000Z</LastModified><ETag>"9b2cf535f27731c974343645a3985328"</ETag></CopyObjectResult>"#;
         let out = op.parse(Response::new(StatusCode::OK, &h, ok)).unwrap();
-        assert_eq!(out.etag.as_deref(), Some("\"9b2cf535f27731c974343645a3985328\""));
+        assert_eq!(
+            out.etag.as_deref(),
+            Some("\"9b2cf535f27731c974343645a3985328\"")
+        );
         let err = br#"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"#;
-        let e = op.parse(Response::new(StatusCode::OK, &h, err)).unwrap_err();
+        let e = op
+            .parse(Response::new(StatusCode::OK, &h, err))
+            .unwrap_err();
         assert_eq!(e.code(), Some(&crate::ErrorCode::InternalError));
     }
 }

@@ -60,7 +60,10 @@ fn hex_value(b: u8) -> Option<u8> {
 /// replies of some servers); otherwise `+` is literal, as in S3 paths.
 pub fn percent_decode(input: &str, plus_as_space: bool) -> Cow<'_, [u8]> {
     let bytes = input.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || (plus_as_space && b == b'+')) {
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_as_space && b == b'+'))
+    {
         return Cow::Borrowed(bytes);
     }
     let mut out = Vec::with_capacity(bytes.len());

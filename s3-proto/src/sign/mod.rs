@@ -9,7 +9,7 @@ pub mod v2;
 pub mod v4;
 
 pub use v2::{SigV2, SigningOutputV2};
-pub use v4::{EMPTY_SHA256, SigV4, SigningOutput, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD};
+pub use v4::{EMPTY_SHA256, STREAMING_PAYLOAD, SigV4, SigningOutput, UNSIGNED_PAYLOAD};
 
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {

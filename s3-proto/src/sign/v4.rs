@@ -168,7 +168,11 @@ impl<'a> SigV4<'a> {
     ///
     /// # Errors
     /// [`InputError`] when the request has no host or a header value is not UTF-8.
-    pub fn sign<B>(&self, req: &mut Request<B>, payload_hash: &str) -> Result<SigningOutput, Error> {
+    pub fn sign<B>(
+        &self,
+        req: &mut Request<B>,
+        payload_hash: &str,
+    ) -> Result<SigningOutput, Error> {
         ensure_host(req)?;
         let headers = req.headers_mut();
         headers.remove(AUTHORIZATION);
@@ -266,12 +270,10 @@ impl<'a> SigV4<'a> {
 
     /// The derived signing key for this scope (cached in the credentials).
     pub(crate) fn signing_key(&self) -> [u8; 32] {
-        self.credentials.signing_key(
-            &self.date.date_bytes(),
-            self.region,
-            self.service,
-            || derive_signing_key(self.secret, self.date.date(), self.region, self.service),
-        )
+        self.credentials
+            .signing_key(&self.date.date_bytes(), self.region, self.service, || {
+                derive_signing_key(self.secret, self.date.date(), self.region, self.service)
+            })
     }
 
     /// Signs `string_to_sign` with the scope's key: hex HMAC-SHA256.
@@ -318,11 +320,10 @@ impl<'a> SigV4<'a> {
             if !self.all_headers && UNSIGNED_HEADERS.contains(&name) {
                 continue;
             }
-            let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
-                InputError::InvalidHeader {
+            let value =
+                std::str::from_utf8(value.as_bytes()).map_err(|_| InputError::InvalidHeader {
                     name: name.to_owned(),
-                }
-            })?;
+                })?;
             list.push((name, value));
         }
         Ok(list)
@@ -474,9 +475,12 @@ fn header_value(s: &str) -> Result<HeaderValue, InputError> {
 
 fn host_of<B>(req: &Request<B>) -> Result<String, InputError> {
     if let Some(host) = req.headers().get(HOST) {
-        return host.to_str().map(str::to_owned).map_err(|_| InputError::InvalidHeader {
-            name: "host".to_owned(),
-        });
+        return host
+            .to_str()
+            .map(str::to_owned)
+            .map_err(|_| InputError::InvalidHeader {
+                name: "host".to_owned(),
+            });
     }
     req.uri()
         .authority()
@@ -495,7 +499,11 @@ pub(crate) fn ensure_host<B>(req: &mut Request<B>) -> Result<(), InputError> {
 fn with_query(uri: &Uri, host: &str, query: &str) -> Result<Uri, InputError> {
     let scheme = uri.scheme_str().unwrap_or("https");
     let authority = uri.authority().map_or(host, |a| a.as_str());
-    let path = if uri.path().is_empty() { "/" } else { uri.path() };
+    let path = if uri.path().is_empty() {
+        "/"
+    } else {
+        uri.path()
+    };
     format!("{scheme}://{authority}{path}?{query}")
         .parse()
         .map_err(|_| InputError::argument("uri", "presigned URL is not a valid URI"))
