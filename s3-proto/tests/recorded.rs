@@ -2,6 +2,8 @@
 //! `finish` path of the operation it answers; then the same body truncated at many offsets
 //! and corrupted byte by byte must give a typed result, never a panic.
 
+#![allow(clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
