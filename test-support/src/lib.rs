@@ -310,3 +310,90 @@ macro_rules! scenario {
         }
     };
 }
+
+/// Like [`scenario!`], for an `async fn(&Server)`: each test runs it on a fresh tokio runtime.
+/// The calling crate must depend on tokio with the `rt` feature.
+#[macro_export]
+macro_rules! scenario_async {
+    ($name:ident) => {
+        mod $name {
+            fn run(server: $crate::Server) {
+                ::tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime")
+                    .block_on(super::$name(&server));
+            }
+            #[test]
+            fn ceph() {
+                if let Some(server) = $crate::server("ceph") {
+                    run(server);
+                }
+            }
+            #[test]
+            fn s3s() {
+                if let Some(server) = $crate::server("s3s") {
+                    run(server);
+                }
+            }
+            #[test]
+            fn moto() {
+                if let Some(server) = $crate::server("moto") {
+                    run(server);
+                }
+            }
+        }
+    };
+}
+
+/// Test files: made, hashed, in a fresh directory.
+pub mod files {
+    use std::io::{Read, Write};
+    use std::path::{Path, PathBuf};
+
+    use sha2::{Digest, Sha256};
+
+    /// A fresh directory under the system temp dir.
+    pub fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(crate::unique_bucket(tag));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    /// A file of `len` pseudo-random bytes (xorshift, seeded by the length).
+    pub fn make_file(dir: &Path, name: &str, len: u64) -> PathBuf {
+        let path = dir.join(name);
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        let mut x: u64 = len ^ 0x9E37_79B9_7F4A_7C15;
+        let mut left = len;
+        let mut block = [0u8; 8192];
+        while left > 0 {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            let n = usize::try_from(left.min(block.len() as u64)).unwrap_or(block.len());
+            f.write_all(&block[..n]).expect("write");
+            left -= n as u64;
+        }
+        f.flush().expect("flush");
+        path
+    }
+
+    /// Hex SHA-256 of a file's contents.
+    pub fn sha256(path: &Path) -> String {
+        let mut f = std::fs::File::open(path).expect("open");
+        let mut buf = vec![0; 1 << 20];
+        let mut hasher = Sha256::new();
+        loop {
+            let n = f.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        format!("{:x}", hasher.finalize())
+    }
+}

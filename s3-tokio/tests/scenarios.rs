@@ -1,0 +1,57 @@
+//! The shared scenarios (`test-support/scenarios/`) run by the async client against Ceph
+//! RGW, s3s-fs and moto, one bucket per test.
+
+use s3_tokio as s3;
+
+macro_rules! x {
+    ($e:expr) => {
+        $e.await
+    };
+}
+
+macro_rules! scenario_fn {
+    ($name:ident($server:ident) $body:block) => {
+        async fn $name($server: &test_support::Server) $body
+        test_support::scenario_async!($name);
+    };
+}
+
+fn client(server: &test_support::Server) -> s3::Client {
+    s3::Client::new(server.config(), server.credentials())
+}
+
+async fn temp_bucket(client: &s3::Client, prefix: &str) -> s3::Bucket {
+    let name = test_support::unique_bucket(prefix);
+    client
+        .create_bucket(&name)
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e}"))
+}
+
+/// Empties and deletes a bucket (best effort: the servers are disposable).
+async fn cleanup(bucket: &s3::Bucket) {
+    let keys: Vec<String> = match bucket.list_all("", None).await {
+        Ok(entries) => entries
+            .into_iter()
+            .filter_map(|e| match e {
+                s3::ListEntry::Object(o) => Some(o.key),
+                s3::ListEntry::Prefix(_) => None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if !keys.is_empty() {
+        let _ = bucket.delete_keys(keys.iter().map(String::as_str)).await;
+    }
+    let _ = bucket.delete().await;
+}
+
+async fn read_all(mut reader: s3::ObjectStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut out)
+        .await
+        .expect("read body");
+    out
+}
+
+include!("../../test-support/scenarios/objects.rs");
