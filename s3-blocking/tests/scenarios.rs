@@ -1,6 +1,8 @@
 //! The shared scenarios (`test-support/scenarios/`) run by the blocking client against Ceph
 //! RGW, s3s-fs and moto, one bucket per test.
 
+#![allow(clippy::while_let_on_iterator)] // the shared text also drives an async lister
+
 use s3_blocking as s3;
 
 macro_rules! x {

@@ -16,7 +16,7 @@ use s3::proto::ops::{
 };
 use s3::proto::{BucketName, Credentials, ObjectKey};
 use s3::{Client, ErrorCode, ListEntry};
-use test_support::{Server, unique_bucket};
+use test_support::unique_bucket;
 
 const AWKWARD_KEYS: &[&str] = &[
     "plain",
