@@ -1,0 +1,100 @@
+//! `Client::from_env` honours the AWS variables and shared files, checked in child processes
+//! (the environment is process-wide, so each case runs this binary again with its own).
+
+use std::process::Command;
+
+use test_support::unique_bucket;
+
+/// The child side: connects with `from_env` and checks it reaches the expected bucket.
+#[test]
+#[ignore = "run by the parent tests below with a prepared environment"]
+fn child_connects_from_env() {
+    let bucket = std::env::var("S3RS_EXPECT_BUCKET").expect("parent sets S3RS_EXPECT_BUCKET");
+    let client = s3_blocking::Client::from_env().unwrap();
+    let names: Vec<String> = client
+        .list_buckets()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert!(names.contains(&bucket), "{bucket} not in {names:?}");
+}
+
+fn run_child(envs: &[(&str, String)]) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--ignored",
+        "--exact",
+        "child_connects_from_env",
+        "--nocapture",
+    ]);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn environment_variables_and_profiles() {
+    let Some(server) = test_support::server("ceph") else {
+        return;
+    };
+    let client = s3_blocking::Client::new(server.config(), server.credentials());
+    let bucket = client.create_bucket(&unique_bucket("fromenv")).unwrap();
+    let name = bucket.name().to_string();
+
+    // 1. Plain environment variables.
+    run_child(&[
+        ("AWS_ACCESS_KEY_ID", server.access_key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", server.secret_key.clone()),
+        ("AWS_REGION", server.region.clone()),
+        ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+        ("S3RS_EXPECT_BUCKET", name.clone()),
+    ]);
+
+    // 2. A named profile in the shared files, the S3-specific endpoint variable winning over
+    //    the generic one.
+    let dir = test_support::files::temp_dir("fromenv");
+    let credentials = dir.join("credentials");
+    let config = dir.join("config");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[tutorial]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            server.access_key, server.secret_key
+        ),
+    )
+    .unwrap();
+    std::fs::write(&config, "[profile tutorial]\nregion = us-east-1\n").unwrap();
+    run_child(&[
+        ("AWS_PROFILE", "tutorial".to_owned()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            credentials.display().to_string(),
+        ),
+        ("AWS_CONFIG_FILE", config.display().to_string()),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:1".to_owned()),
+        ("AWS_ENDPOINT_URL_S3", server.endpoint.clone()),
+        ("S3RS_EXPECT_BUCKET", name),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    bucket.delete().unwrap();
+}
