@@ -50,15 +50,23 @@ fn configured() -> bool {
         || set("AWS_ENDPOINT_URL_S3")
         || set("AWS_ACCESS_KEY_ID")
         || set("AWS_PROFILE")
-        || std::path::Path::new(&home).join(".aws/credentials").exists()
+        || std::path::Path::new(&home)
+            .join(".aws/credentials")
+            .exists()
 }
 
 /// Starts the local Ceph RGW through the project's script; returns a client for it.
 fn start_local() -> Result<(Client, Local), Box<dyn std::error::Error>> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/servers/start-ceph.sh");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/servers/start-ceph.sh"
+    );
     println!("No S3 endpoint or credentials configured: starting the local Ceph RGW");
-    println!("  ({script}; the first run installs Ceph and takes about a minute)");
-    let out = Command::new("bash").arg(script).output()?;
+    println!(
+        "  ({}; the first run installs Ceph and takes about a minute)",
+        script.display()
+    );
+    let out = Command::new("bash").arg(&script).output()?;
     if !out.status.success() {
         return Err(format!(
             "could not start Ceph RGW:\n{}",
@@ -90,7 +98,9 @@ fn unique(prefix: &str) -> String {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let bucket_name = std::env::args().nth(1).unwrap_or_else(|| unique("s3rs-tutorial"));
+    let bucket_name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| unique("s3rs-tutorial"));
 
     step(1, "Connect");
     let (client, local) = if configured() {
@@ -135,7 +145,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     step(4, "Store a string and read it back");
     bucket.put_string("foobar", "This is a test of S3")?;
-    println!("  foobar = {:?}", bucket.get_string("foobar")?.unwrap_or_default());
+    println!(
+        "  foobar = {:?}",
+        bucket.get_string("foobar")?.unwrap_or_default()
+    );
 
     step(5, "Upload a file and download it");
     let dir = std::env::temp_dir().join(unique("s3rs-tutorial-files"));
@@ -143,7 +156,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let src = dir.join("myfile.txt");
     std::fs::write(&src, "This is the content of myfile.\n".repeat(1000))?;
     let up = bucket.upload_file("myfile", &src)?;
-    println!("  Uploaded {} as myfile (ETag {})", src.display(), up.etag.unwrap_or_default());
+    println!(
+        "  Uploaded {} as myfile (ETag {})",
+        src.display(),
+        up.etag.unwrap_or_default()
+    );
     let dst = dir.join("myfile-downloaded.txt");
     let head = bucket.download_file("myfile", &dst)?;
     let same = std::fs::read(&src)? == std::fs::read(&dst)?;
@@ -178,12 +195,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     step(9, "Add a grant by email");
     let email = std::env::var("S3RS_TUTORIAL_GRANT_EMAIL").unwrap_or_else(|_| {
-        if local.second_user.is_some() { "tester2@example.com".to_owned() } else { String::new() }
+        if local.second_user.is_some() {
+            "tester2@example.com".to_owned()
+        } else {
+            String::new()
+        }
     });
     if email.is_empty() {
         println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)");
     } else {
-        match bucket.add_email_grant("foobar", &email, Permission::Read) {
+        match bucket.add_key_email_grant("foobar", Permission::Read, &email) {
             Ok(()) => print_policy("foobar", &bucket.key_acl("foobar")?),
             Err(e) => println!("  the server refused the grant to {email}: {e}"),
         }
@@ -206,10 +227,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     step(11, "CORS: set, get, delete");
     let cors = CorsConfiguration::new()
         .rule(
-            CorsRule::new([CorsMethod::Put, CorsMethod::Post, CorsMethod::Delete], ["http://www.example.com"])
-                .allowed_header("*")
-                .max_age_seconds(3000)
-                .expose_header("x-amz-server-side-encryption"),
+            CorsRule::new(
+                [CorsMethod::Put, CorsMethod::Post, CorsMethod::Delete],
+                ["http://www.example.com"],
+            )
+            .allowed_header("*")
+            .max_age_seconds(3000)
+            .expose_header("x-amz-server-side-encryption"),
         )
         .rule(CorsRule::new([CorsMethod::Get], ["*"]));
     match bucket.set_cors(&cors) {
@@ -226,7 +250,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             bucket.delete_cors()?;
-            println!("  deleted; the bucket now has CORS: {}", bucket.cors()?.is_some());
+            println!(
+                "  deleted; the bucket now has CORS: {}",
+                bucket.cors()?.is_some()
+            );
         }
         Err(e) => println!("  this server does not support CORS: {e}"),
     }

@@ -5,12 +5,15 @@
 
 use std::io::Read;
 
+use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
+use s3_proto::cors::CorsConfiguration;
 use s3_proto::flow::paginate::Pages;
 use s3_proto::ops::{
-    BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket, CreateBucketOutput,
-    DeleteBucket, DeleteObject, DeleteObjects, DeleteObjectsOutput, GetBucketLocation, GetObject,
+    AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
+    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjects,
+    DeleteObjectsOutput, GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl,
     HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, Object, ObjectHead,
-    PutObject, PutObjectOutput,
+    PutBucketAcl, PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
 };
 use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
 
@@ -330,6 +333,128 @@ impl Bucket {
             buffer: std::collections::VecDeque::new(),
             failed: false,
         }
+    }
+
+    /// The bucket's ACL.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn acl(&self) -> Result<AccessControlPolicy, Error> {
+        self.client.send(&GetBucketAcl::new(self.name.clone()))
+    }
+
+    /// Replaces the bucket's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn set_acl(&self, acl: impl Into<AclSpec>) -> Result<(), Error> {
+        self.client.send(&PutBucketAcl::new(self.name.clone(), acl))
+    }
+
+    /// Grants `permission` on the bucket to the account with `email` (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`]; servers answer an error for an unknown email.
+    pub fn add_email_grant(&self, permission: Permission, email: &str) -> Result<(), Error> {
+        self.add_grant(Grantee::Email(email.to_owned()), permission)
+    }
+
+    /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn add_user_grant(&self, permission: Permission, id: &str) -> Result<(), Error> {
+        self.add_grant(Grantee::user(id), permission)
+    }
+
+    fn add_grant(&self, grantee: Grantee, permission: Permission) -> Result<(), Error> {
+        let fetched = self.acl()?;
+        let op = PutBucketAcl::add_grant(self.name.clone(), fetched, grantee, permission);
+        self.client.send(&op)
+    }
+
+    /// A key's ACL.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
+        self.client
+            .send(&GetObjectAcl::new(self.name.clone(), key(k)?))
+    }
+
+    /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn set_key_acl(&self, k: &str, acl: impl Into<AclSpec>) -> Result<(), Error> {
+        self.client
+            .send(&PutObjectAcl::new(self.name.clone(), key(k)?, acl))
+    }
+
+    /// Grants `permission` on a key to the account with `email` (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`]; servers answer an error for an unknown email.
+    pub fn add_key_email_grant(
+        &self,
+        k: &str,
+        permission: Permission,
+        email: &str,
+    ) -> Result<(), Error> {
+        self.add_key_grant(k, Grantee::Email(email.to_owned()), permission)
+    }
+
+    /// Grants `permission` on a key to a canonical user id (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn add_key_user_grant(
+        &self,
+        k: &str,
+        permission: Permission,
+        id: &str,
+    ) -> Result<(), Error> {
+        self.add_key_grant(k, Grantee::user(id), permission)
+    }
+
+    fn add_key_grant(
+        &self,
+        k: &str,
+        grantee: Grantee,
+        permission: Permission,
+    ) -> Result<(), Error> {
+        let fetched = self.key_acl(k)?;
+        let op = PutObjectAcl::add_grant(self.name.clone(), key(k)?, fetched, grantee, permission);
+        self.client.send(&op)
+    }
+
+    /// The bucket's CORS configuration, or `None` when it has none.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
+        match self.client.send(&GetBucketCors::new(self.name.clone())) {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.code() == Some(&s3_proto::ErrorCode::NoSuchCORSConfiguration) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the bucket's CORS configuration.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an invalid configuration; otherwise as [`Client::send`].
+    pub fn set_cors(&self, config: &CorsConfiguration) -> Result<(), Error> {
+        self.client
+            .send(&PutBucketCors::new(self.name.clone(), config.clone()))
+    }
+
+    /// Removes the bucket's CORS configuration.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub fn delete_cors(&self) -> Result<(), Error> {
+        self.client.send(&DeleteBucketCors::new(self.name.clone()))
     }
 
     /// The bucket's location.

@@ -167,7 +167,8 @@ pub enum Group {
 /// URI of [`Group::AllUsers`].
 pub const ALL_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 /// URI of [`Group::AuthenticatedUsers`].
-pub const AUTHENTICATED_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+pub const AUTHENTICATED_USERS_URI: &str =
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 /// URI of [`Group::LogDelivery`].
 pub const LOG_DELIVERY_URI: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
@@ -428,7 +429,9 @@ fn read_grant(r: &mut XmlReader<'_>) -> Result<Grant, crate::Error> {
                         id: id.ok_or(missing("ID"))?,
                         display_name: name,
                     },
-                    "AmazonCustomerByEmail" => Grantee::Email(email.ok_or(missing("EmailAddress"))?),
+                    "AmazonCustomerByEmail" => {
+                        Grantee::Email(email.ok_or(missing("EmailAddress"))?)
+                    }
                     "Group" => Grantee::Group(Group::from_uri(&uri.ok_or(missing("URI"))?)),
                     other => return Err(ResponseError::invalid("xsi:type", other).into()),
                 });
@@ -439,6 +442,8 @@ fn read_grant(r: &mut XmlReader<'_>) -> Result<Grant, crate::Error> {
     }
     Ok(Grant {
         grantee: grantee.ok_or(ResponseError::MissingField { field: "Grantee" })?,
-        permission: permission.ok_or(ResponseError::MissingField { field: "Permission" })?,
+        permission: permission.ok_or(ResponseError::MissingField {
+            field: "Permission",
+        })?,
     })
 }

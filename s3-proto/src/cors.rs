@@ -296,7 +296,16 @@ impl CorsConfiguration {
                 Ok(())
             };
             match verdict {
-                Ok(()) => return Ok(dialect.answer(rule, index, matched_origin, origin, method, &requested)),
+                Ok(()) => {
+                    return Ok(dialect.answer(
+                        rule,
+                        index,
+                        matched_origin,
+                        origin,
+                        method,
+                        &requested,
+                    ));
+                }
                 // Ceph RGW stops at the first rule whose origin matches.
                 Err(reason) if dialect == Dialect::CephRgw => return Err(reason),
                 Err(reason) => best = reason,
@@ -347,7 +356,11 @@ impl Dialect {
         let requested: Vec<String> = requested.iter().map(|h| (*h).to_owned()).collect();
         PreflightResponse {
             rule: index,
-            allow_origin: if echo_origin { origin.to_owned() } else { "*".to_owned() },
+            allow_origin: if echo_origin {
+                origin.to_owned()
+            } else {
+                "*".to_owned()
+            },
             allow_methods,
             allow_headers: join(&requested),
             max_age: rule.max_age_seconds,
@@ -439,7 +452,10 @@ impl fmt::Display for CorsRejection {
                 write!(f, "rule {rule} matches the origin but not the method")
             }
             CorsRejection::HeaderNotAllowed { rule, header } => {
-                write!(f, "rule {rule} does not allow the request header {header:?}")
+                write!(
+                    f,
+                    "rule {rule} does not allow the request header {header:?}"
+                )
             }
         }
     }
@@ -488,9 +504,12 @@ mod tests {
             )
             .rule(CorsRule::new([CorsMethod::Get], ["*"]))
             .rule(
-                CorsRule::new([CorsMethod::Get, CorsMethod::Head], ["http://*.example.org"])
-                    .allowed_header("x-amz-*")
-                    .allowed_header("Content-Type"),
+                CorsRule::new(
+                    [CorsMethod::Get, CorsMethod::Head],
+                    ["http://*.example.org"],
+                )
+                .allowed_header("x-amz-*")
+                .allowed_header("Content-Type"),
             )
     }
 
@@ -509,7 +528,11 @@ mod tests {
         let get = c.preflight("http://www.example.com", "GET", &[]).unwrap();
         assert_eq!((get.rule, get.allow_origin.as_str()), (1, "*"));
         let head = c
-            .preflight("http://a.example.org", "HEAD", &["X-Amz-Date", "content-type"])
+            .preflight(
+                "http://a.example.org",
+                "HEAD",
+                &["X-Amz-Date", "content-type"],
+            )
             .unwrap();
         assert_eq!(head.rule, 2);
         assert_eq!(
@@ -535,14 +558,25 @@ mod tests {
         // in the client tests, which compares against a running RGW).
         let c = config();
         let put = c
-            .preflight_as(Dialect::CephRgw, "http://www.example.com", "PUT", &["x-custom, content-type"])
+            .preflight_as(
+                Dialect::CephRgw,
+                "http://www.example.com",
+                "PUT",
+                &["x-custom, content-type"],
+            )
             .unwrap();
         assert_eq!(
             put.headers(),
             vec![
-                ("access-control-allow-origin", "http://www.example.com".to_owned()),
+                (
+                    "access-control-allow-origin",
+                    "http://www.example.com".to_owned()
+                ),
                 ("access-control-allow-methods", "PUT".to_owned()),
-                ("access-control-allow-headers", "x-custom,content-type".to_owned()),
+                (
+                    "access-control-allow-headers",
+                    "x-custom,content-type".to_owned()
+                ),
                 (
                     "access-control-expose-headers",
                     "x-amz-server-side-encryption,x-amz-request-id".to_owned()
@@ -551,19 +585,31 @@ mod tests {
                 ("vary", "Origin".to_owned()),
             ]
         );
-        let any = c.preflight_as(Dialect::CephRgw, "http://any.com", "GET", &[]).unwrap();
+        let any = c
+            .preflight_as(Dialect::CephRgw, "http://any.com", "GET", &[])
+            .unwrap();
         assert_eq!(any.allow_origin, "http://any.com");
         // The first origin match decides: Ceph refuses what a later rule would allow.
-        assert!(c.preflight_as(Dialect::CephRgw, "http://www.example.com", "GET", &[]).is_err());
-        assert!(c.preflight_as(Dialect::CephRgw, "http://a.example.org", "HEAD", &[]).is_err());
-        assert!(c.preflight_as(Dialect::CephRgw, "http://a.example.org", "GET", &[]).is_ok());
+        assert!(
+            c.preflight_as(Dialect::CephRgw, "http://www.example.com", "GET", &[])
+                .is_err()
+        );
+        assert!(
+            c.preflight_as(Dialect::CephRgw, "http://a.example.org", "HEAD", &[])
+                .is_err()
+        );
+        assert!(
+            c.preflight_as(Dialect::CephRgw, "http://a.example.org", "GET", &[])
+                .is_ok()
+        );
     }
 
     #[test]
     fn validation() {
         assert!(config().validate().is_ok());
         assert!(CorsConfiguration::new().validate().is_err());
-        let no_origin = CorsConfiguration::new().rule(CorsRule::new([CorsMethod::Get], Vec::<String>::new()));
+        let no_origin =
+            CorsConfiguration::new().rule(CorsRule::new([CorsMethod::Get], Vec::<String>::new()));
         assert!(no_origin.validate().is_err());
         let two_stars = CorsConfiguration::new().rule(CorsRule::new([CorsMethod::Get], ["*.*"]));
         assert!(two_stars.validate().is_err());
@@ -571,8 +617,16 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("http://*.example.com", "http://a.b.example.com", false));
-        assert!(!wildcard_match("http://*.example.com", "http://example.com", false));
+        assert!(wildcard_match(
+            "http://*.example.com",
+            "http://a.b.example.com",
+            false
+        ));
+        assert!(!wildcard_match(
+            "http://*.example.com",
+            "http://example.com",
+            false
+        ));
         assert!(wildcard_match("x-amz-*", "X-AMZ-DATE", true));
         assert!(!wildcard_match("ab*ba", "aba", false));
         assert!(wildcard_match("*", "", false));

@@ -3,12 +3,15 @@
 //! Every method builds an s3-proto operation and sends it; nothing here decides anything
 //! that s3-proto does not.
 
+use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
+use s3_proto::cors::CorsConfiguration;
 use s3_proto::flow::paginate::Pages;
 use s3_proto::ops::{
-    BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket, CreateBucketOutput,
-    DeleteBucket, DeleteObject, DeleteObjects, DeleteObjectsOutput, GetBucketLocation, GetObject,
+    AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
+    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjects,
+    DeleteObjectsOutput, GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl,
     HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, Object, ObjectHead,
-    PutObject, PutObjectOutput,
+    PutBucketAcl, PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
 };
 use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
 
@@ -354,6 +357,143 @@ impl Bucket {
             buffer: std::collections::VecDeque::new(),
             failed: false,
         }
+    }
+
+    /// The bucket's ACL.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn acl(&self) -> Result<AccessControlPolicy, Error> {
+        self.client
+            .send(&GetBucketAcl::new(self.name.clone()))
+            .await
+    }
+
+    /// Replaces the bucket's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn set_acl(&self, acl: impl Into<AclSpec>) -> Result<(), Error> {
+        self.client
+            .send(&PutBucketAcl::new(self.name.clone(), acl))
+            .await
+    }
+
+    /// Grants `permission` on the bucket to the account with `email` (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`]; servers answer an error for an unknown email.
+    pub async fn add_email_grant(&self, permission: Permission, email: &str) -> Result<(), Error> {
+        self.add_grant(Grantee::Email(email.to_owned()), permission)
+            .await
+    }
+
+    /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn add_user_grant(&self, permission: Permission, id: &str) -> Result<(), Error> {
+        self.add_grant(Grantee::user(id), permission).await
+    }
+
+    async fn add_grant(&self, grantee: Grantee, permission: Permission) -> Result<(), Error> {
+        let fetched = self.acl().await?;
+        let op = PutBucketAcl::add_grant(self.name.clone(), fetched, grantee, permission);
+        self.client.send(&op).await
+    }
+
+    /// A key's ACL.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
+        self.client
+            .send(&GetObjectAcl::new(self.name.clone(), key(k)?))
+            .await
+    }
+
+    /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn set_key_acl(&self, k: &str, acl: impl Into<AclSpec>) -> Result<(), Error> {
+        self.client
+            .send(&PutObjectAcl::new(self.name.clone(), key(k)?, acl))
+            .await
+    }
+
+    /// Grants `permission` on a key to the account with `email` (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`]; servers answer an error for an unknown email.
+    pub async fn add_key_email_grant(
+        &self,
+        k: &str,
+        permission: Permission,
+        email: &str,
+    ) -> Result<(), Error> {
+        self.add_key_grant(k, Grantee::Email(email.to_owned()), permission)
+            .await
+    }
+
+    /// Grants `permission` on a key to a canonical user id (read-modify-write).
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn add_key_user_grant(
+        &self,
+        k: &str,
+        permission: Permission,
+        id: &str,
+    ) -> Result<(), Error> {
+        self.add_key_grant(k, Grantee::user(id), permission).await
+    }
+
+    async fn add_key_grant(
+        &self,
+        k: &str,
+        grantee: Grantee,
+        permission: Permission,
+    ) -> Result<(), Error> {
+        let fetched = self.key_acl(k).await?;
+        let op = PutObjectAcl::add_grant(self.name.clone(), key(k)?, fetched, grantee, permission);
+        self.client.send(&op).await
+    }
+
+    /// The bucket's CORS configuration, or `None` when it has none.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
+        match self
+            .client
+            .send(&GetBucketCors::new(self.name.clone()))
+            .await
+        {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if e.code() == Some(&s3_proto::ErrorCode::NoSuchCORSConfiguration) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets the bucket's CORS configuration.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an invalid configuration; otherwise as [`Client::send`].
+    pub async fn set_cors(&self, config: &CorsConfiguration) -> Result<(), Error> {
+        self.client
+            .send(&PutBucketCors::new(self.name.clone(), config.clone()))
+            .await
+    }
+
+    /// Removes the bucket's CORS configuration.
+    ///
+    /// # Errors
+    /// As [`Client::send`].
+    pub async fn delete_cors(&self) -> Result<(), Error> {
+        self.client
+            .send(&DeleteBucketCors::new(self.name.clone()))
+            .await
     }
 
     /// The bucket's location.

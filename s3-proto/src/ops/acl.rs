@@ -57,7 +57,10 @@ impl AclSpec {
                         req = req.header(header, &values.join(", "));
                     }
                 }
-                if let Some(g) = grants.iter().find(|g| g.permission.grant_header().is_none()) {
+                if let Some(g) = grants
+                    .iter()
+                    .find(|g| g.permission.grant_header().is_none())
+                {
                     return req.fail(InputError::argument(
                         "grants",
                         format!("no x-amz-grant header for permission {}", g.permission),
@@ -306,7 +309,10 @@ mod tests {
         let policy = GetBucketAcl::new(b())
             .parse(Response::new(StatusCode::OK, &h, AWS_EXAMPLE))
             .unwrap();
-        assert_eq!(policy.owner.display_name.as_deref(), Some("CustomersName@amazon.com"));
+        assert_eq!(
+            policy.owner.display_name.as_deref(),
+            Some("CustomersName@amazon.com")
+        );
         assert_eq!(policy.grants.len(), 2);
         assert_eq!(policy.grants[0].permission, Permission::FullControl);
         assert_eq!(policy.grants[1].grantee, Grantee::Group(Group::AllUsers));
@@ -347,7 +353,10 @@ mod tests {
             display_name: None,
         });
         assert!(policy.add_email_grant("x@y.z", Permission::Read));
-        assert!(!policy.add_email_grant("X@Y.Z", Permission::Read), "duplicate grant");
+        assert!(
+            !policy.add_email_grant("X@Y.Z", Permission::Read),
+            "duplicate grant"
+        );
         let req = PutBucketAcl::new(b(), policy.clone())
             .request(config().target())
             .unwrap();
@@ -360,13 +369,22 @@ mod tests {
             Grant::new(Grantee::Group(Group::AllUsers), Permission::Read),
             Grant::new(Grantee::Email("e@x".to_owned()), Permission::WriteAcp),
         ];
-        let req = PutBucketAcl::new(b(), grants).request(config().target()).unwrap();
+        let req = PutBucketAcl::new(b(), grants)
+            .request(config().target())
+            .unwrap();
         assert_eq!(
             req.headers()["x-amz-grant-read"],
             "id=\"u1\", uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""
         );
-        assert_eq!(req.headers()["x-amz-grant-write-acp"], "emailAddress=\"e@x\"");
-        assert!(PutBucketAcl::new(b(), Vec::<Grant>::new()).request(config().target()).is_err());
+        assert_eq!(
+            req.headers()["x-amz-grant-write-acp"],
+            "emailAddress=\"e@x\""
+        );
+        assert!(
+            PutBucketAcl::new(b(), Vec::<Grant>::new())
+                .request(config().target())
+                .is_err()
+        );
     }
 
     fn text() -> impl Strategy<Value = String> {

@@ -133,23 +133,35 @@ mod tests {
     fn put_sends_md5_and_validates() {
         let c = Config::new("http://127.0.0.1:9000", "us-east-1").unwrap();
         let cfg = CorsConfiguration::new().rule(CorsRule::new([CorsMethod::Get], ["*"]));
-        let req = PutBucketCors::new(b(), cfg.clone()).request(c.target()).unwrap();
+        let req = PutBucketCors::new(b(), cfg.clone())
+            .request(c.target())
+            .unwrap();
         assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket?cors");
         let body = req.body().as_bytes().unwrap();
         assert_eq!(req.headers()["content-md5"], content_md5(body).as_str());
         assert_eq!(CorsConfiguration::parse(body).unwrap(), cfg);
-        assert!(PutBucketCors::new(b(), CorsConfiguration::new()).request(c.target()).is_err());
+        assert!(
+            PutBucketCors::new(b(), CorsConfiguration::new())
+                .request(c.target())
+                .is_err()
+        );
     }
 
     #[test]
     fn missing_configuration_is_typed() {
         let h = HeaderMap::new();
         let body = br#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchCORSConfiguration</Code><Message>The CORS configuration does not exist</Message><BucketName>bucket</BucketName></Error>"#;
-        let err = crate::config::finish(&GetBucketCors::new(b()), Response::new(StatusCode::NOT_FOUND, &h, body))
-            .unwrap_err();
+        let err = crate::config::finish(
+            &GetBucketCors::new(b()),
+            Response::new(StatusCode::NOT_FOUND, &h, body),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::NoSuchCORSConfiguration));
-        let err = crate::config::finish(&GetBucketCors::new(b()), Response::new(StatusCode::NOT_FOUND, &h, b""))
-            .unwrap_err();
+        let err = crate::config::finish(
+            &GetBucketCors::new(b()),
+            Response::new(StatusCode::NOT_FOUND, &h, b""),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), Some(&ErrorCode::NoSuchCORSConfiguration));
     }
 }
