@@ -57,10 +57,9 @@ fn configured() -> bool {
 
 /// Starts the local Ceph RGW through the project's script; returns a client for it.
 fn start_local() -> Result<(Client, Local), Box<dyn std::error::Error>> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../scripts/servers/start-ceph.sh"
-    );
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/servers/start-ceph.sh")
+        .canonicalize()?;
     println!("No S3 endpoint or credentials configured: starting the local Ceph RGW");
     println!(
         "  ({}; the first run installs Ceph and takes about a minute)",
