@@ -55,3 +55,4 @@ async fn read_all(mut reader: s3::ObjectStream) -> Vec<u8> {
 }
 
 include!("../../test-support/scenarios/objects.rs");
+include!("../../test-support/scenarios/acl_cors.rs");

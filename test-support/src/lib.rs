@@ -22,6 +22,9 @@ pub struct Capabilities {
     pub acl: bool,
     /// Enforces ACLs (only Ceph RGW; moto stores but never checks).
     pub acl_enforced: bool,
+    /// Expands every canned ACL fully (moto 5.2 stores public-read-write on a bucket as
+    /// AllUsers READ only, without WRITE).
+    pub full_canned_acls: bool,
     /// Stores grants to an email address as a user grant (moto turns them into a Group).
     pub email_grants: bool,
     /// Stores CORS configurations (s3s-fs answers 501).
@@ -203,6 +206,7 @@ pub fn server(name: &'static str) -> Option<Server> {
         "ceph" => Capabilities {
             acl: true,
             acl_enforced: true,
+            full_canned_acls: true,
             email_grants: true,
             cors: true,
             preflight: true,
@@ -222,6 +226,7 @@ pub fn server(name: &'static str) -> Option<Server> {
         "s3s" => Capabilities {
             acl: false,
             acl_enforced: false,
+            full_canned_acls: false,
             email_grants: false,
             cors: false,
             preflight: false,
@@ -241,6 +246,7 @@ pub fn server(name: &'static str) -> Option<Server> {
         _ => Capabilities {
             acl: true,
             acl_enforced: false,
+            full_canned_acls: false,
             email_grants: false,
             cors: true,
             preflight: false,
