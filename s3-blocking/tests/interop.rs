@@ -82,3 +82,74 @@ fn objects_and_metadata_both_ways(server: &Server) {
     bucket.delete().unwrap();
 }
 scenario!(objects_and_metadata_both_ways);
+
+fn acls_and_cors_both_ways(server: &Server) {
+    use s3_blocking::proto::CannedAcl;
+    use s3_blocking::proto::acl::{Grantee, Group, Permission};
+    use s3_blocking::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
+
+    let client = Client::new(server.config(), server.credentials());
+    let bucket = client.create_bucket(&unique_bucket("interop-acl")).unwrap();
+    let name = bucket.name().as_str();
+    bucket.put_string("k", "v").unwrap();
+    if server.caps.acl {
+        // s3-rs writes a canned ACL, boto3 reads the grants.
+        bucket.set_key_acl("k", CannedAcl::PublicRead).unwrap();
+        let seen = boto3(server, &["get-acl", name, "k"]);
+        assert!(seen.contains(r#""permission": "READ""#), "{seen}");
+        assert!(
+            seen.contains(s3_blocking::proto::acl::ALL_USERS_URI),
+            "{seen}"
+        );
+        // boto3 writes, s3-rs reads.
+        boto3(server, &["put-acl", name, "-", "authenticated-read"]);
+        let policy = bucket.acl().unwrap();
+        assert!(
+            policy
+                .grants
+                .iter()
+                .any(|g| g.permission == Permission::Read
+                    && g.grantee == Grantee::Group(Group::AuthenticatedUsers)),
+            "{policy:?}"
+        );
+    }
+    if server.caps.cors {
+        let config = CorsConfiguration::new().rule(
+            CorsRule::new(
+                [CorsMethod::Get, CorsMethod::Put],
+                ["https://app.example.com"],
+            )
+            .id("from-rust")
+            .allowed_header("Content-Type")
+            .max_age_seconds(600)
+            .expose_header("ETag"),
+        );
+        bucket.set_cors(&config).unwrap();
+        let seen = boto3(server, &["get-cors", name]);
+        for needle in [
+            r#""ID": "from-rust""#,
+            r#""MaxAgeSeconds": 600"#,
+            "https://app.example.com",
+            r#""ExposeHeaders": ["ETag"]"#,
+        ] {
+            assert!(seen.contains(needle), "{needle} in {seen}");
+        }
+        boto3(
+            server,
+            &[
+                "put-cors",
+                name,
+                r#"[{"ID": "from-python", "AllowedMethods": ["DELETE"], "AllowedOrigins": ["*"], "AllowedHeaders": ["x-amz-*"]}]"#,
+            ],
+        );
+        let back = bucket.cors().unwrap().unwrap();
+        assert_eq!(back.rules.len(), 1);
+        assert_eq!(back.rules[0].id.as_deref(), Some("from-python"));
+        assert_eq!(back.rules[0].allowed_methods, [CorsMethod::Delete]);
+        assert_eq!(back.rules[0].allowed_headers, ["x-amz-*"]);
+        bucket.delete_cors().unwrap();
+    }
+    bucket.delete_key("k").unwrap();
+    bucket.delete().unwrap();
+}
+scenario!(acls_and_cors_both_ways);
