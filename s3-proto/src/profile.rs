@@ -192,7 +192,12 @@ s3 =
         )
         .unwrap();
         assert_eq!(creds.access_key(), Some("WORKKEY"));
-        assert_eq!(creds.session_token().map(|t| t.expose()), Some("worktoken"));
+        assert_eq!(
+            creds
+                .session_token()
+                .map(crate::credentials::Secret::expose),
+            Some("worktoken")
+        );
         assert_eq!(config.region(), "ap-southeast-1");
         assert_eq!(config.target().endpoint().url(), "http://127.0.0.1:7480");
 

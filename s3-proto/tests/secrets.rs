@@ -66,11 +66,9 @@ fn signing_outputs_and_errors() {
     // Every error kind, formatted every way.
     let headers = HeaderMap::new();
     let op = PutObject::new("bucket".parse().unwrap(), "key".parse().unwrap(), "x");
-    let body = format!(
-        "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message>\
+    let body = "<Error><Code>SignatureDoesNotMatch</Code><Message>m</Message>\
          <StringToSign>AWS4-HMAC-SHA256\n20231114T221320Z</StringToSign>\
-         <SignatureProvided>abc</SignatureProvided><AWSAccessKeyId>AKIDVISIBLE</AWSAccessKeyId></Error>"
-    );
+         <SignatureProvided>abc</SignatureProvided><AWSAccessKeyId>AKIDVISIBLE</AWSAccessKeyId></Error>";
     let errors: Vec<Error> = vec![
         s3_proto::config::finish(
             &op,

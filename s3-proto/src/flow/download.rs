@@ -1,1 +1,243 @@
-//! (in progress)
+//! Downloading a known-length object in ranges, all from one version.
+//!
+//! The runtime heads the object (or reads the first ranged GET), then asks for ranges. Every
+//! ranged GET carries `If-Match` with the first ETag, so a concurrent overwrite fails the
+//! download (412) instead of stitching two versions together; each reply's `Content-Range`
+//! and ETag are checked too, for servers that ignore `If-Match`.
+//!
+//! ```
+//! use s3_proto::flow::download::Download;
+//! use s3_proto::ops::ObjectHead;
+//!
+//! # let mut head = ObjectHead::default();
+//! # head.content_length = Some(20 << 20); head.etag = Some("\"e\"".into());
+//! // head = runtime.send(HeadObject::new(bucket, key))?;
+//! let mut dl = Download::new("bucket".parse()?, "key".parse()?, &head, 8 << 20)?;
+//! while let Some(slot) = dl.next_range() {
+//!     let get = dl.get(&slot);
+//!     // reply = runtime.send(get)?; dl.check(&slot, &reply_head)?;
+//!     // then write exactly slot.len body bytes at slot.offset.
+//! }
+//! # Ok::<(), s3_proto::Error>(())
+//! ```
+
+use crate::error::{Error, InputError, ResponseError};
+use crate::name::{BucketName, ObjectKey};
+use crate::ops::{ByteRange, GetObject, ObjectHead};
+
+/// One range to fetch: bytes `offset..offset + len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeSlot {
+    /// First byte.
+    pub offset: u64,
+    /// Bytes in the range (at least one).
+    pub len: u64,
+}
+
+/// Hands out the ranged GETs of one object version and checks their replies.
+#[derive(Debug, Clone)]
+pub struct Download {
+    bucket: BucketName,
+    key: ObjectKey,
+    size: u64,
+    etag: String,
+    version_id: Option<String>,
+    part_size: u64,
+    next: u64,
+}
+
+impl Download {
+    /// Plans the download of the object `head` describes, in ranges of `part_size` bytes.
+    ///
+    /// # Errors
+    /// [`ResponseError::MissingHeader`] when `head` lacks the length or the ETag (without it
+    /// the ranges could not be pinned to one version); [`InputError::InvalidArgument`] for a
+    /// zero part size.
+    pub fn new(
+        bucket: BucketName,
+        key: ObjectKey,
+        head: &ObjectHead,
+        part_size: u64,
+    ) -> Result<Self, Error> {
+        if part_size == 0 {
+            return Err(InputError::argument("part_size", "must be at least 1").into());
+        }
+        let size = head.object_size().ok_or(ResponseError::MissingHeader {
+            name: "content-length",
+        })?;
+        let etag = head
+            .etag
+            .clone()
+            .ok_or(ResponseError::MissingHeader { name: "etag" })?;
+        Ok(Download {
+            bucket,
+            key,
+            size,
+            etag,
+            version_id: head.version_id.clone(),
+            part_size,
+            next: 0,
+        })
+    }
+
+    /// The object's length.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The ETag every range must carry.
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    /// The next range; `None` once the whole object has been handed out (at once, for an
+    /// empty object).
+    pub fn next_range(&mut self) -> Option<RangeSlot> {
+        if self.next >= self.size {
+            return None;
+        }
+        let len = self.part_size.min(self.size - self.next);
+        let slot = RangeSlot {
+            offset: self.next,
+            len,
+        };
+        self.next += len;
+        Some(slot)
+    }
+
+    /// The GET for `slot`, pinned to the version first seen.
+    pub fn get(&self, slot: &RangeSlot) -> GetObject {
+        let last = slot.offset + slot.len.max(1) - 1;
+        let get = GetObject::new(self.bucket.clone(), self.key.clone())
+            .range(ByteRange::Inclusive {
+                first: slot.offset,
+                last,
+            })
+            .if_match(self.etag.clone());
+        match &self.version_id {
+            Some(v) => get.version_id(v.clone()),
+            None => get,
+        }
+    }
+
+    /// Checks the reply to [`Download::get`] before its body is written: the range and total
+    /// must be the ones asked for, and the ETag the pinned one.
+    ///
+    /// # Errors
+    /// [`ResponseError::InvalidField`] naming the header that disagrees.
+    pub fn check(&self, slot: &RangeSlot, head: &ObjectHead) -> Result<(), Error> {
+        if head.etag.as_deref().is_some_and(|e| e != self.etag) {
+            return Err(
+                ResponseError::invalid("etag", "the object changed during the download").into(),
+            );
+        }
+        let range_ok = match head.content_range {
+            Some(r) => r.first == slot.offset && r.len() == slot.len && r.total == Some(self.size),
+            // A server may answer a range covering the whole object with a plain 200.
+            None => slot.offset == 0 && slot.len == self.size,
+        };
+        if !range_ok {
+            return Err(ResponseError::invalid(
+                "content-range",
+                "the reply covers other bytes than were asked for",
+            )
+            .into());
+        }
+        if head.content_length.is_some_and(|n| n != slot.len) {
+            return Err(ResponseError::invalid(
+                "content-length",
+                "the reply's length differs from the range",
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::ContentRange;
+
+    fn head(size: u64, etag: &str) -> ObjectHead {
+        ObjectHead {
+            content_length: Some(size),
+            etag: Some(etag.to_owned()),
+            ..ObjectHead::default()
+        }
+    }
+
+    fn download(size: u64, part: u64) -> Download {
+        Download::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("key").unwrap(),
+            &head(size, "\"e\""),
+            part,
+        )
+        .unwrap()
+    }
+
+    fn reply(slot: &RangeSlot, total: u64, etag: &str) -> ObjectHead {
+        let mut h = head(slot.len, etag);
+        h.content_range = Some(ContentRange {
+            first: slot.offset,
+            last: slot.offset + slot.len - 1,
+            total: Some(total),
+        });
+        h
+    }
+
+    #[test]
+    fn ranges_cover_the_object() {
+        let mut dl = download(25, 10);
+        let slots: Vec<_> = std::iter::from_fn(|| dl.next_range()).collect();
+        assert_eq!(
+            slots,
+            [
+                RangeSlot { offset: 0, len: 10 },
+                RangeSlot {
+                    offset: 10,
+                    len: 10
+                },
+                RangeSlot { offset: 20, len: 5 }
+            ]
+        );
+        let get = dl.get(&slots[2]);
+        let req = crate::op::Operation::request(
+            &get,
+            crate::Config::new("http://127.0.0.1:1", "us-east-1")
+                .unwrap()
+                .target(),
+        )
+        .unwrap();
+        assert_eq!(req.headers()["range"], "bytes=20-24");
+        assert_eq!(req.headers()["if-match"], "\"e\"");
+        assert!(download(0, 10).next_range().is_none());
+        assert!(
+            Download::new(
+                BucketName::new("bucket").unwrap(),
+                ObjectKey::new("key").unwrap(),
+                &ObjectHead::default(),
+                10
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn replies_are_checked() {
+        let mut dl = download(25, 10);
+        let slot = dl.next_range().unwrap();
+        dl.check(&slot, &reply(&slot, 25, "\"e\"")).unwrap();
+        assert!(dl.check(&slot, &reply(&slot, 25, "\"other\"")).is_err());
+        assert!(dl.check(&slot, &reply(&slot, 26, "\"e\"")).is_err());
+        let shifted = RangeSlot { offset: 1, len: 10 };
+        assert!(dl.check(&slot, &reply(&shifted, 25, "\"e\"")).is_err());
+        // A whole-object 200 is fine only when the range was the whole object.
+        assert!(dl.check(&slot, &head(25, "\"e\"")).is_err());
+        let mut small = download(5, 10);
+        let all = small.next_range().unwrap();
+        small.check(&all, &head(5, "\"e\"")).unwrap();
+        assert!(small.check(&all, &head(4, "\"e\"")).is_err());
+    }
+}

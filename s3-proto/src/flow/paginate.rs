@@ -15,7 +15,10 @@
 
 use crate::error::{Error, ResponseError};
 use crate::op::Operation;
-use crate::ops::{ListObjects, ListObjectsOutput, ListObjectsV2, ListObjectsV2Output};
+use crate::ops::{
+    ListMultipartUploads, ListMultipartUploadsOutput, ListObjects, ListObjectsOutput,
+    ListObjectsV2, ListObjectsV2Output, ListParts, ListPartsOutput,
+};
 
 /// An operation whose output says how to ask for the next page.
 pub trait Paginated: Operation + Sized {
@@ -32,6 +35,18 @@ impl Paginated for ListObjectsV2 {
 impl Paginated for ListObjects {
     fn next_page(&self, output: &ListObjectsOutput) -> Option<Self> {
         ListObjects::next_page(self, output)
+    }
+}
+
+impl Paginated for ListParts {
+    fn next_page(&self, output: &ListPartsOutput) -> Option<Self> {
+        ListParts::next_page(self, output)
+    }
+}
+
+impl Paginated for ListMultipartUploads {
+    fn next_page(&self, output: &ListMultipartUploadsOutput) -> Option<Self> {
+        ListMultipartUploads::next_page(self, output)
     }
 }
 

@@ -161,7 +161,10 @@ impl<'a> SigV2<'a> {
         }
         add("Signature", &signature);
         let uri = req.uri();
-        let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        let authority = uri
+            .authority()
+            .map(http::uri::Authority::as_str)
+            .unwrap_or_default();
         format!(
             "{}://{}{}?{}",
             uri.scheme_str().unwrap_or("https"),
@@ -174,10 +177,9 @@ impl<'a> SigV2<'a> {
     }
 
     fn signature(&self, string_to_sign: &str) -> String {
-        let mut mac = match Hmac::<Sha1>::new_from_slice(self.secret.expose().as_bytes()) {
-            Ok(mac) => mac,
-            // HMAC takes keys of every length.
-            Err(_) => unreachable!("HMAC-SHA1 rejected a key"),
+        // HMAC takes keys of every length.
+        let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(self.secret.expose().as_bytes()) else {
+            unreachable!("HMAC-SHA1 rejected a key")
         };
         mac.update(string_to_sign.as_bytes());
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())

@@ -101,11 +101,44 @@ impl fmt::Debug for SigningOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The signature authorises the request it belongs to; keep it out of logs.
         f.debug_struct("SigningOutput")
-            .field("canonical_request", &self.canonical_request)
+            .field("canonical_request", &redact_token(&self.canonical_request))
             .field("string_to_sign", &self.string_to_sign)
             .field("signed_headers", &self.signed_headers)
             .finish_non_exhaustive()
     }
+}
+
+/// The canonical request with the session token's value (signed, header or query form)
+/// replaced, so `Debug` output is safe to log.
+fn redact_token(canonical: &str) -> String {
+    let mut out = String::with_capacity(canonical.len());
+    for (i, line) in canonical.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if let Some((name, _)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("x-amz-security-token")
+        {
+            out.push_str(name);
+            out.push_str(":<redacted>");
+            continue;
+        }
+        let mut first = true;
+        for pair in line.split('&') {
+            if !first {
+                out.push('&');
+            }
+            first = false;
+            match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("X-Amz-Security-Token") => {
+                    out.push_str(k);
+                    out.push_str("=<redacted>");
+                }
+                _ => out.push_str(pair),
+            }
+        }
+    }
+    out
 }
 
 impl<'a> SigV4<'a> {
@@ -390,9 +423,8 @@ pub fn derive_signing_key(secret: &Secret, date: &str, region: &str, service: &s
 
 pub(crate) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
-    let mut mac = match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable_hmac(),
+    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+        unreachable_hmac()
     };
     mac.update(data);
     mac.finalize().into_bytes().into()
@@ -426,7 +458,7 @@ fn signed_header_names(headers: &[(&str, &str)]) -> String {
 /// Appends `value` trimmed, with inner runs of whitespace collapsed to one space.
 fn push_trimmed(out: &mut String, value: &str) {
     let mut space = false;
-    for part in value.split(|c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+    for part in value.split([' ', '\t', '\n', '\r']) {
         if part.is_empty() {
             continue;
         }

@@ -5,7 +5,7 @@
 mod reader;
 mod writer;
 
-pub(crate) use reader::{Tag, XmlReader};
+pub(crate) use reader::XmlReader;
 pub(crate) use writer::XmlWriter;
 
 /// Largest response body the parsers accept, in bytes.
