@@ -13,6 +13,7 @@ use s3_proto::{BucketName, Error, ObjectKey, Operation, Response};
 
 /// A recorded reply: status line, headers, blank line, raw body.
 struct Recorded {
+    server: String,
     name: String,
     status: StatusCode,
     headers: HeaderMap,
@@ -52,6 +53,11 @@ fn load(path: &Path) -> Recorded {
         }
     }
     Recorded {
+        server: path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         name: path.file_stem().unwrap().to_string_lossy().into_owned(),
         status: StatusCode::from_u16(code).unwrap(),
         headers,
@@ -150,23 +156,32 @@ fn check(rec: &Recorded) -> bool {
             .map(|c| c.as_str().to_owned())
             .unwrap_or_default();
         let expected = [
-            ("no-such-key", "NoSuchKey"),
-            ("no-such-bucket", "NoSuchBucket"),
-            ("bucket-not-empty", "BucketNotEmpty"),
-            ("bucket-already-exists", "BucketAlreadyExists"),
-            ("signature-does-not-match", "SignatureDoesNotMatch"),
-            ("access-denied", "AccessDenied"),
-            ("invalid-range", "InvalidRange"),
-            ("precondition-failed", "PreconditionFailed"),
-            ("invalid-access-key-id", "InvalidAccessKeyId"),
-            ("request-time-too-skewed", "RequestTimeTooSkewed"),
+            ("no-such-key", &["NoSuchKey"][..]),
+            ("no-such-bucket", &["NoSuchBucket"][..]),
+            ("bucket-not-empty", &["BucketNotEmpty"][..]),
+            ("bucket-already-exists", &["BucketAlreadyExists"][..]),
+            ("signature-does-not-match", &["SignatureDoesNotMatch"][..]),
+            ("access-denied", &["AccessDenied"][..]),
+            ("invalid-range", &["InvalidRange"][..]),
+            ("precondition-failed", &["PreconditionFailed"][..]),
+            // s3s says NotSignedUp for an unknown key.
+            (
+                "invalid-access-key-id",
+                &["InvalidAccessKeyId", "NotSignedUp"][..],
+            ),
+            ("request-time-too-skewed", &["RequestTimeTooSkewed"][..]),
+            ("no-such-upload", &["NoSuchUpload"][..]),
+            ("invalid-part", &["InvalidPart"][..]),
+            ("no-such-cors", &["NoSuchCORSConfiguration"][..]),
         ];
+        let implemented = rec.status != StatusCode::NOT_IMPLEMENTED;
         for (fragment, want) in expected {
-            if n.contains(fragment) && !head && !rec.body.is_empty() {
-                assert_eq!(code, want, "{n}: {err}");
+            if n.contains(fragment) && !head && !rec.body.is_empty() && implemented {
+                assert!(want.contains(&code.as_str()), "{n}: {err}");
             }
         }
-        if n.contains("signature-does-not-match") && !rec.body.is_empty() {
+        let sends_sts = rec.body.windows(14).any(|w| w == b"<StringToSign>");
+        if n.contains("signature-does-not-match") && sends_sts {
             let service = err.as_service().unwrap();
             assert!(
                 service.string_to_sign.is_some() || service.canonical_request.is_some(),
@@ -180,30 +195,125 @@ fn check(rec: &Recorded) -> bool {
             assert!(out.buckets.iter().all(|b| !b.name.is_empty()), "{n}");
         }
     } else if n.starts_with("list-objects-v2") {
-        expect(&ListObjectsV2::new(bucket()), rec);
+        if let Some(out) = expect(&ListObjectsV2::new(bucket()), rec) {
+            check_listing(rec, out.is_truncated, &out.contents, &out.common_prefixes);
+        }
     } else if n.starts_with("list-objects-v1") {
-        expect(&ListObjects::new(bucket()), rec);
+        if let Some(out) = expect(&ListObjects::new(bucket()), rec) {
+            check_listing(rec, out.is_truncated, &out.contents, &out.common_prefixes);
+        }
     } else if n.starts_with("get-bucket-location") {
         expect(&GetBucketLocation::new(bucket()), rec);
     } else if n.starts_with("head-object") {
-        expect(&HeadObject::new(bucket(), key()), rec);
+        if let Some(head) = expect(&HeadObject::new(bucket(), key()), rec) {
+            assert!(head.etag.is_some() && head.content_length.is_some(), "{n}");
+            assert_eq!(head.is_multipart(), n.ends_with("multipart"), "{n}");
+        }
     } else if n.starts_with("get-object-acl") {
-        return false;
+        if let Some(acl) = expect(&GetObjectAcl::new(bucket(), key()), rec) {
+            assert!(!acl.owner.id.is_empty() && !acl.grants.is_empty(), "{n}");
+            // The recorder made the object public-read.
+            let public = acl.grants.iter().any(|g| {
+                g.permission == s3_proto::acl::Permission::Read
+                    && g.grantee == s3_proto::acl::Grantee::Group(s3_proto::acl::Group::AllUsers)
+            });
+            assert!(public, "{n}: {acl:?}");
+        }
+    } else if n.starts_with("get-bucket-acl") {
+        if let Some(acl) = expect(&GetBucketAcl::new(bucket()), rec) {
+            assert!(!acl.owner.id.is_empty() && !acl.grants.is_empty(), "{n}");
+        }
+    } else if n.starts_with("get-bucket-cors") {
+        if let Some(cors) = expect(&GetBucketCors::new(bucket()), rec) {
+            assert_eq!(cors.rules.len(), 2, "{n}");
+            assert_eq!(cors.rules[0].max_age_seconds, Some(300), "{n}");
+        }
     } else if n.starts_with("get-object") {
         expect(&GetObject::new(bucket(), key()), rec);
     } else if n.starts_with("head-bucket") {
         expect(&HeadBucket::new(bucket()), rec);
     } else if n.starts_with("copy-object") {
         let op = CopyObject::new(bucket(), key(), bucket(), key());
-        expect(&op, rec);
+        if let Some(out) = expect(&op, rec) {
+            assert!(out.etag.is_some(), "{n}");
+        }
     } else if n.starts_with("delete-objects") {
-        expect(&DeleteObjects::new(bucket(), [key()]), rec);
+        if let Some(out) = expect(&DeleteObjects::new(bucket(), [key()]), rec) {
+            assert_eq!(out.deleted.len() + out.errors.len(), 2, "{n}");
+        }
     } else if n.starts_with("create-bucket") {
         expect(&CreateBucket::new(bucket()), rec);
+    } else if n.starts_with("create-multipart-upload") {
+        if let Some(out) = expect(&CreateMultipartUpload::new(bucket(), key()), rec) {
+            assert!(!out.upload_id.is_empty(), "{n}");
+        }
+    } else if n.starts_with("upload-part") {
+        expect(&UploadPart::new(bucket(), key(), "id", 1, "x"), rec);
+    } else if n.starts_with("list-parts") {
+        if let Some(out) = expect(&ListParts::new(bucket(), key(), "id"), rec) {
+            let want = if out.is_truncated { 1 } else { 2 };
+            assert_eq!(out.parts.len(), want, "{n}");
+            assert_eq!(out.parts[0].size, 5 * 1024 * 1024, "{n}");
+        }
+    } else if n.starts_with("list-multipart-uploads") {
+        let op = ListMultipartUploads::new(bucket());
+        if let Some(out) = expect(&op, rec) {
+            assert!(!out.uploads.is_empty(), "{n}");
+            if out.is_truncated {
+                assert!(op.next_page(&out).is_some(), "{n}");
+            }
+        }
+    } else if n.starts_with("complete-multipart-upload") {
+        let part = CompletedPart {
+            part_number: 1,
+            etag: "\"e\"".to_owned(),
+        };
+        let op = CompleteMultipartUpload::new(bucket(), key(), "id", [part]);
+        if let Some(out) = expect(&op, rec) {
+            // Ceph RGW sends an empty ETag here; the others the multipart `-2` form.
+            assert!(out.etag.is_none_or(|e| e.ends_with("-2\"")), "{n}");
+        }
+    } else if n.starts_with("abort-multipart-upload") {
+        expect(&AbortMultipartUpload::new(bucket(), key(), "id"), rec);
     } else {
         return false;
     }
     true
+}
+
+/// The recorder stores five keys with characters that need escaping in XML and URLs; listings
+/// come in UTF-8 byte order.
+fn check_listing(rec: &Recorded, truncated: bool, contents: &[Object], prefixes: &[String]) {
+    let name = rec.name.as_str();
+    if rec.server == "s3s" && name.ends_with("-url") {
+        // s3s-fs declares <EncodingType>url</EncodingType> but sends keys raw, so `+` reads
+        // back as a space: why s3-rs never asks for URL-encoded listings by default.
+        return;
+    }
+    const KEYS: [&str; 5] = [
+        "a.txt",
+        "dir/b c.txt",
+        "dir/sub/d+e=f.txt",
+        "z",
+        "\u{fc}mlaut/x&y<z>.txt",
+    ];
+    for o in contents {
+        assert!(
+            KEYS.contains(&o.key.as_str()),
+            "{name}: unexpected key {:?}",
+            o.key
+        );
+    }
+    if name.ends_with("truncated") {
+        assert!(truncated && contents.len() == 2, "{name}");
+    } else if name.ends_with("empty") {
+        assert!(contents.is_empty(), "{name}");
+    } else if name.ends_with("delimiter") {
+        assert!(!prefixes.is_empty(), "{name}");
+    } else {
+        let keys: Vec<&str> = contents.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, KEYS, "{name}");
+    }
 }
 
 #[test]

@@ -99,7 +99,10 @@ impl Operation for CreateMultipartUpload {
 
     fn parse(&self, resp: Response<'_>) -> Result<CreateMultipartUploadOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
-        r.expect_root("InitiateMultipartUploadResult")?;
+        r.expect_root_or(
+            "InitiateMultipartUploadResult",
+            "InitiateMultipartUploadResponse",
+        )?;
         let mut out = CreateMultipartUploadOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {
@@ -429,7 +432,7 @@ pub struct CompleteMultipartUploadOutput {
     pub bucket: String,
     /// The key.
     pub key: String,
-    /// The object's ETag (`"…-N"` for N parts), with its quotes.
+    /// The object's ETag (`"…-N"` for N parts), with its quotes; Ceph RGW leaves it out.
     pub etag: Option<String>,
     /// The new version, in a versioned bucket.
     pub version_id: Option<String>,
@@ -460,7 +463,8 @@ impl Operation for CompleteMultipartUpload {
         if root == "Error" {
             return Err(service_error_in_200(resp.body));
         }
-        if root != "CompleteMultipartUploadResult" {
+        // moto names the root `…Response`; the content is the same.
+        if root != "CompleteMultipartUploadResult" && root != "CompleteMultipartUploadResponse" {
             return Err(ResponseError::UnexpectedRoot {
                 expected: "CompleteMultipartUploadResult",
                 found: root,
@@ -476,7 +480,8 @@ impl Operation for CompleteMultipartUpload {
                 b"Location" => out.location = Some(r.text()?.into_owned()),
                 b"Bucket" => out.bucket = r.text()?.into_owned(),
                 b"Key" => out.key = r.text()?.into_owned(),
-                b"ETag" => out.etag = Some(r.text()?.into_owned()),
+                // Ceph RGW sends `<ETag></ETag>`: no ETag rather than an empty one.
+                b"ETag" => out.etag = Some(r.text()?.into_owned()).filter(|e| !e.is_empty()),
                 _ => r.skip()?,
             }
         }
@@ -637,7 +642,7 @@ impl Operation for ListParts {
 
     fn parse(&self, resp: Response<'_>) -> Result<ListPartsOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
-        r.expect_root("ListPartsResult")?;
+        r.expect_root_or("ListPartsResult", "ListPartsResponse")?;
         let mut out = ListPartsOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {
@@ -819,7 +824,7 @@ impl Operation for ListMultipartUploads {
 
     fn parse(&self, resp: Response<'_>) -> Result<ListMultipartUploadsOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
-        r.expect_root("ListMultipartUploadsResult")?;
+        r.expect_root_or("ListMultipartUploadsResult", "ListMultipartUploadsResponse")?;
         let mut out = ListMultipartUploadsOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {

@@ -97,6 +97,21 @@ impl<'a> XmlReader<'a> {
         }
     }
 
+    /// Like [`XmlReader::expect_root`], also accepting `alias` (moto writes `…Response` where
+    /// S3 writes `…Result` for some multipart replies).
+    pub(crate) fn expect_root_or(
+        &mut self,
+        expected: &'static str,
+        alias: &str,
+    ) -> Result<(), Error> {
+        let found = self.root()?;
+        if found == expected || found == alias {
+            Ok(())
+        } else {
+            Err(ResponseError::UnexpectedRoot { expected, found }.into())
+        }
+    }
+
     /// The next child of the current element, or `None` once the element ends.
     pub(crate) fn next_child(&mut self) -> Result<Option<Tag<'a>>, Error> {
         loop {
