@@ -1,12 +1,15 @@
 //! Files in and out, streamed in constant memory.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use s3_proto::ops::{GetObject, ObjectHead};
-use s3_proto::{Error, ObjectKey, ResponseError};
+use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
+use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
+use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::{Body, Error, ObjectKey, ResponseError};
 
 use crate::bucket::Bucket;
 use crate::io_error;
@@ -45,6 +48,11 @@ impl TempFile {
         })
     }
 
+    /// Another handle on the temporary file, for a worker writing its own ranges.
+    fn reopen(&self) -> io::Result<File> {
+        fs::OpenOptions::new().write(true).open(&self.path)
+    }
+
     /// Flushes to disk and renames over `target`.
     fn persist(mut self, target: &Path) -> io::Result<()> {
         if let Some(file) = self.file.take() {
@@ -66,60 +74,188 @@ impl Drop for TempFile {
 }
 
 impl Bucket {
-    /// Downloads `key` to `path`, streaming in constant memory. The data lands in a
-    /// temporary file beside `path`, which replaces `path` only once every byte the server
-    /// announced has arrived: a failed download never leaves a partial file at `path`.
+    /// Downloads `key` to `path` in constant memory (see [`Bucket::download_file_with`]).
     ///
     /// # Errors
-    /// [`Error::Service`] (`NoSuchKey`, …), [`Error::Transport`] for network or disk
-    /// failures, [`Error::Response`] when the body's length is not the announced one.
+    /// As [`Bucket::download_file_with`].
     pub fn download_file(&self, key: &str, path: impl AsRef<Path>) -> Result<ObjectHead, Error> {
+        self.download_file_with(key, path, DownloadOptions::default())
+    }
+
+    /// Downloads `key` to `path`: one streamed GET for an object up to one part, else ranged
+    /// GETs on as many threads as the memory budget allows, each pinned to the first ETag and
+    /// length-checked. The data lands in a temporary file beside `path`, renamed over it only
+    /// once every byte has arrived: a failed download never leaves a partial file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
+    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
+    /// when a body's length is not the announced one.
+    pub fn download_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: DownloadOptions,
+    ) -> Result<ObjectHead, Error> {
         let path = path.as_ref();
-        let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
-        let (head, mut reader) = self.client().open(&op)?;
-        let mut temp = TempFile::beside(path).map_err(io_error)?;
-        let written = {
-            let Some(file) = temp.file.as_mut() else {
-                return Err(io_error(io::Error::other("temporary file closed")));
-            };
-            copy(&mut reader, file)?
-        };
-        if let Some(expected) = head.content_length {
-            if written != expected {
-                return Err(ResponseError::LengthMismatch {
-                    expected,
-                    actual: written,
-                }
-                .into());
-            }
+        let key = ObjectKey::new(key)?;
+        let head = self
+            .client()
+            .send(&HeadObject::new(self.name().clone(), key.clone()))?;
+        let download = Download::new(self.name().clone(), key, &head, options.part_size)?;
+        let temp = TempFile::beside(path).map_err(io_error)?;
+        let slots = Mutex::new(download.clone());
+        let failed = AtomicBool::new(false);
+        let workers = options.concurrency();
+        let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| -> Result<(), Error> {
+                        let mut file = temp.reopen().map_err(io_error)?;
+                        loop {
+                            if failed.load(Ordering::Relaxed) {
+                                return Ok(());
+                            }
+                            let next = slots.lock().map_or(None, |mut d| d.next_range());
+                            let Some(slot) = next else {
+                                return Ok(());
+                            };
+                            let result = retry(|| self.fetch_range(&download, slot, &mut file));
+                            if result.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                                return result;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(io_error(io::Error::other("a download thread panicked")))
+                    })
+                })
+                .collect()
+        });
+        for result in results {
+            result?;
         }
         temp.persist(path).map_err(io_error)?;
         Ok(head)
     }
 
+    /// Fetches one range into its place in the temporary file.
+    fn fetch_range(
+        &self,
+        download: &Download,
+        slot: RangeSlot,
+        file: &mut File,
+    ) -> Result<(), Error> {
+        let (head, mut reader) = self.client().open(&download.get(&slot))?;
+        download.check(&slot, &head)?;
+        file.seek(SeekFrom::Start(slot.offset)).map_err(io_error)?;
+        let written = copy(&mut (&mut reader).take(slot.len + 1), file)?;
+        if written != slot.len {
+            return Err(ResponseError::LengthMismatch {
+                expected: slot.len,
+                actual: written,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     /// Uploads the file at `path` to `key`, streamed from disk, with the content type guessed
-    /// from the file name.
+    /// from the file name: one PutObject below 8 MiB, else a multipart upload (see
+    /// [`Bucket::upload_file_with`]).
     ///
     /// # Errors
-    /// As [`crate::Client::send_reader`]; [`Error::Transport`] when the file cannot be read.
-    pub fn upload_file(
+    /// As [`Bucket::upload_file_with`].
+    pub fn upload_file(&self, key: &str, path: impl AsRef<Path>) -> Result<UploadOutput, Error> {
+        self.upload_file_with(key, path, UploadOptions::default())
+    }
+
+    /// Uploads the file at `path` to `key` with explicit part sizes, streamed from disk in
+    /// constant memory. Parts are planned by [`Upload`]; a part that fails on the network or
+    /// with a 5xx is sent again (up to three tries); after any other failure the upload is
+    /// aborted so no parts are left behind.
+    ///
+    /// # Errors
+    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
+    /// [`Error::Input`] when the file changed length while it was being sent.
+    pub fn upload_file_with(
         &self,
         key: &str,
         path: impl AsRef<Path>,
-    ) -> Result<s3_proto::ops::PutObjectOutput, Error> {
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
         let path = path.as_ref();
-        let mut file = File::open(path).map_err(io_error)?;
+        let file = File::open(path).map_err(io_error)?;
         let length = file.metadata().map_err(io_error)?.len();
         let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
-        let op = s3_proto::ops::PutObject::new(
+        let mut up = Upload::new(
             self.name().clone(),
             ObjectKey::new(key)?,
-            s3_proto::Body::Stream {
-                length: Some(length),
-            },
-        )
+            Some(length),
+            options,
+        )?
         .content_type(content_type);
-        self.client().send_reader(&op, &mut file)
+        if up.is_single() {
+            let op = up.put_object(Body::Stream {
+                length: Some(length),
+            });
+            return self
+                .client()
+                .send_reader(&op, &mut (&file).take(length))
+                .map(UploadOutput::from);
+        }
+        let created = self.client().send(&up.create())?;
+        up.started(&created)?;
+        match self.upload_parts(&mut up, &file) {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                if let Some(abort) = up.abort() {
+                    // The original error matters more than a failed clean-up.
+                    let _ = self.client().send(&abort);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn upload_parts(&self, up: &mut Upload, file: &File) -> Result<UploadOutput, Error> {
+        let mut parts = 0;
+        while let Some(slot) = up.next_part() {
+            let op = up.upload_part(
+                &slot,
+                Body::Stream {
+                    length: Some(slot.len),
+                },
+            )?;
+            let out = retry(|| {
+                let mut reader = file;
+                reader
+                    .seek(SeekFrom::Start(slot.offset))
+                    .map_err(io_error)?;
+                self.client().send_reader(&op, &mut reader.take(slot.len))
+            })?;
+            up.part_done(&slot, &out)?;
+            parts += 1;
+        }
+        let done = self.client().send(&up.complete()?)?;
+        Ok(UploadOutput::multipart(done, parts))
+    }
+}
+
+/// Tries `f` up to three times while its error is retryable.
+fn retry<T>(mut f: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+    let mut tries = 1;
+    loop {
+        match f() {
+            Err(e) if tries < 3 && e.is_retryable() => tries += 1,
+            result => return result,
+        }
     }
 }
 

@@ -52,3 +52,4 @@ fn read_all(mut reader: s3::ObjectReader) -> Vec<u8> {
 
 include!("../../test-support/scenarios/objects.rs");
 include!("../../test-support/scenarios/acl_cors.rs");
+include!("../../test-support/scenarios/multipart.rs");

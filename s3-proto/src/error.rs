@@ -49,6 +49,30 @@ impl Error {
         })
     }
 
+    /// True for failures worth one more try of the same request: a broken or timed-out
+    /// connection, a truncated reply, or a server asking to slow down or failing inside
+    /// (500, 503, `SlowDown`, `RequestTimeout`, `InternalError`).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => matches!(
+                e.kind(),
+                TransportErrorKind::Connect
+                    | TransportErrorKind::Timeout
+                    | TransportErrorKind::Io
+                    | TransportErrorKind::Truncated
+            ),
+            Error::Service(e) => {
+                e.status.is_server_error()
+                    || matches!(
+                        e.code,
+                        ErrorCode::SlowDown | ErrorCode::RequestTimeout | ErrorCode::InternalError
+                    )
+            }
+            Error::Response(ResponseError::LengthMismatch { .. }) => true,
+            Error::Response(_) | Error::Input(_) => false,
+        }
+    }
+
     /// The region the server says the bucket lives in, when it rejected the request for being sent
     /// to the wrong one. A runtime re-sends there once.
     pub fn redirect_region(&self) -> Option<&str> {

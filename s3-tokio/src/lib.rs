@@ -22,6 +22,8 @@ mod transfer;
 pub use body::ObjectStream;
 pub use bucket::{Bucket, List, ListEntry};
 pub use client::{Client, Options};
+pub use s3_proto::flow::download::DownloadOptions;
+pub use s3_proto::flow::upload::{UploadOptions, UploadOutput};
 pub use s3_proto::{self as proto, Error, ErrorCode};
 
 /// An IO failure while reading or writing a body, as a transport error.

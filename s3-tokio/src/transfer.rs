@@ -4,10 +4,18 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use s3_proto::ops::{GetObject, ObjectHead, PutObject, PutObjectOutput};
-use s3_proto::{Error, ObjectKey, ResponseError};
+use std::io::SeekFrom;
+
+use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
+use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
+use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::{Body, Error, ObjectKey, ResponseError};
 use tokio::fs::{self, File};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::task::JoinSet;
+
+/// Buffer between the network and a range's place in the file: large writes, few syscalls.
+const WRITE_BUFFER: usize = 1 << 20;
 
 use crate::bucket::Bucket;
 use crate::io_error;
@@ -64,65 +72,221 @@ impl Drop for TempFile {
 }
 
 impl Bucket {
-    /// Downloads `key` to `path` in constant memory; the data lands in a temporary file beside
-    /// `path`, renamed over it only once every announced byte has arrived.
+    /// Downloads `key` to `path` in constant memory (see [`Bucket::download_file_with`]).
     ///
     /// # Errors
-    /// [`Error::Service`] (`NoSuchKey`, …), [`Error::Transport`] for network or disk failures,
-    /// [`Error::Response`] when the body's length is not the announced one.
+    /// As [`Bucket::download_file_with`].
     pub async fn download_file(
         &self,
         key: &str,
         path: impl AsRef<Path>,
     ) -> Result<ObjectHead, Error> {
+        self.download_file_with(key, path, DownloadOptions::default())
+            .await
+    }
+
+    /// Downloads `key` to `path`: one streamed GET for an object up to one part, else ranged
+    /// GETs run concurrently within the memory budget, each pinned to the first ETag and
+    /// length-checked. The data lands in a temporary file beside `path`, renamed over it only
+    /// once every byte has arrived: a failed download never leaves a partial file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
+    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
+    /// when a body's length is not the announced one.
+    pub async fn download_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: DownloadOptions,
+    ) -> Result<ObjectHead, Error> {
         let path = path.as_ref();
-        let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
-        let (head, mut stream) = self.client().open(&op).await?;
-        let mut temp = TempFile::beside(path).await.map_err(io_error)?;
-        let mut written = 0u64;
-        {
-            let Some(file) = temp.file.as_mut() else {
-                return Err(io_error(io::Error::other("temporary file closed")));
-            };
-            while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
-                file.write_all(&chunk).await.map_err(io_error)?;
-                written += chunk.len() as u64;
+        let key = ObjectKey::new(key)?;
+        let head = self
+            .client()
+            .send(&HeadObject::new(self.name().clone(), key.clone()))
+            .await?;
+        let mut download = Download::new(self.name().clone(), key, &head, options.part_size)?;
+        let temp = TempFile::beside(path).await.map_err(io_error)?;
+        let mut tasks = JoinSet::new();
+        loop {
+            while tasks.len() < options.concurrency() {
+                let Some(slot) = download.next_range() else {
+                    break;
+                };
+                let (bucket, temp_path, dl) = (self.clone(), temp.path.clone(), download.clone());
+                tasks.spawn(
+                    async move { retry(|| fetch_range(&bucket, &dl, slot, &temp_path)).await },
+                );
             }
-        }
-        if let Some(expected) = head.content_length {
-            if written != expected {
-                return Err(ResponseError::LengthMismatch {
-                    expected,
-                    actual: written,
-                }
-                .into());
+            match tasks.join_next().await {
+                None => break,
+                Some(joined) => joined.map_err(join_error)??,
             }
         }
         temp.persist(path).await.map_err(io_error)?;
         Ok(head)
     }
 
-    /// Uploads the file at `path` to `key`, streamed from disk, with the content type guessed
-    /// from the file name.
+    /// Uploads the file at `path` to `key` with the content type guessed from the file name
+    /// (see [`Bucket::upload_file_with`]).
     ///
     /// # Errors
-    /// As [`crate::Client::send_reader`]; [`Error::Transport`] when the file cannot be read.
+    /// As [`Bucket::upload_file_with`].
     pub async fn upload_file(
         &self,
         key: &str,
         path: impl AsRef<Path>,
-    ) -> Result<PutObjectOutput, Error> {
+    ) -> Result<UploadOutput, Error> {
+        self.upload_file_with(key, path, UploadOptions::default())
+            .await
+    }
+
+    /// Uploads the file at `path` to `key`, streamed from disk: one PutObject below the
+    /// threshold, else a multipart upload whose parts run concurrently within the memory
+    /// budget. A part that fails on the network or with a 5xx is sent again alone (up to three
+    /// tries); after any other failure the upload is aborted so no parts are left behind.
+    ///
+    /// # Errors
+    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
+    /// [`Error::Input`] when the file changed length while it was being sent.
+    pub async fn upload_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
         let path = path.as_ref();
         let file = File::open(path).await.map_err(io_error)?;
         let length = file.metadata().await.map_err(io_error)?.len();
-        let op = PutObject::new(
+        let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
+        let mut up = Upload::new(
             self.name().clone(),
             ObjectKey::new(key)?,
-            s3_proto::Body::Stream {
+            Some(length),
+            options,
+        )?
+        .content_type(content_type);
+        if up.is_single() {
+            let op = up.put_object(Body::Stream {
                 length: Some(length),
-            },
-        )
-        .content_type(s3_proto::mime::from_name(&path.to_string_lossy()));
-        self.client().send_reader(&op, file).await
+            });
+            return self
+                .client()
+                .send_reader(&op, file.take(length))
+                .await
+                .map(UploadOutput::from);
+        }
+        let created = self.client().send(&up.create()).await?;
+        up.started(&created)?;
+        let concurrency = up.concurrency(options.memory_budget);
+        match self.upload_parts(&mut up, path, concurrency).await {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                if let Some(abort) = up.abort() {
+                    // The original error matters more than a failed clean-up.
+                    let _ = self.client().send(&abort).await;
+                }
+                Err(e)
+            }
+        }
     }
+
+    async fn upload_parts(
+        &self,
+        up: &mut Upload,
+        path: &Path,
+        concurrency: usize,
+    ) -> Result<UploadOutput, Error> {
+        let mut tasks = JoinSet::new();
+        let mut parts = 0;
+        loop {
+            while tasks.len() < concurrency {
+                let Some(slot) = up.next_part() else {
+                    break;
+                };
+                let op = up.upload_part(
+                    &slot,
+                    Body::Stream {
+                        length: Some(slot.len),
+                    },
+                )?;
+                let (client, path) = (self.client().clone(), path.to_owned());
+                tasks.spawn(async move {
+                    let out = retry(|| async {
+                        let mut file = File::open(&path).await.map_err(io_error)?;
+                        file.seek(SeekFrom::Start(slot.offset))
+                            .await
+                            .map_err(io_error)?;
+                        client.send_reader(&op, file.take(slot.len)).await
+                    })
+                    .await;
+                    (slot, out)
+                });
+            }
+            // Returning early drops the set, which cancels the parts still in flight.
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (slot, out) = joined.map_err(join_error)?;
+            up.part_done(&slot, &out?)?;
+            parts += 1;
+        }
+        let done = self.client().send(&up.complete()?).await?;
+        Ok(UploadOutput::multipart(done, parts))
+    }
+}
+
+/// Fetches one range into its place in the temporary file.
+async fn fetch_range(
+    bucket: &Bucket,
+    download: &Download,
+    slot: RangeSlot,
+    temp: &Path,
+) -> Result<(), Error> {
+    let (head, mut stream) = bucket.client().open(&download.get(&slot)).await?;
+    download.check(&slot, &head)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .open(temp)
+        .await
+        .map_err(io_error)?;
+    file.seek(SeekFrom::Start(slot.offset))
+        .await
+        .map_err(io_error)?;
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut written = 0u64;
+    while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
+        written += chunk.len() as u64;
+        if written > slot.len {
+            break;
+        }
+        writer.write_all(&chunk).await.map_err(io_error)?;
+    }
+    if written != slot.len {
+        return Err(ResponseError::LengthMismatch {
+            expected: slot.len,
+            actual: written,
+        }
+        .into());
+    }
+    writer.flush().await.map_err(io_error)?;
+    Ok(())
+}
+
+/// Tries `f` up to three times while its error is retryable.
+async fn retry<T, F: Future<Output = Result<T, Error>>>(
+    mut f: impl FnMut() -> F,
+) -> Result<T, Error> {
+    let mut tries = 1;
+    loop {
+        match f().await {
+            Err(e) if tries < 3 && e.is_retryable() => tries += 1,
+            result => return result,
+        }
+    }
+}
+
+fn join_error(e: tokio::task::JoinError) -> Error {
+    io_error(io::Error::other(format!("transfer task failed: {e}")))
 }

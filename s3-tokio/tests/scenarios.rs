@@ -56,3 +56,4 @@ async fn read_all(mut reader: s3::ObjectStream) -> Vec<u8> {
 
 include!("../../test-support/scenarios/objects.rs");
 include!("../../test-support/scenarios/acl_cors.rs");
+include!("../../test-support/scenarios/multipart.rs");

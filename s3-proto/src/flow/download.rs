@@ -25,6 +25,44 @@ use crate::error::{Error, InputError, ResponseError};
 use crate::name::{BucketName, ObjectKey};
 use crate::ops::{ByteRange, GetObject, ObjectHead};
 
+/// How a ranged download is cut and how much of it may be in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadOptions {
+    /// Bytes per ranged GET (default 8 MiB). Objects no larger go in one GET.
+    pub part_size: u64,
+    /// Bytes of ranges in flight at once (default 64 MiB), at least one range.
+    pub memory_budget: u64,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            part_size: 8 << 20,
+            memory_budget: 64 << 20,
+        }
+    }
+}
+
+impl DownloadOptions {
+    /// Sets the range size.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// Sets the in-flight budget.
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// Ranges to keep in flight.
+    pub fn concurrency(&self) -> usize {
+        crate::flow::upload::concurrency(self.memory_budget, self.part_size)
+    }
+}
+
 /// One range to fetch: bytes `offset..offset + len`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RangeSlot {

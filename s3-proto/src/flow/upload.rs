@@ -33,10 +33,11 @@ use std::collections::BTreeMap;
 use crate::body::Body;
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
+use crate::ops::object::attribute_setters;
 use crate::ops::{
-    AbortMultipartUpload, CompleteMultipartUpload, CompletedPart, CreateMultipartUpload,
-    CreateMultipartUploadOutput, MAX_PARTS, ObjectAttributes, PutObject, UploadPart,
-    UploadPartOutput,
+    AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
+    CreateMultipartUpload, CreateMultipartUploadOutput, MAX_PARTS, ObjectAttributes, PutObject,
+    PutObjectOutput, UploadPart, UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -61,6 +62,9 @@ pub struct UploadOptions {
     /// Preferred part size (default 8 MiB); raised when the object would need more than
     /// 10,000 parts, clamped to 5 MiB..=5 GiB.
     pub part_size: u64,
+    /// Bytes of parts a runtime may have in flight at once (default 64 MiB): parts run
+    /// concurrently up to this budget, at least one at a time.
+    pub memory_budget: u64,
 }
 
 impl Default for UploadOptions {
@@ -68,8 +72,20 @@ impl Default for UploadOptions {
         UploadOptions {
             threshold: 8 * MIB,
             part_size: 8 * MIB,
+            memory_budget: 64 * MIB,
         }
     }
+}
+
+/// Most transfers in flight, whatever the budget: beyond this a local server only thrashes.
+pub const MAX_CONCURRENCY: usize = 32;
+
+/// How many parts of `part_size` bytes fit in `budget` at once (1..=[`MAX_CONCURRENCY`]).
+pub fn concurrency(budget: u64, part_size: u64) -> usize {
+    let n = budget / part_size.max(1);
+    usize::try_from(n)
+        .unwrap_or(MAX_CONCURRENCY)
+        .clamp(1, MAX_CONCURRENCY)
 }
 
 impl UploadOptions {
@@ -82,6 +98,12 @@ impl UploadOptions {
     /// Sets the preferred part size.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.part_size = bytes;
+        self
+    }
+
+    /// Sets the in-flight budget.
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
         self
     }
 }
@@ -239,15 +261,16 @@ impl Upload {
         })
     }
 
-    /// Content type, metadata, ACL… for the new object.
-    pub fn attributes(mut self, attributes: ObjectAttributes) -> Self {
-        self.attributes = attributes;
-        self
-    }
+    attribute_setters!();
 
     /// The part plan.
     pub fn plan(&self) -> &PartPlan {
         &self.plan
+    }
+
+    /// Parts to keep in flight under `budget` bytes (the first part's size sets the pace).
+    pub fn concurrency(&self, budget: u64) -> usize {
+        concurrency(budget, self.plan.slot(1).map_or(MIN_PART_SIZE, |s| s.len))
     }
 
     /// True when the object goes in one [`PutObject`]: a known length below the threshold.
@@ -419,6 +442,39 @@ impl Upload {
     }
 }
 
+/// What an upload made, by either path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadOutput {
+    /// The object's ETag, with its quotes (`"…-N"` after N parts), when the server sent it.
+    pub etag: Option<String>,
+    /// The new version, in a versioned bucket.
+    pub version_id: Option<String>,
+    /// Parts uploaded; 0 for a single PutObject.
+    pub parts: u16,
+}
+
+impl From<PutObjectOutput> for UploadOutput {
+    fn from(out: PutObjectOutput) -> Self {
+        UploadOutput {
+            etag: out.etag,
+            version_id: out.version_id,
+            parts: 0,
+        }
+    }
+}
+
+impl UploadOutput {
+    /// The output of a completed multipart upload of `parts` parts.
+    pub fn multipart(out: CompleteMultipartUploadOutput, parts: u16) -> Self {
+        UploadOutput {
+            etag: out.etag,
+            version_id: out.version_id,
+            parts,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +517,18 @@ mod tests {
             slots.push(slot);
         }
         slots
+    }
+
+    #[test]
+    fn budget_bounds_concurrency() {
+        assert_eq!(concurrency(64 * MIB, 8 * MIB), 8);
+        assert_eq!(concurrency(1, 8 * MIB), 1);
+        assert_eq!(concurrency(u64::MAX, 0), MAX_CONCURRENCY);
+        let up = upload(
+            Some(100 * MIB),
+            UploadOptions::default().part_size(16 * MIB),
+        );
+        assert_eq!(up.concurrency(64 * MIB), 4);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod bucket;
 mod cors;
 mod list;
 mod multipart;
-mod object;
+pub(crate) mod object;
 
 pub use self::acl::*;
 pub use self::bucket::*;

@@ -260,9 +260,14 @@ impl<'a> SigV4<'a> {
             ("X-Amz-Date", self.date.datetime().to_owned()),
             ("X-Amz-Expires", expires.as_secs().to_string()),
         ];
-        if let Some(token) = self.credentials.session_token() {
+        let token = self.credentials.session_token();
+        if let (Some(token), true) = (token, self.sign_session_token) {
             extra.push(("X-Amz-Security-Token", token.expose().to_owned()));
         }
+        // Without `sign_session_token`, the token rides in the URL but outside the signature.
+        let unsigned_token = token
+            .filter(|_| !self.sign_session_token)
+            .map(|t| ("X-Amz-Security-Token", t.expose()));
         let mut headers = self.header_list(req.headers(), Some(&host))?;
         sort_headers(&mut headers);
         extra.push(("X-Amz-SignedHeaders", signed_header_names(&headers)));
@@ -273,6 +278,7 @@ impl<'a> SigV4<'a> {
         for (name, value) in extra
             .iter()
             .map(|(n, v)| (*n, v.as_str()))
+            .chain(unsigned_token)
             .chain([("X-Amz-Signature", out.signature.as_str())])
         {
             if !query.is_empty() {
