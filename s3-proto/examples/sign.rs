@@ -1,0 +1,287 @@
+//! Signs a raw HTTP request file and prints each step, for comparing with a server's
+//! `SignatureDoesNotMatch` reply or a published test vector.
+//!
+//! ```text
+//! cargo run -p s3-proto --example sign -- REQUEST_FILE --access-key AK --secret-key SK \
+//!     [--token T] --region R --service S --time 20150830T123600Z \
+//!     [--sigv2 [--bucket NAME]] [--presign SECONDS] [--no-content-sha256]
+//! ```
+//!
+//! The file holds a request line (`GET /path?query HTTP/1.1`), headers (a `Host` header is
+//! required; folded continuation lines are joined), a blank line and the body: the format of
+//! `tests/data/sigv4-suite/*/request.txt`. The last line printed is the `Authorization` header,
+//! or the presigned URL with `--presign`. The secret key is never printed.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderName, HeaderValue, Request};
+use s3_proto::Credentials;
+use s3_proto::sign::v2::string_to_sign;
+use s3_proto::sign::{SigV2, SigV4, UNSIGNED_PAYLOAD, sha256_hex};
+use s3_proto::time::parse_iso8601;
+
+const USAGE: &str = "usage: sign REQUEST_FILE --access-key AK --secret-key SK [--token T] \
+--region R --service S --time 20150830T123600Z [--sigv2 [--bucket NAME]] [--presign SECONDS] \
+[--no-content-sha256]
+
+SigV4 signs with the Authorization header by default, every header of the file included, and
+adds x-amz-content-sha256 (S3's rule) unless --no-content-sha256. With --presign, a SigV4 URL
+signs UNSIGNED-PAYLOAD for service s3 and the body's SHA-256 otherwise. --sigv2 signs the
+legacy way; --bucket names the bucket when it is part of the host name.";
+
+struct Args {
+    file: String,
+    access_key: String,
+    secret_key: String,
+    token: Option<String>,
+    region: Option<String>,
+    service: Option<String>,
+    time: SystemTime,
+    sigv2: bool,
+    bucket: Option<String>,
+    presign: Option<u64>,
+    content_sha256: bool,
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut file = None;
+    let (mut access_key, mut secret_key, mut token) = (None, None, None);
+    let (mut region, mut service, mut time) = (None, None, None);
+    let (mut sigv2, mut bucket, mut presign, mut content_sha256) = (false, None, None, true);
+    while let Some(arg) = argv.next() {
+        let mut value = |name: &str| argv.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--access-key" => access_key = Some(value(&arg)?),
+            "--secret-key" => secret_key = Some(value(&arg)?),
+            "--token" => token = Some(value(&arg)?),
+            "--region" => region = Some(value(&arg)?),
+            "--service" => service = Some(value(&arg)?),
+            "--time" => time = Some(parse_time(&value(&arg)?)?),
+            "--sigv2" => sigv2 = true,
+            "--bucket" => bucket = Some(value(&arg)?),
+            "--presign" => {
+                let secs = value(&arg)?;
+                let secs = secs
+                    .parse()
+                    .map_err(|_| format!("--presign: {secs:?} is not a number of seconds"))?;
+                presign = Some(secs);
+            }
+            "--no-content-sha256" => content_sha256 = false,
+            "-h" | "--help" => return Err(String::new()),
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            _ if file.is_none() => file = Some(arg),
+            _ => return Err(format!("unexpected argument {arg:?}")),
+        }
+    }
+    let args = Args {
+        file: file.ok_or("missing REQUEST_FILE")?,
+        access_key: access_key.ok_or("missing --access-key")?,
+        secret_key: secret_key.ok_or("missing --secret-key")?,
+        token,
+        time: time.ok_or("missing --time")?,
+        region,
+        service,
+        sigv2,
+        bucket,
+        presign,
+        content_sha256,
+    };
+    if !args.sigv2 && (args.region.is_none() || args.service.is_none()) {
+        return Err("SigV4 needs --region and --service".to_owned());
+    }
+    if args.bucket.is_some() && !args.sigv2 {
+        return Err("--bucket only applies to --sigv2".to_owned());
+    }
+    Ok(args)
+}
+
+/// `20150830T123600Z` (the `X-Amz-Date` form) or ISO 8601 `2015-08-30T12:36:00Z`.
+fn parse_time(s: &str) -> Result<SystemTime, String> {
+    let b = s.as_bytes();
+    let iso = if b.len() == 16 && b.get(8) == Some(&b'T') && b.get(15) == Some(&b'Z') {
+        format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            &s[0..4],
+            &s[4..6],
+            &s[6..8],
+            &s[9..11],
+            &s[11..13],
+            &s[13..15]
+        )
+    } else {
+        s.to_owned()
+    };
+    parse_iso8601(&iso).ok_or_else(|| format!("--time: {s:?} is not like 20150830T123600Z"))
+}
+
+/// A raw request file: request line, headers (obs-fold continuation lines allowed), blank
+/// line, body. The URI is made absolute (`https://` + `Host`) so presigned URLs are complete.
+fn parse_request(raw: &[u8]) -> Result<Request<Vec<u8>>, String> {
+    let (head, body) = match find(raw, b"\r\n\r\n") {
+        Some(i) => (&raw[..i], &raw[i + 4..]),
+        None => match find(raw, b"\n\n") {
+            Some(i) => (&raw[..i], &raw[i + 2..]),
+            None => (raw, &raw[raw.len()..]),
+        },
+    };
+    let head = std::str::from_utf8(head).map_err(|_| "request head is not UTF-8".to_owned())?;
+    let mut lines = head.lines();
+    let request_line = lines.next().ok_or("empty request file")?;
+    let (method, rest) = request_line
+        .split_once(' ')
+        .ok_or_else(|| format!("bad request line {request_line:?}"))?;
+    // The target may hold raw spaces, so the version is after the last one.
+    let (target, _version) = rest
+        .rsplit_once(' ')
+        .ok_or_else(|| format!("bad request line {request_line:?}"))?;
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            // obs-fold (RFC 9110 §5.5): the continuation joins the previous value with a space.
+            let (_, value) = headers
+                .last_mut()
+                .ok_or_else(|| format!("continuation line before any header: {line:?}"))?;
+            value.push(' ');
+            value.push_str(line.trim());
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad header line {line:?}"))?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.clone())
+        .ok_or("the request has no Host header")?;
+    if !target.starts_with('/') {
+        return Err(format!("request target {target:?} does not start with '/'"));
+    }
+
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("https://{host}{}", escape_target(target)))
+        .body(body.to_vec())
+        .map_err(|e| format!("bad request: {e}"))?;
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("bad header name {name:?}"))?;
+        let value =
+            HeaderValue::from_str(&value).map_err(|_| format!("bad header value {value:?}"))?;
+        req.headers_mut().append(name, value);
+    }
+    Ok(req)
+}
+
+/// Percent-encodes the bytes a URI cannot carry (space, non-ASCII), as a client sends them.
+fn escape_target(target: &str) -> String {
+    let mut out = String::with_capacity(target.len());
+    for b in target.bytes() {
+        if b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let raw = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
+    let mut req = parse_request(&raw).map_err(|e| format!("{}: {e}", args.file))?;
+    let mut creds = Credentials::new(args.access_key.as_str(), args.secret_key.as_str());
+    if let Some(token) = &args.token {
+        creds = creds.with_session_token(token.as_str());
+    }
+
+    if args.sigv2 {
+        let signer = SigV2::new(&creds, args.time).map_err(|e| e.to_string())?;
+        let bucket = args.bucket.as_deref();
+        if let Some(secs) = args.presign {
+            let expires_at = args.time + Duration::from_secs(secs);
+            let expires = expires_at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_err(|_| "--time is before 1970".to_owned())?
+                .as_secs()
+                .to_string();
+            let sts = string_to_sign(&req, Some(&expires), bucket).map_err(|e| e.to_string())?;
+            let uri = signer
+                .presign(&req, expires_at, bucket)
+                .map_err(|e| e.to_string())?;
+            println!("# string to sign\n{sts}\n");
+            println!("{uri}");
+        } else {
+            let out = signer.sign(&mut req, bucket).map_err(|e| e.to_string())?;
+            println!("# string to sign\n{}\n", out.string_to_sign);
+            println!("Authorization: {}", authorization(&req)?);
+        }
+        return Ok(());
+    }
+
+    let (Some(region), Some(service)) = (args.region.as_deref(), args.service.as_deref()) else {
+        return Err("SigV4 needs --region and --service".to_owned());
+    };
+    let signer = SigV4::new(&creds, region, service, args.time)
+        .map_err(|e| e.to_string())?
+        .content_sha256_header(args.content_sha256)
+        .sign_all_headers(true);
+    let body_hash = sha256_hex(req.body());
+    if let Some(secs) = args.presign {
+        let payload_hash = if service == "s3" {
+            UNSIGNED_PAYLOAD
+        } else {
+            body_hash.as_str()
+        };
+        let (uri, out) = signer
+            .presign(&req, Duration::from_secs(secs), payload_hash)
+            .map_err(|e| e.to_string())?;
+        println!("# canonical request\n{}\n", out.canonical_request);
+        println!("# string to sign\n{}\n", out.string_to_sign);
+        println!("{uri}");
+    } else {
+        let out = signer
+            .sign(&mut req, &body_hash)
+            .map_err(|e| e.to_string())?;
+        println!("# canonical request\n{}\n", out.canonical_request);
+        println!("# string to sign\n{}\n", out.string_to_sign);
+        println!("Authorization: {}", authorization(&req)?);
+    }
+    Ok(())
+}
+
+fn authorization<B>(req: &Request<B>) -> Result<&str, String> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| "the signer set no Authorization header".to_owned())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("sign: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sign: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
