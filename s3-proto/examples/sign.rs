@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run -p s3-proto --example sign -- REQUEST_FILE --access-key AK --secret-key SK \
 //!     [--token T] --region R --service S --time 20150830T123600Z \
-//!     [--sigv2 [--bucket NAME]] [--presign SECONDS] [--no-content-sha256]
+//!     [--sigv2 [--bucket NAME]] [--presign SECONDS]
 //! ```
 //!
 //! The file holds a request line (`GET /path?query HTTP/1.1`), headers (a `Host` header is
@@ -25,12 +25,11 @@ use s3_proto::sign::{SigV2, SigV4, UNSIGNED_PAYLOAD, sha256_hex};
 use s3_proto::time::parse_iso8601;
 
 const USAGE: &str = "usage: sign REQUEST_FILE --access-key AK --secret-key SK [--token T] \
---region R --service S --time 20150830T123600Z [--sigv2 [--bucket NAME]] [--presign SECONDS] \
-[--no-content-sha256]
+--region R --service S --time 20150830T123600Z [--sigv2 [--bucket NAME]] [--presign SECONDS]
 
-SigV4 signs with the Authorization header by default, every header of the file included, and
-adds x-amz-content-sha256 (S3's rule) unless --no-content-sha256. With --presign, a SigV4 URL
-signs UNSIGNED-PAYLOAD for service s3 and the body's SHA-256 otherwise. --sigv2 signs the
+SigV4 signs exactly the headers of the file with the Authorization header; the payload hash is
+the file's x-amz-content-sha256 header when present, else the SHA-256 of the body. With
+--presign, a SigV4 URL signs UNSIGNED-PAYLOAD for service s3 and the body's SHA-256 otherwise. --sigv2 signs the
 legacy way; --bucket names the bucket when it is part of the host name.";
 
 struct Args {
@@ -44,14 +43,13 @@ struct Args {
     sigv2: bool,
     bucket: Option<String>,
     presign: Option<u64>,
-    content_sha256: bool,
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut file = None;
     let (mut access_key, mut secret_key, mut token) = (None, None, None);
     let (mut region, mut service, mut time) = (None, None, None);
-    let (mut sigv2, mut bucket, mut presign, mut content_sha256) = (false, None, None, true);
+    let (mut sigv2, mut bucket, mut presign) = (false, None, None);
     while let Some(arg) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
@@ -70,7 +68,6 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                     .map_err(|_| format!("--presign: {secs:?} is not a number of seconds"))?;
                 presign = Some(secs);
             }
-            "--no-content-sha256" => content_sha256 = false,
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             _ if file.is_none() => file = Some(arg),
@@ -88,7 +85,6 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         sigv2,
         bucket,
         presign,
-        content_sha256,
     };
     if !args.sigv2 && (args.region.is_none() || args.service.is_none()) {
         return Err("SigV4 needs --region and --service".to_owned());
@@ -233,9 +229,15 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let signer = SigV4::new(&creds, region, service, args.time)
         .map_err(|e| e.to_string())?
-        .content_sha256_header(args.content_sha256)
+        .content_sha256_header(false)
         .sign_all_headers(true);
-    let body_hash = sha256_hex(req.body());
+    let body_hash = match req.headers().get("x-amz-content-sha256") {
+        Some(v) => v
+            .to_str()
+            .map_err(|_| "x-amz-content-sha256 is not ASCII".to_owned())?
+            .to_owned(),
+        None => sha256_hex(req.body()),
+    };
     if let Some(secs) = args.presign {
         let payload_hash = if service == "s3" {
             UNSIGNED_PAYLOAD

@@ -213,10 +213,12 @@ fn check(rec: &Recorded) -> bool {
         if let Some(acl) = expect(&GetObjectAcl::new(bucket(), key()), rec) {
             assert!(!acl.owner.id.is_empty() && !acl.grants.is_empty(), "{n}");
             // The recorder made the object public-read.
-            let public = acl.grants.iter().any(|g| {
-                g.permission == s3_proto::acl::Permission::Read
-                    && g.grantee == s3_proto::acl::Grantee::Group(s3_proto::acl::Group::AllUsers)
-            });
+            let public = rec.server == "aws-docs"
+                || acl.grants.iter().any(|g| {
+                    g.permission == s3_proto::acl::Permission::Read
+                        && g.grantee
+                            == s3_proto::acl::Grantee::Group(s3_proto::acl::Group::AllUsers)
+                });
             assert!(public, "{n}: {acl:?}");
         }
     } else if n.starts_with("get-bucket-acl") {
@@ -225,8 +227,12 @@ fn check(rec: &Recorded) -> bool {
         }
     } else if n.starts_with("get-bucket-cors") {
         if let Some(cors) = expect(&GetBucketCors::new(bucket()), rec) {
-            assert_eq!(cors.rules.len(), 2, "{n}");
-            assert_eq!(cors.rules[0].max_age_seconds, Some(300), "{n}");
+            if rec.server == "aws-docs" {
+                assert_eq!(cors.rules[0].max_age_seconds, Some(3000), "{n}");
+            } else {
+                assert_eq!(cors.rules.len(), 2, "{n}");
+                assert_eq!(cors.rules[0].max_age_seconds, Some(300), "{n}");
+            }
         }
     } else if n.starts_with("get-object") {
         expect(&GetObject::new(bucket(), key()), rec);
@@ -270,8 +276,8 @@ fn check(rec: &Recorded) -> bool {
         };
         let op = CompleteMultipartUpload::new(bucket(), key(), "id", [part]);
         if let Some(out) = expect(&op, rec) {
-            // Ceph RGW sends an empty ETag here; the others the multipart `-2` form.
-            assert!(out.etag.is_none_or(|e| e.ends_with("-2\"")), "{n}");
+            // Ceph RGW sends an empty ETag here; the others the multipart `-N` form.
+            assert!(out.etag.is_none_or(|e| e.contains('-')), "{n}");
         }
     } else if n.starts_with("abort-multipart-upload") {
         expect(&AbortMultipartUpload::new(bucket(), key(), "id"), rec);
@@ -285,6 +291,12 @@ fn check(rec: &Recorded) -> bool {
 /// come in UTF-8 byte order.
 fn check_listing(rec: &Recorded, truncated: bool, contents: &[Object], prefixes: &[String]) {
     let name = rec.name.as_str();
+    if rec.server == "aws-docs" {
+        // The API reference examples list their own keys.
+        assert!(contents.iter().all(|o| !o.key.is_empty()), "{name}");
+        assert_eq!(truncated, name.ends_with("truncated"), "{name}");
+        return;
+    }
     if rec.server == "s3s" && name.ends_with("-url") {
         // s3s-fs declares <EncodingType>url</EncodingType> but sends keys raw, so `+` reads
         // back as a space: why s3-rs never asks for URL-encoded listings by default.
