@@ -75,3 +75,26 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
     }
     out.push_str(&text[last..]);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::XmlReader;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text XML 1.0 can carry (keys, values, ids) survives writing and reading back.
+        #[test]
+        fn escaped_text_round_trips(text in "[\u{9}\u{a}\u{d}\u{20}-\u{d7ff}\u{e000}-\u{fffd}\u{10000}-\u{10ffff}]{0,40}") {
+            let mut w = XmlWriter::new();
+            w.open("Root").element("Key", &text).close("Root");
+            let doc = w.finish();
+            let mut r = XmlReader::new(doc.as_bytes()).unwrap();
+            r.expect_root("Root").unwrap();
+            let tag = r.next_child().unwrap().unwrap();
+            prop_assert_eq!(tag.name(), b"Key");
+            // XML parsers normalise CR and CRLF to LF unless the CR is escaped.
+            prop_assert_eq!(r.text().unwrap(), text.as_str());
+        }
+    }
+}
