@@ -3,11 +3,13 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
+use s3_proto::retry::{Replay, RetryPolicy, replay_of};
 use s3_proto::{
     Body, Config, Credentials, Error, InputError, Operation, ResponseError, TransportError,
     TransportErrorKind,
@@ -28,6 +30,8 @@ pub struct Options {
     pub stall_timeout: Option<Duration>,
     /// Largest buffered (XML) response body accepted (default [`s3_proto::MAX_XML_BODY`]).
     pub max_buffered_body: usize,
+    /// When and how failed requests are tried again (see [`RetryPolicy`]).
+    pub retry: RetryPolicy,
 }
 
 impl Default for Options {
@@ -37,6 +41,7 @@ impl Default for Options {
             request_timeout: None,
             stall_timeout: Some(Duration::from_secs(60)),
             max_buffered_body: s3_proto::MAX_XML_BODY,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -59,6 +64,12 @@ impl Options {
         self.stall_timeout = t;
         self
     }
+
+    /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
 }
 
 /// A blocking S3 client. Cheap to clone: clones share connections and credentials.
@@ -79,6 +90,9 @@ pub struct Client {
     config: Config,
     credentials: Arc<Credentials>,
     options: Options,
+    /// Milliseconds to add to the local clock when signing, learnt from a server that said
+    /// RequestTimeTooSkewed; shared by clones.
+    clock_offset: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,6 +128,7 @@ impl Client {
             config,
             credentials: Arc::new(credentials),
             options,
+            clock_offset: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -174,15 +189,18 @@ impl Client {
     /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
     /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
     pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        self.with_region_retry(|config| {
-            let resp = self.execute(config, op, None)?;
-            finish_buffered(config, op, resp, self.options.max_buffered_body)
+        self.with_retries(replay_of(op, true), || {
+            self.with_region_retry(|config| {
+                let resp = self.execute(config, op, None)?;
+                finish_buffered(config, op, resp, self.options.max_buffered_body)
+            })
         })
     }
 
     /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`.
     ///
-    /// The body cannot be replayed, so a wrong-region answer is returned, not retried.
+    /// The body cannot be replayed, so a wrong-region answer is returned, not retried, and
+    /// only a failure to connect is retried.
     ///
     /// # Errors
     /// As [`Client::send`]; also [`Error::Transport`] when `body` fails or is shorter than
@@ -192,8 +210,21 @@ impl Client {
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
-        let resp = self.execute(&self.config, op, Some(body))?;
-        finish_buffered(&self.config, op, resp, self.options.max_buffered_body)
+        // Only a failure to connect is retried, and it leaves the reader untouched.
+        self.with_retries(Replay::BeforeSendOnly, || {
+            self.send_reader_in(&self.config, op, &mut *body)
+        })
+    }
+
+    /// One attempt of [`Client::send_reader`] (for callers that can re-read the body).
+    pub(crate) fn send_reader_in<O: Operation>(
+        &self,
+        config: &Config,
+        op: &O,
+        body: &mut dyn Read,
+    ) -> Result<O::Output, Error> {
+        let resp = self.execute(config, op, Some(body))?;
+        finish_buffered(config, op, resp, self.options.max_buffered_body)
     }
 
     /// Executes a streamed operation (GetObject) and returns its output with a reader over
@@ -202,22 +233,31 @@ impl Client {
     /// # Errors
     /// As [`Client::send`].
     pub fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectReader), Error> {
-        self.with_region_retry(|config| {
-            let resp = self.execute(config, op, None)?;
-            if op.body_mode() == BodyMode::Streamed && resp.status().is_success() {
-                let (parts, body) = resp.into_parts();
-                let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
-                let expected = parts
-                    .headers
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok());
-                Ok((output, ObjectReader::new(body.into_reader(), expected)))
-            } else {
-                let output = finish_buffered(config, op, resp, self.options.max_buffered_body)?;
-                Ok((output, ObjectReader::empty()))
-            }
+        self.with_retries(replay_of(op, true), || {
+            self.with_region_retry(|config| self.open_in(config, op))
         })
+    }
+
+    /// One attempt of [`Client::open`] (for callers running their own retry loop).
+    pub(crate) fn open_in<O: Operation>(
+        &self,
+        config: &Config,
+        op: &O,
+    ) -> Result<(O::Output, ObjectReader), Error> {
+        let resp = self.execute(config, op, None)?;
+        if op.body_mode() == BodyMode::Streamed && resp.status().is_success() {
+            let (parts, body) = resp.into_parts();
+            let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
+            let expected = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            Ok((output, ObjectReader::new(body.into_reader(), expected)))
+        } else {
+            let output = finish_buffered(config, op, resp, self.options.max_buffered_body)?;
+            Ok((output, ObjectReader::empty()))
+        }
     }
 
     /// A presigned URL for `op`, valid for `expires` (at most 7 days with SigV4). Treat it
@@ -226,9 +266,46 @@ impl Client {
     /// # Errors
     /// [`Error::Input`] for anonymous credentials or an expiry out of range.
     pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
-        self.config.presign(op, &self.credentials, now(), expires)
+        self.config
+            .presign(op, &self.credentials, self.now(), expires)
     }
 
+    /// The clock requests are signed with: the local one, shifted when a server said ours is
+    /// off.
+    fn now(&self) -> SystemTime {
+        s3_proto::retry::shifted(now(), self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Runs `f` under the retry policy.
+    pub(crate) fn with_retries<T>(
+        &self,
+        replay: Replay,
+        mut f: impl FnMut() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match f() {
+                Err(e) => e,
+                ok => return ok,
+            };
+            let jitter = s3_proto::retry::jitter_from(random_bits());
+            let policy = &self.options.retry;
+            let Some(retry) = policy.decide(attempt, &error, replay, start.elapsed(), jitter)
+            else {
+                return Err(error);
+            };
+            if let Some(server) = retry.server_time {
+                let offset = s3_proto::retry::clock_offset(server, now());
+                self.clock_offset.store(offset, Ordering::Relaxed);
+            }
+            std::thread::sleep(retry.delay);
+            attempt += 1;
+        }
+    }
+
+    /// Runs `f` with the configured region, and once more in the region a wrong-region
+    /// answer names.
     fn with_region_retry<T>(
         &self,
         mut f: impl FnMut(&Config) -> Result<T, Error>,
@@ -251,7 +328,7 @@ impl Client {
         op: &O,
         reader: Option<&mut dyn Read>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let req = config.prepare(op, &self.credentials, now())?;
+        let req = config.prepare(op, &self.credentials, self.now())?;
         let (mut parts, body) = req.into_parts();
         if let Some(uri) = loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -332,6 +409,15 @@ fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>, Error> {
         .into()),
         Err(e) => Err(transport_error(e)),
     }
+}
+
+/// 64 random bits for backoff jitter, from the standard library's per-process hash keys.
+fn random_bits() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
 }
 
 /// The wall clock; the only place this crate reads it.

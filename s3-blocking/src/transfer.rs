@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
 use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
 use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::retry::Replay;
 use s3_proto::{Body, Error, ObjectKey, ResponseError};
 
 use crate::bucket::Bucket;
@@ -120,7 +121,9 @@ impl Bucket {
                             let Some(slot) = next else {
                                 return Ok(());
                             };
-                            let result = retry(|| self.fetch_range(&download, slot, &mut file));
+                            let result = self.client().with_retries(Replay::Safe, || {
+                                self.fetch_range(&download, slot, &mut file)
+                            });
                             if result.is_err() {
                                 failed.store(true, Ordering::Relaxed);
                                 return result;
@@ -152,7 +155,8 @@ impl Bucket {
         slot: RangeSlot,
         file: &mut File,
     ) -> Result<(), Error> {
-        let (head, mut reader) = self.client().open(&download.get(&slot))?;
+        let client = self.client();
+        let (head, mut reader) = client.open_in(client.config(), &download.get(&slot))?;
         download.check(&slot, &head)?;
         file.seek(SeekFrom::Start(slot.offset)).map_err(io_error)?;
         let written = copy(&mut (&mut reader).take(slot.len + 1), file)?;
@@ -178,7 +182,7 @@ impl Bucket {
 
     /// Uploads the file at `path` to `key` with explicit part sizes, streamed from disk in
     /// constant memory. Parts are planned by [`Upload`]; a part that fails on the network or
-    /// with a 5xx is sent again (up to three tries); after any other failure the upload is
+    /// with a 5xx is sent again under the client's retry policy; after any other failure the upload is
     /// aborted so no parts are left behind.
     ///
     /// # Errors
@@ -233,29 +237,20 @@ impl Bucket {
                     length: Some(slot.len),
                 },
             )?;
-            let out = retry(|| {
+            // The file is re-read from the part's offset, so any failure may be retried.
+            let client = self.client();
+            let out = client.with_retries(Replay::Safe, || {
                 let mut reader = file;
                 reader
                     .seek(SeekFrom::Start(slot.offset))
                     .map_err(io_error)?;
-                self.client().send_reader(&op, &mut reader.take(slot.len))
+                client.send_reader_in(client.config(), &op, &mut reader.take(slot.len))
             })?;
             up.part_done(&slot, &out)?;
             parts += 1;
         }
         let done = self.client().send(&up.complete()?)?;
         Ok(UploadOutput::multipart(done, parts))
-    }
-}
-
-/// Tries `f` up to three times while its error is retryable.
-fn retry<T>(mut f: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
-    let mut tries = 1;
-    loop {
-        match f() {
-            Err(e) if tries < 3 && e.is_retryable() => tries += 1,
-            result => return result,
-        }
     }
 }
 

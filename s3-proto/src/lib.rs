@@ -26,6 +26,7 @@ pub mod op;
 pub mod ops;
 pub mod post;
 pub mod profile;
+pub mod retry;
 pub mod sign;
 pub mod time;
 mod xml;

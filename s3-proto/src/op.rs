@@ -25,6 +25,13 @@ pub trait Operation {
         BodyMode::Buffered
     }
 
+    /// Whether sending the request twice has the effect of sending it once, so a runtime may
+    /// retry it after a failure mid-request. True for every S3 action but
+    /// CreateMultipartUpload, whose repeat would start a second (orphaned) upload.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     /// Parses a 2xx response.
     ///
     /// # Errors

@@ -189,6 +189,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// A server's clock as S3 reports it: `<ServerTime>` (ISO 8601) or a `Date` header.
+pub fn parse_server_time(s: &str) -> Option<SystemTime> {
+    parse_iso8601(s).or_else(|| parse_http_date(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,11 @@
 //! Bodies between hyper and the caller: request bodies from memory or any `AsyncRead`, and
 //! response bodies as an `AsyncRead` that checks their length.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -89,6 +91,8 @@ pub struct ObjectStream {
     pending: Bytes,
     expected: Option<u64>,
     read: u64,
+    /// The stall limit and its timer, re-armed whenever bytes arrive.
+    stall: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
 }
 
 impl std::fmt::Debug for ObjectStream {
@@ -101,12 +105,13 @@ impl std::fmt::Debug for ObjectStream {
 }
 
 impl ObjectStream {
-    pub(crate) fn new(body: Incoming, expected: Option<u64>) -> Self {
+    pub(crate) fn new(body: Incoming, expected: Option<u64>, stall: Option<Duration>) -> Self {
         ObjectStream {
             body: Some(body),
             pending: Bytes::new(),
             expected,
             read: 0,
+            stall: stall.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
         }
     }
 
@@ -116,6 +121,7 @@ impl ObjectStream {
             pending: Bytes::new(),
             expected: Some(0),
             read: 0,
+            stall: None,
         }
     }
 
@@ -145,7 +151,24 @@ impl ObjectStream {
             let Some(body) = self.body.as_mut() else {
                 return Poll::Ready(self.check_end().map(|()| None));
             };
-            match ready!(Pin::new(body).poll_frame(cx)) {
+            let frame = match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(frame) => frame,
+                Poll::Pending => {
+                    if let Some((limit, timer)) = self.stall.as_mut() {
+                        if timer.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                format!("no body bytes for {limit:?}"),
+                            )));
+                        }
+                    }
+                    return Poll::Pending;
+                }
+            };
+            if let Some((limit, timer)) = self.stall.as_mut() {
+                timer.as_mut().reset(tokio::time::Instant::now() + *limit);
+            }
+            match frame {
                 None => {
                     self.body = None;
                     return Poll::Ready(self.check_end().map(|()| None));

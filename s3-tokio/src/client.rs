@@ -2,7 +2,8 @@
 //! s3-proto operation.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::Uri;
 use http_body_util::BodyExt;
@@ -12,6 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
+use s3_proto::retry::{Replay, RetryPolicy, replay_of};
 use s3_proto::{
     Body, Config, Credentials, Error, InputError, Operation, ResponseError, TransportError,
     TransportErrorKind,
@@ -37,6 +39,10 @@ pub struct Options {
     pub idle_timeout: Option<Duration>,
     /// Largest buffered (XML) response body accepted (default [`s3_proto::MAX_XML_BODY`]).
     pub max_buffered_body: usize,
+    /// Longest silence while reading a response body before giving up (default 60 s).
+    pub stall_timeout: Option<Duration>,
+    /// When and how failed requests are tried again (see [`RetryPolicy`]).
+    pub retry: RetryPolicy,
 }
 
 impl Default for Options {
@@ -46,6 +52,8 @@ impl Default for Options {
             request_timeout: None,
             idle_timeout: Some(Duration::from_secs(30)),
             max_buffered_body: s3_proto::MAX_XML_BODY,
+            stall_timeout: Some(Duration::from_secs(60)),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -66,6 +74,18 @@ impl Options {
     /// Sets the pool idle timeout.
     pub fn idle_timeout(mut self, t: Option<Duration>) -> Self {
         self.idle_timeout = t;
+        self
+    }
+
+    /// Sets the stall timeout on response bodies.
+    pub fn stall_timeout(mut self, t: Option<Duration>) -> Self {
+        self.stall_timeout = t;
+        self
+    }
+
+    /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
         self
     }
 }
@@ -89,6 +109,9 @@ pub struct Client {
     config: Config,
     credentials: Arc<Credentials>,
     options: Options,
+    /// Milliseconds to add to the local clock when signing, learnt from a server that said
+    /// RequestTimeTooSkewed; shared by clones.
+    clock_offset: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for Client {
@@ -136,6 +159,7 @@ impl Client {
             config,
             credentials: Arc::new(credentials),
             options,
+            clock_offset: Arc::new(AtomicI64::new(0)),
         }
     }
 
@@ -186,16 +210,19 @@ impl Client {
     /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
     /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
     pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        match self.send_in(&self.config, op).await {
-            Err(e) => match e.redirect_region() {
-                Some(region) if region != self.config.region() => {
-                    let config = self.config.with_region(region);
-                    self.send_in(&config, op).await
-                }
-                _ => Err(e),
-            },
-            ok => ok,
-        }
+        self.with_retries(replay_of(op, true), || async {
+            match self.send_in(&self.config, op).await {
+                Err(e) => match e.redirect_region() {
+                    Some(region) if region != self.config.region() => {
+                        let config = self.config.with_region(region);
+                        self.send_in(&config, op).await
+                    }
+                    _ => Err(e),
+                },
+                ok => ok,
+            }
+        })
+        .await
     }
 
     async fn send_in<O: Operation>(&self, config: &Config, op: &O) -> Result<O::Output, Error> {
@@ -203,7 +230,9 @@ impl Client {
         finish_buffered(config, op, resp, self.options.max_buffered_body).await
     }
 
-    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`.
+    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`. The body is
+    /// consumed by the first attempt, so nothing is retried: use a source you can re-open
+    /// (as [`Bucket::upload_file`](crate::Bucket::upload_file) does) for retries.
     ///
     /// # Errors
     /// As [`Client::send`]; also [`Error::Transport`] when `body` fails or ends early.
@@ -222,20 +251,60 @@ impl Client {
     /// # Errors
     /// As [`Client::send`].
     pub async fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectStream), Error> {
-        let first = self.open_in(&self.config, op).await;
-        match first {
-            Err(e) => match e.redirect_region() {
-                Some(region) if region != self.config.region() => {
-                    let config = self.config.with_region(region);
-                    self.open_in(&config, op).await
-                }
-                _ => Err(e),
-            },
-            ok => ok,
+        self.with_retries(replay_of(op, true), || async {
+            match self.open_in(&self.config, op).await {
+                Err(e) => match e.redirect_region() {
+                    Some(region) if region != self.config.region() => {
+                        let config = self.config.with_region(region);
+                        self.open_in(&config, op).await
+                    }
+                    _ => Err(e),
+                },
+                ok => ok,
+            }
+        })
+        .await
+    }
+
+    /// The clock requests are signed with: the local one, shifted when a server said ours is
+    /// off.
+    fn now(&self) -> SystemTime {
+        s3_proto::retry::shifted(now(), self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Runs `f` under the retry policy.
+    pub(crate) async fn with_retries<T, F>(
+        &self,
+        replay: Replay,
+        mut f: impl FnMut() -> F,
+    ) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        let start = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let error = match f().await {
+                Err(e) => e,
+                ok => return ok,
+            };
+            let jitter = s3_proto::retry::jitter_from(random_bits());
+            let policy = &self.options.retry;
+            let Some(retry) = policy.decide(attempt, &error, replay, start.elapsed(), jitter)
+            else {
+                return Err(error);
+            };
+            if let Some(server) = retry.server_time {
+                let offset = s3_proto::retry::clock_offset(server, now());
+                self.clock_offset.store(offset, Ordering::Relaxed);
+            }
+            tokio::time::sleep(retry.delay).await;
+            attempt += 1;
         }
     }
 
-    async fn open_in<O: Operation>(
+    /// One attempt of [`Client::open`] (for callers running their own retry loop).
+    pub(crate) async fn open_in<O: Operation>(
         &self,
         config: &Config,
         op: &O,
@@ -249,7 +318,10 @@ impl Client {
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok());
-            Ok((output, ObjectStream::new(body, expected)))
+            Ok((
+                output,
+                ObjectStream::new(body, expected, self.options.stall_timeout),
+            ))
         } else {
             let output = finish_buffered(config, op, resp, self.options.max_buffered_body).await?;
             Ok((output, ObjectStream::empty()))
@@ -261,7 +333,8 @@ impl Client {
     /// # Errors
     /// [`Error::Input`] for anonymous credentials or an expiry out of range.
     pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
-        self.config.presign(op, &self.credentials, now(), expires)
+        self.config
+            .presign(op, &self.credentials, self.now(), expires)
     }
 
     async fn execute<O: Operation + ?Sized>(
@@ -270,7 +343,7 @@ impl Client {
         op: &O,
         reader: Option<std::pin::Pin<Box<dyn AsyncRead + Send>>>,
     ) -> Result<http::Response<Incoming>, Error> {
-        let req = config.prepare(op, &self.credentials, now())?;
+        let req = config.prepare(op, &self.credentials, self.now())?;
         let (mut parts, body) = req.into_parts();
         if let Some(uri) = loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -342,6 +415,15 @@ async fn finish_buffered<O: Operation + ?Sized>(
         }
     };
     config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
+}
+
+/// 64 random bits for backoff jitter, from the standard library's per-process hash keys.
+fn random_bits() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
 }
 
 /// The wall clock; the only place this crate reads it.

@@ -9,6 +9,7 @@ use std::io::SeekFrom;
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
 use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
 use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::retry::Replay;
 use s3_proto::{Body, Error, ObjectKey, ResponseError};
 use tokio::fs::{self, File};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
@@ -115,9 +116,12 @@ impl Bucket {
                     break;
                 };
                 let (bucket, temp_path, dl) = (self.clone(), temp.path.clone(), download.clone());
-                tasks.spawn(
-                    async move { retry(|| fetch_range(&bucket, &dl, slot, &temp_path)).await },
-                );
+                tasks.spawn(async move {
+                    let client = bucket.client();
+                    client
+                        .with_retries(Replay::Safe, || fetch_range(&bucket, &dl, slot, &temp_path))
+                        .await
+                });
             }
             match tasks.join_next().await {
                 None => break,
@@ -144,8 +148,8 @@ impl Bucket {
 
     /// Uploads the file at `path` to `key`, streamed from disk: one PutObject below the
     /// threshold, else a multipart upload whose parts run concurrently within the memory
-    /// budget. A part that fails on the network or with a 5xx is sent again alone (up to three
-    /// tries); after any other failure the upload is aborted so no parts are left behind.
+    /// budget. A part that fails on the network or with a 5xx is sent again alone, under the
+    /// client's retry policy; after any other failure the upload is aborted so no parts are left behind.
     ///
     /// # Errors
     /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
@@ -213,14 +217,17 @@ impl Bucket {
                 )?;
                 let (client, path) = (self.client().clone(), path.to_owned());
                 tasks.spawn(async move {
-                    let out = retry(|| async {
-                        let mut file = File::open(&path).await.map_err(io_error)?;
-                        file.seek(SeekFrom::Start(slot.offset))
-                            .await
-                            .map_err(io_error)?;
-                        client.send_reader(&op, file.take(slot.len)).await
-                    })
-                    .await;
+                    // Each attempt re-opens the file at the part's offset: any failure may be
+                    // retried.
+                    let out = client
+                        .with_retries(Replay::Safe, || async {
+                            let mut file = File::open(&path).await.map_err(io_error)?;
+                            file.seek(SeekFrom::Start(slot.offset))
+                                .await
+                                .map_err(io_error)?;
+                            client.send_reader(&op, file.take(slot.len)).await
+                        })
+                        .await;
                     (slot, out)
                 });
             }
@@ -244,7 +251,10 @@ async fn fetch_range(
     slot: RangeSlot,
     temp: &Path,
 ) -> Result<(), Error> {
-    let (head, mut stream) = bucket.client().open(&download.get(&slot)).await?;
+    let client = bucket.client();
+    let (head, mut stream) = client
+        .open_in(client.config(), &download.get(&slot))
+        .await?;
     download.check(&slot, &head)?;
     let mut file = fs::OpenOptions::new()
         .write(true)
@@ -272,19 +282,6 @@ async fn fetch_range(
     }
     writer.flush().await.map_err(io_error)?;
     Ok(())
-}
-
-/// Tries `f` up to three times while its error is retryable.
-async fn retry<T, F: Future<Output = Result<T, Error>>>(
-    mut f: impl FnMut() -> F,
-) -> Result<T, Error> {
-    let mut tries = 1;
-    loop {
-        match f().await {
-            Err(e) if tries < 3 && e.is_retryable() => tries += 1,
-            result => return result,
-        }
-    }
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {

@@ -97,6 +97,10 @@ impl Operation for CreateMultipartUpload {
         self.attributes.apply(req).build()
     }
 
+    fn idempotent(&self) -> bool {
+        false
+    }
+
     fn parse(&self, resp: Response<'_>) -> Result<CreateMultipartUploadOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
         r.expect_root_or(

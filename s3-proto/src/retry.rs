@@ -1,0 +1,310 @@
+//! When to try a request again, and how long to wait: the policy both runtimes apply.
+//!
+//! Pure: the runtime passes in the attempt count, the time spent so far and a random number;
+//! the policy answers with a delay, or with `None` to give up. Exponential backoff with full
+//! jitter (the delay is uniform between zero and the capped exponential), bounded by a number
+//! of attempts and a total time budget.
+//!
+//! ```
+//! use std::time::Duration;
+//! use s3_proto::retry::{Replay, RetryPolicy};
+//! use s3_proto::{Error, ErrorCode, ServiceError};
+//! use http::StatusCode;
+//!
+//! let policy = RetryPolicy::default();
+//! let slow_down: Error = ServiceError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown).into();
+//! let retry = policy.decide(1, &slow_down, Replay::Safe, Duration::ZERO, 0.5).unwrap();
+//! assert!(retry.delay <= Duration::from_millis(100));
+//! ```
+
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, ErrorCode, TransportErrorKind};
+
+/// Whether the request can be sent again as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The body can be sent again (in memory, or a file re-read from its offset) and repeating
+    /// the request has the same effect as sending it once (every S3 action but the one below).
+    Safe,
+    /// Sending it twice may do something twice (CreateMultipartUpload starts a second upload)
+    /// or its body was a one-shot stream already consumed: only failures that happened before
+    /// anything was sent (could not connect) are retried.
+    BeforeSendOnly,
+}
+
+/// How a runtime retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 4; 1 disables retries).
+    pub max_attempts: u32,
+    /// The first backoff cap (default 100 ms); it doubles with each attempt.
+    pub base_delay: Duration,
+    /// The largest backoff cap (default 20 s).
+    pub max_delay: Duration,
+    /// No retry starts after this much time since the first attempt (default 2 min).
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(20),
+            budget: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What to do before the next attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Retry {
+    /// Wait this long first.
+    pub delay: Duration,
+    /// The server's clock, when it refused the request as too skewed: sign the next attempts
+    /// with time shifted by `server_time - local time`.
+    pub server_time: Option<SystemTime>,
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the number of attempts (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Sets the first backoff cap and the largest.
+    pub fn delays(mut self, base: Duration, max: Duration) -> Self {
+        self.base_delay = base;
+        self.max_delay = max.max(base);
+        self
+    }
+
+    /// Sets the total time budget.
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Decides after attempt number `attempt` (from 1) failed with `error`, `elapsed` after
+    /// the first attempt started; `jitter` is a uniform random number in `[0, 1)`.
+    ///
+    /// `None`: give up and report `error`.
+    pub fn decide(
+        &self,
+        attempt: u32,
+        error: &Error,
+        replay: Replay,
+        elapsed: Duration,
+        jitter: f64,
+    ) -> Option<Retry> {
+        if attempt >= self.max_attempts || elapsed >= self.budget {
+            return None;
+        }
+        let before_send =
+            matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect);
+        if replay == Replay::BeforeSendOnly && !before_send {
+            return None;
+        }
+        let skewed = error.code() == Some(&ErrorCode::RequestTimeTooSkewed);
+        if !(error.is_retryable() || skewed) {
+            return None;
+        }
+        let server_time = if skewed {
+            let service = error.as_service()?;
+            Some(crate::time::parse_server_time(
+                service.server_time.as_deref()?,
+            )?)
+        } else {
+            None
+        };
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(20))
+            .min(self.max_delay);
+        let delay = if skewed {
+            // The next attempt is signed with the server's clock: no reason to wait.
+            Duration::ZERO
+        } else {
+            exp.mul_f64(jitter.clamp(0.0, 1.0))
+        };
+        if elapsed.saturating_add(delay) >= self.budget {
+            return None;
+        }
+        Some(Retry { delay, server_time })
+    }
+}
+
+/// How an operation may be replayed, given whether its body can be sent again.
+pub fn replay_of<O: crate::Operation + ?Sized>(op: &O, body_replayable: bool) -> Replay {
+    if op.idempotent() && body_replayable {
+        Replay::Safe
+    } else {
+        Replay::BeforeSendOnly
+    }
+}
+
+/// Maps 64 random bits (from the runtime's entropy source) to a jitter in `[0, 1)`.
+pub fn jitter_from(bits: u64) -> f64 {
+    // The top 53 bits fill an f64 mantissa exactly.
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The offset to add to the local clock so signatures carry the server's time.
+pub fn clock_offset(server_time: SystemTime, local: SystemTime) -> i64 {
+    match server_time.duration_since(local) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
+}
+
+/// `local` shifted by `offset_ms` (from [`clock_offset`]).
+pub fn shifted(local: SystemTime, offset_ms: i64) -> SystemTime {
+    let delta = Duration::from_millis(offset_ms.unsigned_abs());
+    if offset_ms >= 0 {
+        local.checked_add(delta).unwrap_or(local)
+    } else {
+        local.checked_sub(delta).unwrap_or(local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ServiceError, TransportError};
+    use http::StatusCode;
+
+    fn service(status: u16, code: ErrorCode) -> Error {
+        ServiceError::new(StatusCode::from_u16(status).unwrap(), code).into()
+    }
+
+    fn transport(kind: TransportErrorKind) -> Error {
+        TransportError::new(kind, "test").into()
+    }
+
+    #[test]
+    fn jitter_and_clock_helpers() {
+        assert_eq!(jitter_from(0), 0.0);
+        assert!(jitter_from(u64::MAX) < 1.0);
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let later = t + Duration::from_millis(1500);
+        assert_eq!(clock_offset(later, t), 1500);
+        assert_eq!(clock_offset(t, later), -1500);
+        assert_eq!(shifted(t, 1500), later);
+        assert_eq!(shifted(later, -1500), t);
+    }
+
+    #[test]
+    fn retries_what_is_safe() {
+        let p = RetryPolicy::default();
+        for e in [
+            service(503, ErrorCode::SlowDown),
+            service(500, ErrorCode::InternalError),
+            service(502, ErrorCode::Other("BadGateway".into())),
+            service(504, ErrorCode::Other("GatewayTimeout".into())),
+            service(400, ErrorCode::RequestTimeout),
+            // A 200 that carried <Error> (CopyObject, CompleteMultipartUpload).
+            service(200, ErrorCode::InternalError),
+            transport(TransportErrorKind::Connect),
+            transport(TransportErrorKind::Io),
+            transport(TransportErrorKind::Timeout),
+            transport(TransportErrorKind::Truncated),
+        ] {
+            assert!(
+                p.decide(1, &e, Replay::Safe, Duration::ZERO, 0.5).is_some(),
+                "{e}"
+            );
+        }
+        for e in [
+            service(404, ErrorCode::NoSuchKey),
+            service(403, ErrorCode::AccessDenied),
+            service(403, ErrorCode::SignatureDoesNotMatch),
+            service(409, ErrorCode::BucketAlreadyExists),
+            transport(TransportErrorKind::Body),
+        ] {
+            assert!(
+                p.decide(1, &e, Replay::Safe, Duration::ZERO, 0.5).is_none(),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_shot_requests_retry_only_before_sending() {
+        let p = RetryPolicy::default();
+        let connect = transport(TransportErrorKind::Connect);
+        let io = transport(TransportErrorKind::Io);
+        assert!(
+            p.decide(1, &connect, Replay::BeforeSendOnly, Duration::ZERO, 0.1)
+                .is_some()
+        );
+        assert!(
+            p.decide(1, &io, Replay::BeforeSendOnly, Duration::ZERO, 0.1)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn backoff_is_capped_jittered_and_bounded() {
+        let p = RetryPolicy::default()
+            .max_attempts(10)
+            .delays(Duration::from_millis(100), Duration::from_secs(1));
+        let e = service(503, ErrorCode::SlowDown);
+        let d = |attempt, jitter| {
+            p.decide(attempt, &e, Replay::Safe, Duration::ZERO, jitter)
+                .unwrap()
+                .delay
+        };
+        assert_eq!(
+            d(1, 0.999_999),
+            Duration::from_millis(100).mul_f64(0.999_999)
+        );
+        assert_eq!(d(3, 0.5), Duration::from_millis(200));
+        assert_eq!(d(9, 0.5), Duration::from_millis(500), "capped at max_delay");
+        assert_eq!(d(2, 0.0), Duration::ZERO);
+        assert!(
+            p.decide(10, &e, Replay::Safe, Duration::ZERO, 0.5)
+                .is_none()
+        );
+        let tight = p.budget(Duration::from_secs(5));
+        assert!(
+            tight
+                .decide(2, &e, Replay::Safe, Duration::from_secs(5), 0.5)
+                .is_none()
+        );
+        assert!(
+            RetryPolicy::none()
+                .decide(1, &e, Replay::Safe, Duration::ZERO, 0.5)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn skewed_clock_retries_at_once_with_the_server_time() {
+        let mut err = ServiceError::new(StatusCode::FORBIDDEN, ErrorCode::RequestTimeTooSkewed);
+        err.server_time = Some("2026-11-29T18:00:00Z".to_owned());
+        let retry = RetryPolicy::default()
+            .decide(1, &err.into(), Replay::Safe, Duration::ZERO, 0.9)
+            .unwrap();
+        assert_eq!(retry.delay, Duration::ZERO);
+        assert!(retry.server_time.is_some());
+        let mut no_time = ServiceError::new(StatusCode::FORBIDDEN, ErrorCode::RequestTimeTooSkewed);
+        no_time.server_time = None;
+        assert!(
+            RetryPolicy::default()
+                .decide(1, &no_time.into(), Replay::Safe, Duration::ZERO, 0.9)
+                .is_none()
+        );
+    }
+}
