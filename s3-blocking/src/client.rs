@@ -190,11 +190,18 @@ impl Client {
     /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
     pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         self.with_retries(replay_of(op, true), || {
-            self.with_region_retry(|config| {
-                let resp = self.execute(config, op, None)?;
-                finish_buffered(config, op, resp, self.options.max_buffered_body)
-            })
+            self.with_region_retry(|config| self.send_in(config, op))
         })
+    }
+
+    /// One attempt of [`Client::send`] (for callers running their own retry loop).
+    pub(crate) fn send_in<O: Operation>(
+        &self,
+        config: &Config,
+        op: &O,
+    ) -> Result<O::Output, Error> {
+        let resp = self.execute(config, op, None)?;
+        finish_buffered(config, op, resp, self.options.max_buffered_body)
     }
 
     /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`.
@@ -272,7 +279,7 @@ impl Client {
 
     /// The clock requests are signed with: the local one, shifted when a server said ours is
     /// off.
-    fn now(&self) -> SystemTime {
+    pub(crate) fn now(&self) -> SystemTime {
         s3_proto::retry::shifted(now(), self.clock_offset.load(Ordering::Relaxed))
     }
 

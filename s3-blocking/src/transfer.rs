@@ -209,23 +209,44 @@ impl Bucket {
             let op = up.put_object(Body::Stream {
                 length: Some(length),
             });
-            return self
-                .client()
-                .send_reader(&op, &mut (&file).take(length))
+            // The file is re-read from the start, so any failure may be retried.
+            let client = self.client();
+            return client
+                .with_retries(Replay::Safe, || {
+                    let mut reader = &file;
+                    reader.seek(SeekFrom::Start(0)).map_err(io_error)?;
+                    client.send_reader_in(client.config(), &op, &mut reader.take(length))
+                })
                 .map(UploadOutput::from);
         }
-        let created = self.client().send(&up.create())?;
-        up.started(&created)?;
-        match self.upload_parts(&mut up, &file) {
-            Ok(out) => Ok(out),
-            Err(e) => {
-                if let Some(abort) = up.abort() {
-                    // The original error matters more than a failed clean-up.
-                    let _ = self.client().send(&abort);
+        let client = self.client();
+        let (create, first_create) = (up.create(), client.now());
+        // A create whose reply was lost may still have started an upload: retry it, and
+        // sweep what the lost attempts started once this upload is over.
+        let mut lost = false;
+        let created = client.with_retries(Replay::Safe, || {
+            let result = client.send_in(client.config(), &create);
+            lost |= result.as_ref().is_err_and(Error::reply_lost);
+            result
+        });
+        let result = match created {
+            Ok(created) => up
+                .started(&created)
+                .and_then(|()| self.upload_parts(&mut up, &file)),
+            Err(e) => Err(e),
+        };
+        if let (Err(_), Some(abort)) = (&result, up.abort()) {
+            // The original error matters more than a failed clean-up.
+            let _ = client.send(&abort);
+        }
+        if lost {
+            if let Ok(listing) = client.send(&up.find_lost()) {
+                for abort in up.lost_uploads(&listing, first_create) {
+                    let _ = client.send(&abort);
                 }
-                Err(e)
             }
         }
+        result
     }
 
     fn upload_parts(&self, up: &mut Upload, file: &File) -> Result<UploadOutput, Error> {

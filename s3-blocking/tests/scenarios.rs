@@ -53,3 +53,4 @@ fn read_all(mut reader: s3::ObjectReader) -> Vec<u8> {
 include!("../../test-support/scenarios/objects.rs");
 include!("../../test-support/scenarios/acl_cors.rs");
 include!("../../test-support/scenarios/multipart.rs");
+include!("../../test-support/scenarios/faults.rs");

@@ -73,6 +73,17 @@ impl Error {
         }
     }
 
+    /// True when the request may have taken effect although no usable reply came back: the
+    /// connection broke after it was sent, or the reply could not be read. A non-idempotent
+    /// request that failed this way (CreateMultipartUpload) may have left state behind.
+    pub fn reply_lost(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.kind() != TransportErrorKind::Connect,
+            Error::Response(_) => true,
+            Error::Service(_) | Error::Input(_) => false,
+        }
+    }
+
     /// The region the server says the bucket lives in, when it rejected the request for being sent
     /// to the wrong one. A runtime re-sends there once.
     pub fn redirect_region(&self) -> Option<&str> {

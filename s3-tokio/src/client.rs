@@ -225,7 +225,12 @@ impl Client {
         .await
     }
 
-    async fn send_in<O: Operation>(&self, config: &Config, op: &O) -> Result<O::Output, Error> {
+    /// One attempt of [`Client::send`] (for callers running their own retry loop).
+    pub(crate) async fn send_in<O: Operation>(
+        &self,
+        config: &Config,
+        op: &O,
+    ) -> Result<O::Output, Error> {
         let resp = self.execute(config, op, None).await?;
         finish_buffered(config, op, resp, self.options.max_buffered_body).await
     }
@@ -268,7 +273,7 @@ impl Client {
 
     /// The clock requests are signed with: the local one, shifted when a server said ours is
     /// off.
-    fn now(&self) -> SystemTime {
+    pub(crate) fn now(&self) -> SystemTime {
         s3_proto::retry::shifted(now(), self.clock_offset.load(Ordering::Relaxed))
     }
 

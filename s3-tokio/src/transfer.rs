@@ -175,25 +175,48 @@ impl Bucket {
             let op = up.put_object(Body::Stream {
                 length: Some(length),
             });
-            return self
-                .client()
-                .send_reader(&op, file.take(length))
+            drop(file);
+            // The file is re-opened for each attempt, so any failure may be retried.
+            let client = self.client();
+            return client
+                .with_retries(Replay::Safe, || async {
+                    let file = File::open(path).await.map_err(io_error)?;
+                    client.send_reader(&op, file.take(length)).await
+                })
                 .await
                 .map(UploadOutput::from);
         }
-        let created = self.client().send(&up.create()).await?;
-        up.started(&created)?;
-        let concurrency = up.concurrency(options.memory_budget);
-        match self.upload_parts(&mut up, path, concurrency).await {
-            Ok(out) => Ok(out),
-            Err(e) => {
-                if let Some(abort) = up.abort() {
-                    // The original error matters more than a failed clean-up.
-                    let _ = self.client().send(&abort).await;
+        let client = self.client();
+        let (create, first_create) = (up.create(), client.now());
+        // A create whose reply was lost may still have started an upload: retry it, and
+        // sweep what the lost attempts started once this upload is over.
+        let lost = std::sync::atomic::AtomicBool::new(false);
+        let created = client
+            .with_retries(Replay::Safe, || async {
+                let result = client.send_in(client.config(), &create).await;
+                if result.as_ref().is_err_and(Error::reply_lost) {
+                    lost.store(true, Ordering::Relaxed);
                 }
-                Err(e)
+                result
+            })
+            .await;
+        let concurrency = up.concurrency(options.memory_budget);
+        let result = match created.and_then(|created| up.started(&created)) {
+            Ok(()) => self.upload_parts(&mut up, path, concurrency).await,
+            Err(e) => Err(e),
+        };
+        if let (Err(_), Some(abort)) = (&result, up.abort()) {
+            // The original error matters more than a failed clean-up.
+            let _ = client.send(&abort).await;
+        }
+        if lost.load(Ordering::Relaxed) {
+            if let Ok(listing) = client.send(&up.find_lost()).await {
+                for abort in up.lost_uploads(&listing, first_create) {
+                    let _ = client.send(&abort).await;
+                }
             }
         }
+        result
     }
 
     async fn upload_parts(

@@ -57,3 +57,12 @@ async fn read_all(mut reader: s3::ObjectStream) -> Vec<u8> {
 include!("../../test-support/scenarios/objects.rs");
 include!("../../test-support/scenarios/acl_cors.rs");
 include!("../../test-support/scenarios/multipart.rs");
+include!("../../test-support/scenarios/faults.rs");
+
+/// The transfer futures can be spawned on a multi-threaded runtime.
+#[allow(dead_code)]
+fn transfer_futures_are_send(b: &s3::Bucket) {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&b.upload_file("k", "p"));
+    is_send(&b.download_file("k", "p"));
+}

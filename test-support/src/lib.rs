@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
+pub mod proxy;
+
 /// The servers every scenario runs against.
 pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
 
@@ -59,6 +61,10 @@ pub struct Capabilities {
     /// Lists keys exactly as written; s3s-fs stores keys as file paths, so `a//b` and
     /// `a/./b/../c` come back normalised (`a/b`, `a/c`) in listings.
     pub exact_path_keys: bool,
+    /// Reports when each multipart upload started (moto 5 reports a fixed
+    /// 2010-11-10T20:48:33Z), which is how a client recognises the uploads its lost
+    /// CreateMultipartUpload replies started.
+    pub upload_times: bool,
 }
 
 /// One running server and how to reach it.
@@ -100,6 +106,13 @@ impl Server {
     pub fn config(&self) -> Config {
         Config::new(&self.endpoint, self.region.clone())
             .unwrap_or_else(|e| panic!("{}: bad endpoint {}: {e}", self.name, self.endpoint))
+            .addressing(Addressing::Path)
+    }
+
+    /// Path-style SigV4 config reaching the server through `endpoint` (a [`proxy::FaultProxy`]).
+    pub fn config_via(&self, endpoint: &str) -> Config {
+        Config::new(endpoint, self.region.clone())
+            .unwrap_or_else(|e| panic!("{}: bad endpoint {endpoint}: {e}", self.name))
             .addressing(Addressing::Path)
     }
 
@@ -222,6 +235,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             slash_keys_hold_data: true,
             max_key_len: 1024,
             exact_path_keys: true,
+            upload_times: true,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -242,6 +256,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             slash_keys_hold_data: false,
             max_key_len: 100,
             exact_path_keys: false,
+            upload_times: true,
         },
         _ => Capabilities {
             acl: true,
@@ -262,6 +277,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             slash_keys_hold_data: true,
             max_key_len: 1024,
             exact_path_keys: true,
+            upload_times: false,
         },
     };
     Some(Server {

@@ -29,6 +29,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use crate::body::Body;
 use crate::error::{Error, InputError};
@@ -36,8 +37,9 @@ use crate::name::{BucketName, ObjectKey};
 use crate::ops::object::attribute_setters;
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
-    CreateMultipartUpload, CreateMultipartUploadOutput, MAX_PARTS, ObjectAttributes, PutObject,
-    PutObjectOutput, UploadPart, UploadPartOutput,
+    CreateMultipartUpload, CreateMultipartUploadOutput, ListMultipartUploads,
+    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, PutObject, PutObjectOutput,
+    UploadPart, UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -50,6 +52,10 @@ pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * MIB;
 /// Largest object one PutObject can carry.
 pub const MAX_PUT_SIZE: u64 = MAX_PART_SIZE;
+/// How far the server's clock may be behind ours when recognising uploads a lost create
+/// started: an upload of the same key started by someone else within this window before ours
+/// is taken for one of ours (concurrent multipart uploads of one key race anyway).
+pub const LOST_CREATE_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 /// Parts of an upload of unknown length keep this size for this many parts, then double (800 keeps 10,000 parts from 5 MiB above 5 TiB).
 const GROWTH_STEP: u16 = 800;
 
@@ -293,6 +299,41 @@ impl Upload {
             .attributes(self.attributes.clone())
     }
 
+    /// The listing that finds uploads a CreateMultipartUpload may have started although its
+    /// reply was lost (the connection dropped after the request went out). Send it when a
+    /// create attempt failed that way, and abort what [`Upload::lost_uploads`] returns, so a
+    /// retried create leaves no orphan behind.
+    pub fn find_lost(&self) -> ListMultipartUploads {
+        ListMultipartUploads::new(self.bucket.clone()).prefix(self.key.as_str())
+    }
+
+    /// The aborts for the uploads in `listing` that lost creates of this upload started: same
+    /// key, not the upload in use, initiated no earlier than [`LOST_CREATE_SKEW`] before
+    /// `first_create` (the local time the first create was sent).
+    pub fn lost_uploads(
+        &self,
+        listing: &ListMultipartUploadsOutput,
+        first_create: SystemTime,
+    ) -> Vec<AbortMultipartUpload> {
+        let since = first_create
+            .checked_sub(LOST_CREATE_SKEW)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        listing
+            .uploads
+            .iter()
+            .filter(|u| u.key == self.key.as_str())
+            .filter(|u| Some(u.upload_id.as_str()) != self.upload_id.as_deref())
+            .filter(|u| u.initiated.is_some_and(|t| t >= since))
+            .map(|u| {
+                AbortMultipartUpload::new(
+                    self.bucket.clone(),
+                    self.key.clone(),
+                    u.upload_id.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// Takes the reply to [`Upload::create`].
     ///
     /// # Errors
@@ -517,6 +558,45 @@ mod tests {
             slots.push(slot);
         }
         slots
+    }
+
+    #[test]
+    fn lost_creates_are_found_and_aborted() {
+        use crate::ops::MultipartUploadInfo;
+        let up = upload(Some(20 * MIB), UploadOptions::default());
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let info = |key: &str, id: &str, secs: u64| {
+            let mut u = MultipartUploadInfo::default();
+            u.key = key.to_owned();
+            u.upload_id = id.to_owned();
+            u.initiated = Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            u
+        };
+        let mut listing = ListMultipartUploadsOutput::default();
+        listing.uploads = vec![
+            info("key", "id", 1_000_010),      // ours: kept
+            info("key", "lost", 1_000_005),    // a lost create: aborted
+            info("key", "older", 999_000),     // someone's earlier upload: kept
+            info("key/other", "x", 1_000_010), // another key under the prefix: kept
+        ];
+        let aborts = up.lost_uploads(&listing, t0);
+        assert_eq!(aborts.len(), 1);
+        let req = crate::op::Operation::request(
+            &aborts[0],
+            crate::Config::new("http://127.0.0.1:1", "us-east-1")
+                .unwrap()
+                .target(),
+        )
+        .unwrap();
+        assert!(req.uri().to_string().ends_with("key?uploadId=lost"));
+        let find = crate::op::Operation::request(
+            &up.find_lost(),
+            crate::Config::new("http://127.0.0.1:1", "us-east-1")
+                .unwrap()
+                .target(),
+        )
+        .unwrap();
+        assert!(find.uri().to_string().ends_with("?uploads&prefix=key"));
     }
 
     #[test]

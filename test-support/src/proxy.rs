@@ -1,0 +1,303 @@
+//! A fault-injecting TCP proxy between a client under test and a real server on 127.0.0.1.
+//!
+//! Every client connection gets its own upstream connection; bytes are pumped both ways on
+//! two threads. Each connection carries one request: the proxy adds `Connection: close` to
+//! the request and to the response, so pooled clients open a new connection per request and
+//! every request meets the fault plan. While a fault's budget lasts, each request is hit: cut
+//! after some bytes of the response or of the request, stalled, delayed, or answered by the
+//! proxy itself with a 503 SlowDown / 500 InternalError without reaching the server.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// One kind of misbehaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Forward faithfully.
+    None,
+    /// Close both sides after this many response bytes (headers included): a reset
+    /// mid-response, or a body cut short.
+    DropResponseAfter(u64),
+    /// Close both sides after this many request bytes: the connection dies mid-upload.
+    DropRequestAfter(u64),
+    /// After this many response bytes, send nothing for the given time, then go on.
+    Stall(u64, Duration),
+    /// Hold the response's first byte back for the given time.
+    DelayFirstByte(Duration),
+    /// Answer the request with `503 SlowDown` without reaching the server.
+    SlowDown,
+    /// Answer the request with `500 InternalError` without reaching the server.
+    InternalError,
+}
+
+/// What the proxy did, for the test's report.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Client connections accepted.
+    pub connections: AtomicU64,
+    /// Faults injected.
+    pub faults: AtomicU64,
+    /// Response bytes forwarded to clients.
+    pub bytes_down: AtomicU64,
+    /// Request bytes forwarded to the server.
+    pub bytes_up: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Plan {
+    fault: Fault,
+    /// Connections still to hit.
+    remaining: u64,
+}
+
+/// A running proxy; stops accepting when dropped.
+#[derive(Debug)]
+pub struct FaultProxy {
+    addr: SocketAddr,
+    plan: Arc<Mutex<Plan>>,
+    stats: Arc<Stats>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT` or `127.0.0.1:PORT`), forwarding
+    /// faithfully until [`FaultProxy::inject`] is called.
+    ///
+    /// # Panics
+    /// When the upstream address does not parse or no local port is free (test set-up).
+    pub fn start(upstream: &str) -> FaultProxy {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap_or_else(|e| panic!("proxy upstream {upstream}: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let plan = Arc::new(Mutex::new(Plan {
+            fault: Fault::None,
+            remaining: 0,
+        }));
+        let stats = Arc::new(Stats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s, st) = (plan.clone(), stats.clone(), stop.clone());
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if st.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                s.connections.fetch_add(1, Ordering::Relaxed);
+                let (p, s) = (p.clone(), s.clone());
+                thread::spawn(move || {
+                    let _ = serve(client, upstream, &p, &s);
+                });
+            }
+        });
+        FaultProxy {
+            addr,
+            plan,
+            stats,
+            stop,
+        }
+    }
+
+    /// The endpoint clients should use: `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Hits the next `times` connections that carry a request with `fault`.
+    pub fn inject(&self, fault: Fault, times: u64) {
+        let mut plan = self.plan.lock().expect("plan");
+        plan.fault = fault;
+        plan.remaining = times;
+    }
+
+    /// Faults still to inject.
+    pub fn pending(&self) -> u64 {
+        self.plan.lock().expect("plan").remaining
+    }
+
+    /// What the proxy did so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Takes the fault for a connection whose first request bytes just arrived.
+fn take_fault(plan: &Mutex<Plan>, stats: &Stats) -> Fault {
+    let mut plan = plan.lock().expect("plan");
+    if plan.remaining == 0 || plan.fault == Fault::None {
+        return Fault::None;
+    }
+    plan.remaining -= 1;
+    stats.faults.fetch_add(1, Ordering::Relaxed);
+    plan.fault
+}
+
+fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    plan: &Mutex<Plan>,
+    stats: &Arc<Stats>,
+) -> io::Result<()> {
+    client.set_nodelay(true)?;
+    // Wait for the request to start, so idle pooled connections do not use up the faults.
+    let mut first = vec![0u8; 64 * 1024];
+    let n = client.read(&mut first)?;
+    if n == 0 {
+        return Ok(());
+    }
+    first.truncate(n);
+    let first = with_connection_close(&first);
+    let fault = take_fault(plan, stats);
+    if let Fault::SlowDown | Fault::InternalError = fault {
+        return answer_error(client, fault);
+    }
+    let server = TcpStream::connect(upstream)?;
+    server.set_nodelay(true)?;
+    let (mut c_read, mut s_write) = (client.try_clone()?, server.try_clone()?);
+    let up_limit = match fault {
+        Fault::DropRequestAfter(n) => Some(n),
+        _ => None,
+    };
+    let up_stats = stats.clone();
+    let (c_close, s_close) = (client.try_clone()?, server.try_clone()?);
+    let upstream_pump = thread::spawn(move || {
+        let mut sent = 0u64;
+        let mut chunk = first;
+        loop {
+            if let Some(limit) = up_limit {
+                if sent + chunk.len() as u64 >= limit {
+                    let keep = usize::try_from(limit.saturating_sub(sent)).unwrap_or(0);
+                    let _ = s_write.write_all(&chunk[..keep]);
+                    let _ = c_close.shutdown(Shutdown::Both);
+                    let _ = s_close.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            if s_write.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+            up_stats
+                .bytes_up
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            let mut buf = vec![0u8; 64 * 1024];
+            match c_read.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    chunk = buf;
+                }
+            }
+        }
+        let _ = s_write.shutdown(Shutdown::Write);
+    });
+    let mut s_read = server;
+    let mut received = 0u64;
+    let mut stalled = false;
+    let mut buf = vec![0u8; 64 * 1024];
+    if let Fault::DelayFirstByte(d) = fault {
+        thread::sleep(d);
+    }
+    let mut head_rewritten = false;
+    loop {
+        let n = match s_read.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let rewritten;
+        let mut data = if head_rewritten {
+            &buf[..n]
+        } else {
+            head_rewritten = true;
+            rewritten = with_connection_close(&buf[..n]);
+            &rewritten[..]
+        };
+        let n = data.len();
+        match fault {
+            Fault::DropResponseAfter(limit) if received + n as u64 >= limit => {
+                let keep = usize::try_from(limit.saturating_sub(received)).unwrap_or(0);
+                let _ = client.write_all(&data[..keep]);
+                let _ = client.shutdown(Shutdown::Both);
+                let _ = s_read.shutdown(Shutdown::Both);
+                break;
+            }
+            Fault::Stall(after, pause) if !stalled && received + n as u64 >= after => {
+                let keep = usize::try_from(after.saturating_sub(received)).unwrap_or(0);
+                client.write_all(&data[..keep])?;
+                received += keep as u64;
+                data = &data[keep..];
+                thread::sleep(pause);
+                stalled = true;
+            }
+            _ => {}
+        }
+        if client.write_all(data).is_err() {
+            break;
+        }
+        received += data.len() as u64;
+        stats
+            .bytes_down
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+    }
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = upstream_pump.join();
+    Ok(())
+}
+
+/// The message with `Connection: close` added after its first line (request or status line),
+/// so neither side keeps the connection for another request.
+fn with_connection_close(message: &[u8]) -> Vec<u8> {
+    let Some(end) = message.windows(2).position(|w| w == b"\r\n") else {
+        return message.to_vec();
+    };
+    let mut out = Vec::with_capacity(message.len() + 19);
+    out.extend_from_slice(&message[..end + 2]);
+    out.extend_from_slice(b"connection: close\r\n");
+    out.extend_from_slice(&message[end + 2..]);
+    out
+}
+
+/// Answers with an S3 error document and closes the connection.
+fn answer_error(mut client: TcpStream, fault: Fault) -> io::Result<()> {
+    let (status, code) = match fault {
+        Fault::SlowDown => ("503 Slow Down", "SlowDown"),
+        _ => ("500 Internal Server Error", "InternalError"),
+    };
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+         <Message>injected by the test proxy</Message><RequestId>proxy</RequestId></Error>"
+    );
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(reply.as_bytes())?;
+    client.flush()?;
+    // Let the client finish sending what it started (an upload body) before closing, so it
+    // reads the answer instead of a broken pipe.
+    client.set_read_timeout(Some(Duration::from_millis(200)))?;
+    let mut sink = [0u8; 64 * 1024];
+    while let Ok(n) = client.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+    let _ = client.shutdown(Shutdown::Both);
+    Ok(())
+}
