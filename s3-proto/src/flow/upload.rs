@@ -565,20 +565,21 @@ mod tests {
         use crate::ops::MultipartUploadInfo;
         let up = upload(Some(20 * MIB), UploadOptions::default());
         let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        let info = |key: &str, id: &str, secs: u64| {
-            let mut u = MultipartUploadInfo::default();
-            u.key = key.to_owned();
-            u.upload_id = id.to_owned();
-            u.initiated = Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs));
-            u
+        let info = |key: &str, id: &str, secs: u64| MultipartUploadInfo {
+            key: key.to_owned(),
+            upload_id: id.to_owned(),
+            initiated: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)),
+            ..MultipartUploadInfo::default()
         };
-        let mut listing = ListMultipartUploadsOutput::default();
-        listing.uploads = vec![
-            info("key", "id", 1_000_010),      // ours: kept
-            info("key", "lost", 1_000_005),    // a lost create: aborted
-            info("key", "older", 999_000),     // someone's earlier upload: kept
-            info("key/other", "x", 1_000_010), // another key under the prefix: kept
-        ];
+        let listing = ListMultipartUploadsOutput {
+            uploads: vec![
+                info("key", "id", 1_000_010),      // ours: kept
+                info("key", "lost", 1_000_005),    // a lost create: aborted
+                info("key", "older", 999_000),     // someone's earlier upload: kept
+                info("key/other", "x", 1_000_010), // another key under the prefix: kept
+            ],
+            ..ListMultipartUploadsOutput::default()
+        };
         let aborts = up.lost_uploads(&listing, t0);
         assert_eq!(aborts.len(), 1);
         let req = crate::op::Operation::request(
