@@ -80,6 +80,8 @@ scenario_fn! { transfers_survive_faults(server) {
         assert!(listed.uploads.is_empty(), "orphaned uploads: {:?}", listed.uploads);
     }
     let stats = proxy.stats();
+    // The counts for the issue note (visible with --nocapture).
+    #[allow(clippy::print_stderr)]
     eprintln!(
         "{}: faults injected {}, connections {}, bytes verified {verified}",
         server.name,
