@@ -2,6 +2,7 @@
 //! RGW, s3s-fs and moto, one bucket per test.
 
 #![allow(clippy::while_let_on_iterator)] // the shared text also drives an async lister
+#![allow(clippy::print_stderr)] // the fault scenario reports its counts
 
 use s3_blocking as s3;
 

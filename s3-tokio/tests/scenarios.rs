@@ -1,6 +1,8 @@
 //! The shared scenarios (`test-support/scenarios/`) run by the async client against Ceph
 //! RGW, s3s-fs and moto, one bucket per test.
 
+#![allow(clippy::print_stderr)] // the fault scenario reports its counts
+
 use s3_tokio as s3;
 
 macro_rules! x {

@@ -81,7 +81,6 @@ scenario_fn! { transfers_survive_faults(server) {
     }
     let stats = proxy.stats();
     // The counts for the issue note (visible with --nocapture).
-    #[allow(clippy::print_stderr)]
     eprintln!(
         "{}: faults injected {}, connections {}, bytes verified {verified}",
         server.name,
