@@ -104,6 +104,7 @@ impl Bucket {
             .client()
             .send(&HeadObject::new(self.name().clone(), key.clone()))?;
         let download = Download::new(self.name().clone(), key, &head, options.part_size)?;
+        let progress = self.progress(Some(download.size()));
         let temp = TempFile::beside(path).map_err(io_error)?;
         let slots = Mutex::new(download.clone());
         let failed = AtomicBool::new(false);
@@ -128,6 +129,7 @@ impl Bucket {
                                 failed.store(true, Ordering::Relaxed);
                                 return result;
                             }
+                            progress.add(slot.len);
                         }
                     })
                 })
@@ -217,7 +219,10 @@ impl Bucket {
                     reader.seek(SeekFrom::Start(0)).map_err(io_error)?;
                     client.send_reader_in(client.config(), &op, &mut reader.take(length))
                 })
-                .map(UploadOutput::from);
+                .map(|out| {
+                    self.progress(Some(length)).add(length);
+                    UploadOutput::from(out)
+                });
         }
         let client = self.client();
         let (create, first_create) = (up.create(), client.now());
@@ -250,6 +255,7 @@ impl Bucket {
     }
 
     fn upload_parts(&self, up: &mut Upload, file: &File) -> Result<UploadOutput, Error> {
+        let progress = self.progress(up.plan().total());
         let mut parts = 0;
         while let Some(slot) = up.next_part() {
             let op = up.upload_part(
@@ -268,6 +274,7 @@ impl Bucket {
                 client.send_reader_in(client.config(), &op, &mut reader.take(slot.len))
             })?;
             up.part_done(&slot, &out)?;
+            progress.add(slot.len);
             parts += 1;
         }
         let done = self.client().send(&up.complete()?)?;

@@ -6,6 +6,7 @@
 use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
 use s3_proto::cors::CorsConfiguration;
 use s3_proto::flow::paginate::Pages;
+use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
 use s3_proto::ops::{
     AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
     CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjects,
@@ -47,6 +48,7 @@ impl Client {
         Ok(Bucket {
             client: self.clone(),
             name: bucket_name(name)?,
+            progress: None,
         })
     }
 
@@ -88,6 +90,7 @@ impl Client {
             Bucket {
                 client: self.clone(),
                 name: op.bucket().clone(),
+                progress: None,
             },
             out,
         ))
@@ -130,13 +133,38 @@ pub enum ListEntry {
 }
 
 /// A bucket handle: the boto `Bucket`, for keys given as strings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Bucket {
     client: Client,
     name: BucketName,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bucket")
+            .field("name", &self.name)
+            .field("client", &self.client)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Bucket {
+    /// This handle, reporting the progress of its file transfers to `callback` as parts and
+    /// ranges complete (boto's `cb`).
+    pub fn with_progress(&self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Bucket {
+        Bucket {
+            progress: Some(std::sync::Arc::new(callback)),
+            ..self.clone()
+        }
+    }
+
+    /// A progress counter for one transfer of `total` bytes.
+    pub(crate) fn progress(&self, total: Option<u64>) -> ProgressCounter {
+        ProgressCounter::new(total, self.progress.clone())
+    }
+
     /// The name.
     pub fn name(&self) -> &BucketName {
         &self.name

@@ -23,6 +23,7 @@ pub use body::ObjectStream;
 pub use bucket::{Bucket, List, ListEntry};
 pub use client::{Client, Options};
 pub use s3_proto::flow::download::DownloadOptions;
+pub use s3_proto::flow::progress::Progress;
 pub use s3_proto::flow::upload::{UploadOptions, UploadOutput};
 pub use s3_proto::{self as proto, Error, ErrorCode};
 

@@ -108,6 +108,7 @@ impl Bucket {
             .send(&HeadObject::new(self.name().clone(), key.clone()))
             .await?;
         let mut download = Download::new(self.name().clone(), key, &head, options.part_size)?;
+        let progress = self.progress(Some(download.size()));
         let temp = TempFile::beside(path).await.map_err(io_error)?;
         let mut tasks = JoinSet::new();
         loop {
@@ -121,11 +122,12 @@ impl Bucket {
                     client
                         .with_retries(Replay::Safe, || fetch_range(&bucket, &dl, slot, &temp_path))
                         .await
+                        .map(|()| slot.len)
                 });
             }
             match tasks.join_next().await {
                 None => break,
-                Some(joined) => joined.map_err(join_error)??,
+                Some(joined) => progress.add(joined.map_err(join_error)??),
             }
         }
         temp.persist(path).await.map_err(io_error)?;
@@ -184,7 +186,10 @@ impl Bucket {
                     client.send_reader(&op, file.take(length)).await
                 })
                 .await
-                .map(UploadOutput::from);
+                .map(|out| {
+                    self.progress(Some(length)).add(length);
+                    UploadOutput::from(out)
+                });
         }
         let client = self.client();
         let (create, first_create) = (up.create(), client.now());
@@ -225,6 +230,7 @@ impl Bucket {
         path: &Path,
         concurrency: usize,
     ) -> Result<UploadOutput, Error> {
+        let progress = self.progress(up.plan().total());
         let mut tasks = JoinSet::new();
         let mut parts = 0;
         loop {
@@ -260,6 +266,7 @@ impl Bucket {
             };
             let (slot, out) = joined.map_err(join_error)?;
             up.part_done(&slot, &out?)?;
+            progress.add(slot.len);
             parts += 1;
         }
         let done = self.client().send(&up.complete()?).await?;

@@ -17,6 +17,10 @@ scenario_fn! { multipart_files_round_trip(server) {
         .memory_budget(2 * FIVE_MIB);
     // Ranges of 3 MiB, two in flight, so parts and ranges never line up.
     let download = DownloadOptions::default().part_size(3 << 20).memory_budget(6 << 20);
+    // Progress as boto's `cb` reported it: running sums, ending at the total.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let b = b.with_progress(move |p| sink.lock().unwrap().push((p.bytes, p.total)));
     for (name, len, parts) in [
         ("empty.bin", 0, 0),
         ("one-byte.bin", 1, 1),
@@ -24,9 +28,16 @@ scenario_fn! { multipart_files_round_trip(server) {
         ("three-parts.bin", 2 * FIVE_MIB + 1, 3),
     ] {
         let src = test_support::files::make_file(&dir, name, len);
+        seen.lock().unwrap().clear();
         let out = x!(b.upload_file_with(name, &src, upload))
             .unwrap_or_else(|e| panic!("upload {name}: {e}"));
         assert_eq!(out.parts, parts, "{name}");
+        let reports = std::mem::take(&mut *seen.lock().unwrap());
+        assert_eq!(reports.last(), Some(&(len, Some(len))), "{name}: {reports:?}");
+        assert!(reports.windows(2).all(|w| w[0].0 <= w[1].0), "{name}: {reports:?}");
+        if parts > 1 {
+            assert_eq!(reports.len(), usize::from(parts), "{name}: one report per part");
+        }
         let head = x!(b.head(name)).unwrap().unwrap();
         assert_eq!(head.content_length, Some(len), "{name}");
         assert_eq!(head.content_type.as_deref(), Some("application/octet-stream"), "{name}");
@@ -36,6 +47,10 @@ scenario_fn! { multipart_files_round_trip(server) {
         let dst = dir.join(format!("{name}.down"));
         let got = x!(b.download_file_with(name, &dst, download))
             .unwrap_or_else(|e| panic!("download {name}: {e}"));
+        let reports = std::mem::take(&mut *seen.lock().unwrap());
+        if len > 0 {
+            assert_eq!(reports.last(), Some(&(len, Some(len))), "{name}: {reports:?}");
+        }
         assert_eq!(got.content_length, Some(len));
         assert_eq!(
             test_support::files::sha256(&src),

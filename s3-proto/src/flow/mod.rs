@@ -5,4 +5,5 @@
 
 pub mod download;
 pub mod paginate;
+pub mod progress;
 pub mod upload;
