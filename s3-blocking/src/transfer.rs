@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
-use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
-use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::flow::upload::{PartSlot, Upload, UploadOptions, UploadOutput};
+use s3_proto::ops::{GetObject, HeadObject, ObjectHead};
 use s3_proto::retry::Replay;
-use s3_proto::{Body, Error, ObjectKey, ResponseError};
+use s3_proto::{Body, Error, InputError, ObjectKey, ResponseError};
 
 use crate::bucket::Bucket;
 use crate::io_error;
@@ -224,6 +224,63 @@ impl Bucket {
                     UploadOutput::from(out)
                 });
         }
+        self.multipart(&mut up, |up| self.upload_parts(up, &file))
+    }
+
+    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
+    /// length is unknown. One PutObject when the data fits below the threshold (read into
+    /// memory first when the length is unknown), else a multipart upload whose parts are read
+    /// into memory one at a time (at most one part buffered), so each can be retried. The
+    /// content type is guessed from the key.
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
+    /// number of bytes than `length`.
+    pub fn upload_reader(
+        &self,
+        key: &str,
+        mut reader: impl Read,
+        length: Option<u64>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let reader: &mut dyn Read = &mut reader;
+        let content_type = s3_proto::mime::from_name(key);
+        let mut up = Upload::new(self.name().clone(), ObjectKey::new(key)?, length, options)?
+            .content_type(content_type);
+        let first = up.next_part();
+        let buffer = match first {
+            Some(slot) if !up.is_single() => read_up_to(reader, slot.len)?,
+            _ => read_up_to(reader, length.unwrap_or(0))?,
+        };
+        let fits_one = match length {
+            Some(_) => up.is_single(),
+            None => first.is_some_and(|slot| (buffer.len() as u64) < slot.len),
+        };
+        if fits_one {
+            let n = buffer.len() as u64;
+            if length.is_some_and(|l| l != n) {
+                return Err(InputError::argument("body", "the reader ended early").into());
+            }
+            let out = self.client().send(&up.put_object(buffer))?;
+            self.progress(Some(n)).add(n);
+            return Ok(out.into());
+        }
+        let Some(first) = first else {
+            return Err(InputError::argument("body", "nothing to upload").into());
+        };
+        self.multipart(&mut up, |up| {
+            self.upload_buffered_parts(up, (first, buffer), reader)
+        })
+    }
+
+    /// Starts a multipart upload, runs `parts` (which uploads the parts and completes), and
+    /// cleans up: aborts after any failure, and sweeps uploads started by creates whose reply
+    /// was lost.
+    fn multipart(
+        &self,
+        up: &mut Upload,
+        parts: impl FnOnce(&mut Upload) -> Result<UploadOutput, Error>,
+    ) -> Result<UploadOutput, Error> {
         let client = self.client();
         let (create, first_create) = (up.create(), client.now());
         // A create whose reply was lost may still have started an upload: retry it, and
@@ -235,9 +292,7 @@ impl Bucket {
             result
         });
         let result = match created {
-            Ok(created) => up
-                .started(&created)
-                .and_then(|()| self.upload_parts(&mut up, &file)),
+            Ok(created) => up.started(&created).and_then(|()| parts(up)),
             Err(e) => Err(e),
         };
         if let (Err(_), Some(abort)) = (&result, up.abort()) {
@@ -252,6 +307,62 @@ impl Bucket {
             }
         }
         result
+    }
+
+    /// Sends the parts of a one-shot source, each read into memory first.
+    fn upload_buffered_parts(
+        &self,
+        up: &mut Upload,
+        first: (PartSlot, Vec<u8>),
+        reader: &mut dyn Read,
+    ) -> Result<UploadOutput, Error> {
+        let progress = self.progress(up.plan().total());
+        let mut parts = 0;
+        let mut next = Some(first);
+        loop {
+            let (slot, buffer) = match next.take() {
+                Some(first) => first,
+                None => {
+                    let Some(slot) = up.next_part() else { break };
+                    let buffer = read_up_to(reader, slot.len)?;
+                    if buffer.is_empty() && up.plan().total().is_none() {
+                        up.end_before(&slot);
+                        break;
+                    }
+                    (slot, buffer)
+                }
+            };
+            let len = buffer.len() as u64;
+            // In memory, so the client may retry it.
+            let out = self.client().send(&up.upload_part(&slot, buffer.into())?)?;
+            up.part_done(&slot, &out)?;
+            progress.add(len);
+            parts += 1;
+        }
+        let done = self.client().send(&up.complete()?)?;
+        Ok(UploadOutput::multipart(done, parts))
+    }
+
+    /// Streams `key` into `writer` in constant memory; the body's length is checked.
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
+        let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
+        let (head, mut reader) = self.client().open(&op)?;
+        let written = copy(&mut reader, &mut writer)?;
+        writer.flush().map_err(io_error)?;
+        if let Some(expected) = head.content_length {
+            if written != expected {
+                return Err(ResponseError::LengthMismatch {
+                    expected,
+                    actual: written,
+                }
+                .into());
+            }
+        }
+        self.progress(Some(written)).add(written);
+        Ok(head)
     }
 
     fn upload_parts(&self, up: &mut Upload, file: &File) -> Result<UploadOutput, Error> {
@@ -280,6 +391,14 @@ impl Bucket {
         let done = self.client().send(&up.complete()?)?;
         Ok(UploadOutput::multipart(done, parts))
     }
+}
+
+/// Reads until `limit` bytes or the end of `reader`.
+fn read_up_to(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, Error> {
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX).min(BUFFER);
+    let mut buf = Vec::with_capacity(cap);
+    reader.take(limit).read_to_end(&mut buf).map_err(io_error)?;
+    Ok(buf)
 }
 
 /// Copies `reader` to `writer` through one large buffer; returns the bytes copied.

@@ -2,17 +2,17 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use std::io::SeekFrom;
 
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
-use s3_proto::flow::upload::{Upload, UploadOptions, UploadOutput};
-use s3_proto::ops::{HeadObject, ObjectHead};
+use s3_proto::flow::upload::{PartSlot, Upload, UploadOptions, UploadOutput};
+use s3_proto::ops::{GetObject, HeadObject, ObjectHead};
 use s3_proto::retry::Replay;
-use s3_proto::{Body, Error, ObjectKey, ResponseError};
+use s3_proto::{Body, Error, InputError, ObjectKey, ResponseError};
 use tokio::fs::{self, File};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::task::JoinSet;
 
 /// Buffer between the network and a range's place in the file: large writes, few syscalls.
@@ -191,11 +191,108 @@ impl Bucket {
                     UploadOutput::from(out)
                 });
         }
+        let concurrency = up.concurrency(options.memory_budget);
+        let (started, creates) = self.start_multipart(&mut up).await;
+        let result = match started {
+            Ok(()) => self.upload_parts(&mut up, path, concurrency).await,
+            Err(e) => Err(e),
+        };
+        self.finish_multipart(&up, &creates, &result).await;
+        result
+    }
+
+    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
+    /// length is unknown. One PutObject when the data fits below the threshold (read into
+    /// memory first when the length is unknown), else a multipart upload whose parts are read
+    /// into memory and sent concurrently within the memory budget, so each can be retried.
+    /// The content type is guessed from the key.
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
+    /// number of bytes than `length`.
+    pub async fn upload_reader(
+        &self,
+        key: &str,
+        reader: impl AsyncRead + Unpin + Send,
+        length: Option<u64>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let mut reader = reader;
+        let content_type = s3_proto::mime::from_name(key);
+        let mut up = Upload::new(self.name().clone(), ObjectKey::new(key)?, length, options)?
+            .content_type(content_type);
+        let first = up.next_part();
+        let buffer = match first {
+            Some(slot) if !up.is_single() => read_up_to(&mut reader, slot.len).await?,
+            _ => read_up_to(&mut reader, length.unwrap_or(0)).await?,
+        };
+        let fits_one = match length {
+            Some(_) => up.is_single(),
+            None => first.is_some_and(|slot| (buffer.len() as u64) < slot.len),
+        };
+        if fits_one {
+            let n = buffer.len() as u64;
+            if length.is_some_and(|l| l != n) {
+                return Err(InputError::argument("body", "the reader ended early").into());
+            }
+            let out = self.client().send(&up.put_object(buffer)).await?;
+            self.progress(Some(n)).add(n);
+            return Ok(out.into());
+        }
+        let Some(first) = first else {
+            return Err(InputError::argument("body", "nothing to upload").into());
+        };
+        let concurrency = up.concurrency(options.memory_budget);
+        let (started, creates) = self.start_multipart(&mut up).await;
+        let result = match started {
+            Ok(()) => {
+                self.upload_buffered_parts(&mut up, (first, buffer), &mut reader, concurrency)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.finish_multipart(&up, &creates, &result).await;
+        result
+    }
+
+    /// Streams `key` into `writer` in constant memory; the body's length is checked.
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    pub async fn download_to(
+        &self,
+        key: &str,
+        writer: impl AsyncWrite + Unpin + Send,
+    ) -> Result<ObjectHead, Error> {
+        let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
+        let (head, mut stream) = self.client().open(&op).await?;
+        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, writer);
+        let mut written = 0u64;
+        while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
+            writer.write_all(&chunk).await.map_err(io_error)?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await.map_err(io_error)?;
+        if let Some(expected) = head.content_length {
+            if written != expected {
+                return Err(ResponseError::LengthMismatch {
+                    expected,
+                    actual: written,
+                }
+                .into());
+            }
+        }
+        self.progress(Some(written)).add(written);
+        Ok(head)
+    }
+
+    /// Starts a multipart upload. A create whose reply was lost may still have started an
+    /// upload, so creates are retried and [`Bucket::finish_multipart`] sweeps what the lost
+    /// attempts started.
+    async fn start_multipart(&self, up: &mut Upload) -> (Result<(), Error>, Creates) {
         let client = self.client();
         let (create, first_create) = (up.create(), client.now());
-        // A create whose reply was lost may still have started an upload: retry it, and
-        // sweep what the lost attempts started once this upload is over.
-        let lost = std::sync::atomic::AtomicBool::new(false);
+        let lost = AtomicBool::new(false);
         let created = client
             .with_retries(Replay::Safe, || async {
                 let result = client.send_in(client.config(), &create).await;
@@ -205,23 +302,83 @@ impl Bucket {
                 result
             })
             .await;
-        let concurrency = up.concurrency(options.memory_budget);
-        let result = match created.and_then(|created| up.started(&created)) {
-            Ok(()) => self.upload_parts(&mut up, path, concurrency).await,
-            Err(e) => Err(e),
+        let creates = Creates {
+            first_create,
+            lost: lost.load(Ordering::Relaxed),
         };
-        if let (Err(_), Some(abort)) = (&result, up.abort()) {
+        (created.and_then(|created| up.started(&created)), creates)
+    }
+
+    /// Cleans up after a multipart upload: aborts it after any failure, and sweeps the uploads
+    /// lost creates started.
+    async fn finish_multipart(
+        &self,
+        up: &Upload,
+        creates: &Creates,
+        result: &Result<UploadOutput, Error>,
+    ) {
+        let client = self.client();
+        if let (Err(_), Some(abort)) = (result, up.abort()) {
             // The original error matters more than a failed clean-up.
             let _ = client.send(&abort).await;
         }
-        if lost.load(Ordering::Relaxed) {
+        if creates.lost {
             if let Ok(listing) = client.send(&up.find_lost()).await {
-                for abort in up.lost_uploads(&listing, first_create) {
+                for abort in up.lost_uploads(&listing, creates.first_create) {
                     let _ = client.send(&abort).await;
                 }
             }
         }
-        result
+    }
+
+    /// Sends the parts of a one-shot source: each is read into memory, then sent by its own
+    /// task, at most `concurrency` at a time.
+    async fn upload_buffered_parts(
+        &self,
+        up: &mut Upload,
+        first: (PartSlot, Vec<u8>),
+        reader: &mut (impl AsyncRead + Unpin + Send),
+        concurrency: usize,
+    ) -> Result<UploadOutput, Error> {
+        let progress = self.progress(up.plan().total());
+        let mut tasks = JoinSet::new();
+        let mut parts = 0;
+        let mut next = Some(first);
+        let mut source_done = false;
+        loop {
+            while tasks.len() < concurrency && !source_done {
+                let (slot, buffer) = match next.take() {
+                    Some(first) => first,
+                    None => {
+                        let Some(slot) = up.next_part() else {
+                            source_done = true;
+                            break;
+                        };
+                        let buffer = read_up_to(reader, slot.len).await?;
+                        if buffer.is_empty() && up.plan().total().is_none() {
+                            up.end_before(&slot);
+                            source_done = true;
+                            break;
+                        }
+                        (slot, buffer)
+                    }
+                };
+                let len = buffer.len() as u64;
+                // In memory, so the client may retry it.
+                let op = up.upload_part(&slot, buffer.into())?;
+                let client = self.client().clone();
+                tasks.spawn(async move { (slot, len, client.send(&op).await) });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (slot, len, out) = joined.map_err(join_error)?;
+            up.part_done(&slot, &out?)?;
+            progress.add(len);
+            parts += 1;
+        }
+        let done = self.client().send(&up.complete()?).await?;
+        Ok(UploadOutput::multipart(done, parts))
     }
 
     async fn upload_parts(
@@ -272,6 +429,28 @@ impl Bucket {
         let done = self.client().send(&up.complete()?).await?;
         Ok(UploadOutput::multipart(done, parts))
     }
+}
+
+/// How the creates of a multipart upload went, for the clean-up after it.
+struct Creates {
+    /// When the first create was sent.
+    first_create: std::time::SystemTime,
+    /// Whether a create may have started an upload whose id never reached us.
+    lost: bool,
+}
+
+/// Reads until `limit` bytes or the end of `reader`.
+async fn read_up_to(reader: &mut (impl AsyncRead + Unpin), limit: u64) -> Result<Vec<u8>, Error> {
+    let cap = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .min(WRITE_BUFFER);
+    let mut buf = Vec::with_capacity(cap);
+    reader
+        .take(limit)
+        .read_to_end(&mut buf)
+        .await
+        .map_err(io_error)?;
+    Ok(buf)
 }
 
 /// Fetches one range into its place in the temporary file.

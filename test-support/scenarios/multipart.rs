@@ -126,3 +126,34 @@ scenario_fn! { multipart_actions_page_and_abort(server) {
     }
     x!(cleanup(&b));
 }}
+
+scenario_fn! { readers_and_writers_of_any_length(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "readers"));
+    let options = UploadOptions::default()
+        .threshold(FIVE_MIB)
+        .part_size(FIVE_MIB)
+        .memory_budget(2 * FIVE_MIB);
+    // Lengths around the threshold and the part size, known and unknown.
+    for len in [0usize, 1, (5 << 20) - 1, 5 << 20, (10 << 20) + 3] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        for known in [true, false] {
+            let name = format!("reader-{len}-{known}.bin");
+            let length = known.then_some(len as u64);
+            let out = x!(b.upload_reader(&name, &data[..], length, options))
+                .unwrap_or_else(|e| panic!("upload {name}: {e}"));
+            let multipart = len >= (5 << 20);
+            assert_eq!(out.parts > 0, multipart, "{name}: {} parts", out.parts);
+            let mut back = Vec::new();
+            let head = x!(b.download_to(&name, &mut back)).unwrap();
+            assert_eq!(head.content_length, Some(len as u64), "{name}");
+            assert!(back == data, "{name}: content differs");
+        }
+    }
+    // A reader shorter than the length it was announced with is refused, and leaves nothing.
+    let short = vec![1u8; 100];
+    let err = x!(b.upload_reader("short.bin", &short[..], Some(200), options)).unwrap_err();
+    assert!(matches!(err, s3::Error::Input(_)), "{err:?}");
+    assert_eq!(x!(b.head("short.bin")).unwrap(), None);
+    x!(cleanup(&b));
+}}
