@@ -151,7 +151,7 @@ scenario_fn! { readers_and_writers_of_any_length(server) {
         }
     }
     // A reader shorter than the length it was announced with is refused, and leaves nothing.
-    let short = vec![1u8; 100];
+    let short = [1u8; 100];
     let err = x!(b.upload_reader("short.bin", &short[..], Some(200), options)).unwrap_err();
     assert!(matches!(err, s3::Error::Input(_)), "{err:?}");
     assert_eq!(x!(b.head("short.bin")).unwrap(), None);
