@@ -1,0 +1,284 @@
+//! The classic boto S3 tutorial, step by step, with the async s3-tokio client.
+//!
+//! ```sh
+//! cargo run -p s3-tokio --example tutorial [-- BUCKET]
+//! ```
+//!
+//! Uses `AWS_ENDPOINT_URL` and the AWS credentials of the environment (or `~/.aws`) when they
+//! are set; otherwise starts the project's local Ceph RGW (`scripts/servers/start-ceph.sh`) and
+//! runs against it. Like boto's tutorial it leaves its work in place: the bucket with
+//! `foobar`, `myfile` and `has_metadata`, their ACLs and metadata (CORS is deleted as the last
+//! step), so any other client can inspect it.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::{Command, ExitCode};
+
+use s3_tokio::proto::acl::Permission;
+use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
+use s3_tokio::proto::ops::{LocationConstraint, PutObject};
+use s3_tokio::proto::{CannedAcl, Credentials, ObjectKey};
+use s3_tokio::{Client, ErrorCode};
+
+/// What the local server's start script tells us beyond the main user's keys.
+struct Local {
+    second_user: Option<(String, String)>,
+}
+
+fn step(n: u32, what: &str) {
+    println!("\n== {n}. {what}");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => {
+            println!("\nAll steps done.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("\nerror: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// True when the user configured an endpoint or credentials of their own.
+fn configured() -> bool {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
+    let home = std::env::var("HOME").unwrap_or_default();
+    set("AWS_ENDPOINT_URL")
+        || set("AWS_ENDPOINT_URL_S3")
+        || set("AWS_ACCESS_KEY_ID")
+        || set("AWS_PROFILE")
+        || std::path::Path::new(&home)
+            .join(".aws/credentials")
+            .exists()
+}
+
+/// Starts the local Ceph RGW through the project's script; returns a client for it.
+fn start_local() -> Result<(Client, Local), Box<dyn std::error::Error>> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/servers/start-ceph.sh")
+        .canonicalize()?;
+    println!("No S3 endpoint or credentials configured: starting the local Ceph RGW");
+    println!(
+        "  ({}; the first run installs Ceph and takes about a minute)",
+        script.display()
+    );
+    let out = Command::new("bash").arg(&script).output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "could not start Ceph RGW:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8(out.stdout)?;
+    let get = |name: &str| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('\'').to_owned())
+    };
+    let need = |name: &str| get(name).ok_or_else(|| format!("start-ceph.sh did not print {name}"));
+    let config = s3_tokio::proto::Config::new(&need("S3RS_CEPH_ENDPOINT")?, "us-east-1")?;
+    let creds = Credentials::new(need("S3RS_CEPH_ACCESS_KEY")?, need("S3RS_CEPH_SECRET_KEY")?);
+    let second_user = get("S3RS_CEPH_USER2_ACCESS_KEY").zip(get("S3RS_CEPH_USER2_SECRET_KEY"));
+    println!("  Ceph RGW is up at {}", config.target().endpoint().url());
+    Ok((Client::new(config, creds), Local { second_user }))
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let bucket_name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| unique("s3rs-tutorial"));
+
+    step(1, "Connect");
+    let (client, local) = if configured() {
+        let c = Client::from_env()?;
+        println!(
+            "  Using {} in {} from the environment",
+            c.config().target().endpoint().url(),
+            c.config().region()
+        );
+        (c, Local { second_user: None })
+    } else {
+        start_local()?
+    };
+
+    step(2, "Create a bucket");
+    let bucket = client.create_bucket(&bucket_name).await?;
+    println!("  Created bucket {}", bucket.name());
+    let again = client.create_bucket(&bucket_name).await?;
+    println!("  Creating it again is fine: you own {}", again.name());
+
+    // A name owned by someone else is a typed conflict, not a success.
+    match &local.second_user {
+        Some((ak, sk)) => {
+            let other = Client::new(client.config().clone(), Credentials::new(ak, sk));
+            let theirs = other.create_bucket(&unique("someone-elses")).await?;
+            match client.create_bucket(theirs.name().as_str()).await {
+                Err(e) if e.code() == Some(&ErrorCode::BucketAlreadyExists) => {
+                    println!("  {} belongs to another user: {e}", theirs.name());
+                }
+                other => println!("  unexpected answer for someone else's bucket: {other:?}"),
+            }
+        }
+        None => println!("  (no second account here to show the BucketAlreadyExists conflict)"),
+    }
+
+    step(3, "Create a bucket in the EU location");
+    let eu_name = format!("{bucket_name}-eu");
+    match client
+        .create_bucket_in(&eu_name, LocationConstraint::EU)
+        .await
+    {
+        Ok(eu) => println!(
+            "  Created {} in {}",
+            eu.name(),
+            eu.location().await?.constraint
+        ),
+        Err(e) => println!("  This server refuses the EU location: {e}"),
+    }
+
+    step(4, "Store a string and read it back");
+    bucket.put_string("foobar", "This is a test of S3").await?;
+    println!(
+        "  foobar = {:?}",
+        bucket.get_string("foobar").await?.unwrap_or_default()
+    );
+
+    step(5, "Upload a file and download it");
+    let dir = std::env::temp_dir().join(unique("s3rs-tutorial-files"));
+    std::fs::create_dir_all(&dir)?;
+    let src = dir.join("myfile.txt");
+    std::fs::write(&src, "This is the content of myfile.\n".repeat(1000))?;
+    let up = bucket.upload_file("myfile", &src).await?;
+    println!(
+        "  Uploaded {} as myfile (ETag {})",
+        src.display(),
+        up.etag.unwrap_or_default()
+    );
+    let dst = dir.join("myfile-downloaded.txt");
+    let head = bucket.download_file("myfile", &dst).await?;
+    let same = std::fs::read(&src)? == std::fs::read(&dst)?;
+    println!(
+        "  Downloaded {} bytes ({}) to {}: identical = {same}",
+        head.content_length.unwrap_or(0),
+        head.content_type.unwrap_or_default(),
+        dst.display()
+    );
+    std::fs::remove_dir_all(&dir)?;
+
+    step(6, "List all buckets");
+    for b in client.list_buckets().await? {
+        println!("  {}", b.name);
+    }
+    println!("  Keys in {}:", bucket.name());
+    let mut keys = bucket.list("", None);
+    while let Some(entry) = keys.next().await {
+        if let s3_tokio::ListEntry::Object(o) = entry? {
+            println!("    {} ({} bytes)", o.key, o.size);
+        }
+    }
+
+    step(7, "Canned ACLs on the bucket and on a key");
+    bucket.set_acl(CannedAcl::PublicRead).await?;
+    println!("  bucket is public-read");
+    bucket.set_key_acl("foobar", CannedAcl::PublicRead).await?;
+    println!("  foobar is public-read");
+
+    step(8, "Read the ACL back");
+    print_policy("bucket", &bucket.acl().await?);
+    print_policy("foobar", &bucket.key_acl("foobar").await?);
+
+    step(9, "Add a grant by email");
+    let email = std::env::var("S3RS_TUTORIAL_GRANT_EMAIL").unwrap_or_else(|_| {
+        if local.second_user.is_some() {
+            "tester2@example.com".to_owned()
+        } else {
+            String::new()
+        }
+    });
+    if email.is_empty() {
+        println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)");
+    } else {
+        match bucket
+            .add_key_email_grant("foobar", Permission::Read, &email)
+            .await
+        {
+            Ok(()) => print_policy("foobar", &bucket.key_acl("foobar").await?),
+            Err(e) => println!("  the server refused the grant to {email}: {e}"),
+        }
+    }
+
+    step(10, "User metadata");
+    let op = PutObject::new(
+        bucket.name().clone(),
+        ObjectKey::new("has_metadata")?,
+        "This object has metadata",
+    )
+    .meta("meta1", "This is the first metadata value")
+    .meta("meta2", "This is the second metadata value");
+    bucket.put(op).await?;
+    let meta = bucket.metadata("has_metadata").await?.unwrap_or_default();
+    for (name, value) in meta.iter() {
+        println!("  {name} = {value}");
+    }
+
+    step(11, "CORS: set, get, delete");
+    let cors = CorsConfiguration::new()
+        .rule(
+            CorsRule::new(
+                [CorsMethod::Put, CorsMethod::Post, CorsMethod::Delete],
+                ["http://www.example.com"],
+            )
+            .allowed_header("*")
+            .max_age_seconds(3000)
+            .expose_header("x-amz-server-side-encryption"),
+        )
+        .rule(CorsRule::new([CorsMethod::Get], ["*"]));
+    match bucket.set_cors(&cors).await {
+        Ok(()) => {
+            let back = bucket.cors().await?.unwrap_or_default();
+            for (i, rule) in back.rules.iter().enumerate() {
+                println!(
+                    "  rule {i}: {:?} from {:?}, headers {:?}, max age {:?}, expose {:?}",
+                    rule.allowed_methods,
+                    rule.allowed_origins,
+                    rule.allowed_headers,
+                    rule.max_age_seconds,
+                    rule.expose_headers
+                );
+            }
+            bucket.delete_cors().await?;
+            println!(
+                "  deleted; the bucket now has CORS: {}",
+                bucket.cors().await?.is_some()
+            );
+        }
+        Err(e) => println!("  this server does not support CORS: {e}"),
+    }
+
+    println!(
+        "\nLeft in place for you to inspect: bucket {} with foobar, myfile and has_metadata.",
+        bucket.name()
+    );
+    Ok(())
+}
+
+fn print_policy(what: &str, policy: &s3_tokio::proto::acl::AccessControlPolicy) {
+    println!("  {what}: owner {}", policy.owner.id);
+    for grant in &policy.grants {
+        println!("    {} -> {}", grant.permission, grant.grantee);
+    }
+}
