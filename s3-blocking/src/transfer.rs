@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
 use s3_proto::flow::upload::{PartSlot, Upload, UploadOptions, UploadOutput};
+use s3_proto::integrity::Md5;
 use s3_proto::ops::{GetObject, HeadObject, ObjectHead};
 use s3_proto::retry::Replay;
 use s3_proto::{Body, Error, InputError, ObjectKey, ResponseError};
@@ -161,13 +162,17 @@ impl Bucket {
         let (head, mut reader) = client.open_in(client.config(), &download.get(&slot))?;
         download.check(&slot, &head)?;
         file.seek(SeekFrom::Start(slot.offset)).map_err(io_error)?;
-        let written = copy(&mut (&mut reader).take(slot.len + 1), file)?;
+        let mut md5 = download.checks_md5(&slot).then(Md5::new);
+        let written = copy(&mut (&mut reader).take(slot.len + 1), file, md5.as_mut())?;
         if written != slot.len {
             return Err(ResponseError::LengthMismatch {
                 expected: slot.len,
                 actual: written,
             }
             .into());
+        }
+        if let Some(md5) = md5 {
+            download.check_md5(&slot, md5)?;
         }
         Ok(())
     }
@@ -208,9 +213,12 @@ impl Bucket {
         )?
         .content_type(content_type);
         if up.is_single() {
-            let op = up.put_object(Body::Stream {
+            let mut op = up.put_object(Body::Stream {
                 length: Some(length),
             });
+            if up.wants_md5() {
+                op = op.content_md5_value(md5_of(&file, 0, length)?);
+            }
             // The file is re-read from the start, so any failure may be retried.
             let client = self.client();
             return client
@@ -350,7 +358,8 @@ impl Bucket {
     pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
         let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
         let (head, mut reader) = self.client().open(&op)?;
-        let written = copy(&mut reader, &mut writer)?;
+        let mut md5 = Md5::new();
+        let written = copy(&mut reader, &mut writer, Some(&mut md5))?;
         writer.flush().map_err(io_error)?;
         if let Some(expected) = head.content_length {
             if written != expected {
@@ -361,6 +370,7 @@ impl Bucket {
                 .into());
             }
         }
+        s3_proto::integrity::check_md5(&head, md5)?;
         self.progress(Some(written)).add(written);
         Ok(head)
     }
@@ -369,12 +379,15 @@ impl Bucket {
         let progress = self.progress(up.plan().total());
         let mut parts = 0;
         while let Some(slot) = up.next_part() {
-            let op = up.upload_part(
+            let mut op = up.upload_part(
                 &slot,
                 Body::Stream {
                     length: Some(slot.len),
                 },
             )?;
+            if up.wants_md5() {
+                op = op.content_md5_value(md5_of(file, slot.offset, slot.len)?);
+            }
             // The file is re-read from the part's offset, so any failure may be retried.
             let client = self.client();
             let out = client.with_retries(Replay::Safe, || {
@@ -402,7 +415,25 @@ fn read_up_to(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, Error> {
 }
 
 /// Copies `reader` to `writer` through one large buffer; returns the bytes copied.
-fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<u64, Error> {
+/// The `Content-MD5` of `len` bytes of `file` from `offset` (an extra read, asked for).
+fn md5_of(file: &File, offset: u64, len: u64) -> Result<String, Error> {
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(offset)).map_err(io_error)?;
+    let mut md5 = Md5::new();
+    let read = copy(&mut reader.take(len), &mut io::sink(), Some(&mut md5))?;
+    if read != len {
+        return Err(InputError::argument("body", "the file is shorter than its length").into());
+    }
+    Ok(md5.content_md5())
+}
+
+/// Copies `reader` to `writer` through one large buffer, feeding `md5` on the way; returns
+/// the bytes copied.
+fn copy(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    mut md5: Option<&mut Md5>,
+) -> Result<u64, Error> {
     let mut buf = vec![0u8; BUFFER];
     let mut total = 0u64;
     loop {
@@ -413,6 +444,9 @@ fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<u64, Error> {
             Err(e) => return Err(io_error(e)),
         };
         writer.write_all(&buf[..n]).map_err(io_error)?;
+        if let Some(md5) = md5.as_deref_mut() {
+            md5.update(&buf[..n]);
+        }
         total += n as u64;
     }
 }

@@ -68,7 +68,9 @@ impl Error {
                         ErrorCode::SlowDown | ErrorCode::RequestTimeout | ErrorCode::InternalError
                     )
             }
-            Error::Response(ResponseError::LengthMismatch { .. }) => true,
+            Error::Response(
+                ResponseError::LengthMismatch { .. } | ResponseError::ChecksumMismatch { .. },
+            ) => true,
             Error::Response(_) | Error::Input(_) => false,
         }
     }
@@ -505,6 +507,13 @@ pub enum ResponseError {
         /// Bytes received.
         actual: u64,
     },
+    /// The body's MD5 differs from the object's ETag: corrupted on the way.
+    ChecksumMismatch {
+        /// The ETag, with its quotes.
+        etag: String,
+        /// The MD5 of the bytes received, hex.
+        actual: String,
+    },
     /// A status the operation does not expect.
     UnexpectedStatus {
         /// The status received.
@@ -543,6 +552,9 @@ impl fmt::Display for ResponseError {
             ResponseError::MissingHeader { name } => write!(f, "missing header {name}"),
             ResponseError::LengthMismatch { expected, actual } => {
                 write!(f, "expected {expected} bytes, received {actual}")
+            }
+            ResponseError::ChecksumMismatch { etag, actual } => {
+                write!(f, "body MD5 {actual} does not match ETag {etag}")
             }
             ResponseError::UnexpectedStatus { status } => write!(f, "unexpected status {status}"),
         }

@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod error;
 pub mod flow;
 mod headers;
+pub mod integrity;
 pub mod meta;
 pub mod mime;
 pub mod name;

@@ -8,6 +8,7 @@ use std::io::SeekFrom;
 
 use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
 use s3_proto::flow::upload::{PartSlot, Upload, UploadOptions, UploadOutput};
+use s3_proto::integrity::Md5;
 use s3_proto::ops::{GetObject, HeadObject, ObjectHead};
 use s3_proto::retry::Replay;
 use s3_proto::{Body, Error, InputError, ObjectKey, ResponseError};
@@ -174,10 +175,13 @@ impl Bucket {
         )?
         .content_type(content_type);
         if up.is_single() {
-            let op = up.put_object(Body::Stream {
+            let mut op = up.put_object(Body::Stream {
                 length: Some(length),
             });
             drop(file);
+            if up.wants_md5() {
+                op = op.content_md5_value(md5_of(path, 0, length).await?);
+            }
             // The file is re-opened for each attempt, so any failure may be retried.
             let client = self.client();
             return client
@@ -268,8 +272,10 @@ impl Bucket {
         let (head, mut stream) = self.client().open(&op).await?;
         let mut writer = BufWriter::with_capacity(WRITE_BUFFER, writer);
         let mut written = 0u64;
+        let mut md5 = Md5::new();
         while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
             writer.write_all(&chunk).await.map_err(io_error)?;
+            md5.update(&chunk);
             written += chunk.len() as u64;
         }
         writer.flush().await.map_err(io_error)?;
@@ -282,6 +288,7 @@ impl Bucket {
                 .into());
             }
         }
+        s3_proto::integrity::check_md5(&head, md5)?;
         self.progress(Some(written)).add(written);
         Ok(head)
     }
@@ -395,12 +402,15 @@ impl Bucket {
                 let Some(slot) = up.next_part() else {
                     break;
                 };
-                let op = up.upload_part(
+                let mut op = up.upload_part(
                     &slot,
                     Body::Stream {
                         length: Some(slot.len),
                     },
                 )?;
+                if up.wants_md5() {
+                    op = op.content_md5_value(md5_of(path, slot.offset, slot.len).await?);
+                }
                 let (client, path) = (self.client().clone(), path.to_owned());
                 tasks.spawn(async move {
                     // Each attempt re-opens the file at the part's offset: any failure may be
@@ -475,12 +485,16 @@ async fn fetch_range(
         .map_err(io_error)?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut written = 0u64;
+    let mut md5 = download.checks_md5(&slot).then(Md5::new);
     while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
         written += chunk.len() as u64;
         if written > slot.len {
             break;
         }
         writer.write_all(&chunk).await.map_err(io_error)?;
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&chunk);
+        }
     }
     if written != slot.len {
         return Err(ResponseError::LengthMismatch {
@@ -490,7 +504,33 @@ async fn fetch_range(
         .into());
     }
     writer.flush().await.map_err(io_error)?;
+    if let Some(md5) = md5 {
+        download.check_md5(&slot, md5)?;
+    }
     Ok(())
+}
+
+/// The `Content-MD5` of `len` bytes of the file at `path` from `offset` (an extra read,
+/// asked for).
+async fn md5_of(path: &Path, offset: u64, len: u64) -> Result<String, Error> {
+    let mut file = File::open(path).await.map_err(io_error)?;
+    file.seek(SeekFrom::Start(offset)).await.map_err(io_error)?;
+    let mut reader = file.take(len);
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; WRITE_BUFFER];
+    let mut read = 0u64;
+    loop {
+        let n = reader.read(&mut buf).await.map_err(io_error)?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+        read += n as u64;
+    }
+    if read != len {
+        return Err(InputError::argument("body", "the file is shorter than its length").into());
+    }
+    Ok(md5.content_md5())
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {

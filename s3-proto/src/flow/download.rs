@@ -22,6 +22,7 @@
 //! ```
 
 use crate::error::{Error, InputError, ResponseError};
+use crate::integrity::Md5;
 use crate::name::{BucketName, ObjectKey};
 use crate::ops::{ByteRange, GetObject, ObjectHead};
 
@@ -82,6 +83,8 @@ pub struct Download {
     version_id: Option<String>,
     part_size: u64,
     next: u64,
+    /// The object's MD5, when its ETag is one.
+    md5: Option<String>,
 }
 
 impl Download {
@@ -115,6 +118,7 @@ impl Download {
             version_id: head.version_id.clone(),
             part_size,
             next: 0,
+            md5: crate::integrity::expected_md5(head).map(str::to_owned),
         })
     }
 
@@ -126,6 +130,35 @@ impl Download {
     /// The ETag every range must carry.
     pub fn etag(&self) -> &str {
         &self.etag
+    }
+
+    /// True when the body of `slot` can be checked against the object's MD5: the range is the
+    /// whole object and its ETag is a plain MD5. Feed the body to an [`Md5`] and call
+    /// [`Download::check_md5`].
+    pub fn checks_md5(&self, slot: &RangeSlot) -> bool {
+        self.md5.is_some() && slot.offset == 0 && slot.len == self.size
+    }
+
+    /// Checks the MD5 of the whole body received for `slot` (see [`Download::checks_md5`]).
+    ///
+    /// # Errors
+    /// [`ResponseError::ChecksumMismatch`] when the body is not what the ETag says.
+    pub fn check_md5(&self, slot: &RangeSlot, body: Md5) -> Result<(), Error> {
+        match &self.md5 {
+            Some(expected) if self.checks_md5(slot) => {
+                let actual = body.hex();
+                if actual.eq_ignore_ascii_case(expected) {
+                    Ok(())
+                } else {
+                    Err(ResponseError::ChecksumMismatch {
+                        etag: self.etag.clone(),
+                        actual,
+                    }
+                    .into())
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The next range; `None` once the whole object has been handed out (at once, for an
@@ -260,6 +293,30 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn whole_object_ranges_check_md5() {
+        let mut h = head(5, "\"5d41402abc4b2a76b9719d911017c592\"");
+        h.content_length = Some(5);
+        let mut dl = Download::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("key").unwrap(),
+            &h,
+            10,
+        )
+        .unwrap();
+        let slot = dl.next_range().unwrap();
+        assert!(dl.checks_md5(&slot));
+        let mut md5 = Md5::new();
+        md5.update(b"hello");
+        dl.check_md5(&slot, md5).unwrap();
+        let mut md5 = Md5::new();
+        md5.update(b"jello");
+        assert!(dl.check_md5(&slot, md5).is_err());
+        // Ranges of a larger object are checked by length only.
+        let dl = download(25, 10);
+        assert!(!dl.checks_md5(&RangeSlot { offset: 0, len: 10 }));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct UploadOptions {
     /// Bytes of parts a runtime may have in flight at once (default 64 MiB): parts run
     /// concurrently up to this budget, at least one at a time.
     pub memory_budget: u64,
+    /// Send `Content-MD5` with every part (and a single PutObject), so the server refuses a
+    /// body corrupted on the way (default off: a streamed source is then read twice).
+    pub content_md5: bool,
 }
 
 impl Default for UploadOptions {
@@ -79,6 +82,7 @@ impl Default for UploadOptions {
             threshold: 8 * MIB,
             part_size: 8 * MIB,
             memory_budget: 64 * MIB,
+            content_md5: false,
         }
     }
 }
@@ -110,6 +114,12 @@ impl UploadOptions {
     /// Sets the in-flight budget.
     pub fn memory_budget(mut self, bytes: u64) -> Self {
         self.memory_budget = bytes;
+        self
+    }
+
+    /// Sends `Content-MD5` with each part.
+    pub fn content_md5(mut self, yes: bool) -> Self {
+        self.content_md5 = yes;
         self
     }
 }
@@ -231,6 +241,7 @@ pub struct Upload {
     key: ObjectKey,
     attributes: ObjectAttributes,
     single: bool,
+    md5: bool,
     plan: PartPlan,
     upload_id: Option<String>,
     next: u16,
@@ -258,6 +269,7 @@ impl Upload {
             key,
             attributes: ObjectAttributes::default(),
             single: total.is_some_and(|t| t < threshold),
+            md5: options.content_md5,
             plan,
             upload_id: None,
             next: 1,
@@ -287,10 +299,18 @@ impl Upload {
         self.single
     }
 
+    /// True when parts carry `Content-MD5`: in-memory bodies get it here; for a streamed
+    /// body the runtime computes it (see [`crate::integrity::Md5`]) and sets it with
+    /// `content_md5_value` on the operation.
+    pub fn wants_md5(&self) -> bool {
+        self.md5
+    }
+
     /// The single-request upload of `body`.
     pub fn put_object(&self, body: impl Into<Body>) -> PutObject {
-        PutObject::new(self.bucket.clone(), self.key.clone(), body)
-            .attributes(self.attributes.clone())
+        let put = PutObject::new(self.bucket.clone(), self.key.clone(), body)
+            .attributes(self.attributes.clone());
+        if self.md5 { put.content_md5() } else { put }
     }
 
     /// The request that starts the multipart upload.
@@ -402,13 +422,14 @@ impl Upload {
             self.last = Some(slot.number);
         }
         self.sent.insert(slot.number, len);
-        Ok(UploadPart::new(
+        let part = UploadPart::new(
             self.bucket.clone(),
             self.key.clone(),
             upload_id,
             slot.number,
             body,
-        ))
+        );
+        Ok(if self.md5 { part.content_md5() } else { part })
     }
 
     /// Records the reply to the UploadPart of `slot`.

@@ -164,6 +164,13 @@ impl UploadPart {
         self
     }
 
+    /// Sends a `Content-MD5` the caller computed (base64 of the 16-byte digest), for a
+    /// streamed body.
+    pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
+        self.content_md5 = Some(value.into());
+        self
+    }
+
     /// The part number.
     pub fn part_number(&self) -> u16 {
         self.part_number

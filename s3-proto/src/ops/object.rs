@@ -134,6 +134,10 @@ pub struct ObjectHead {
     pub parts_count: Option<u32>,
     /// User metadata (`x-amz-meta-*`), decoded.
     pub metadata: Metadata,
+    /// `x-amz-server-side-encryption` (`AES256`, `aws:kms`, …).
+    pub server_side_encryption: Option<String>,
+    /// `x-amz-server-side-encryption-customer-algorithm`, for an object under a customer key.
+    pub sse_customer_algorithm: Option<String>,
 }
 
 impl ObjectHead {
@@ -184,6 +188,11 @@ impl ObjectHead {
             storage_class: headers::string_opt(resp, "x-amz-storage-class")?,
             parts_count,
             metadata: Metadata::from_headers(resp.headers),
+            server_side_encryption: headers::string_opt(resp, "x-amz-server-side-encryption")?,
+            sse_customer_algorithm: headers::string_opt(
+                resp,
+                "x-amz-server-side-encryption-customer-algorithm",
+            )?,
         })
     }
 }

@@ -73,14 +73,15 @@ const X_AMZ_DECODED_CONTENT_LENGTH: HeaderName =
 /// `;chunk-signature=`, 64 hex digits, and the two CRLFs around the data.
 const FRAME_OVERHEAD: u64 = (";chunk-signature=".len() + 64 + 2 + 2) as u64;
 
-/// Bytes one framed chunk of `len` data bytes takes on the wire.
+/// Bytes one framed chunk of `len` data bytes takes on the wire; saturates at `u64::MAX`
+/// (`encoded_length` takes any `chunk_size`, up to `usize::MAX`).
 fn frame_length(len: u64) -> u64 {
     let hex_digits = if len == 0 {
         1
     } else {
         u64::from((u64::BITS - len.leading_zeros()).div_ceil(4))
     };
-    hex_digits + FRAME_OVERHEAD + len
+    (hex_digits + FRAME_OVERHEAD).saturating_add(len)
 }
 
 /// The `Content-Length` of an aws-chunked body: `decoded` bytes in chunks of `chunk_size`
