@@ -50,13 +50,15 @@ struct Keys {
     session_token: Option<Secret>,
 }
 
-/// A derived SigV4 key and the scope it belongs to.
+/// A derived SigV4 key and the scope it belongs to, with the HMAC already keyed by it (the
+/// key's two padding blocks hashed once, not per request).
 #[derive(Clone)]
 pub(crate) struct CachedKey {
     pub(crate) date: [u8; 8],
     pub(crate) region: String,
     pub(crate) service: String,
     pub(crate) key: [u8; 32],
+    pub(crate) mac: crate::sign::v4::HmacSha256,
 }
 
 /// The environment variable names [`Credentials::from_lookup`] reads.
@@ -158,6 +160,28 @@ impl Credentials {
         service: &str,
         derive: impl FnOnce() -> [u8; 32],
     ) -> [u8; 32] {
+        self.cached(date, region, service, derive, |c| c.key)
+    }
+
+    /// An HMAC keyed with the cached SigV4 key for this scope.
+    pub(crate) fn signing_mac(
+        &self,
+        date: &[u8; 8],
+        region: &str,
+        service: &str,
+        derive: impl FnOnce() -> [u8; 32],
+    ) -> crate::sign::v4::HmacSha256 {
+        self.cached(date, region, service, derive, |c| c.mac.clone())
+    }
+
+    fn cached<T>(
+        &self,
+        date: &[u8; 8],
+        region: &str,
+        service: &str,
+        derive: impl FnOnce() -> [u8; 32],
+        read: impl FnOnce(&CachedKey) -> T,
+    ) -> T {
         // A poisoned lock only means another thread panicked mid-update; the cache is a
         // plain value, so take it over.
         let mut slot = self
@@ -166,17 +190,20 @@ impl Credentials {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(cached) = &*slot {
             if &cached.date == date && cached.region == region && cached.service == service {
-                return cached.key;
+                return read(cached);
             }
         }
         let key = derive();
-        *slot = Some(CachedKey {
+        let cached = CachedKey {
             date: *date,
             region: region.to_owned(),
             service: service.to_owned(),
             key,
-        });
-        key
+            mac: crate::sign::v4::keyed_mac(&key),
+        };
+        let value = read(&cached);
+        *slot = Some(cached);
+        value
     }
 }
 

@@ -14,12 +14,13 @@ pub use v4::{EMPTY_SHA256, STREAMING_PAYLOAD, SigV4, SigningOutput, UNSIGNED_PAY
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
     }
-    out
+    // Only ASCII digits were written, so this never fails.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Lower-case hex SHA-256 of `data`: the SigV4 payload hash of an in-memory body.

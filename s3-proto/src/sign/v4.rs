@@ -3,7 +3,6 @@
 //! Reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html>
 
 use std::fmt;
-use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use hmac::{Hmac, Mac};
@@ -46,7 +45,7 @@ const UNSIGNED_HEADERS: [&str; 10] = [
     "x-amzn-trace-id",
 ];
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// A SigV4 signer for one request: credentials, scope and time.
 ///
@@ -206,6 +205,8 @@ impl<'a> SigV4<'a> {
         req: &mut Request<B>,
         payload_hash: &str,
     ) -> Result<SigningOutput, Error> {
+        // host, x-amz-date, x-amz-content-sha256, the token and authorization: one growth.
+        req.headers_mut().reserve(5);
         ensure_host(req)?;
         let headers = req.headers_mut();
         headers.remove(AUTHORIZATION);
@@ -219,15 +220,18 @@ impl<'a> SigV4<'a> {
         }
         let canonical = self.canonical_request(req, None, payload_hash)?;
         let out = self.finish(canonical);
-        let mut auth = String::with_capacity(200);
-        let _ = write!(
-            auth,
-            "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={}",
-            self.access_key,
-            self.scope(),
-            out.signed_headers,
-            out.signature
+        let mut auth = String::with_capacity(
+            ALGORITHM.len() + self.access_key.len() + out.signed_headers.len() + 160,
         );
+        auth.push_str(ALGORITHM);
+        auth.push_str(" Credential=");
+        auth.push_str(self.access_key);
+        auth.push('/');
+        self.push_scope(&mut auth);
+        auth.push_str(", SignedHeaders=");
+        auth.push_str(&out.signed_headers);
+        auth.push_str(", Signature=");
+        auth.push_str(&out.signature);
         let headers = req.headers_mut();
         headers.insert(AUTHORIZATION, header_value(&auth)?);
         if let (Some(token), false) = (token, self.sign_session_token) {
@@ -294,12 +298,19 @@ impl<'a> SigV4<'a> {
 
     /// `date/region/service/aws4_request`.
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date.date(),
-            self.region,
-            self.service
-        )
+        let mut out = String::with_capacity(40 + self.region.len() + self.service.len());
+        self.push_scope(&mut out);
+        out
+    }
+
+    /// Appends the credential scope to `out`.
+    fn push_scope(&self, out: &mut String) {
+        out.push_str(self.date.date());
+        out.push('/');
+        out.push_str(self.region);
+        out.push('/');
+        out.push_str(self.service);
+        out.push_str("/aws4_request");
     }
 
     /// The `X-Amz-Date` / `x-amz-date` value, `20130524T000000Z`.
@@ -317,7 +328,14 @@ impl<'a> SigV4<'a> {
 
     /// Signs `string_to_sign` with the scope's key: hex HMAC-SHA256.
     pub(crate) fn sign_string(&self, string_to_sign: &str) -> String {
-        hex(&hmac(&self.signing_key(), string_to_sign.as_bytes()))
+        let mut mac = self.credentials.signing_mac(
+            &self.date.date_bytes(),
+            self.region,
+            self.service,
+            || derive_signing_key(self.secret, self.date.date(), self.region, self.service),
+        );
+        mac.update(string_to_sign.as_bytes());
+        hex(&mac.finalize().into_bytes())
     }
 
     fn finish(&self, (canonical_request, signed_headers): (String, String)) -> SigningOutput {
@@ -327,12 +345,8 @@ impl<'a> SigV4<'a> {
         string_to_sign.push('\n');
         string_to_sign.push_str(self.date.datetime());
         string_to_sign.push('\n');
-        string_to_sign.push_str(self.date.date());
-        string_to_sign.push('/');
-        string_to_sign.push_str(self.region);
-        string_to_sign.push('/');
-        string_to_sign.push_str(self.service);
-        string_to_sign.push_str("/aws4_request\n");
+        self.push_scope(&mut string_to_sign);
+        string_to_sign.push('\n');
         string_to_sign.push_str(&hex(&hash));
         let signature = self.sign_string(&string_to_sign);
         SigningOutput {
@@ -383,10 +397,18 @@ impl<'a> SigV4<'a> {
         let mut headers = self.header_list(req.headers(), host.as_deref())?;
         sort_headers(&mut headers);
 
-        let mut out = String::with_capacity(256);
+        let path = req.uri().path();
+        let query_len = req.uri().query().map_or(0, str::len)
+            + extra_query.map_or(0, |e| {
+                e.iter().map(|(n, v)| n.len() + v.len() * 3 + 2).sum()
+            });
+        let headers_len: usize = headers.iter().map(|(n, v)| 2 * n.len() + v.len() + 3).sum();
+        // Room for everything, encoding included, so the string is allocated once.
+        let mut out = String::with_capacity(
+            16 + 3 * path.len() + 3 * query_len + headers_len + payload_hash.len(),
+        );
         out.push_str(req.method().as_str());
         out.push('\n');
-        let path = req.uri().path();
         canonical_path_into(&mut out, if path.is_empty() { "/" } else { path });
         out.push('\n');
         canonical_query_into(&mut out, req.uri().query(), extra_query);
@@ -428,12 +450,18 @@ pub fn derive_signing_key(secret: &Secret, date: &str, region: &str, service: &s
 }
 
 pub(crate) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-        unreachable_hmac()
-    };
+    let mut mac = keyed_mac(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
+}
+
+/// An HMAC-SHA256 keyed with `key`, ready for data.
+pub(crate) fn keyed_mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
+    let Ok(mac) = HmacSha256::new_from_slice(key) else {
+        unreachable_hmac()
+    };
+    mac
 }
 
 #[cold]
@@ -463,6 +491,11 @@ fn signed_header_names(headers: &[(&str, &str)]) -> String {
 
 /// Appends `value` trimmed, with inner runs of whitespace collapsed to one space.
 fn push_trimmed(out: &mut String, value: &str) {
+    // Most values have nothing to trim or collapse: copy them whole.
+    if !value.bytes().any(|b| b <= b' ') {
+        out.push_str(value);
+        return;
+    }
     let mut space = false;
     for part in value.split([' ', '\t', '\n', '\r']) {
         if part.is_empty() {
