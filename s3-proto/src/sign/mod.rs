@@ -23,6 +23,16 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Appends the lower-case hex of `bytes` to `out`.
+pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
 /// Lower-case hex SHA-256 of `data`: the SigV4 payload hash of an in-memory body.
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest as _;

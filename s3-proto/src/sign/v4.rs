@@ -347,7 +347,7 @@ impl<'a> SigV4<'a> {
         string_to_sign.push('\n');
         self.push_scope(&mut string_to_sign);
         string_to_sign.push('\n');
-        string_to_sign.push_str(&hex(&hash));
+        crate::sign::hex_into(&mut string_to_sign, &hash);
         let signature = self.sign_string(&string_to_sign);
         SigningOutput {
             canonical_request,
@@ -561,8 +561,12 @@ fn host_of<B>(req: &Request<B>) -> Result<String, InputError> {
 
 pub(crate) fn ensure_host<B>(req: &mut Request<B>) -> Result<(), InputError> {
     if !req.headers().contains_key(HOST) {
-        let host = host_of(req)?;
-        req.headers_mut().insert(HOST, header_value(&host)?);
+        let authority = req
+            .uri()
+            .authority()
+            .ok_or_else(|| InputError::argument("uri", "has no host"))?;
+        let host = header_value(authority.as_str())?;
+        req.headers_mut().insert(HOST, host);
     }
     Ok(())
 }
