@@ -123,8 +123,13 @@ impl Bucket {
                             let Some(slot) = next else {
                                 return Ok(());
                             };
+                            // A retry resumes after the bytes already written.
+                            let mut state = RangeState {
+                                done: 0,
+                                md5: download.checks_md5(&slot).then(Md5::new),
+                            };
                             let result = self.client().with_retries(Replay::Safe, || {
-                                self.fetch_range(&download, slot, &mut file)
+                                self.fetch_range(&download, slot, &mut file, &mut state)
                             });
                             if result.is_err() {
                                 failed.store(true, Ordering::Relaxed);
@@ -151,28 +156,42 @@ impl Bucket {
         Ok(head)
     }
 
-    /// Fetches one range into its place in the temporary file.
+    /// Fetches what is left of one range into its place in the temporary file.
     fn fetch_range(
         &self,
         download: &Download,
         slot: RangeSlot,
         file: &mut File,
+        state: &mut RangeState,
     ) -> Result<(), Error> {
-        let client = self.client();
-        let (head, mut reader) = client.open_in(client.config(), &download.get(&slot))?;
-        download.check(&slot, &head)?;
-        file.seek(SeekFrom::Start(slot.offset)).map_err(io_error)?;
-        let mut md5 = download.checks_md5(&slot).then(Md5::new);
-        let written = copy(&mut (&mut reader).take(slot.len + 1), file, md5.as_mut())?;
-        if written != slot.len {
+        if let Some(rest) = slot.after(state.done) {
+            let client = self.client();
+            let (head, mut reader) = client.open_in(client.config(), &download.get(&rest))?;
+            download.check(&rest, &head)?;
+            file.seek(SeekFrom::Start(rest.offset)).map_err(io_error)?;
+            copy(
+                &mut (&mut reader).take(rest.len),
+                file,
+                state.md5.as_mut(),
+                &mut state.done,
+            )?;
+        }
+        if state.done != slot.len {
             return Err(ResponseError::LengthMismatch {
                 expected: slot.len,
-                actual: written,
+                actual: state.done,
             }
             .into());
         }
-        if let Some(md5) = md5 {
-            download.check_md5(&slot, md5)?;
+        if let Some(md5) = state.md5.take() {
+            if let Err(e) = download.check_md5(&slot, md5) {
+                // Corrupted somewhere: a retry fetches the whole range again.
+                *state = RangeState {
+                    done: 0,
+                    md5: Some(Md5::new()),
+                };
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -359,7 +378,8 @@ impl Bucket {
         let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
         let (head, mut reader) = self.client().open(&op)?;
         let mut md5 = Md5::new();
-        let written = copy(&mut reader, &mut writer, Some(&mut md5))?;
+        let mut written = 0;
+        copy(&mut reader, &mut writer, Some(&mut md5), &mut written)?;
         writer.flush().map_err(io_error)?;
         if let Some(expected) = head.content_length {
             if written != expected {
@@ -420,25 +440,39 @@ fn md5_of(file: &File, offset: u64, len: u64) -> Result<String, Error> {
     let mut reader = file;
     reader.seek(SeekFrom::Start(offset)).map_err(io_error)?;
     let mut md5 = Md5::new();
-    let read = copy(&mut reader.take(len), &mut io::sink(), Some(&mut md5))?;
+    let mut read = 0;
+    copy(
+        &mut reader.take(len),
+        &mut io::sink(),
+        Some(&mut md5),
+        &mut read,
+    )?;
     if read != len {
         return Err(InputError::argument("body", "the file is shorter than its length").into());
     }
     Ok(md5.content_md5())
 }
 
-/// Copies `reader` to `writer` through one large buffer, feeding `md5` on the way; returns
-/// the bytes copied.
+/// How far one range got, across its attempts.
+struct RangeState {
+    /// Bytes written to their place.
+    done: u64,
+    /// The whole-object MD5 so far, when the range is the whole object.
+    md5: Option<Md5>,
+}
+
+/// Copies `reader` to `writer` through one large buffer, feeding `md5` and counting the bytes
+/// written in `count` as it goes (so a failure leaves the count of what did arrive).
 fn copy(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
     mut md5: Option<&mut Md5>,
-) -> Result<u64, Error> {
+    count: &mut u64,
+) -> Result<(), Error> {
     let mut buf = vec![0u8; BUFFER];
-    let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(total),
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_error(e)),
@@ -447,6 +481,6 @@ fn copy(
         if let Some(md5) = md5.as_deref_mut() {
             md5.update(&buf[..n]);
         }
-        total += n as u64;
+        *count += n as u64;
     }
 }

@@ -119,9 +119,16 @@ impl Bucket {
                 };
                 let (bucket, temp_path, dl) = (self.clone(), temp.path.clone(), download.clone());
                 tasks.spawn(async move {
+                    // A retry resumes after the bytes already written.
+                    let state = std::sync::Mutex::new(RangeState {
+                        done: 0,
+                        md5: dl.checks_md5(&slot).then(Md5::new),
+                    });
                     let client = bucket.client();
                     client
-                        .with_retries(Replay::Safe, || fetch_range(&bucket, &dl, slot, &temp_path))
+                        .with_retries(Replay::Safe, || {
+                            fetch_range(&bucket, &dl, slot, &temp_path, &state)
+                        })
                         .await
                         .map(|()| slot.len)
                 });
@@ -463,51 +470,114 @@ async fn read_up_to(reader: &mut (impl AsyncRead + Unpin), limit: u64) -> Result
     Ok(buf)
 }
 
-/// Fetches one range into its place in the temporary file.
+/// How far one range got, across its attempts.
+struct RangeState {
+    /// Bytes written to their place.
+    done: u64,
+    /// The whole-object MD5 so far, when the range is the whole object.
+    md5: Option<Md5>,
+}
+
+/// Fetches what is left of one range into its place in the temporary file; what arrived
+/// before a failure is flushed and counted, so the next attempt resumes after it.
 async fn fetch_range(
     bucket: &Bucket,
     download: &Download,
     slot: RangeSlot,
     temp: &Path,
+    state: &std::sync::Mutex<RangeState>,
+) -> Result<(), Error> {
+    let (done, mut md5) = {
+        let mut s = state
+            .lock()
+            .map_err(|_| io_error(io::Error::other("range state")))?;
+        (s.done, s.md5.take())
+    };
+    let mut written = 0u64;
+    let result = match slot.after(done) {
+        None => Ok(()),
+        Some(rest) => fetch_rest(bucket, download, rest, temp, &mut written, md5.as_mut()).await,
+    };
+    let done = {
+        let mut s = state
+            .lock()
+            .map_err(|_| io_error(io::Error::other("range state")))?;
+        s.done += written;
+        s.md5 = md5;
+        s.done
+    };
+    result?;
+    if done != slot.len {
+        return Err(ResponseError::LengthMismatch {
+            expected: slot.len,
+            actual: done,
+        }
+        .into());
+    }
+    let md5 = state.lock().ok().and_then(|mut s| s.md5.take());
+    if let Some(md5) = md5 {
+        if let Err(e) = download.check_md5(&slot, md5) {
+            // Corrupted somewhere: a retry fetches the whole range again.
+            if let Ok(mut s) = state.lock() {
+                *s = RangeState {
+                    done: 0,
+                    md5: Some(Md5::new()),
+                };
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// One GET of `rest`, written at its offset; `written` counts the bytes safely in the file.
+async fn fetch_rest(
+    bucket: &Bucket,
+    download: &Download,
+    rest: RangeSlot,
+    temp: &Path,
+    written: &mut u64,
+    mut md5: Option<&mut Md5>,
 ) -> Result<(), Error> {
     let client = bucket.client();
     let (head, mut stream) = client
-        .open_in(client.config(), &download.get(&slot))
+        .open_in(client.config(), &download.get(&rest))
         .await?;
-    download.check(&slot, &head)?;
+    download.check(&rest, &head)?;
     let mut file = fs::OpenOptions::new()
         .write(true)
         .open(temp)
         .await
         .map_err(io_error)?;
-    file.seek(SeekFrom::Start(slot.offset))
+    file.seek(SeekFrom::Start(rest.offset))
         .await
         .map_err(io_error)?;
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut written = 0u64;
-    let mut md5 = download.checks_md5(&slot).then(Md5::new);
-    while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
-        written += chunk.len() as u64;
-        if written > slot.len {
-            break;
+    let mut received = 0u64;
+    let outcome = loop {
+        match stream.chunk().await {
+            Ok(None) => break Ok(()),
+            Ok(Some(chunk)) => {
+                if received + chunk.len() as u64 > rest.len {
+                    break Err(ResponseError::LengthMismatch {
+                        expected: rest.len,
+                        actual: received + chunk.len() as u64,
+                    }
+                    .into());
+                }
+                writer.write_all(&chunk).await.map_err(io_error)?;
+                if let Some(md5) = md5.as_deref_mut() {
+                    md5.update(&chunk);
+                }
+                received += chunk.len() as u64;
+            }
+            Err(e) => break Err(io_error(e)),
         }
-        writer.write_all(&chunk).await.map_err(io_error)?;
-        if let Some(md5) = md5.as_mut() {
-            md5.update(&chunk);
-        }
-    }
-    if written != slot.len {
-        return Err(ResponseError::LengthMismatch {
-            expected: slot.len,
-            actual: written,
-        }
-        .into());
-    }
+    };
+    // What arrived is good whatever happened next: flush it and count it.
     writer.flush().await.map_err(io_error)?;
-    if let Some(md5) = md5 {
-        download.check_md5(&slot, md5)?;
-    }
-    Ok(())
+    *written = received;
+    outcome
 }
 
 /// The `Content-MD5` of `len` bytes of the file at `path` from `offset` (an extra read,

@@ -73,6 +73,17 @@ pub struct RangeSlot {
     pub len: u64,
 }
 
+impl RangeSlot {
+    /// What is left of this range once its first `done` bytes are written: the range a retry
+    /// asks for, so an interrupted range resumes where it broke off. `None` when complete.
+    pub fn after(&self, done: u64) -> Option<RangeSlot> {
+        (done < self.len).then(|| RangeSlot {
+            offset: self.offset + done,
+            len: self.len - done,
+        })
+    }
+}
+
 /// Hands out the ranged GETs of one object version and checks their replies.
 #[derive(Debug, Clone)]
 pub struct Download {
@@ -317,6 +328,24 @@ mod tests {
         // Ranges of a larger object are checked by length only.
         let dl = download(25, 10);
         assert!(!dl.checks_md5(&RangeSlot { offset: 0, len: 10 }));
+    }
+
+    #[test]
+    fn interrupted_ranges_resume() {
+        let slot = RangeSlot {
+            offset: 100,
+            len: 50,
+        };
+        assert_eq!(slot.after(0), Some(slot));
+        assert_eq!(
+            slot.after(20),
+            Some(RangeSlot {
+                offset: 120,
+                len: 30
+            })
+        );
+        assert_eq!(slot.after(50), None);
+        assert_eq!(slot.after(60), None);
     }
 
     #[test]
