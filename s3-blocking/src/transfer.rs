@@ -207,9 +207,10 @@ impl Bucket {
     }
 
     /// Uploads the file at `path` to `key` with explicit part sizes, streamed from disk in
-    /// constant memory. Parts are planned by [`Upload`]; a part that fails on the network or
-    /// with a 5xx is sent again under the client's retry policy; after any other failure the upload is
-    /// aborted so no parts are left behind.
+    /// constant memory: one PutObject below the threshold, else a multipart upload planned by
+    /// [`Upload`] whose parts run on as many threads as the memory budget allows. A part that
+    /// fails on the network or with a 5xx is sent again under the client's retry policy;
+    /// after any other failure the upload is aborted so no parts are left behind.
     ///
     /// # Errors
     /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
@@ -251,7 +252,9 @@ impl Bucket {
                     UploadOutput::from(out)
                 });
         }
-        self.multipart(&mut up, |up| self.upload_parts(up, &file))
+        drop(file);
+        let concurrency = up.concurrency(options.memory_budget);
+        self.multipart(&mut up, |up| self.upload_parts(up, path, concurrency))
     }
 
     /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
@@ -377,9 +380,10 @@ impl Bucket {
     pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
         let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
         let (head, mut reader) = self.client().open(&op)?;
-        let mut md5 = Md5::new();
+        // Only a plain ETag can be checked; don't hash what nothing will be compared with.
+        let mut md5 = s3_proto::integrity::expected_md5(&head).map(|_| Md5::new());
         let mut written = 0;
-        copy(&mut reader, &mut writer, Some(&mut md5), &mut written)?;
+        copy(&mut reader, &mut writer, md5.as_mut(), &mut written)?;
         writer.flush().map_err(io_error)?;
         if let Some(expected) = head.content_length {
             if written != expected {
@@ -390,37 +394,82 @@ impl Bucket {
                 .into());
             }
         }
-        s3_proto::integrity::check_md5(&head, md5)?;
+        if let Some(md5) = md5 {
+            s3_proto::integrity::check_md5(&head, md5)?;
+        }
         self.progress(Some(written)).add(written);
         Ok(head)
     }
 
-    fn upload_parts(&self, up: &mut Upload, file: &File) -> Result<UploadOutput, Error> {
+    /// Sends the parts of the file at `path` on `concurrency` threads, each with its own
+    /// handle on the file (a shared one would share its read position).
+    fn upload_parts(
+        &self,
+        up: &mut Upload,
+        path: &Path,
+        concurrency: usize,
+    ) -> Result<UploadOutput, Error> {
         let progress = self.progress(up.plan().total());
-        let mut parts = 0;
-        while let Some(slot) = up.next_part() {
-            let mut op = up.upload_part(
-                &slot,
-                Body::Stream {
-                    length: Some(slot.len),
-                },
-            )?;
-            if up.wants_md5() {
-                op = op.content_md5_value(md5_of(file, slot.offset, slot.len)?);
+        let shared = Mutex::new(&mut *up);
+        let failed = AtomicBool::new(false);
+        let parts = AtomicU64::new(0);
+        let lock = || {
+            shared
+                .lock()
+                .map_err(|_| io_error(io::Error::other("an upload thread panicked")))
+        };
+        let worker = || -> Result<(), Error> {
+            let mut file = File::open(path).map_err(io_error)?;
+            while !failed.load(Ordering::Relaxed) {
+                let (slot, mut op, md5) = {
+                    let mut up = lock()?;
+                    let Some(slot) = up.next_part() else {
+                        return Ok(());
+                    };
+                    let length = Some(slot.len);
+                    let op = up.upload_part(&slot, Body::Stream { length })?;
+                    (slot, op, up.wants_md5())
+                };
+                if md5 {
+                    op = op.content_md5_value(md5_of(&file, slot.offset, slot.len)?);
+                }
+                // The file is re-read from the part's offset, so any failure may be retried.
+                let client = self.client();
+                let out = client.with_retries(Replay::Safe, || {
+                    file.seek(SeekFrom::Start(slot.offset)).map_err(io_error)?;
+                    client.send_reader_in(client.config(), &op, &mut (&file).take(slot.len))
+                })?;
+                lock()?.part_done(&slot, &out)?;
+                progress.add(slot.len);
+                parts.fetch_add(1, Ordering::Relaxed);
             }
-            // The file is re-read from the part's offset, so any failure may be retried.
-            let client = self.client();
-            let out = client.with_retries(Replay::Safe, || {
-                let mut reader = file;
-                reader
-                    .seek(SeekFrom::Start(slot.offset))
-                    .map_err(io_error)?;
-                client.send_reader_in(client.config(), &op, &mut reader.take(slot.len))
-            })?;
-            up.part_done(&slot, &out)?;
-            progress.add(slot.len);
-            parts += 1;
+            Ok(())
+        };
+        let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..concurrency)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let result = worker();
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        result
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(io_error(io::Error::other("an upload thread panicked")))
+                    })
+                })
+                .collect()
+        });
+        for result in results {
+            result?;
         }
+        let parts = u16::try_from(parts.load(Ordering::Relaxed)).unwrap_or(u16::MAX);
         let done = self.client().send(&up.complete()?)?;
         Ok(UploadOutput::multipart(done, parts))
     }
@@ -434,7 +483,6 @@ fn read_up_to(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, Error> {
     Ok(buf)
 }
 
-/// Copies `reader` to `writer` through one large buffer; returns the bytes copied.
 /// The `Content-MD5` of `len` bytes of `file` from `offset` (an extra read, asked for).
 fn md5_of(file: &File, offset: u64, len: u64) -> Result<String, Error> {
     let mut reader = file;

@@ -12,8 +12,9 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// Read size for streamed uploads.
-const CHUNK: usize = 256 * 1024;
+/// Read size for streamed uploads: large, so a file read (a blocking-pool round trip in
+/// tokio) and its frame cost little per byte.
+const CHUNK: usize = 1024 * 1024;
 
 /// A request body: nothing, bytes in memory, or exactly `remaining` bytes from a reader.
 pub(crate) enum RequestBody {
