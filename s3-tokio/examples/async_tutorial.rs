@@ -1,7 +1,7 @@
 //! The classic boto S3 tutorial, step by step, with the async s3-tokio client.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example tutorial [-- BUCKET]
+//! cargo run -p s3-tokio --example async_tutorial [-- BUCKET]
 //! ```
 //!
 //! Uses `AWS_ENDPOINT_URL` and the AWS credentials of the environment (or `~/.aws`) when they
