@@ -369,8 +369,7 @@ impl Bucket {
             progress.add(len);
             parts += 1;
         }
-        let done = self.client().send(&up.complete()?)?;
-        Ok(UploadOutput::multipart(done, parts))
+        self.complete(up, parts)
     }
 
     /// Streams `key` into `writer` in constant memory; the body's length is checked.
@@ -470,8 +469,31 @@ impl Bucket {
             result?;
         }
         let parts = u16::try_from(parts.load(Ordering::Relaxed)).unwrap_or(u16::MAX);
-        let done = self.client().send(&up.complete()?)?;
-        Ok(UploadOutput::multipart(done, parts))
+        self.complete(up, parts)
+    }
+}
+
+impl Bucket {
+    /// Completes the upload. A complete whose reply was lost is retried; if the retry fails
+    /// because the first one went through, the object itself is the answer.
+    fn complete(&self, up: &Upload, parts: u16) -> Result<UploadOutput, Error> {
+        let client = self.client();
+        let complete = up.complete()?;
+        let mut lost = false;
+        let result = client.with_retries(Replay::Safe, || {
+            let result = client.send_in(client.config(), &complete);
+            lost |= result.as_ref().is_err_and(Error::reply_lost);
+            result
+        });
+        match result {
+            Ok(done) => Ok(UploadOutput::multipart(done, parts)),
+            // The retry failed because the first one went through? The object says.
+            Err(e @ Error::Service(_)) if lost => {
+                let head = client.send(&HeadObject::new(self.name().clone(), up.key().clone()))?;
+                up.completed_output(&head).ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

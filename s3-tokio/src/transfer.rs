@@ -396,8 +396,7 @@ impl Bucket {
             progress.add(len);
             parts += 1;
         }
-        let done = self.client().send(&up.complete()?).await?;
-        Ok(UploadOutput::multipart(done, parts))
+        self.complete(up, parts).await
     }
 
     async fn upload_parts(
@@ -448,8 +447,36 @@ impl Bucket {
             progress.add(slot.len);
             parts += 1;
         }
-        let done = self.client().send(&up.complete()?).await?;
-        Ok(UploadOutput::multipart(done, parts))
+        self.complete(up, parts).await
+    }
+}
+
+impl Bucket {
+    /// Completes the upload. A complete whose reply was lost is retried; if the retry fails
+    /// because the first one went through, the object itself is the answer.
+    async fn complete(&self, up: &Upload, parts: u16) -> Result<UploadOutput, Error> {
+        let client = self.client();
+        let complete = up.complete()?;
+        let lost = AtomicBool::new(false);
+        let result = client
+            .with_retries(Replay::Safe, || async {
+                let result = client.send_in(client.config(), &complete).await;
+                if result.as_ref().is_err_and(Error::reply_lost) {
+                    lost.store(true, Ordering::Relaxed);
+                }
+                result
+            })
+            .await;
+        match result {
+            Ok(done) => Ok(UploadOutput::multipart(done, parts)),
+            // The retry failed because the first one went through? The object says.
+            Err(e @ Error::Service(_)) if lost.load(Ordering::Relaxed) => {
+                let head = HeadObject::new(self.name().clone(), up.key().clone());
+                let head = client.send(&head).await?;
+                up.completed_output(&head).ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

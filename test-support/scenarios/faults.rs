@@ -91,6 +91,36 @@ scenario_fn! { transfers_survive_faults(server) {
     x!(cleanup(&b));
 }}
 
+scenario_fn! { lost_replies_of_create_and_complete(server) {
+    let direct = client(server);
+    let b = x!(temp_bucket(&direct, "lost"));
+    let proxy = FaultProxy::start(&server.endpoint);
+    let c = faulty_client(server, &proxy, 4);
+    let fb = c.bucket(b.name().as_str()).unwrap();
+    let dir = test_support::files::temp_dir("lost");
+    let src = test_support::files::make_file(&dir, "two-parts.bin", FIVE_MIB + 10);
+    let upload = UploadOptions::default().threshold(1).part_size(FIVE_MIB);
+    // Requests: create, part 1, part 2 (one at a time), complete. The replies of the create
+    // and then of the complete are lost after the server acted on the request.
+    for (what, skip) in [("create", 0), ("complete", 3)] {
+        let key = format!("lost-{what}.bin");
+        proxy.inject_after(skip, Fault::DropResponseAfter(10), 1);
+        let out = x!(fb.upload_file_with(&key, &src, upload.memory_budget(1)))
+            .unwrap_or_else(|e| panic!("{what} reply lost: {e}"));
+        assert_eq!(out.parts, 2, "{what}");
+        assert_eq!(proxy.pending(), 0, "the {what} fault was injected");
+        let mut back = Vec::new();
+        x!(b.download_to(&key, &mut back)).unwrap();
+        assert!(back == std::fs::read(&src).unwrap(), "{what}: content differs");
+    }
+    if server.caps.list_multipart_uploads && server.caps.upload_times {
+        let listed = x!(direct.send(&ListMultipartUploads::new(b.name().clone()))).unwrap();
+        assert!(listed.uploads.is_empty(), "orphaned uploads: {:?}", listed.uploads);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    x!(cleanup(&b));
+}}
+
 scenario_fn! { spent_retry_budget_fails_cleanly(server) {
     let direct = client(server);
     let b = x!(temp_bucket(&direct, "budget"));

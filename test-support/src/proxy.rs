@@ -50,7 +50,9 @@ pub struct Stats {
 #[derive(Debug)]
 struct Plan {
     fault: Fault,
-    /// Connections still to hit.
+    /// Requests to let through before the first hit.
+    skip: u64,
+    /// Requests still to hit.
     remaining: u64,
 }
 
@@ -79,6 +81,7 @@ impl FaultProxy {
         let addr = listener.local_addr().expect("proxy address");
         let plan = Arc::new(Mutex::new(Plan {
             fault: Fault::None,
+            skip: 0,
             remaining: 0,
         }));
         let stats = Arc::new(Stats::default());
@@ -110,10 +113,16 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Hits the next `times` connections that carry a request with `fault`.
+    /// Hits the next `times` requests with `fault`.
     pub fn inject(&self, fault: Fault, times: u64) {
+        self.inject_after(0, fault, times);
+    }
+
+    /// Lets `skip` requests through, then hits the `times` after them with `fault`.
+    pub fn inject_after(&self, skip: u64, fault: Fault, times: u64) {
         let mut plan = self.plan.lock().expect("plan");
         plan.fault = fault;
+        plan.skip = skip;
         plan.remaining = times;
     }
 
@@ -140,6 +149,10 @@ impl Drop for FaultProxy {
 fn take_fault(plan: &Mutex<Plan>, stats: &Stats) -> Fault {
     let mut plan = plan.lock().expect("plan");
     if plan.remaining == 0 || plan.fault == Fault::None {
+        return Fault::None;
+    }
+    if plan.skip > 0 {
+        plan.skip -= 1;
         return Fault::None;
     }
     plan.remaining -= 1;

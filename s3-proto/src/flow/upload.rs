@@ -38,8 +38,8 @@ use crate::ops::object::attribute_setters;
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, PutObject, PutObjectOutput,
-    UploadPart, UploadPartOutput,
+    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
+    PutObjectOutput, UploadPart, UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -487,6 +487,56 @@ impl Upload {
         ))
     }
 
+    /// Whether `head` (a HeadObject of the key) shows this upload completed: for when a
+    /// CompleteMultipartUpload whose reply was lost is retried and the retry fails because the
+    /// first one went through (`NoSuchUpload`; s3s-fs says `AccessDenied`). The object must
+    /// have the length that was sent and the multipart ETag of exactly these parts (the MD5 of
+    /// the parts' MD5s, `-N`), so an older object of the same size is never taken for it.
+    pub fn completed_as(&self, head: &ObjectHead) -> bool {
+        let sent: u64 = self.sent.values().sum();
+        let Some(expected) = self.multipart_etag() else {
+            return false;
+        };
+        head.content_length == Some(sent)
+            && head
+                .etag
+                .as_deref()
+                .is_some_and(|e| e.trim_matches('"').eq_ignore_ascii_case(&expected))
+    }
+
+    /// The ETag S3 gives the completed object: hex MD5 of the concatenated part MD5s, `-N`.
+    /// `None` when a part's ETag is not a plain MD5 (encrypted uploads).
+    fn multipart_etag(&self) -> Option<String> {
+        let mut md5 = crate::integrity::Md5::new();
+        for etag in self.done.values() {
+            let hex = etag.trim_matches('"');
+            if hex.len() != 32 {
+                return None;
+            }
+            let mut digest = [0u8; 16];
+            for (i, byte) in digest.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            md5.update(&digest);
+        }
+        Some(format!("{}-{}", md5.hex(), self.done.len()))
+    }
+
+    /// The output of this upload read from `head`, when [`Upload::completed_as`] says the
+    /// object is this upload's.
+    pub fn completed_output(&self, head: &ObjectHead) -> Option<UploadOutput> {
+        self.completed_as(head).then(|| UploadOutput {
+            etag: head.etag.clone(),
+            version_id: head.version_id.clone(),
+            parts: u16::try_from(self.done.len()).unwrap_or(MAX_PARTS),
+        })
+    }
+
+    /// The key being uploaded.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+
     /// The AbortMultipartUpload to send after any failure, once started.
     pub fn abort(&self) -> Option<AbortMultipartUpload> {
         let id = self.upload_id.as_ref()?;
@@ -579,6 +629,37 @@ mod tests {
             slots.push(slot);
         }
         slots
+    }
+
+    #[test]
+    fn a_lost_complete_is_recognised_by_the_object() {
+        let mut up = upload(Some(15 * MIB), UploadOptions::default().part_size(5 * MIB));
+        run(&mut up, |s| s.len);
+        let head = |etag: &str, len: u64| ObjectHead {
+            etag: Some(etag.to_owned()),
+            content_length: Some(len),
+            ..ObjectHead::default()
+        };
+        // The test parts' ETags are "1", "2", "3": not MD5s, so nothing can be matched.
+        assert!(!up.completed_as(&head("\"abc-3\"", 15 * MIB)));
+        let mut up = upload(Some(10), UploadOptions::default().threshold(1));
+        let slot = up.next_part().unwrap();
+        up.upload_part(&slot, Body::Stream { length: Some(10) })
+            .unwrap();
+        let part = UploadPartOutput {
+            etag: "\"5d41402abc4b2a76b9719d911017c592\"".to_owned(),
+        };
+        up.part_done(&slot, &part).unwrap();
+        // md5(md5("hello")) with the part count, as S3 computes it.
+        let mut md5 = crate::integrity::Md5::new();
+        md5.update(&[
+            0x5d, 0x41, 0x40, 0x2a, 0xbc, 0x4b, 0x2a, 0x76, 0xb9, 0x71, 0x9d, 0x91, 0x10, 0x17,
+            0xc5, 0x92,
+        ]);
+        let etag = format!("\"{}-1\"", md5.hex());
+        assert!(up.completed_as(&head(&etag, 10)));
+        assert!(!up.completed_as(&head(&etag, 11)), "another length");
+        assert!(!up.completed_as(&head("\"00000000000000000000000000000000-1\"", 10)));
     }
 
     #[test]
