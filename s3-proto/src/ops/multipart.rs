@@ -16,7 +16,7 @@ use crate::headers;
 use crate::name::{BucketName, ObjectKey};
 use crate::op::Operation;
 use crate::ops::object::{
-    ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, service_error_in_200,
+    ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, result_reader,
 };
 use crate::sign::content_md5;
 use crate::time::parse_iso8601;
@@ -105,7 +105,7 @@ impl Operation for CreateMultipartUpload {
         let mut r = XmlReader::new(resp.body)?;
         r.expect_root_or(
             "InitiateMultipartUploadResult",
-            "InitiateMultipartUploadResponse",
+            Some("InitiateMultipartUploadResponse"),
         )?;
         let mut out = CreateMultipartUploadOutput::default();
         while let Some(tag) = r.next_child()? {
@@ -316,18 +316,7 @@ impl Operation for UploadPartCopy {
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<UploadPartCopyOutput, Error> {
-        let mut r = XmlReader::new(resp.body)?;
-        let root = r.root()?;
-        if root == "Error" {
-            return Err(service_error_in_200(resp.body));
-        }
-        if root != "CopyPartResult" {
-            return Err(ResponseError::UnexpectedRoot {
-                expected: "CopyPartResult",
-                found: root,
-            }
-            .into());
-        }
+        let mut r = result_reader(resp.body, "CopyPartResult", None)?;
         let mut out = UploadPartCopyOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {
@@ -469,19 +458,12 @@ impl Operation for CompleteMultipartUpload {
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<CompleteMultipartUploadOutput, Error> {
-        let mut r = XmlReader::new(resp.body)?;
-        let root = r.root()?;
-        if root == "Error" {
-            return Err(service_error_in_200(resp.body));
-        }
         // moto names the root `…Response`; the content is the same.
-        if root != "CompleteMultipartUploadResult" && root != "CompleteMultipartUploadResponse" {
-            return Err(ResponseError::UnexpectedRoot {
-                expected: "CompleteMultipartUploadResult",
-                found: root,
-            }
-            .into());
-        }
+        let mut r = result_reader(
+            resp.body,
+            "CompleteMultipartUploadResult",
+            Some("CompleteMultipartUploadResponse"),
+        )?;
         let mut out = CompleteMultipartUploadOutput {
             version_id: headers::string_opt(&resp, "x-amz-version-id")?,
             ..Default::default()
@@ -653,7 +635,7 @@ impl Operation for ListParts {
 
     fn parse(&self, resp: Response<'_>) -> Result<ListPartsOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
-        r.expect_root_or("ListPartsResult", "ListPartsResponse")?;
+        r.expect_root_or("ListPartsResult", Some("ListPartsResponse"))?;
         let mut out = ListPartsOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {
@@ -835,7 +817,10 @@ impl Operation for ListMultipartUploads {
 
     fn parse(&self, resp: Response<'_>) -> Result<ListMultipartUploadsOutput, Error> {
         let mut r = XmlReader::new(resp.body)?;
-        r.expect_root_or("ListMultipartUploadsResult", "ListMultipartUploadsResponse")?;
+        r.expect_root_or(
+            "ListMultipartUploadsResult",
+            Some("ListMultipartUploadsResponse"),
+        )?;
         let mut out = ListMultipartUploadsOutput::default();
         while let Some(tag) = r.next_child()? {
             match tag.name() {

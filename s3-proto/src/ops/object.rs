@@ -745,18 +745,7 @@ impl Operation for DeleteObjects {
 }
 
 pub(crate) fn parse_delete_result(body: &[u8]) -> Result<DeleteObjectsOutput, Error> {
-    let mut r = XmlReader::new(body)?;
-    let root = r.root()?;
-    if root == "Error" {
-        return Err(service_error_in_200(body));
-    }
-    if root != "DeleteResult" {
-        return Err(ResponseError::UnexpectedRoot {
-            expected: "DeleteResult",
-            found: root,
-        }
-        .into());
-    }
+    let mut r = result_reader(body, "DeleteResult", None)?;
     let mut out = DeleteObjectsOutput::default();
     while let Some(tag) = r.next_child()? {
         match tag.name() {
@@ -804,8 +793,31 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A reader inside the root of a reply that S3 may send as 200 and yet fail (CopyObject,
+/// UploadPartCopy, CompleteMultipartUpload, DeleteObjects): an `<Error>` root is that
+/// failure; any root but `expected` (or `alias`, a name some servers use) is malformed.
+pub(crate) fn result_reader<'a>(
+    body: &'a [u8],
+    expected: &'static str,
+    alias: Option<&str>,
+) -> Result<XmlReader<'a>, Error> {
+    let mut r = XmlReader::new(body)?;
+    let root = r.root()?;
+    if root == "Error" {
+        return Err(service_error_in_200(body));
+    }
+    if root != expected && Some(root.as_str()) != alias {
+        return Err(ResponseError::UnexpectedRoot {
+            expected,
+            found: root,
+        }
+        .into());
+    }
+    Ok(r)
+}
+
 /// The error of a 200 reply whose body is an `<Error>` document.
-pub(crate) fn service_error_in_200(body: &[u8]) -> Error {
+fn service_error_in_200(body: &[u8]) -> Error {
     match ServiceError::parse_body(body) {
         Ok(Some(mut e)) => {
             e.status = http::StatusCode::OK;
@@ -965,19 +977,8 @@ impl Operation for CopyObject {
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<CopyObjectOutput, Error> {
-        let mut r = XmlReader::new(resp.body)?;
-        let root = r.root()?;
         // S3 may fail a copy after sending 200: the body is then an <Error> document.
-        if root == "Error" {
-            return Err(service_error_in_200(resp.body));
-        }
-        if root != "CopyObjectResult" {
-            return Err(ResponseError::UnexpectedRoot {
-                expected: "CopyObjectResult",
-                found: root,
-            }
-            .into());
-        }
+        let mut r = result_reader(resp.body, "CopyObjectResult", None)?;
         let mut out = CopyObjectOutput {
             version_id: headers::string_opt(&resp, "x-amz-version-id")?,
             ..CopyObjectOutput::default()

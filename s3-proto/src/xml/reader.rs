@@ -89,12 +89,7 @@ impl<'a> XmlReader<'a> {
 
     /// Reads up to the root element and checks its name.
     pub(crate) fn expect_root(&mut self, expected: &'static str) -> Result<(), Error> {
-        let found = self.root()?;
-        if found == expected {
-            Ok(())
-        } else {
-            Err(ResponseError::UnexpectedRoot { expected, found }.into())
-        }
+        self.expect_root_or(expected, None)
     }
 
     /// Like [`XmlReader::expect_root`], also accepting `alias` (moto writes `…Response` where
@@ -102,10 +97,10 @@ impl<'a> XmlReader<'a> {
     pub(crate) fn expect_root_or(
         &mut self,
         expected: &'static str,
-        alias: &str,
+        alias: Option<&str>,
     ) -> Result<(), Error> {
         let found = self.root()?;
-        if found == expected || found == alias {
+        if found == expected || Some(found.as_str()) == alias {
             Ok(())
         } else {
             Err(ResponseError::UnexpectedRoot { expected, found }.into())
