@@ -57,15 +57,20 @@ pub fn expected_md5(head: &ObjectHead) -> Option<&str> {
 /// # Errors
 /// [`ResponseError::ChecksumMismatch`] when they differ.
 pub fn check_md5(head: &ObjectHead, body: Md5) -> Result<(), Error> {
-    let Some(expected) = expected_md5(head) else {
-        return Ok(());
-    };
+    match (expected_md5(head), &head.etag) {
+        (Some(expected), Some(etag)) => compare_md5(expected, etag, body),
+        _ => Ok(()),
+    }
+}
+
+/// Compares the MD5 of a body with `expected` (hex), which `etag` (quoted) carried.
+pub(crate) fn compare_md5(expected: &str, etag: &str, body: Md5) -> Result<(), Error> {
     let actual = body.hex();
     if actual.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
         Err(ResponseError::ChecksumMismatch {
-            etag: head.etag.clone().unwrap_or_default(),
+            etag: etag.to_owned(),
             actual,
         }
         .into())

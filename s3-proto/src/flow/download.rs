@@ -157,16 +157,7 @@ impl Download {
     pub fn check_md5(&self, slot: &RangeSlot, body: Md5) -> Result<(), Error> {
         match &self.md5 {
             Some(expected) if self.checks_md5(slot) => {
-                let actual = body.hex();
-                if actual.eq_ignore_ascii_case(expected) {
-                    Ok(())
-                } else {
-                    Err(ResponseError::ChecksumMismatch {
-                        etag: self.etag.clone(),
-                        actual,
-                    }
-                    .into())
-                }
+                crate::integrity::compare_md5(expected, &self.etag, body)
             }
             _ => Ok(()),
         }
