@@ -12,22 +12,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use s3_tokio::proto::acl::Permission;
 use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
 use s3_tokio::proto::ops::{LocationConstraint, PutObject};
 use s3_tokio::proto::{CannedAcl, Credentials, ObjectKey};
 use s3_tokio::{Client, ErrorCode};
-
-/// What the local server's start script tells us beyond the main user's keys.
-struct Local {
-    second_user: Option<(String, String)>,
-}
-
-fn step(n: u32, what: &str) {
-    println!("\n== {n}. {what}");
-}
+use test_support::tutorial::{configured, print_policy, start_local_ceph, step, unique};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -43,76 +35,24 @@ async fn main() -> ExitCode {
     }
 }
 
-/// True when the user configured an endpoint or credentials of their own.
-fn configured() -> bool {
-    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
-    let home = std::env::var("HOME").unwrap_or_default();
-    set("AWS_ENDPOINT_URL")
-        || set("AWS_ENDPOINT_URL_S3")
-        || set("AWS_ACCESS_KEY_ID")
-        || set("AWS_PROFILE")
-        || std::path::Path::new(&home)
-            .join(".aws/credentials")
-            .exists()
-}
-
-/// Starts the local Ceph RGW through the project's script; returns a client for it.
-fn start_local() -> Result<(Client, Local), Box<dyn std::error::Error>> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts/servers/start-ceph.sh")
-        .canonicalize()?;
-    println!("No S3 endpoint or credentials configured: starting the local Ceph RGW");
-    println!(
-        "  ({}; the first run installs Ceph and takes about a minute)",
-        script.display()
-    );
-    let out = Command::new("bash").arg(&script).output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "could not start Ceph RGW:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    let text = String::from_utf8(out.stdout)?;
-    let get = |name: &str| {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.trim_matches('\'').to_owned())
-    };
-    let need = |name: &str| get(name).ok_or_else(|| format!("start-ceph.sh did not print {name}"));
-    let config = s3_tokio::proto::Config::new(&need("S3RS_CEPH_ENDPOINT")?, "us-east-1")?;
-    let creds = Credentials::new(need("S3RS_CEPH_ACCESS_KEY")?, need("S3RS_CEPH_SECRET_KEY")?);
-    let second_user = get("S3RS_CEPH_USER2_ACCESS_KEY").zip(get("S3RS_CEPH_USER2_SECRET_KEY"));
-    println!("  Ceph RGW is up at {}", config.target().endpoint().url());
-    Ok((Client::new(config, creds), Local { second_user }))
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
-}
-
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let bucket_name = std::env::args()
         .nth(1)
         .unwrap_or_else(|| unique("s3rs-tutorial"));
 
     step(1, "Connect");
-    let (client, local) = if configured() {
+    let (client, second_user) = if configured() {
         let c = Client::from_env()?;
         println!(
             "  Using {} in {} from the environment",
             c.config().target().endpoint().url(),
             c.config().region()
         );
-        (c, Local { second_user: None })
+        (c, None)
     } else {
-        start_local()?
+        let local = start_local_ceph()?;
+        let client = Client::new(local.config, local.credentials);
+        (client, local.second_user)
     };
 
     step(2, "Create a bucket");
@@ -122,7 +62,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  Creating it again is fine: you own {}", again.name());
 
     // A name owned by someone else is a typed conflict, not a success.
-    match &local.second_user {
+    match &second_user {
         Some((ak, sk)) => {
             let other = Client::new(client.config().clone(), Credentials::new(ak, sk));
             let theirs = other.create_bucket(&unique("someone-elses")).await?;
@@ -203,7 +143,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     step(9, "Add a grant by email");
     let email = std::env::var("S3RS_TUTORIAL_GRANT_EMAIL").unwrap_or_else(|_| {
-        if local.second_user.is_some() {
+        if second_user.is_some() {
             "tester2@example.com".to_owned()
         } else {
             String::new()
@@ -274,11 +214,4 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         bucket.name()
     );
     Ok(())
-}
-
-fn print_policy(what: &str, policy: &s3_tokio::proto::acl::AccessControlPolicy) {
-    println!("  {what}: owner {}", policy.owner.id);
-    for grant in &policy.grants {
-        println!("    {} -> {}", grant.permission, grant.grantee);
-    }
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
 pub mod proxy;
+pub mod tutorial;
 
 /// The servers every scenario runs against.
 pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
