@@ -218,8 +218,13 @@ impl<'a> SigV4<'a> {
         if let (Some(token), true) = (token, self.sign_session_token) {
             headers.insert(X_AMZ_SECURITY_TOKEN, header_value(token.expose())?);
         }
-        let canonical = self.canonical_request(req, None, payload_hash)?;
-        let out = self.finish(canonical);
+        let out = {
+            let mut headers = self.header_list(req.headers(), None)?;
+            sort_headers(&mut headers);
+            let signed = signed_header_names(&headers);
+            let canonical = self.canonical_request(req, &headers, &signed, None, payload_hash);
+            self.finish(canonical, signed)
+        };
         let mut auth = String::with_capacity(
             ALGORITHM.len() + self.access_key.len() + out.signed_headers.len() + 160,
         );
@@ -274,9 +279,10 @@ impl<'a> SigV4<'a> {
             .map(|t| ("X-Amz-Security-Token", t.expose()));
         let mut headers = self.header_list(req.headers(), Some(&host))?;
         sort_headers(&mut headers);
-        extra.push(("X-Amz-SignedHeaders", signed_header_names(&headers)));
-        let canonical = self.canonical_request(req, Some(&extra), payload_hash)?;
-        let out = self.finish(canonical);
+        let signed = signed_header_names(&headers);
+        extra.push(("X-Amz-SignedHeaders", signed.clone()));
+        let canonical = self.canonical_request(req, &headers, &signed, Some(&extra), payload_hash);
+        let out = self.finish(canonical, signed);
 
         let mut query = req.uri().query().unwrap_or_default().to_owned();
         for (name, value) in extra
@@ -338,7 +344,7 @@ impl<'a> SigV4<'a> {
         hex(&mac.finalize().into_bytes())
     }
 
-    fn finish(&self, (canonical_request, signed_headers): (String, String)) -> SigningOutput {
+    fn finish(&self, canonical_request: String, signed_headers: String) -> SigningOutput {
         let hash = Sha256::digest(canonical_request.as_bytes());
         let mut string_to_sign = String::with_capacity(150);
         string_to_sign.push_str(ALGORITHM);
@@ -382,21 +388,15 @@ impl<'a> SigV4<'a> {
         Ok(list)
     }
 
-    /// The canonical request and the signed-headers list.
+    /// The canonical request over `headers` (sorted by name; `signed` lists their names).
     fn canonical_request<B>(
         &self,
         req: &Request<B>,
+        headers: &[(&str, &str)],
+        signed: &str,
         extra_query: Option<&[(&str, String)]>,
         payload_hash: &str,
-    ) -> Result<(String, String), Error> {
-        let host = if extra_query.is_some() {
-            Some(host_of(req)?)
-        } else {
-            None
-        };
-        let mut headers = self.header_list(req.headers(), host.as_deref())?;
-        sort_headers(&mut headers);
-
+    ) -> String {
         let path = req.uri().path();
         let query_len = req.uri().query().map_or(0, str::len)
             + extra_query.map_or(0, |e| {
@@ -430,11 +430,10 @@ impl<'a> SigV4<'a> {
             out.push('\n');
         }
         out.push('\n');
-        let signed = signed_header_names(&headers);
-        out.push_str(&signed);
+        out.push_str(signed);
         out.push('\n');
         out.push_str(payload_hash);
-        Ok((out, signed))
+        out
     }
 }
 
