@@ -194,6 +194,22 @@ impl Client {
         })
     }
 
+    /// Sends `op` under the retry policy, retrying even after a lost reply (for the multipart
+    /// create and complete, which the caller makes safe), and says whether a reply was lost:
+    /// the request may then have taken effect although it failed or was repeated.
+    pub(crate) fn send_noting_lost<O: Operation>(
+        &self,
+        op: &O,
+    ) -> (Result<O::Output, Error>, bool) {
+        let mut lost = false;
+        let result = self.with_retries(Replay::Safe, || {
+            let result = self.send_in(&self.config, op);
+            lost |= result.as_ref().is_err_and(Error::reply_lost);
+            result
+        });
+        (result, lost)
+    }
+
     /// One attempt of [`Client::send`] (for callers running their own retry loop).
     pub(crate) fn send_in<O: Operation>(
         &self,

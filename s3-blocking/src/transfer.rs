@@ -315,12 +315,7 @@ impl Bucket {
         let (create, first_create) = (up.create(), client.now());
         // A create whose reply was lost may still have started an upload: retry it, and
         // sweep what the lost attempts started once this upload is over.
-        let mut lost = false;
-        let created = client.with_retries(Replay::Safe, || {
-            let result = client.send_in(client.config(), &create);
-            lost |= result.as_ref().is_err_and(Error::reply_lost);
-            result
-        });
+        let (created, lost) = client.send_noting_lost(&create);
         let result = match created {
             Ok(created) => up.started(&created).and_then(|()| parts(up)),
             Err(e) => Err(e),
@@ -479,12 +474,7 @@ impl Bucket {
     fn complete(&self, up: &Upload, parts: u16) -> Result<UploadOutput, Error> {
         let client = self.client();
         let complete = up.complete()?;
-        let mut lost = false;
-        let result = client.with_retries(Replay::Safe, || {
-            let result = client.send_in(client.config(), &complete);
-            lost |= result.as_ref().is_err_and(Error::reply_lost);
-            result
-        });
+        let (result, lost) = client.send_noting_lost(&complete);
         match result {
             Ok(done) => Ok(UploadOutput::multipart(done, parts)),
             // The retry failed because the first one went through? The object says.

@@ -2,7 +2,7 @@
 //! s3-proto operation.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::Uri;
@@ -223,6 +223,26 @@ impl Client {
             }
         })
         .await
+    }
+
+    /// Sends `op` under the retry policy, retrying even after a lost reply (for the multipart
+    /// create and complete, which the caller makes safe), and says whether a reply was lost:
+    /// the request may then have taken effect although it failed or was repeated.
+    pub(crate) async fn send_noting_lost<O: Operation>(
+        &self,
+        op: &O,
+    ) -> (Result<O::Output, Error>, bool) {
+        let lost = AtomicBool::new(false);
+        let result = self
+            .with_retries(Replay::Safe, || async {
+                let result = self.send_in(&self.config, op).await;
+                if result.as_ref().is_err_and(Error::reply_lost) {
+                    lost.store(true, Ordering::Relaxed);
+                }
+                result
+            })
+            .await;
+        (result, lost.load(Ordering::Relaxed))
     }
 
     /// One attempt of [`Client::send`] (for callers running their own retry loop).

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::io::SeekFrom;
 
@@ -311,20 +311,8 @@ impl Bucket {
     async fn start_multipart(&self, up: &mut Upload) -> (Result<(), Error>, Creates) {
         let client = self.client();
         let (create, first_create) = (up.create(), client.now());
-        let lost = AtomicBool::new(false);
-        let created = client
-            .with_retries(Replay::Safe, || async {
-                let result = client.send_in(client.config(), &create).await;
-                if result.as_ref().is_err_and(Error::reply_lost) {
-                    lost.store(true, Ordering::Relaxed);
-                }
-                result
-            })
-            .await;
-        let creates = Creates {
-            first_create,
-            lost: lost.load(Ordering::Relaxed),
-        };
+        let (created, lost) = client.send_noting_lost(&create).await;
+        let creates = Creates { first_create, lost };
         (created.and_then(|created| up.started(&created)), creates)
     }
 
@@ -457,20 +445,11 @@ impl Bucket {
     async fn complete(&self, up: &Upload, parts: u16) -> Result<UploadOutput, Error> {
         let client = self.client();
         let complete = up.complete()?;
-        let lost = AtomicBool::new(false);
-        let result = client
-            .with_retries(Replay::Safe, || async {
-                let result = client.send_in(client.config(), &complete).await;
-                if result.as_ref().is_err_and(Error::reply_lost) {
-                    lost.store(true, Ordering::Relaxed);
-                }
-                result
-            })
-            .await;
+        let (result, lost) = client.send_noting_lost(&complete).await;
         match result {
             Ok(done) => Ok(UploadOutput::multipart(done, parts)),
             // The retry failed because the first one went through? The object says.
-            Err(e @ Error::Service(_)) if lost.load(Ordering::Relaxed) => {
+            Err(e @ Error::Service(_)) if lost => {
                 let head = HeadObject::new(self.name().clone(), up.key().clone());
                 let head = client.send(&head).await?;
                 up.completed_output(&head).ok_or(e)
