@@ -30,15 +30,6 @@ const FAULTS: [Fault; 8] = [
     Fault::InternalError,
 ];
 
-fn no_partial_files(dir: &std::path::Path) {
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-}
-
 scenario_fn! { transfers_survive_faults(server) {
     let direct = client(server);
     let b = x!(temp_bucket(&direct, "faults"));
@@ -70,7 +61,7 @@ scenario_fn! { transfers_survive_faults(server) {
                 .unwrap_or_else(|e| panic!("download {name} through {fault:?}: {e}"));
             assert_eq!(test_support::files::sha256(&got), want, "{name} fetched, {fault:?}");
             verified += 2 * len;
-            no_partial_files(&dir);
+            test_support::files::assert_no_partial_files(&dir);
         }
     }
     // Lost CreateMultipartUpload replies started uploads the client must have swept (it
@@ -144,7 +135,7 @@ scenario_fn! { spent_retry_budget_fails_cleanly(server) {
     let err = x!(fb.download_file("present.bin", &target)).unwrap_err();
     assert!(matches!(err, s3::Error::Transport(_) | s3::Error::Response(_)), "{err:?}");
     assert!(!target.exists());
-    no_partial_files(&dir);
+    test_support::files::assert_no_partial_files(&dir);
 
     // A multipart upload whose parts keep failing is aborted: nothing is left behind.
     proxy.inject(Fault::DropRequestAfter(100_000), 1000);

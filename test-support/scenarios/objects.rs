@@ -362,12 +362,7 @@ scenario_fn! { file_round_trips(server) {
     let err = x!(b.download_file("no-such-key", &target)).unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert!(!target.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    test_support::files::assert_no_partial_files(&dir);
     std::fs::remove_dir_all(&dir).unwrap();
     x!(cleanup(&b));
 }}

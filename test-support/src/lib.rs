@@ -405,6 +405,17 @@ pub mod files {
         path
     }
 
+    /// Panics if `dir` holds a download's temporary file (`.NAME.s3-rs-….part`): a failed
+    /// or finished download must leave none behind.
+    pub fn assert_no_partial_files(dir: &Path) {
+        let leftovers: Vec<_> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
     /// Hex SHA-256 of a file's contents.
     pub fn sha256(path: &Path) -> String {
         let mut f = std::fs::File::open(path).expect("open");
