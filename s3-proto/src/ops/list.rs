@@ -301,8 +301,17 @@ impl Operation for ListObjects {
 }
 
 fn check_max_keys(max_keys: Option<u32>, req: RequestBuilder) -> RequestBuilder {
-    match max_keys {
-        Some(0) => req.fail(InputError::argument("max_keys", "must be at least 1")),
+    check_page_size("max_keys", max_keys, req)
+}
+
+/// Fails the request when a page size (`max-keys`, `max-parts`, `max-uploads`) is zero.
+pub(crate) fn check_page_size(
+    field: &'static str,
+    size: Option<u32>,
+    req: RequestBuilder,
+) -> RequestBuilder {
+    match size {
+        Some(0) => req.fail(InputError::argument(field, "must be at least 1")),
         _ => req,
     }
 }

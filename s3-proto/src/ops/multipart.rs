@@ -15,6 +15,7 @@ use crate::error::{Error, InputError, ResponseError};
 use crate::headers;
 use crate::name::{BucketName, ObjectKey};
 use crate::op::Operation;
+use crate::ops::list::check_page_size;
 use crate::ops::object::{
     ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, result_reader,
 };
@@ -625,12 +626,7 @@ impl Operation for ListParts {
             "part-number-marker",
             self.part_number_marker.map(|n| n.to_string()),
         );
-        match self.max_parts {
-            Some(0) => req
-                .fail(InputError::argument("max_parts", "must be at least 1"))
-                .build(),
-            _ => req.build(),
-        }
+        check_page_size("max_parts", self.max_parts, req).build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ListPartsOutput, Error> {
@@ -807,12 +803,7 @@ impl Operation for ListMultipartUploads {
             .query_opt("max-uploads", self.max_uploads.map(|n| n.to_string()))
             .query_opt("key-marker", self.key_marker.as_deref())
             .query_opt("upload-id-marker", self.upload_id_marker.as_deref());
-        match self.max_uploads {
-            Some(0) => req
-                .fail(InputError::argument("max_uploads", "must be at least 1"))
-                .build(),
-            _ => req.build(),
-        }
+        check_page_size("max_uploads", self.max_uploads, req).build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ListMultipartUploadsOutput, Error> {
