@@ -86,6 +86,21 @@ impl Error {
         }
     }
 
+    /// This error inside an `io::Error`, for `Read`/`AsyncRead` implementations that must
+    /// report it; [`TransportError::from_io`] takes it out again unchanged.
+    pub fn into_io(self) -> std::io::Error {
+        let kind = match &self {
+            Error::Transport(t) if t.kind() == TransportErrorKind::Timeout => {
+                std::io::ErrorKind::TimedOut
+            }
+            Error::Transport(t) if t.kind() == TransportErrorKind::Truncated => {
+                std::io::ErrorKind::UnexpectedEof
+            }
+            _ => std::io::ErrorKind::InvalidData,
+        };
+        std::io::Error::new(kind, self)
+    }
+
     /// The region the server says the bucket lives in, when it rejected the request for being sent
     /// to the wrong one. A runtime re-sends there once.
     pub fn redirect_region(&self) -> Option<&str> {
@@ -652,11 +667,34 @@ pub enum TransportErrorKind {
     Other,
 }
 
+/// Which of a client's deadlines fired (see [`crate::flow::request::Options`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// `connect_timeout`: no connection was made, so nothing was sent.
+    Connect,
+    /// `request_timeout`: the whole exchange, body included, took too long.
+    Request,
+    /// `stall_timeout`: no byte moved, either way, for too long.
+    Stall,
+}
+
+impl Deadline {
+    /// The option's name, as users set it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Deadline::Connect => "connect_timeout",
+            Deadline::Request => "request_timeout",
+            Deadline::Stall => "stall_timeout",
+        }
+    }
+}
+
 /// A network failure; built by runtimes, never by `s3-proto` itself.
 #[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
+    deadline: Option<Deadline>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -666,8 +704,48 @@ impl TransportError {
         TransportError {
             kind,
             message: message.into(),
+            deadline: None,
             source: None,
         }
+    }
+
+    /// A [`TransportErrorKind::Timeout`]: `deadline` fired after `after`, while `doing`
+    /// (for example "reading the response body").
+    pub fn timeout(deadline: Deadline, after: std::time::Duration, doing: &str) -> Self {
+        TransportError {
+            deadline: Some(deadline),
+            ..TransportError::new(
+                TransportErrorKind::Timeout,
+                format!("{} of {after:?} fired while {doing}", deadline.option()),
+            )
+        }
+    }
+
+    /// Which deadline fired, for a timeout.
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.deadline
+    }
+
+    /// The error an IO failure stands for: our own error when a guard put one inside it (see
+    /// [`Error::into_io`]), else a transport error of the matching kind.
+    pub fn from_io(e: std::io::Error) -> Error {
+        if e.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<Error>) {
+            if let Some(inner) = e.into_inner() {
+                if let Ok(ours) = inner.downcast::<Error>() {
+                    return *ours;
+                }
+            }
+            return TransportError::new(TransportErrorKind::Io, "i/o error").into();
+        }
+        let kind = match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => TransportErrorKind::Truncated,
+            std::io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+            std::io::ErrorKind::ConnectionRefused => TransportErrorKind::Connect,
+            _ => TransportErrorKind::Io,
+        };
+        TransportError::new(kind, format!("i/o error: {e}"))
+            .with_source(e)
+            .into()
     }
 
     /// Attaches the underlying error.

@@ -5,6 +5,7 @@ use http::Request;
 use crate::body::{Body, BodyMode, Response};
 use crate::config::Target;
 use crate::error::{Error, ServiceError};
+use crate::name::BucketName;
 
 /// One S3 action: a value that becomes an unsigned request, and knows how to read the answer.
 ///
@@ -30,6 +31,12 @@ pub trait Operation {
     /// CreateMultipartUpload, whose repeat would start a second (orphaned) upload.
     fn idempotent(&self) -> bool {
         true
+    }
+
+    /// The bucket the request addresses, when it addresses one: a runtime remembers which
+    /// region each bucket lives in by it.
+    fn bucket(&self) -> Option<&BucketName> {
+        None
     }
 
     /// Parses a 2xx response.

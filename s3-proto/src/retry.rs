@@ -19,7 +19,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::error::{Error, ErrorCode, TransportErrorKind};
+use crate::error::{Deadline, Error, ErrorCode, TransportErrorKind};
 
 /// Whether the request can be sent again as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +112,9 @@ impl RetryPolicy {
         if attempt >= self.max_attempts || elapsed >= self.budget {
             return None;
         }
-        let before_send =
-            matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Connect);
+        // Nothing was sent when the connection never opened, whichever way that showed.
+        let before_send = matches!(error, Error::Transport(t)
+            if t.kind() == TransportErrorKind::Connect || t.deadline() == Some(Deadline::Connect));
         if replay == Replay::BeforeSendOnly && !before_send {
             return None;
         }

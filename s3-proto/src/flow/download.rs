@@ -21,10 +21,14 @@
 //! # Ok::<(), s3_proto::Error>(())
 //! ```
 
-use crate::error::{Error, InputError, ResponseError};
+use std::collections::BTreeMap;
+
+use super::progress::{ProgressCounter, ProgressFn};
+use super::{Flow, Job, Reply, Sent, Step, Work};
+use crate::error::{Error, InputError, ResponseError, TransportError, TransportErrorKind};
 use crate::integrity::Md5;
 use crate::name::{BucketName, ObjectKey};
-use crate::ops::{ByteRange, GetObject, ObjectHead};
+use crate::ops::{ByteRange, GetObject, HeadObject, ObjectHead};
 
 /// How a ranged download is cut and how much of it may be in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +228,243 @@ impl Download {
             .into());
         }
         Ok(())
+    }
+}
+
+/// One range of a [`DownloadFlow`], fetched by the runtime into its place in the
+/// destination, resumed where an attempt broke off.
+///
+/// Each attempt: [`RangeJob::get`] (none left: just [`RangeJob::end`]), send it,
+/// [`RangeJob::begin`] with the reply's head, then for every body chunk
+/// [`RangeJob::admit`], write it at [`RangeJob::position`], [`RangeJob::wrote`]; at the end
+/// of the body [`RangeJob::end`]. An attempt that fails keeps what was written, so the
+/// next one asks only for the rest; a checksum mismatch starts the range over.
+#[derive(Debug, Clone)]
+pub struct RangeJob {
+    download: Download,
+    slot: RangeSlot,
+    done: u64,
+    md5: Option<Md5>,
+}
+
+impl RangeJob {
+    fn new(download: Download, slot: RangeSlot) -> Self {
+        let md5 = download.checks_md5(&slot).then(Md5::new);
+        RangeJob {
+            download,
+            slot,
+            done: 0,
+            md5,
+        }
+    }
+
+    /// The whole range.
+    pub fn slot(&self) -> RangeSlot {
+        self.slot
+    }
+
+    /// The GET for what is left of the range; `None` once every byte is written.
+    pub fn get(&self) -> Option<GetObject> {
+        self.slot.after(self.done).map(|rest| self.download.get(&rest))
+    }
+
+    /// Where the next byte goes in the destination.
+    pub fn position(&self) -> u64 {
+        self.slot.offset + self.done
+    }
+
+    /// Checks the reply to [`RangeJob::get`] before its body is written.
+    ///
+    /// # Errors
+    /// As [`Download::check`].
+    pub fn begin(&self, head: &ObjectHead) -> Result<(), Error> {
+        match self.slot.after(self.done) {
+            Some(rest) => self.download.check(&rest, head),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks that a chunk of `len` bytes belongs to the range, before it is written.
+    ///
+    /// # Errors
+    /// [`ResponseError::LengthMismatch`] when the body runs past the range.
+    pub fn admit(&self, len: usize) -> Result<(), Error> {
+        let total = self.done.saturating_add(len as u64);
+        if total > self.slot.len {
+            return Err(ResponseError::LengthMismatch {
+                expected: self.slot.len,
+                actual: total,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Records a chunk written at [`RangeJob::position`].
+    pub fn wrote(&mut self, chunk: &[u8]) {
+        self.done += chunk.len() as u64;
+        if let Some(md5) = self.md5.as_mut() {
+            md5.update(chunk);
+        }
+    }
+
+    /// The attempt's body ended: checks the range is whole and, for a whole object with a
+    /// plain ETag, its MD5.
+    ///
+    /// # Errors
+    /// A truncated-body transport error when bytes are missing;
+    /// [`ResponseError::ChecksumMismatch`] when the MD5 differs (the range then starts over).
+    pub fn end(&mut self) -> Result<(), Error> {
+        if self.done != self.slot.len {
+            let message = format!("range ended after {} of {} bytes", self.done, self.slot.len);
+            return Err(TransportError::new(TransportErrorKind::Truncated, message).into());
+        }
+        let Some(md5) = self.md5.take() else {
+            return Ok(());
+        };
+        let result = self.download.check_md5(&self.slot, md5);
+        if result.is_err() {
+            // Corrupted somewhere: the retry fetches the whole range again.
+            self.done = 0;
+            self.md5 = Some(Md5::new());
+        }
+        result
+    }
+}
+
+/// Where a [`DownloadFlow`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Heading,
+    Ranges,
+    Finished,
+}
+
+/// A whole download as one machine: HeadObject, then ranges of one version fetched side by
+/// side within a memory budget (one range for a small object), each checked and resumable;
+/// the runtime writes them into a temporary file it renames into place only when the flow
+/// ends well. See [`crate::flow`] for the loop.
+#[derive(Debug)]
+pub struct DownloadFlow {
+    bucket: BucketName,
+    key: ObjectKey,
+    options: DownloadOptions,
+    phase: Phase,
+    head: Option<ObjectHead>,
+    download: Option<Download>,
+    in_flight: BTreeMap<u32, u64>,
+    next_id: u32,
+    failure: Option<Error>,
+    progress: ProgressCounter,
+}
+
+impl DownloadFlow {
+    /// A download of `key` in `bucket`.
+    pub fn new(bucket: BucketName, key: ObjectKey, options: DownloadOptions) -> Self {
+        DownloadFlow {
+            bucket,
+            key,
+            options,
+            phase: Phase::Start,
+            head: None,
+            download: None,
+            in_flight: BTreeMap::new(),
+            next_id: 1,
+            failure: None,
+            progress: ProgressCounter::new(None, None),
+        }
+    }
+
+    /// Reports progress to `callback` as ranges complete.
+    pub fn progress(mut self, callback: Option<ProgressFn>) -> Self {
+        self.progress = ProgressCounter::new(None, callback);
+        self
+    }
+
+    /// The object's head, once known.
+    pub fn head(&self) -> Option<&ObjectHead> {
+        self.head.as_ref()
+    }
+
+    fn start(&mut self, head: ObjectHead) -> Result<(), Error> {
+        let part_size = self.options.part_size.max(1);
+        let download = Download::new(self.bucket.clone(), self.key.clone(), &head, part_size)?;
+        self.progress = ProgressCounter::new(Some(download.size()), self.progress.callback());
+        self.download = Some(download);
+        self.head = Some(head);
+        Ok(())
+    }
+}
+
+impl Flow for DownloadFlow {
+    type Output = ObjectHead;
+
+    fn poll(&mut self) -> Step<ObjectHead> {
+        match self.phase {
+            Phase::Start => {
+                self.phase = Phase::Heading;
+                let head = HeadObject::new(self.bucket.clone(), self.key.clone());
+                return Step::Send(Job::call(0, head));
+            }
+            Phase::Heading | Phase::Ranges => {}
+            Phase::Finished => {
+                return Step::Done(Err(InputError::argument(
+                    "download",
+                    "polled again after it was over",
+                )
+                .into()));
+            }
+        }
+        if self.failure.is_none() && self.in_flight.len() < self.options.concurrency() {
+            if let Some(download) = self.download.as_mut() {
+                if let Some(slot) = download.next_range() {
+                    let (id, job) = (self.next_id, RangeJob::new(download.clone(), slot));
+                    self.next_id += 1;
+                    self.in_flight.insert(id, slot.len);
+                    let work = Work::Range(job);
+                    return Step::Spawn(Job { id, work });
+                }
+            }
+        }
+        if !self.in_flight.is_empty() {
+            return Step::Wait;
+        }
+        self.phase = Phase::Finished;
+        match (self.failure.take(), self.head.take()) {
+            (Some(e), _) => Step::Done(Err(e)),
+            (None, Some(head)) => Step::Done(Ok(head)),
+            (None, None) => Step::Done(Err(super::unexpected())),
+        }
+    }
+
+    fn handle(&mut self, id: u32, sent: Sent<Reply>) {
+        if self.phase == Phase::Heading {
+            self.phase = Phase::Ranges;
+            let started = match sent.result {
+                Ok(Reply::HeadObject(head)) => self.start(head),
+                Ok(_) => Err(super::unexpected()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = started {
+                self.failure.get_or_insert(e);
+            }
+            return;
+        }
+        let Some(len) = self.in_flight.remove(&id) else {
+            self.failure.get_or_insert(super::unexpected());
+            return;
+        };
+        match sent.result {
+            Ok(_) => self.progress.add(len),
+            Err(e) => {
+                self.failure.get_or_insert(e);
+            }
+        }
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.failure.get_or_insert(error);
     }
 }
 

@@ -17,7 +17,8 @@ use crate::error::{Error, ResponseError};
 use crate::op::Operation;
 use crate::ops::{
     ListMultipartUploads, ListMultipartUploadsOutput, ListObjects, ListObjectsOutput,
-    ListObjectsV2, ListObjectsV2Output, ListParts, ListPartsOutput,
+    ListObjectsV2, ListObjectsV2Output, ListParts, ListPartsOutput, MultipartUploadInfo, Object,
+    Part,
 };
 
 /// An operation whose output says how to ask for the next page.
@@ -94,6 +95,138 @@ impl<O: Paginated + PartialEq> Pages<O> {
         }
         self.next = next;
         Ok(())
+    }
+}
+
+/// A listing whose pages hold entries a caller wants one at a time.
+pub trait Entries: Paginated + PartialEq + Clone {
+    /// One entry.
+    type Entry: std::fmt::Debug;
+
+    /// A page's entries, in order.
+    fn entries(output: Self::Output) -> Vec<Self::Entry>;
+}
+
+/// One entry of an object listing: an object, or a common prefix ("folder") under a
+/// delimiter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListEntry {
+    /// An object.
+    Object(Object),
+    /// A common prefix.
+    Prefix(String),
+}
+
+fn objects_then_prefixes(contents: Vec<Object>, prefixes: Vec<String>) -> Vec<ListEntry> {
+    let objects = contents.into_iter().map(ListEntry::Object);
+    objects.chain(prefixes.into_iter().map(ListEntry::Prefix)).collect()
+}
+
+impl Entries for ListObjectsV2 {
+    type Entry = ListEntry;
+
+    fn entries(output: ListObjectsV2Output) -> Vec<ListEntry> {
+        objects_then_prefixes(output.contents, output.common_prefixes)
+    }
+}
+
+impl Entries for ListObjects {
+    type Entry = ListEntry;
+
+    fn entries(output: ListObjectsOutput) -> Vec<ListEntry> {
+        objects_then_prefixes(output.contents, output.common_prefixes)
+    }
+}
+
+impl Entries for ListMultipartUploads {
+    type Entry = MultipartUploadInfo;
+
+    fn entries(output: ListMultipartUploadsOutput) -> Vec<MultipartUploadInfo> {
+        output.uploads
+    }
+}
+
+impl Entries for ListParts {
+    type Entry = Part;
+
+    fn entries(output: ListPartsOutput) -> Vec<Part> {
+        output.parts
+    }
+}
+
+/// What a [`Listing`] asks for.
+#[derive(Debug)]
+pub enum ListStep<O: Entries> {
+    /// The next entry.
+    Entry(O::Entry),
+    /// Send this page's request and hand its result to [`Listing::handle`].
+    Send(O),
+    /// The listing is over.
+    End,
+}
+
+/// Every entry of a listing, one at a time, fetching pages as they run out; stops after
+/// the first failed page.
+///
+/// ```
+/// use s3_proto::flow::paginate::{Listing, ListStep};
+/// use s3_proto::ops::ListObjectsV2;
+///
+/// let mut listing = Listing::new(ListObjectsV2::new("bucket".parse()?));
+/// let ListStep::Send(op) = listing.poll() else { unreachable!() };
+/// // runtime: let result = client.send(&op);
+/// # let result = Ok(Default::default());
+/// assert!(listing.handle(result).is_none());
+/// assert!(matches!(listing.poll(), ListStep::End));
+/// # Ok::<(), s3_proto::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Listing<O: Entries> {
+    pages: Pages<O>,
+    buffer: std::collections::VecDeque<O::Entry>,
+    failed: bool,
+}
+
+impl<O: Entries> Listing<O> {
+    /// Lists from `first` on.
+    pub fn new(first: O) -> Self {
+        Listing {
+            pages: Pages::new(first),
+            buffer: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+
+    /// Pages fetched so far.
+    pub fn pages(&self) -> u64 {
+        self.pages.pages()
+    }
+
+    /// The next entry, or the page to fetch first.
+    pub fn poll(&mut self) -> ListStep<O> {
+        if let Some(entry) = self.buffer.pop_front() {
+            return ListStep::Entry(entry);
+        }
+        match self.pages.next_op() {
+            Some(op) if !self.failed => ListStep::Send(op.clone()),
+            _ => ListStep::End,
+        }
+    }
+
+    /// Takes the result of [`ListStep::Send`]'s request; an error is the caller's to report
+    /// (the listing then ends).
+    pub fn handle(&mut self, result: Result<O::Output, Error>) -> Option<Error> {
+        let checked = result.and_then(|page| self.pages.handle(&page).map(|()| page));
+        match checked {
+            Ok(page) => {
+                self.buffer.extend(O::entries(page));
+                None
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(e)
+            }
+        }
     }
 }
 

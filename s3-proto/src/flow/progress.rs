@@ -66,6 +66,11 @@ impl ProgressCounter {
         }
     }
 
+    /// The callback, for a counter of another total.
+    pub fn callback(&self) -> Option<ProgressFn> {
+        self.callback.clone()
+    }
+
     /// Bytes done so far.
     pub fn bytes(&self) -> u64 {
         self.done.load(Ordering::Relaxed)

@@ -31,6 +31,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use super::progress::{ProgressCounter, ProgressFn};
+use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::body::Body;
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
@@ -38,8 +40,8 @@ use crate::ops::object::attribute_setters;
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
-    PutObjectOutput, UploadPart, UploadPartOutput,
+    HeadObject, ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
+    PutObjectOutput, UploadPart, UploadPartCopy, UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -432,6 +434,39 @@ impl Upload {
         Ok(if self.md5 { part.content_md5() } else { part })
     }
 
+    /// The UploadPartCopy of `slot` from `bucket/key`, pinned to `etag`.
+    ///
+    /// # Errors
+    /// As [`Upload::upload_part`].
+    pub fn copy_part(
+        &mut self,
+        slot: &PartSlot,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        etag: &str,
+        version_id: Option<&str>,
+    ) -> Result<UploadPartCopy, Error> {
+        let upload_id = self.require_id()?.to_owned();
+        if slot.len == 0 {
+            return Err(InputError::argument("slot", "an empty part cannot be copied").into());
+        }
+        self.sent.insert(slot.number, slot.len);
+        let op = UploadPartCopy::new(
+            bucket.clone(),
+            key.clone(),
+            self.bucket.clone(),
+            self.key.clone(),
+            upload_id,
+            slot.number,
+        )
+        .range(slot.offset, slot.offset + slot.len - 1)?
+        .copy_source_if_match(etag);
+        Ok(match version_id {
+            Some(v) => op.source_version_id(v),
+            None => op,
+        })
+    }
+
     /// Records the reply to the UploadPart of `slot`.
     ///
     /// # Errors
@@ -584,6 +619,488 @@ impl UploadOutput {
             version_id: out.version_id,
             parts,
         }
+    }
+}
+
+/// Where an [`UploadFlow`]'s bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// A file of `len` bytes the runtime can re-read at any offset: parts are streamed from
+    /// it and retried by re-reading.
+    File {
+        /// Its length.
+        len: u64,
+    },
+    /// A one-shot reader of `len` bytes, or of unknown length: the runtime reads it in slot
+    /// order ([`crate::flow::Step::Read`]) and each part is kept in memory until sent.
+    Reader {
+        /// Its length, when known.
+        len: Option<u64>,
+    },
+    /// Another object, copied part by part on the server (UploadPartCopy).
+    Copy {
+        /// The source bucket.
+        bucket: BucketName,
+        /// The source key.
+        key: ObjectKey,
+        /// The source's ETag: every part copies from this version.
+        etag: String,
+        /// Its version, in a versioned bucket.
+        version_id: Option<String>,
+        /// Its length.
+        len: u64,
+    },
+}
+
+impl Source {
+    fn len(&self) -> Option<u64> {
+        match self {
+            Source::File { len } | Source::Copy { len, .. } => Some(*len),
+            Source::Reader { len } => *len,
+        }
+    }
+}
+
+/// Where an [`UploadFlow`] is, in the order it gets there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Nothing sent yet.
+    Start,
+    /// Waiting for the first slot of a reader, which decides single or multipart.
+    FirstRead,
+    /// The single PutObject is out.
+    Single,
+    /// CreateMultipartUpload is out.
+    Creating,
+    /// Parts are being read and sent.
+    Parts,
+    /// CompleteMultipartUpload is out.
+    Completing,
+    /// HeadObject is out, after a lost complete reply.
+    Confirming,
+    /// AbortMultipartUpload is out, after a failure.
+    Aborting,
+    /// ListMultipartUploads is out, looking for uploads lost creates started.
+    Listing,
+    /// Aborting what lost creates started.
+    Sweeping,
+    /// Over.
+    Finished,
+}
+
+/// Ids of the jobs that are not parts (parts use their part number, 1..=10,000).
+const CONTROL: u32 = 0;
+
+/// A whole upload as one machine: single PutObject or multipart, parts in parallel within a
+/// budget, lost creates and completes recovered, aborted after any failure, uploads left by
+/// lost creates swept. See [`crate::flow`] for the loop that drives it.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions};
+/// use s3_proto::flow::{Flow, Step, Work};
+///
+/// let mut flow = UploadFlow::new("bucket".parse()?, "small.txt".parse()?, Source::File { len: 11 },
+///     UploadOptions::default(), SystemTime::UNIX_EPOCH)?;
+/// let Step::Send(job) = flow.poll() else { unreachable!() };
+/// assert!(matches!(job.work, Work::FileBody { offset: 0, len: 11, .. }));
+/// # Ok::<(), s3_proto::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct UploadFlow {
+    up: Upload,
+    source: Source,
+    concurrency: usize,
+    phase: Phase,
+    /// Bytes of each part in flight, by part number.
+    in_flight: BTreeMap<u32, u64>,
+    /// A part read from a reader, not yet handed out.
+    pending: Option<(PartSlot, Vec<u8>)>,
+    /// The slot a [`Step::Read`](super::Step::Read) is filling.
+    reading: Option<PartSlot>,
+    /// No more slots to hand out.
+    exhausted: bool,
+    failure: Option<Error>,
+    output: Option<UploadOutput>,
+    /// The complete's error, kept while the object is checked after a lost reply.
+    complete_error: Option<Error>,
+    started: SystemTime,
+    lost_create: bool,
+    sweep: Vec<AbortMultipartUpload>,
+    progress: ProgressCounter,
+}
+
+impl UploadFlow {
+    /// An upload of `source` to `key` in `bucket`; `started` is the local time now (uploads
+    /// left by lost creates are recognised by starting no earlier than it, less
+    /// [`LOST_CREATE_SKEW`]).
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] for a length over the 5 TiB object limit.
+    pub fn new(
+        bucket: BucketName,
+        key: ObjectKey,
+        source: Source,
+        options: UploadOptions,
+        started: SystemTime,
+    ) -> Result<Self, Error> {
+        let up = Upload::new(bucket, key, source.len(), options)?;
+        let concurrency = match source {
+            Source::Copy { .. } => MAX_CONCURRENCY.min(16),
+            _ => up.concurrency(options.memory_budget),
+        };
+        Ok(UploadFlow {
+            progress: ProgressCounter::new(source.len(), None),
+            up,
+            source,
+            concurrency,
+            phase: Phase::Start,
+            in_flight: BTreeMap::new(),
+            pending: None,
+            reading: None,
+            exhausted: false,
+            failure: None,
+            output: None,
+            complete_error: None,
+            started,
+            lost_create: false,
+            sweep: Vec::new(),
+        })
+    }
+
+    /// Sets the object's attributes (content type, metadata, ACL …).
+    pub fn attributes(mut self, attributes: ObjectAttributes) -> Self {
+        self.up = self.up.attributes(attributes);
+        self
+    }
+
+    /// Sets the content type.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.up = self.up.content_type(value);
+        self
+    }
+
+    /// Reports progress to `callback` as parts complete.
+    pub fn progress(mut self, callback: Option<ProgressFn>) -> Self {
+        self.progress = ProgressCounter::new(self.source.len(), callback);
+        self
+    }
+
+    /// The planner underneath (part plan, upload id).
+    pub fn upload(&self) -> &Upload {
+        &self.up
+    }
+
+    fn single_put(&self, body: Body) -> Job {
+        Job::call(CONTROL, self.up.put_object(body))
+    }
+
+    /// The next part to hand out, or `None` when none is ready.
+    fn next_part(&mut self) -> Result<Option<Step<UploadOutput>>, Error> {
+        if let Some((slot, bytes)) = self.pending.take() {
+            let len = bytes.len() as u64;
+            let op = self.up.upload_part(&slot, bytes.into())?;
+            self.in_flight.insert(u32::from(slot.number), len);
+            return Ok(Some(Step::Spawn(Job::call(u32::from(slot.number), op))));
+        }
+        if self.exhausted || self.reading.is_some() || self.in_flight.len() >= self.concurrency
+        {
+            return Ok(None);
+        }
+        let Some(slot) = self.up.next_part() else {
+            self.exhausted = true;
+            return Ok(None);
+        };
+        let id = u32::from(slot.number);
+        let step = match &self.source {
+            Source::Reader { .. } => {
+                self.reading = Some(slot);
+                return Ok(Some(Step::Read(slot.len)));
+            }
+            Source::File { .. } => {
+                let op = self.up.upload_part(&slot, Body::Stream { length: Some(slot.len) })?;
+                let work = Work::FileBody {
+                    call: op.into(),
+                    offset: slot.offset,
+                    len: slot.len,
+                    md5: self.up.wants_md5(),
+                };
+                Step::Spawn(Job { id, work })
+            }
+            Source::Copy { bucket, key, etag, version_id, .. } => {
+                let op = self.up.copy_part(&slot, bucket, key, etag, version_id.as_deref())?;
+                Step::Spawn(Job::call(id, op))
+            }
+        };
+        self.in_flight.insert(id, slot.len);
+        Ok(Some(step))
+    }
+
+    /// Records a failure (the first one is the one reported) and starts cleaning up.
+    fn failed(&mut self, error: Error) {
+        self.failure.get_or_insert(error);
+        self.pending = None;
+        self.exhausted = true;
+    }
+
+    /// What to do once the parts are over (or failed) and nothing is in flight.
+    fn after_parts(&mut self) -> Step<UploadOutput> {
+        if self.failure.is_none() {
+            match self.up.complete() {
+                Ok(complete) => {
+                    self.phase = Phase::Completing;
+                    return Step::Send(Job::call(CONTROL, complete));
+                }
+                Err(e) => self.failed(e),
+            }
+        }
+        self.cleanup()
+    }
+
+    /// Abort after a failure, then sweep what lost creates started, then finish.
+    fn cleanup(&mut self) -> Step<UploadOutput> {
+        if self.failure.is_some() && self.phase < Phase::Aborting {
+            if let Some(abort) = self.up.abort() {
+                self.phase = Phase::Aborting;
+                return Step::Send(Job::call(CONTROL, abort));
+            }
+        }
+        if self.lost_create && self.phase < Phase::Listing {
+            self.phase = Phase::Listing;
+            return Step::Send(Job::call(CONTROL, self.up.find_lost()));
+        }
+        if let Some(abort) = self.sweep.pop() {
+            self.phase = Phase::Sweeping;
+            return Step::Send(Job::call(CONTROL, abort));
+        }
+        self.phase = Phase::Finished;
+        match (self.failure.take(), self.output.take()) {
+            (Some(e), _) => Step::Done(Err(e)),
+            (None, Some(out)) => Step::Done(Ok(out)),
+            (None, None) => Step::Done(Err(InputError::argument(
+                "upload",
+                "polled again after it was over",
+            )
+            .into())),
+        }
+    }
+
+    fn handle_control(&mut self, sent: Sent<Reply>) {
+        let lost = sent.reply_lost;
+        let reply = match sent.result {
+            Ok(reply) => reply,
+            Err(e) => {
+                match self.phase {
+                    Phase::Creating => self.lost_create |= lost,
+                    // The retry failed because the first one went through? The object says.
+                    Phase::Completing if lost && matches!(e, Error::Service(_)) => {
+                        self.complete_error = Some(e);
+                        self.phase = Phase::Confirming;
+                        return;
+                    }
+                    Phase::Confirming => {
+                        let original = self.complete_error.take().unwrap_or(e);
+                        return self.failed(original);
+                    }
+                    // A failed clean-up changes nothing: the original error is reported.
+                    Phase::Aborting | Phase::Listing | Phase::Sweeping => return,
+                    _ => {}
+                }
+                return self.failed(e);
+            }
+        };
+        match (self.phase, reply) {
+            (Phase::Single, Reply::PutObject(out)) => {
+                self.progress.add(self.source.len().unwrap_or(0));
+                self.output = Some(out.into());
+            }
+            (Phase::Creating, Reply::CreateMultipartUpload(created)) => {
+                self.lost_create |= lost;
+                match self.up.started(&created) {
+                    Ok(()) => self.phase = Phase::Parts,
+                    Err(e) => self.failed(e),
+                }
+            }
+            (Phase::Completing, Reply::CompleteMultipartUpload(done)) => {
+                let parts = u16::try_from(self.up.done.len()).unwrap_or(MAX_PARTS);
+                self.output = Some(UploadOutput::multipart(done, parts));
+            }
+            (Phase::Confirming, Reply::HeadObject(head)) => {
+                let error = self.complete_error.take();
+                match (self.up.completed_output(&head), error) {
+                    (Some(out), _) => self.output = Some(out),
+                    (None, Some(e)) => self.failed(e),
+                    (None, None) => self.failed(super::unexpected()),
+                }
+            }
+            (Phase::Listing, Reply::ListMultipartUploads(listing)) => {
+                self.sweep = self.up.lost_uploads(&listing, self.started);
+            }
+            (Phase::Aborting | Phase::Sweeping, _) => {}
+            _ => self.failed(super::unexpected()),
+        }
+    }
+}
+
+impl Flow for UploadFlow {
+    type Output = UploadOutput;
+
+    fn poll(&mut self) -> Step<UploadOutput> {
+        match self.phase {
+            Phase::Start => match &self.source {
+                Source::Reader { len } => {
+                    self.phase = Phase::FirstRead;
+                    let first = self.up.plan().slot(1).map_or(0, |s| s.len);
+                    Step::Read(if self.up.is_single() { len.unwrap_or(0) } else { first })
+                }
+                Source::File { len } if self.up.is_single() => {
+                    self.phase = Phase::Single;
+                    let (len, md5) = (*len, self.up.wants_md5());
+                    let call = self.up.put_object(Body::Stream { length: Some(len) }).into();
+                    Step::Send(Job {
+                        id: CONTROL,
+                        work: Work::FileBody { call, offset: 0, len, md5 },
+                    })
+                }
+                _ => {
+                    self.phase = Phase::Creating;
+                    Step::Send(Job::call(CONTROL, self.up.create()))
+                }
+            },
+            Phase::FirstRead if self.failure.is_some() => self.cleanup(),
+            Phase::FirstRead => {
+                // Read answered: decide between one PutObject and a multipart upload.
+                match self.pending.take() {
+                    Some((slot, bytes)) => self.first_part(slot, bytes),
+                    None => self.cleanup(),
+                }
+            }
+            Phase::Single | Phase::Completing | Phase::Confirming
+                if self.output.is_some() || self.failure.is_some() =>
+            {
+                self.cleanup()
+            }
+            Phase::Confirming => {
+                let head = HeadObject::new(self.up.bucket.clone(), self.up.key.clone());
+                Step::Send(Job::call(CONTROL, head))
+            }
+            Phase::Creating if self.failure.is_some() => self.cleanup(),
+            Phase::Creating | Phase::Parts => {
+                self.phase = Phase::Parts;
+                match self.next_part() {
+                    Ok(Some(step)) => return step,
+                    Ok(None) => {}
+                    Err(e) => self.failed(e),
+                }
+                if self.in_flight.is_empty() && self.reading.is_none() && self.exhausted {
+                    self.after_parts()
+                } else if self.in_flight.is_empty() && self.reading.is_none() {
+                    // Nothing out and nothing handed out: only possible after a failure.
+                    self.after_parts()
+                } else {
+                    Step::Wait
+                }
+            }
+            Phase::Single
+            | Phase::Completing
+            | Phase::Aborting
+            | Phase::Listing
+            | Phase::Sweeping
+            | Phase::Finished => self.cleanup(),
+        }
+    }
+
+    fn handle(&mut self, id: u32, sent: Sent<Reply>) {
+        if id == CONTROL {
+            return self.handle_control(sent);
+        }
+        let Some(len) = self.in_flight.remove(&id) else {
+            return self.failed(super::unexpected());
+        };
+        let Ok(number) = u16::try_from(id) else {
+            return self.failed(super::unexpected());
+        };
+        let etag = match sent.result {
+            Ok(Reply::UploadPart(out)) => out.etag,
+            Ok(Reply::UploadPartCopy(out)) => out.etag,
+            Ok(_) => return self.failed(super::unexpected()),
+            Err(e) => return self.failed(e),
+        };
+        let slot = PartSlot { number, offset: 0, len };
+        match self.up.part_done(&slot, &UploadPartOutput { etag }) {
+            Ok(()) => self.progress.add(len),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn read(&mut self, bytes: Vec<u8>) {
+        if self.phase == Phase::FirstRead {
+            let slot = self.up.plan().slot(1);
+            return match slot {
+                Some(slot) => self.pending = Some((slot, bytes)),
+                None => self.failed(InputError::argument("body", "nothing to upload").into()),
+            };
+        }
+        let Some(slot) = self.reading.take() else {
+            return self.failed(super::unexpected());
+        };
+        let n = bytes.len() as u64;
+        if self.up.plan().total().is_none() {
+            if n == 0 && slot.number > 1 {
+                self.up.end_before(&slot);
+                self.exhausted = true;
+                return;
+            }
+            if n < slot.len {
+                self.exhausted = true;
+            }
+        } else if n != slot.len {
+            return self.failed(InputError::argument("body", "the reader ended early").into());
+        }
+        self.pending = Some((slot, bytes));
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.reading = None;
+        self.failed(error);
+    }
+}
+
+impl UploadFlow {
+    /// The first slot of a reader arrived: one PutObject when it holds everything, else
+    /// start the multipart upload with the slot pending.
+    fn first_part(&mut self, slot: PartSlot, bytes: Vec<u8>) -> Step<UploadOutput> {
+        let n = bytes.len() as u64;
+        let single = match self.up.plan().total() {
+            Some(total) if self.up.is_single() => {
+                if n != total {
+                    self.failed(InputError::argument("body", "the reader ended early").into());
+                    return self.cleanup();
+                }
+                true
+            }
+            Some(_) => false,
+            None => n < slot.len,
+        };
+        if single {
+            self.phase = Phase::Single;
+            self.progress = ProgressCounter::new(Some(n), self.progress.callback());
+            self.source = Source::Reader { len: Some(n) };
+            return Step::Send(self.single_put(bytes.into()));
+        }
+        // The planner hands this slot out once, here.
+        if self.up.next_part() != Some(slot) {
+            self.failed(super::unexpected());
+            return self.cleanup();
+        }
+        if n != slot.len {
+            self.failed(InputError::argument("body", "the reader ended early").into());
+            return self.cleanup();
+        }
+        self.pending = Some((slot, bytes));
+        self.phase = Phase::Creating;
+        Step::Send(Job::call(CONTROL, self.up.create()))
     }
 }
 

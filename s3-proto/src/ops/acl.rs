@@ -90,6 +90,10 @@ impl GetBucketAcl {
 impl Operation for GetBucketAcl {
     type Output = AccessControlPolicy;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
             .request(Method::GET, Some(&self.bucket), None)
@@ -131,6 +135,10 @@ impl GetObjectAcl {
 
 impl Operation for GetObjectAcl {
     type Output = AccessControlPolicy;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
@@ -178,6 +186,10 @@ impl PutBucketAcl {
 
 impl Operation for PutBucketAcl {
     type Output = ();
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
@@ -235,6 +247,10 @@ impl PutObjectAcl {
 
 impl Operation for PutObjectAcl {
     type Output = ();
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target

@@ -207,6 +207,10 @@ pub struct CreateBucketOutput {
 impl Operation for CreateBucket {
     type Output = CreateBucketOutput;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::PUT, Some(&self.bucket), None)
@@ -258,6 +262,10 @@ impl DeleteBucket {
 impl Operation for DeleteBucket {
     type Output = ();
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
             .request(Method::DELETE, Some(&self.bucket), None)
@@ -297,6 +305,10 @@ pub struct HeadBucketOutput {
 
 impl Operation for HeadBucket {
     type Output = HeadBucketOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
@@ -351,6 +363,10 @@ impl BucketLocation {
 
 impl Operation for GetBucketLocation {
     type Output = BucketLocation;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target

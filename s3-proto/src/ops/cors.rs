@@ -30,6 +30,10 @@ impl PutBucketCors {
 impl Operation for PutBucketCors {
     type Output = ();
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::PUT, Some(&self.bucket), None)
@@ -68,6 +72,10 @@ impl GetBucketCors {
 impl Operation for GetBucketCors {
     type Output = CorsConfiguration;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
             .request(Method::GET, Some(&self.bucket), None)
@@ -105,6 +113,10 @@ impl DeleteBucketCors {
 
 impl Operation for DeleteBucketCors {
     type Output = ();
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target

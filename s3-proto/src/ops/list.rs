@@ -172,6 +172,10 @@ pub struct ListObjectsV2Output {
 impl Operation for ListObjectsV2 {
     type Output = ListObjectsV2Output;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::GET, Some(&self.bucket), None)
@@ -276,6 +280,10 @@ pub struct ListObjectsOutput {
 
 impl Operation for ListObjects {
     type Output = ListObjectsOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target

@@ -6,6 +6,7 @@
 mod acl;
 mod bucket;
 mod cors;
+mod handle;
 mod list;
 mod multipart;
 pub(crate) mod object;
@@ -13,6 +14,7 @@ pub(crate) mod object;
 pub use self::acl::*;
 pub use self::bucket::*;
 pub use self::cors::*;
+pub use self::handle::OrNone;
 pub use self::list::*;
 pub use self::multipart::*;
 pub use self::object::*;

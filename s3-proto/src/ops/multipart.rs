@@ -91,6 +91,10 @@ pub struct CreateMultipartUploadOutput {
 impl Operation for CreateMultipartUpload {
     type Output = CreateMultipartUploadOutput;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::POST, Some(&self.bucket), Some(&self.key))
@@ -194,6 +198,10 @@ pub struct UploadPartOutput {
 impl Operation for UploadPart {
     type Output = UploadPartOutput;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = upload_request(
             target,
@@ -291,6 +299,10 @@ pub struct UploadPartCopyOutput {
 
 impl Operation for UploadPartCopy {
     type Output = UploadPartCopyOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let source = copy_source(
@@ -442,6 +454,10 @@ pub struct CompleteMultipartUploadOutput {
 impl Operation for CompleteMultipartUpload {
     type Output = CompleteMultipartUploadOutput;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = upload_request(
             target,
@@ -507,6 +523,10 @@ impl AbortMultipartUpload {
 
 impl Operation for AbortMultipartUpload {
     type Output = ();
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         upload_request(
@@ -612,6 +632,10 @@ pub struct ListPartsOutput {
 
 impl Operation for ListParts {
     type Output = ListPartsOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = upload_request(
@@ -793,6 +817,10 @@ pub struct ListMultipartUploadsOutput {
 
 impl Operation for ListMultipartUploads {
     type Output = ListMultipartUploadsOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target

@@ -325,6 +325,10 @@ impl GetObject {
 impl Operation for GetObject {
     type Output = ObjectHead;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         self.read
             .request(target, Method::GET, &self.bucket, &self.key)
@@ -371,6 +375,10 @@ impl HeadObject {
 
 impl Operation for HeadObject {
     type Output = ObjectHead;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         self.read
@@ -564,6 +572,10 @@ pub struct PutObjectOutput {
 impl Operation for PutObject {
     type Output = PutObjectOutput;
 
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
+
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::PUT, Some(&self.bucket), Some(&self.key))
@@ -609,6 +621,10 @@ impl DeleteObject {
 
 impl Operation for DeleteObject {
     type Output = ();
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         target
@@ -719,6 +735,10 @@ pub struct DeleteObjectsOutput {
 
 impl Operation for DeleteObjects {
     type Output = DeleteObjectsOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
@@ -931,6 +951,10 @@ pub struct CopyObjectOutput {
 
 impl Operation for CopyObject {
     type Output = CopyObjectOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.bucket)
+    }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target

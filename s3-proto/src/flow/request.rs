@@ -1,0 +1,316 @@
+//! One request, tried until it succeeds or the policy gives up: the loop every runtime runs
+//! around every exchange, whatever the call path.
+//!
+//! [`Attempts`] decides; the runtime sends, sleeps and reads its clock. It counts attempts,
+//! applies the [`RetryPolicy`] (with jitter passed in as random bits), re-signs with the
+//! server's clock after `RequestTimeTooSkewed`, re-sends once to the region a wrong-region
+//! answer names (and remembers that bucket's region in [`Session`]), and notes whether any
+//! attempt's reply was lost, so a flow can recover what such a request may have done.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use s3_proto::flow::request::{Next, Options, Session};
+//! use s3_proto::ops::ListBuckets;
+//! use s3_proto::{Config, Credentials, Error, ErrorCode, ServiceError};
+//!
+//! let config = Config::new("http://127.0.0.1:9000", "us-east-1")?;
+//! let session = Session::new(config, Credentials::new("AKID", "SECRET"), Options::default());
+//! let op = ListBuckets::new();
+//! let mut attempts = session.attempts(&op, true);
+//! let sent = loop {
+//!     // prepare with attempts.config(&session) at session.now(local clock), send; then:
+//!     let result: Result<(), Error> = Err(ServiceError::new(http::StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown).into());
+//!     match attempts.handle(&session, result, Duration::ZERO, 42, SystemTime::UNIX_EPOCH) {
+//!         Next::Retry(delay) => { /* sleep(delay) */ }
+//!         Next::Done(sent) => break sent,
+//!     }
+//! };
+//! assert_eq!(sent.attempts, 4);
+//! assert!(sent.result.is_err());
+//! # Ok::<(), s3_proto::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::config::Config;
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::name::BucketName;
+use crate::op::Operation;
+use crate::retry::{self, Replay, RetryPolicy};
+
+/// A client's timeouts, limits and retry policy: the same meaning in every runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Time allowed to open a connection, TLS included (default 10 s). Fires as
+    /// [`Deadline::Connect`](crate::Deadline::Connect); nothing was sent, so every request
+    /// may be retried after it.
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for one whole attempt: connect, send the body, receive the headers and
+    /// read the whole response body (default none, so transfers of any size work). Fires as
+    /// [`Deadline::Request`](crate::Deadline::Request), also in the middle of a body.
+    pub request_timeout: Option<Duration>,
+    /// Longest silence while sending or receiving (before the headers or inside a body)
+    /// before giving up (default 60 s). Fires as [`Deadline::Stall`](crate::Deadline::Stall).
+    pub stall_timeout: Option<Duration>,
+    /// How long an idle pooled connection is kept (default 30 s).
+    pub idle_timeout: Option<Duration>,
+    /// Largest buffered (XML) response body accepted (default [`crate::MAX_XML_BODY`]).
+    pub max_buffered_body: usize,
+    /// When and how failed requests are tried again (see [`RetryPolicy`]).
+    pub retry: RetryPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: Some(Duration::from_secs(10)),
+            request_timeout: None,
+            stall_timeout: Some(Duration::from_secs(60)),
+            idle_timeout: Some(Duration::from_secs(30)),
+            max_buffered_body: crate::MAX_XML_BODY,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl Options {
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Sets the whole-attempt timeout.
+    pub fn request_timeout(mut self, t: Option<Duration>) -> Self {
+        self.request_timeout = t;
+        self
+    }
+
+    /// Sets the stall timeout.
+    pub fn stall_timeout(mut self, t: Option<Duration>) -> Self {
+        self.stall_timeout = t;
+        self
+    }
+
+    /// Sets the pool idle timeout.
+    pub fn idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+
+    /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+}
+
+/// Buckets whose region is remembered at most; past it the cache starts over.
+pub const MAX_CACHED_REGIONS: usize = 1024;
+
+/// What a client and its clones share: where and how to send, with which keys, and what
+/// servers taught it (how far our clock is off, which region each redirected bucket is in).
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    credentials: Credentials,
+    options: Options,
+    /// Milliseconds to add to the local clock when signing.
+    clock_offset_ms: AtomicI64,
+    /// Bucket → region, learnt from wrong-region answers.
+    regions: Mutex<HashMap<String, String>>,
+}
+
+impl Session {
+    /// A session for `config`, signing with `credentials`.
+    pub fn new(config: Config, credentials: Credentials, options: Options) -> Self {
+        Session {
+            config,
+            credentials,
+            options,
+            clock_offset_ms: AtomicI64::new(0),
+            regions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The time to sign with: `local`, shifted when a server said our clock is off.
+    pub fn now(&self, local: SystemTime) -> SystemTime {
+        retry::shifted(local, self.clock_offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// The region a server said `bucket` lives in, if one did.
+    pub fn region_of(&self, bucket: &str) -> Option<String> {
+        self.regions.lock().ok()?.get(bucket).cloned()
+    }
+
+    fn learn_region(&self, bucket: &str, region: &str) {
+        if let Ok(mut regions) = self.regions.lock() {
+            if regions.len() >= MAX_CACHED_REGIONS {
+                regions.clear();
+            }
+            regions.insert(bucket.to_owned(), region.to_owned());
+        }
+    }
+
+    /// The retry loop for `op`, whose body can be sent again when `replayable`.
+    pub fn attempts<O: Operation + ?Sized>(&self, op: &O, replayable: bool) -> Attempts {
+        self.attempts_with(retry::replay_of(op, replayable), op.bucket())
+    }
+
+    /// The retry loop for a request to `bucket` (when it targets one) replayed as `replay`.
+    pub fn attempts_with(&self, replay: Replay, bucket: Option<&BucketName>) -> Attempts {
+        let bucket = bucket.map(|b| b.as_str().to_owned());
+        let redirect = bucket
+            .as_deref()
+            .and_then(|b| self.region_of(b))
+            .filter(|r| r != self.config.region())
+            .map(|r| self.config.with_region(&r));
+        Attempts {
+            policy: self.options.retry,
+            replay,
+            attempt: 1,
+            bucket,
+            redirect,
+            redirected: false,
+            lost: false,
+        }
+    }
+}
+
+/// The retry loop of one request: ask [`Attempts::config`] what to sign with, send, hand the
+/// result to [`Attempts::handle`], sleep when told to.
+#[derive(Debug, Clone)]
+pub struct Attempts {
+    policy: RetryPolicy,
+    replay: Replay,
+    attempt: u32,
+    bucket: Option<String>,
+    /// The config for the bucket's own region, when it differs from the client's.
+    redirect: Option<Config>,
+    redirected: bool,
+    lost: bool,
+}
+
+/// What to do after an attempt.
+#[derive(Debug)]
+pub enum Next<T> {
+    /// Sleep this long, then send again (with [`Attempts::config`], which may have changed).
+    Retry(Duration),
+    /// The request is over.
+    Done(Sent<T>),
+}
+
+/// How a request ended, after every attempt.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Sent<T> {
+    /// The last attempt's result.
+    pub result: Result<T, Error>,
+    /// Some attempt's reply was lost after the request went out: it may have taken effect
+    /// even though it failed, or taken effect twice.
+    pub reply_lost: bool,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+impl<T> Sent<T> {
+    /// A request that was never sent (refused before any IO).
+    pub fn failed(error: Error) -> Self {
+        Sent {
+            result: Err(error),
+            reply_lost: false,
+            attempts: 0,
+        }
+    }
+
+    /// The result, with its output mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sent<U> {
+        Sent {
+            result: self.result.map(f),
+            reply_lost: self.reply_lost,
+            attempts: self.attempts,
+        }
+    }
+}
+
+impl Attempts {
+    /// The config to sign the next attempt with: the session's, or the bucket's own region.
+    pub fn config<'a>(&'a self, session: &'a Session) -> &'a Config {
+        self.redirect.as_ref().unwrap_or(&session.config)
+    }
+
+    /// The attempt about to be made (from 1).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Takes an attempt's `result`, `elapsed` after the first attempt started; `random` is
+    /// 64 random bits for jitter and `local_now` the local clock (for a skew correction).
+    pub fn handle<T>(
+        &mut self,
+        session: &Session,
+        result: Result<T, Error>,
+        elapsed: Duration,
+        random: u64,
+        local_now: SystemTime,
+    ) -> Next<T> {
+        let error = match result {
+            Ok(v) => return Next::Done(self.done(Ok(v))),
+            Err(e) => e,
+        };
+        self.lost |= error.reply_lost();
+        if let Some(region) = error.redirect_region() {
+            if let Some(bucket) = &self.bucket {
+                session.learn_region(bucket, region);
+            }
+            let current = self.config(session).region();
+            // One re-send to the named region, not counted against the policy.
+            if !self.redirected && current != region {
+                self.redirected = true;
+                self.redirect = Some(session.config.with_region(region));
+                return Next::Retry(Duration::ZERO);
+            }
+        }
+        let jitter = retry::jitter_from(random);
+        let Some(retry) = self
+            .policy
+            .decide(self.attempt, &error, self.replay, elapsed, jitter)
+        else {
+            return Next::Done(self.done(Err(error)));
+        };
+        if let Some(server) = retry.server_time {
+            let offset = retry::clock_offset(server, local_now);
+            session.clock_offset_ms.store(offset, Ordering::Relaxed);
+        }
+        self.attempt += 1;
+        Next::Retry(retry.delay)
+    }
+
+    fn done<T>(&self, result: Result<T, Error>) -> Sent<T> {
+        Sent {
+            result,
+            reply_lost: self.lost,
+            attempts: self.attempt,
+        }
+    }
+}

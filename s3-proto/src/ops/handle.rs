@@ -1,0 +1,74 @@
+//! What the runtimes' boto-style handles ask for, decided once: "not found" as `None`, and
+//! the content types of strings and bytes.
+
+use crate::body::{BodyMode, Response};
+use crate::config::Target;
+use crate::error::{Error, ErrorCode, ServiceError};
+use crate::name::{BucketName, ObjectKey};
+use crate::op::Operation;
+use crate::ops::PutObject;
+
+/// `op`, with a reply saying its subject does not exist as `None` instead of an error:
+/// `NoSuchKey`, `NoSuchBucket`, a bare 404, `NoSuchCORSConfiguration` (boto's `lookup`,
+/// `get_key`, `get_cors`).
+///
+/// ```
+/// use http::StatusCode;
+/// use s3_proto::op::Operation;
+/// use s3_proto::ops::{HeadObject, OrNone};
+/// use s3_proto::{ErrorCode, ServiceError};
+///
+/// let op = OrNone(HeadObject::new("bucket".parse()?, "key".parse()?));
+/// let missing = ServiceError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound);
+/// assert_eq!(op.recover(missing)?, None);
+/// # Ok::<(), s3_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrNone<O>(pub O);
+
+impl<O: Operation> Operation for OrNone<O> {
+    type Output = Option<O::Output>;
+
+    fn request(&self, target: &Target) -> Result<http::Request<crate::Body>, Error> {
+        self.0.request(target)
+    }
+
+    fn body_mode(&self) -> BodyMode {
+        self.0.body_mode()
+    }
+
+    fn idempotent(&self) -> bool {
+        self.0.idempotent()
+    }
+
+    fn bucket(&self) -> Option<&BucketName> {
+        self.0.bucket()
+    }
+
+    fn parse(&self, response: Response<'_>) -> Result<Self::Output, Error> {
+        self.0.parse(response).map(Some)
+    }
+
+    fn recover(&self, error: ServiceError) -> Result<Self::Output, Error> {
+        match error.code {
+            ErrorCode::NoSuchKey
+            | ErrorCode::NoSuchBucket
+            | ErrorCode::NotFound
+            | ErrorCode::NoSuchCORSConfiguration => Ok(None),
+            _ => self.0.recover(error).map(Some),
+        }
+    }
+}
+
+impl PutObject {
+    /// Stores `text` as `text/plain; charset=utf-8` (boto's `set_contents_from_string`).
+    pub fn text(bucket: BucketName, key: ObjectKey, text: &str) -> PutObject {
+        PutObject::new(bucket, key, text.to_owned()).content_type("text/plain; charset=utf-8")
+    }
+
+    /// Stores `bytes` with the content type the key's extension suggests.
+    pub fn bytes(bucket: BucketName, key: ObjectKey, bytes: impl Into<crate::Body>) -> PutObject {
+        let content_type = crate::mime::from_name(key.as_str());
+        PutObject::new(bucket, key, bytes).content_type(content_type)
+    }
+}
