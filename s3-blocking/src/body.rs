@@ -1,69 +1,165 @@
-//! Reading a streamed object body.
+//! Bodies between ureq and the caller, each checked by s3-proto's [`BodyGuard`].
 
 use std::io::{self, Read};
 
+use s3_proto::Error;
+use s3_proto::flow::guard::BodyGuard;
+use s3_proto::flow::request::Options;
+
 /// A reader over an object's body that fails, rather than ending quietly, when the
-/// connection delivers fewer bytes than `Content-Length` announced.
+/// connection delivers fewer or more bytes than `Content-Length` announced; a deadline that
+/// fires while reading says which one (see [`Options`]).
 pub struct ObjectReader {
     inner: Option<Box<dyn Read + Send>>,
-    expected: Option<u64>,
-    read: u64,
+    guard: BodyGuard,
+    options: Options,
 }
 
 impl std::fmt::Debug for ObjectReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObjectReader")
-            .field("expected", &self.expected)
-            .field("read", &self.read)
+            .field("guard", &self.guard)
             .finish_non_exhaustive()
     }
 }
 
 impl ObjectReader {
-    pub(crate) fn new(inner: impl Read + Send + 'static, expected: Option<u64>) -> Self {
+    pub(crate) fn new(
+        inner: impl Read + Send + 'static,
+        len: Option<u64>,
+        options: Options,
+    ) -> Self {
         ObjectReader {
             inner: Some(Box::new(inner)),
-            expected,
-            read: 0,
+            guard: BodyGuard::response(len),
+            options,
         }
     }
 
     pub(crate) fn empty() -> Self {
         ObjectReader {
             inner: None,
-            expected: Some(0),
-            read: 0,
+            guard: BodyGuard::response(Some(0)),
+            options: Options::default(),
         }
     }
 
     /// Bytes the server announced, when it did.
     pub fn expected_len(&self) -> Option<u64> {
-        self.expected
+        self.guard.remaining().map(|r| r + self.guard.received())
     }
 
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
-        self.read
+        self.guard.received()
+    }
+
+    /// The next chunk into `buf` as an s3-proto result: `Ok(0)` only at a body's whole end.
+    ///
+    /// # Errors
+    /// A typed transport error (timeouts name their deadline), or the guard's length error.
+    pub fn read_checked(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(0);
+        };
+        let n = loop {
+            match inner.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(crate::client::io_error(e, &self.options)),
+            }
+        };
+        if n == 0 {
+            self.guard.finish()?;
+            self.inner = None;
+        } else {
+            self.guard.update(&buf[..n])?;
+        }
+        Ok(n)
     }
 }
 
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(inner) = self.inner.as_mut() else {
+        self.read_checked(buf).map_err(Error::into_io)
+    }
+}
+
+/// The caller's source of a streamed request body: exactly `length` bytes, and an error
+/// remembered (for [`SourceReader::check`]) when it yields fewer.
+pub(crate) struct SourceReader<'a> {
+    inner: &'a mut dyn Read,
+    guard: BodyGuard,
+    error: Option<Error>,
+}
+
+impl<'a> SourceReader<'a> {
+    pub(crate) fn new(inner: &'a mut dyn Read, length: u64) -> Self {
+        SourceReader {
+            inner,
+            guard: BodyGuard::request(length),
+            error: None,
+        }
+    }
+
+    /// The source's own failure, which explains a failed request better than the HTTP stack.
+    pub(crate) fn check(&mut self) -> Result<(), Error> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+
+    fn fail(&mut self, error: Error) -> io::Error {
+        let io = io::Error::other(error.to_string());
+        self.error = Some(error);
+        io
+    }
+}
+
+impl Read for SourceReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(remaining) = self.guard.remaining().filter(|&r| r > 0) else {
             return Ok(0);
         };
-        let n = inner.read(buf)?;
-        self.read += n as u64;
-        match self.expected {
-            Some(expected) if n == 0 && self.read < expected => Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("body ended after {} of {expected} bytes", self.read),
-            )),
-            Some(expected) if self.read > expected => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("body longer than the announced {expected} bytes"),
-            )),
-            _ => Ok(n),
+        let max = buf
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let n = match self.inner.read(&mut buf[..max]) {
+            Ok(n) => n,
+            Err(e) => {
+                let error = s3_proto::TransportError::new(
+                    s3_proto::TransportErrorKind::Body,
+                    format!("reading the upload source failed: {e}"),
+                );
+                return Err(self.fail(error.with_source(e).into()));
+            }
+        };
+        if n == 0 {
+            return match self.guard.finish() {
+                Err(e) => Err(self.fail(e)),
+                Ok(()) => Ok(0),
+            };
         }
+        self.guard
+            .update(&buf[..n])
+            .map_err(|e| self.fail(e))
+            .map(|()| n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_sources_are_reported() {
+        let mut src: &[u8] = b"abc";
+        let mut r = SourceReader::new(&mut src, 5);
+        let mut out = Vec::new();
+        assert!(r.read_to_end(&mut out).is_err());
+        assert!(r.check().is_err());
+        let mut src: &[u8] = b"abcdef";
+        let mut r = SourceReader::new(&mut src, 4);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcd");
     }
 }

@@ -1,56 +1,51 @@
 //! The boto-style surface: buckets as handles, keys as strings, `None` for what is absent.
 //!
-//! Every method builds an s3-proto operation and sends it; nothing here decides anything
-//! that s3-proto does not.
+//! Every method is one s3-proto operation or flow sent through the [`Client`]; the decisions
+//! (what "absent" means, content types, batches, read-modify-write) are made in s3-proto.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::Path;
 
 use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
 use s3_proto::cors::CorsConfiguration;
-use s3_proto::flow::paginate::Pages;
+use s3_proto::flow::acl::AddGrant;
+use s3_proto::flow::copy::{CopyFlow, CopyOptions};
+use s3_proto::flow::delete::DeleteFlow;
+use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
+use s3_proto::flow::guard::BodyGuard;
+use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
+use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::ops::{
     AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
-    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjects,
-    DeleteObjectsOutput, GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl,
-    HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, Object, ObjectHead,
-    PutBucketAcl, PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
+    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjectsOutput,
+    GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl, HeadBucket,
+    HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, ObjectHead, OrNone, PutBucketAcl,
+    PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
 };
-use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
+use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey};
 
 use crate::body::ObjectReader;
-use crate::client::Client;
-
-fn key(k: &str) -> Result<ObjectKey, Error> {
-    Ok(ObjectKey::new(k)?)
-}
-
-fn bucket_name(name: &str) -> Result<BucketName, Error> {
-    // Existing buckets on S3-compatible servers may carry legacy names; those still work
-    // path-style, so accept them here and let the server judge.
-    Ok(BucketName::relaxed(name)?)
-}
-
-/// `Ok(None)` for "not found", the error otherwise.
-fn absent<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+use crate::client::{Client, io_error, now};
+use crate::transfer::{Files, TempFile};
 
 impl Client {
     /// A handle on `name` without checking that it exists (boto's `get_bucket(validate=False)`).
+    /// Legacy names that only work path-style are accepted: the server judges.
     ///
     /// # Errors
     /// [`Error::Input`] for an invalid name.
     pub fn bucket(&self, name: &str) -> Result<Bucket, Error> {
-        Ok(Bucket {
-            client: self.clone(),
-            name: bucket_name(name)?,
+        Ok(self.handle(BucketName::relaxed(name)?))
+    }
+
+    fn handle(&self, name: BucketName) -> Bucket {
+        let client = self.clone();
+        Bucket {
+            client,
+            name,
             progress: None,
-        })
+        }
     }
 
     /// Creates a bucket in the client's region; one you already own is success, one owned by
@@ -59,21 +54,17 @@ impl Client {
     /// # Errors
     /// [`Error::Service`] with [`s3_proto::ErrorCode::BucketAlreadyExists`] for a taken name.
     pub fn create_bucket(&self, name: &str) -> Result<Bucket, Error> {
-        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?))
-            .map(|(b, _)| b)
+        Ok(self.create_bucket_with(CreateBucket::new(name.parse()?))?.0)
     }
 
     /// Creates a bucket in `location` (e.g. [`LocationConstraint::EU`]).
     ///
     /// # Errors
     /// As [`Client::create_bucket`].
-    pub fn create_bucket_in(
-        &self,
-        name: &str,
-        location: LocationConstraint,
-    ) -> Result<Bucket, Error> {
-        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?).location(location))
-            .map(|(b, _)| b)
+    pub fn create_bucket_in(&self, name: &str, at: LocationConstraint) -> Result<Bucket, Error> {
+        Ok(self
+            .create_bucket_with(CreateBucket::new(name.parse()?).location(at))?
+            .0)
     }
 
     /// Sends a fully specified CreateBucket (location, canned ACL).
@@ -85,14 +76,7 @@ impl Client {
         op: CreateBucket,
     ) -> Result<(Bucket, CreateBucketOutput), Error> {
         let out = self.send(&op)?;
-        Ok((
-            Bucket {
-                client: self.clone(),
-                name: op.bucket().clone(),
-                progress: None,
-            },
-            out,
-        ))
+        Ok((self.handle(op.bucket().clone()), out))
     }
 
     /// The bucket if it exists and is accessible, `None` if it does not exist (boto's
@@ -102,7 +86,8 @@ impl Client {
     /// [`Error::Service`] for other answers (`AccessDenied` for someone else's bucket).
     pub fn lookup(&self, name: &str) -> Result<Option<Bucket>, Error> {
         let bucket = self.bucket(name)?;
-        Ok(absent(self.send(&HeadBucket::new(bucket.name.clone())))?.map(|_| bucket))
+        let found = self.send(&OrNone(HeadBucket::new(bucket.name.clone())))?;
+        Ok(found.map(|_| bucket))
     }
 
     /// All buckets the caller owns.
@@ -118,17 +103,8 @@ impl Client {
     /// # Errors
     /// `BucketNotEmpty` when it still holds keys.
     pub fn delete_bucket(&self, name: &str) -> Result<(), Error> {
-        self.send(&DeleteBucket::new(bucket_name(name)?))
+        self.send(&DeleteBucket::new(BucketName::relaxed(name)?))
     }
-}
-
-/// One entry of a listing with a delimiter: an object, or a common prefix ("folder").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListEntry {
-    /// An object.
-    Object(Object),
-    /// A common prefix.
-    Prefix(String),
 }
 
 /// A bucket handle: the boto `Bucket`, for keys given as strings.
@@ -143,25 +119,20 @@ impl std::fmt::Debug for Bucket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bucket")
             .field("name", &self.name)
-            .field("client", &self.client)
             .field("progress", &self.progress.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Bucket {
-    /// This handle, reporting the progress of its file transfers to `callback` as parts and
+    /// This handle, reporting the progress of its transfers to `callback` as parts and
     /// ranges complete (boto's `cb`).
     pub fn with_progress(&self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Bucket {
+        let progress = Some(std::sync::Arc::new(callback) as ProgressFn);
         Bucket {
-            progress: Some(std::sync::Arc::new(callback)),
+            progress,
             ..self.clone()
         }
-    }
-
-    /// A progress counter for one transfer of `total` bytes.
-    pub(crate) fn progress(&self, total: Option<u64>) -> ProgressCounter {
-        ProgressCounter::new(total, self.progress.clone())
     }
 
     /// The name.
@@ -174,15 +145,17 @@ impl Bucket {
         &self.client
     }
 
+    fn key(&self, k: &str) -> Result<(BucketName, ObjectKey), Error> {
+        Ok((self.name.clone(), k.parse()?))
+    }
+
     /// Stores a string (`text/plain; charset=utf-8`).
     ///
     /// # Errors
     /// As [`Client::send`].
     pub fn put_string(&self, k: &str, value: &str) -> Result<PutObjectOutput, Error> {
-        self.put(
-            PutObject::new(self.name.clone(), key(k)?, value.to_owned())
-                .content_type("text/plain; charset=utf-8"),
-        )
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&PutObject::text(bucket, key, value))
     }
 
     /// Stores bytes (content type guessed from the key).
@@ -190,10 +163,9 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn put_bytes(&self, k: &str, value: impl Into<Vec<u8>>) -> Result<PutObjectOutput, Error> {
-        self.put(
-            PutObject::new(self.name.clone(), key(k)?, value.into())
-                .content_type(s3_proto::mime::from_name(k)),
-        )
+        let (bucket, key) = self.key(k)?;
+        self.client
+            .send(&PutObject::bytes(bucket, key, value.into()))
     }
 
     /// Sends a fully specified PutObject (metadata, ACL, content headers).
@@ -204,7 +176,8 @@ impl Bucket {
         self.client.send(&op)
     }
 
-    /// Stores `length` bytes read from `reader`, in one request.
+    /// Stores `length` bytes read from `reader` in one request (content type guessed from
+    /// the key). Only a failure to connect is retried: see [`Bucket::upload_reader`].
     ///
     /// # Errors
     /// As [`Client::send_reader`].
@@ -214,15 +187,12 @@ impl Bucket {
         reader: &mut dyn Read,
         length: u64,
     ) -> Result<PutObjectOutput, Error> {
-        let op = PutObject::new(
-            self.name.clone(),
-            key(k)?,
-            s3_proto::Body::Stream {
-                length: Some(length),
-            },
-        )
-        .content_type(s3_proto::mime::from_name(k));
-        self.client.send_reader(&op, reader)
+        let (bucket, key) = self.key(k)?;
+        let body = Body::Stream {
+            length: Some(length),
+        };
+        self.client
+            .send_reader(&PutObject::bytes(bucket, key, body), reader)
     }
 
     /// The object's bytes, or `None` when the key does not exist.
@@ -230,14 +200,13 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
-        let op = GetObject::new(self.name.clone(), key(k)?);
-        let Some((_, mut reader)) = absent(self.client.open(&op))? else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(
-            usize::try_from(reader.expected_len().unwrap_or(0).min(1 << 26)).unwrap_or(0),
-        );
-        reader.read_to_end(&mut out).map_err(crate::io_error)?;
+        let (bucket, key) = self.key(k)?;
+        let (head, mut reader) = self.client.open(&OrNone(GetObject::new(bucket, key)))?;
+        let Some(head) = head else { return Ok(None) };
+        let mut out = s3_proto::body::buffer_for(&head);
+        reader
+            .read_to_end(&mut out)
+            .map_err(|e| io_error(e, self.client.options()))?;
         Ok(Some(out))
     }
 
@@ -246,16 +215,7 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`]; [`Error::Response`] when the bytes are not UTF-8.
     pub fn get_string(&self, k: &str) -> Result<Option<String>, Error> {
-        match self.get_bytes(k)? {
-            None => Ok(None),
-            Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-                s3_proto::ResponseError::InvalidField {
-                    field: "body",
-                    value: "not UTF-8".to_owned(),
-                }
-                .into()
-            }),
-        }
+        self.get_bytes(k)?.map(s3_proto::body::utf8).transpose()
     }
 
     /// Opens the object for streaming, or `None` when it does not exist.
@@ -263,7 +223,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::open`].
     pub fn open(&self, op: GetObject) -> Result<Option<(ObjectHead, ObjectReader)>, Error> {
-        absent(self.client.open(&op))
+        let (head, reader) = self.client.open(&OrNone(op))?;
+        Ok(head.map(|head| (head, reader)))
     }
 
     /// The object's headers and metadata, or `None` when it does not exist (boto's
@@ -272,10 +233,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
-        absent(
-            self.client
-                .send(&HeadObject::new(self.name.clone(), key(k)?)),
-        )
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&OrNone(HeadObject::new(bucket, key)))
     }
 
     /// The user metadata of a key, or `None` when it does not exist.
@@ -291,8 +250,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn delete_key(&self, k: &str) -> Result<(), Error> {
-        self.client
-            .send(&DeleteObject::new(self.name.clone(), key(k)?))
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&DeleteObject::new(bucket, key))
     }
 
     /// Deletes many keys, 1000 per request; per-key failures are returned as data.
@@ -303,16 +262,8 @@ impl Bucket {
         &self,
         keys: impl IntoIterator<Item = &'k str>,
     ) -> Result<DeleteObjectsOutput, Error> {
-        let keys = keys.into_iter().map(key).collect::<Result<Vec<_>, _>>()?;
-        let mut out = DeleteObjectsOutput::default();
-        for chunk in keys.chunks(s3_proto::ops::MAX_DELETE_OBJECTS) {
-            let page = self
-                .client
-                .send(&DeleteObjects::new(self.name.clone(), chunk.iter().cloned()).quiet(true))?;
-            out.deleted.extend(page.deleted);
-            out.errors.extend(page.errors);
-        }
-        Ok(out)
+        let keys = keys.into_iter().map(str::parse).collect::<Result<_, _>>()?;
+        self.client.drive(DeleteFlow::new(self.name.clone(), keys))
     }
 
     /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
@@ -325,24 +276,33 @@ impl Bucket {
         src_bucket: &str,
         src_key: &str,
     ) -> Result<CopyObjectOutput, Error> {
-        self.client.send(&CopyObject::new(
-            bucket_name(src_bucket)?,
-            key(src_key)?,
-            self.name.clone(),
-            key(dst_key)?,
-        ))
+        let (bucket, key) = self.key(dst_key)?;
+        let source = BucketName::relaxed(src_bucket)?;
+        self.client
+            .send(&CopyObject::new(source, src_key.parse()?, bucket, key))
+    }
+
+    /// Copies an object of any size to `dst_key` in this bucket: one CopyObject below
+    /// `options.threshold`, else UploadPartCopy parts in parallel, all from one version of
+    /// the source, with its content headers and metadata, aborted after any failure.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; `PreconditionFailed` when the source changed meanwhile.
+    pub fn copy_object(
+        &self,
+        dst_key: &str,
+        src_bucket: &str,
+        src_key: &str,
+        options: CopyOptions,
+    ) -> Result<UploadOutput, Error> {
+        let source = (BucketName::relaxed(src_bucket)?, src_key.parse()?);
+        let flow = CopyFlow::new(source, self.key(dst_key)?, options, now());
+        self.client.drive(flow)
     }
 
     /// Every key (and, with a delimiter, common prefix), paging by itself.
     pub fn list(&self, prefix: &str, delimiter: Option<&str>) -> List {
-        let mut op = ListObjectsV2::new(self.name.clone());
-        if !prefix.is_empty() {
-            op = op.prefix(prefix);
-        }
-        if let Some(d) = delimiter {
-            op = op.delimiter(d);
-        }
-        self.list_with(op)
+        self.list_with(ListObjectsV2::under(self.name.clone(), prefix, delimiter))
     }
 
     /// Every entry of a listing, collected.
@@ -355,11 +315,10 @@ impl Bucket {
 
     /// Pages through a fully specified ListObjectsV2.
     pub fn list_with(&self, op: ListObjectsV2) -> List {
+        let client = self.client.clone();
         List {
-            client: self.client.clone(),
-            pages: Pages::new(op),
-            buffer: std::collections::VecDeque::new(),
-            failed: false,
+            client,
+            listing: Listing::new(op),
         }
     }
 
@@ -384,7 +343,9 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`]; servers answer an error for an unknown email.
     pub fn add_email_grant(&self, permission: Permission, email: &str) -> Result<(), Error> {
-        self.add_grant(Grantee::Email(email.to_owned()), permission)
+        let grantee = Grantee::Email(email.to_owned());
+        self.client
+            .drive(AddGrant::bucket(self.name.clone(), grantee, permission))
     }
 
     /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
@@ -392,13 +353,9 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn add_user_grant(&self, permission: Permission, id: &str) -> Result<(), Error> {
-        self.add_grant(Grantee::user(id), permission)
-    }
-
-    fn add_grant(&self, grantee: Grantee, permission: Permission) -> Result<(), Error> {
-        let fetched = self.acl()?;
-        let op = PutBucketAcl::add_grant(self.name.clone(), fetched, grantee, permission);
-        self.client.send(&op)
+        let grantee = Grantee::user(id);
+        self.client
+            .drive(AddGrant::bucket(self.name.clone(), grantee, permission))
     }
 
     /// A key's ACL.
@@ -406,8 +363,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
-        self.client
-            .send(&GetObjectAcl::new(self.name.clone(), key(k)?))
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&GetObjectAcl::new(bucket, key))
     }
 
     /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
@@ -415,8 +372,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn set_key_acl(&self, k: &str, acl: impl Into<AclSpec>) -> Result<(), Error> {
-        self.client
-            .send(&PutObjectAcl::new(self.name.clone(), key(k)?, acl))
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&PutObjectAcl::new(bucket, key, acl))
     }
 
     /// Grants `permission` on a key to the account with `email` (read-modify-write).
@@ -429,7 +386,9 @@ impl Bucket {
         permission: Permission,
         email: &str,
     ) -> Result<(), Error> {
-        self.add_key_grant(k, Grantee::Email(email.to_owned()), permission)
+        let ((bucket, key), grantee) = (self.key(k)?, Grantee::Email(email.to_owned()));
+        self.client
+            .drive(AddGrant::key(bucket, key, grantee, permission))
     }
 
     /// Grants `permission` on a key to a canonical user id (read-modify-write).
@@ -442,18 +401,9 @@ impl Bucket {
         permission: Permission,
         id: &str,
     ) -> Result<(), Error> {
-        self.add_key_grant(k, Grantee::user(id), permission)
-    }
-
-    fn add_key_grant(
-        &self,
-        k: &str,
-        grantee: Grantee,
-        permission: Permission,
-    ) -> Result<(), Error> {
-        let fetched = self.key_acl(k)?;
-        let op = PutObjectAcl::add_grant(self.name.clone(), key(k)?, fetched, grantee, permission);
-        self.client.send(&op)
+        let ((bucket, key), grantee) = (self.key(k)?, Grantee::user(id));
+        self.client
+            .drive(AddGrant::key(bucket, key, grantee, permission))
     }
 
     /// The bucket's CORS configuration, or `None` when it has none.
@@ -461,11 +411,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
-        match self.client.send(&GetBucketCors::new(self.name.clone())) {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.code() == Some(&s3_proto::ErrorCode::NoSuchCORSConfiguration) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.client
+            .send(&OrNone(GetBucketCors::new(self.name.clone())))
     }
 
     /// Sets the bucket's CORS configuration.
@@ -498,11 +445,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`].
     pub fn create(&self, acl: Option<CannedAcl>) -> Result<CreateBucketOutput, Error> {
-        let mut op = CreateBucket::new(self.name.clone());
-        if let Some(acl) = acl {
-            op = op.acl(acl);
-        }
-        self.client.send(&op)
+        self.client
+            .send(&CreateBucket::with_acl(self.name.clone(), acl))
     }
 
     /// Deletes the bucket, which must be empty.
@@ -512,20 +456,150 @@ impl Bucket {
     pub fn delete(&self) -> Result<(), Error> {
         self.client.send(&DeleteBucket::new(self.name.clone()))
     }
+
+    /// Downloads `key` to `path` (see [`Bucket::download_file_with`]).
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file_with`].
+    pub fn download_file(&self, key: &str, path: impl AsRef<Path>) -> Result<ObjectHead, Error> {
+        self.download_file_with(key, path, DownloadOptions::default())
+    }
+
+    /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one version on
+    /// as many threads as the memory budget allows, each checked and resumed where it broke
+    /// off. The data lands in a temporary file beside `path`, renamed over it only once
+    /// every byte has arrived: a failed download never leaves a partial file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
+    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
+    /// when a body is not what was announced.
+    pub fn download_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: DownloadOptions,
+    ) -> Result<ObjectHead, Error> {
+        let (path, (bucket, key)) = (path.as_ref(), self.key(key)?);
+        let temp = TempFile::beside(path).map_err(|e| io_error(e, self.client.options()))?;
+        let flow = DownloadFlow::new(bucket, key, options).progress(self.progress.clone());
+        let files = Files {
+            dest: Some(temp.path()),
+            ..Files::default()
+        };
+        let head = self.client.drive_io(flow, files, None)?;
+        temp.persist(path)
+            .map_err(|e| io_error(e, self.client.options()))?;
+        Ok(head)
+    }
+
+    /// Streams `key` into `writer` in constant memory, checking its length (and MD5 when
+    /// the ETag is one).
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
+        let (bucket, key) = self.key(key)?;
+        let (head, mut reader) = self.client.open(&GetObject::new(bucket, key))?;
+        let (mut guard, mut buf) = (BodyGuard::object(&head), vec![0u8; 1 << 20]);
+        let io = |e| io_error(e, self.client.options());
+        loop {
+            let n = reader.read_checked(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            writer.write_all(&buf[..n]).map_err(io)?;
+            guard.update(&buf[..n])?;
+        }
+        writer.flush().map_err(io)?;
+        guard.finish()?;
+        ProgressCounter::new(None, self.progress.clone()).add(guard.received());
+        Ok(head)
+    }
+
+    /// Uploads the file at `path` to `key` (see [`Bucket::upload_file_with`]).
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`].
+    pub fn upload_file(&self, key: &str, path: impl AsRef<Path>) -> Result<UploadOutput, Error> {
+        self.upload_file_with(key, path, UploadOptions::default())
+    }
+
+    /// Uploads the file at `path` to `key` as [`UploadFlow`] plans it, streamed from disk,
+    /// with the content type guessed from the file name: one PutObject below the threshold,
+    /// else a multipart upload whose parts run on threads within the memory budget, each
+    /// re-read from the file when retried; aborted after any failure.
+    ///
+    /// # Errors
+    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
+    /// [`Error::Input`] when the file changed length while it was being sent.
+    pub fn upload_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let path = path.as_ref();
+        let len = std::fs::metadata(path)
+            .map_err(|e| io_error(e, self.client.options()))?
+            .len();
+        let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
+        let flow = self
+            .upload(key, Source::File { len }, options)?
+            .content_type(content_type);
+        let files = Files {
+            source: Some(path),
+            ..Files::default()
+        };
+        self.client.drive_io(flow, files, None)
+    }
+
+    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
+    /// length is unknown, as [`UploadFlow`] plans it: one PutObject when the data fits below
+    /// the threshold, else parts read into memory one after the other and sent on threads
+    /// within the memory budget, so each can be retried. The content type is guessed from
+    /// the key.
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
+    /// number of bytes than `length`.
+    pub fn upload_reader(
+        &self,
+        key: &str,
+        mut reader: impl Read,
+        length: Option<u64>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let content_type = s3_proto::mime::from_name(key);
+        let flow = self
+            .upload(key, Source::Reader { len: length }, options)?
+            .content_type(content_type);
+        self.client
+            .drive_io(flow, Files::default(), Some(&mut reader))
+    }
+
+    fn upload(
+        &self,
+        key: &str,
+        source: Source,
+        options: UploadOptions,
+    ) -> Result<UploadFlow, Error> {
+        let (bucket, key) = self.key(key)?;
+        let flow = UploadFlow::new(bucket, key, source, options, now())?;
+        Ok(flow.progress(self.progress.clone()))
+    }
 }
 
 /// An iterator over a listing that sends one request per page.
 pub struct List {
     client: Client,
-    pages: Pages<ListObjectsV2>,
-    buffer: std::collections::VecDeque<ListEntry>,
-    failed: bool,
+    listing: Listing<ListObjectsV2>,
 }
 
 impl std::fmt::Debug for List {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("List")
-            .field("pages", &self.pages.pages())
+            .field("pages", &self.listing.pages())
             .finish_non_exhaustive()
     }
 }
@@ -535,28 +609,16 @@ impl Iterator for List {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(entry) = self.buffer.pop_front() {
-                return Some(Ok(entry));
-            }
-            if self.failed {
-                return None;
-            }
-            let op = self.pages.next_op()?.clone();
-            let page = match self.client.send(&op) {
-                Ok(page) => page,
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
+            match self.listing.poll() {
+                ListStep::Entry(entry) => return Some(Ok(entry)),
+                ListStep::Send(op) => {
+                    let result = self.client.send(&op);
+                    if let Some(e) = self.listing.handle(result) {
+                        return Some(Err(e));
+                    }
                 }
-            };
-            if let Err(e) = self.pages.handle(&page) {
-                self.failed = true;
-                return Some(Err(e));
+                ListStep::End => return None,
             }
-            self.buffer
-                .extend(page.contents.into_iter().map(ListEntry::Object));
-            self.buffer
-                .extend(page.common_prefixes.into_iter().map(ListEntry::Prefix));
         }
     }
 }

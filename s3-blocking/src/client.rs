@@ -1,78 +1,24 @@
-//! The client: one ureq agent (connection reuse), a config and credentials; `send` executes
-//! any s3-proto operation.
+//! The client: one ureq agent (connection reuse) and the shared [`Session`]; every request
+//! goes through [`Client::retrying`], the per-request machine of s3-proto.
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
-use s3_proto::retry::{Replay, RetryPolicy, replay_of};
+use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::{
-    Body, Config, Credentials, Error, InputError, Operation, ResponseError, TransportError,
-    TransportErrorKind,
+    Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
+    TransportError, TransportErrorKind,
 };
 use ureq::SendBody;
 
-use crate::body::ObjectReader;
+use crate::body::{ObjectReader, SourceReader};
 
-/// Timeouts and limits of a [`Client`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Options {
-    /// Time allowed to open a connection (default 10 s).
-    pub connect_timeout: Option<Duration>,
-    /// Time allowed for a whole request, body included (default none: transfers of any size).
-    pub request_timeout: Option<Duration>,
-    /// Longest silence while reading or writing a body before giving up (default 60 s).
-    pub stall_timeout: Option<Duration>,
-    /// Largest buffered (XML) response body accepted (default [`s3_proto::MAX_XML_BODY`]).
-    pub max_buffered_body: usize,
-    /// When and how failed requests are tried again (see [`RetryPolicy`]).
-    pub retry: RetryPolicy,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            connect_timeout: Some(Duration::from_secs(10)),
-            request_timeout: None,
-            stall_timeout: Some(Duration::from_secs(60)),
-            max_buffered_body: s3_proto::MAX_XML_BODY,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
-
-impl Options {
-    /// Sets the connect timeout.
-    pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-
-    /// Sets the whole-request timeout.
-    pub fn request_timeout(mut self, t: Option<Duration>) -> Self {
-        self.request_timeout = t;
-        self
-    }
-
-    /// Sets the stall timeout.
-    pub fn stall_timeout(mut self, t: Option<Duration>) -> Self {
-        self.stall_timeout = t;
-        self
-    }
-
-    /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-}
-
-/// A blocking S3 client. Cheap to clone: clones share connections and credentials.
+/// A blocking S3 client. Cheap to clone: clones share connections, credentials and what
+/// servers taught the client (clock offset, bucket regions).
 ///
 /// # Example
 /// ```no_run
@@ -87,20 +33,13 @@ impl Options {
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
-    config: Config,
-    credentials: Arc<Credentials>,
-    options: Options,
-    /// Milliseconds to add to the local clock when signing, learnt from a server that said
-    /// RequestTimeTooSkewed; shared by clones.
-    clock_offset: Arc<AtomicI64>,
+    session: Arc<Session>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("config", &self.config)
-            .field("credentials", &self.credentials)
-            .field("options", &self.options)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -121,109 +60,72 @@ impl Client {
             .timeout_global(options.request_timeout)
             .timeout_per_read(options.stall_timeout)
             .timeout_per_write(options.stall_timeout)
+            .max_idle_age(options.idle_timeout.unwrap_or(Duration::from_secs(15)))
             .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")))
             .build();
         Client {
             agent: ureq::Agent::new_with_config(agent_config),
-            config,
-            credentials: Arc::new(credentials),
-            options,
-            clock_offset: Arc::new(AtomicI64::new(0)),
+            session: Arc::new(Session::new(config, credentials, options)),
         }
     }
 
-    /// A client configured the way the AWS CLI would be: `AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` / `AWS_DEFAULT_REGION`,
-    /// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, and the profile (`AWS_PROFILE`) in
-    /// `~/.aws/credentials` and `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE` /
-    /// `AWS_CONFIG_FILE`). Without any credentials, requests go out anonymous.
+    /// A client configured the way the AWS CLI would be (see
+    /// [`s3_proto::profile::from_env`] for the variables and files read). Without any
+    /// credentials, requests go out anonymous.
     ///
     /// # Errors
     /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
     /// shared file exists but cannot be read.
     pub fn from_env() -> Result<Self, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let files = s3_proto::profile::shared_files(env);
-        let read = |path: Option<std::path::PathBuf>| -> Result<Option<String>, Error> {
-            let Some(path) = path else { return Ok(None) };
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(TransportError::new(
-                    TransportErrorKind::Body,
-                    format!("cannot read {}", path.display()),
-                )
-                .with_source(e)
-                .into()),
-            }
-        };
-        let credentials = read(files.credentials)?;
-        let config = read(files.config)?;
-        let (config, creds) =
-            s3_proto::profile::resolve(env, credentials.as_deref(), config.as_deref())?;
-        Ok(Client::new(config, creds))
+        let (config, credentials) = s3_proto::profile::from_env(
+            |name| std::env::var(name).ok(),
+            |path| std::fs::read_to_string(path),
+        )?;
+        Ok(Client::new(config, credentials))
     }
 
     /// The config.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.session.config()
     }
 
     /// The options.
     pub fn options(&self) -> &Options {
-        &self.options
+        self.session.options()
     }
 
     /// The credentials.
     pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+        self.session.credentials()
     }
 
-    /// Executes `op`. An operation whose body is a [`Body::Stream`] needs
-    /// [`Client::send_reader`]; a streamed response (GetObject) is read whole here, use
-    /// [`Client::open`] to stream it.
-    ///
-    /// A reply saying the bucket lives in another region is retried there once.
+    /// What the client and its clones share.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Executes `op` under the retry policy; a reply naming another region for the bucket is
+    /// followed there (and remembered). A streamed response (GetObject) is read whole here:
+    /// use [`Client::open`] to stream it; a streamed request body needs
+    /// [`Client::send_reader`].
     ///
     /// # Errors
     /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
     /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
     pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        self.with_retries(replay_of(op, true), || {
-            self.with_region_retry(|config| self.send_in(config, op))
+        self.send_sent(op).result
+    }
+
+    /// [`Client::send`], saying also whether a reply was lost on the way.
+    pub(crate) fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
+        self.retrying(self.session.attempts(op, true), |config| {
+            let resp = self.exchange(config, op, None)?;
+            self.finish_buffered(config, op, resp)
         })
     }
 
-    /// Sends `op` under the retry policy, retrying even after a lost reply (for the multipart
-    /// create and complete, which the caller makes safe), and says whether a reply was lost:
-    /// the request may then have taken effect although it failed or was repeated.
-    pub(crate) fn send_noting_lost<O: Operation>(
-        &self,
-        op: &O,
-    ) -> (Result<O::Output, Error>, bool) {
-        let mut lost = false;
-        let result = self.with_retries(Replay::Safe, || {
-            let result = self.send_in(&self.config, op);
-            lost |= result.as_ref().is_err_and(Error::reply_lost);
-            result
-        });
-        (result, lost)
-    }
-
-    /// One attempt of [`Client::send`] (for callers running their own retry loop).
-    pub(crate) fn send_in<O: Operation>(
-        &self,
-        config: &Config,
-        op: &O,
-    ) -> Result<O::Output, Error> {
-        let resp = self.execute(config, op, None)?;
-        finish_buffered(config, op, resp, self.options.max_buffered_body)
-    }
-
-    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`.
-    ///
-    /// The body cannot be replayed, so a wrong-region answer is returned, not retried, and
-    /// only a failure to connect is retried.
+    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`. The body
+    /// cannot be replayed, so only a failure to connect (nothing read yet) is retried.
     ///
     /// # Errors
     /// As [`Client::send`]; also [`Error::Transport`] when `body` fails or is shorter than
@@ -233,54 +135,51 @@ impl Client {
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
-        // Only a failure to connect is retried, and it leaves the reader untouched.
-        self.with_retries(Replay::BeforeSendOnly, || {
-            self.send_reader_in(&self.config, op, &mut *body)
+        self.retrying(self.session.attempts(op, false), |config| {
+            self.send_once(config, op, &mut *body)
         })
+        .result
     }
 
-    /// One attempt of [`Client::send_reader`] (for callers that can re-read the body).
-    pub(crate) fn send_reader_in<O: Operation>(
+    /// One attempt of `op` with its streamed body from `body`.
+    pub(crate) fn send_once<O: Operation + ?Sized>(
         &self,
         config: &Config,
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
-        let resp = self.execute(config, op, Some(body))?;
-        finish_buffered(config, op, resp, self.options.max_buffered_body)
+        let resp = self.exchange(config, op, Some(body))?;
+        self.finish_buffered(config, op, resp)
     }
 
     /// Executes a streamed operation (GetObject) and returns its output with a reader over
-    /// the body. The reader fails if the body ends before its `Content-Length`.
+    /// the body, which fails if the body is not exactly its `Content-Length`.
     ///
     /// # Errors
     /// As [`Client::send`].
     pub fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectReader), Error> {
-        self.with_retries(replay_of(op, true), || {
-            self.with_region_retry(|config| self.open_in(config, op))
+        self.retrying(self.session.attempts(op, true), |config| {
+            self.open_once(config, op)
         })
+        .result
     }
 
-    /// One attempt of [`Client::open`] (for callers running their own retry loop).
-    pub(crate) fn open_in<O: Operation>(
+    /// One attempt of [`Client::open`].
+    pub(crate) fn open_once<O: Operation + ?Sized>(
         &self,
         config: &Config,
         op: &O,
     ) -> Result<(O::Output, ObjectReader), Error> {
-        let resp = self.execute(config, op, None)?;
-        if op.body_mode() == BodyMode::Streamed && resp.status().is_success() {
-            let (parts, body) = resp.into_parts();
-            let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
-            let expected = parts
-                .headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            Ok((output, ObjectReader::new(body.into_reader(), expected)))
-        } else {
-            let output = finish_buffered(config, op, resp, self.options.max_buffered_body)?;
-            Ok((output, ObjectReader::empty()))
+        let resp = self.exchange(config, op, None)?;
+        if op.body_mode() != BodyMode::Streamed || !resp.status().is_success() {
+            let output = self.finish_buffered(config, op, resp)?;
+            return Ok((output, ObjectReader::empty()));
         }
+        let (parts, body) = resp.into_parts();
+        let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
+        let length = s3_proto::body::content_length(&parts.headers);
+        let reader = ObjectReader::new(body.into_reader(), length, self.options().clone());
+        Ok((output, reader))
     }
 
     /// A presigned URL for `op`, valid for `expires` (at most 7 days with SigV4). Treat it
@@ -289,107 +188,56 @@ impl Client {
     /// # Errors
     /// [`Error::Input`] for anonymous credentials or an expiry out of range.
     pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
-        self.config
-            .presign(op, &self.credentials, self.now(), expires)
+        let now = self.session.now(now());
+        self.config().presign(op, self.credentials(), now, expires)
     }
 
-    /// The clock requests are signed with: the local one, shifted when a server said ours is
-    /// off.
-    pub(crate) fn now(&self) -> SystemTime {
-        s3_proto::retry::shifted(now(), self.clock_offset.load(Ordering::Relaxed))
-    }
-
-    /// Runs `f` under the retry policy.
-    pub(crate) fn with_retries<T>(
+    /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
+    /// over, sleeping between attempts as told.
+    pub(crate) fn retrying<T>(
         &self,
-        replay: Replay,
-        mut f: impl FnMut() -> Result<T, Error>,
-    ) -> Result<T, Error> {
+        mut attempts: Attempts,
+        mut attempt: impl FnMut(&Config) -> Result<T, Error>,
+    ) -> Sent<T> {
         let start = Instant::now();
-        let mut attempt = 1;
         loop {
-            let error = match f() {
-                Err(e) => e,
-                ok => return ok,
-            };
-            let jitter = s3_proto::retry::jitter_from(random_bits());
-            let policy = &self.options.retry;
-            let Some(retry) = policy.decide(attempt, &error, replay, start.elapsed(), jitter)
-            else {
-                return Err(error);
-            };
-            if let Some(server) = retry.server_time {
-                let offset = s3_proto::retry::clock_offset(server, now());
-                self.clock_offset.store(offset, Ordering::Relaxed);
+            let result = attempt(attempts.config(&self.session));
+            let (elapsed, random) = (start.elapsed(), random_bits());
+            match attempts.handle(&self.session, result, elapsed, random, now()) {
+                Next::Retry(delay) => std::thread::sleep(delay),
+                Next::Done(sent) => return sent,
             }
-            std::thread::sleep(retry.delay);
-            attempt += 1;
         }
     }
 
-    /// Runs `f` with the configured region, and once more in the region a wrong-region
-    /// answer names.
-    fn with_region_retry<T>(
-        &self,
-        mut f: impl FnMut(&Config) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        match f(&self.config) {
-            Err(e) => match e.redirect_region() {
-                Some(region) if region != self.config.region() => {
-                    let config = self.config.with_region(region);
-                    f(&config)
-                }
-                _ => Err(e),
-            },
-            ok => ok,
-        }
-    }
-
-    fn execute<O: Operation + ?Sized>(
+    /// One HTTP exchange: sign `op` for `config` now, send it (its streamed body from
+    /// `reader`), return the response with its body unread.
+    fn exchange<O: Operation + ?Sized>(
         &self,
         config: &Config,
         op: &O,
         reader: Option<&mut dyn Read>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let req = config.prepare(op, &self.credentials, self.now())?;
-        let (mut parts, body) = req.into_parts();
+        let now = self.session.now(now());
+        let request = config.prepare(op, self.credentials(), now)?;
+        let (mut parts, body) = request.into_parts();
         if let Some(uri) = loopback_uri(&parts.uri) {
             parts.uri = uri;
         }
-        let length = body.len();
-        if let Some(len) = length {
-            let needs_length =
-                len > 0 || matches!(parts.method, http::Method::PUT | http::Method::POST);
-            if needs_length {
-                parts
-                    .headers
-                    .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
-            }
-        }
+        s3_proto::body::set_content_length(&mut parts, &body);
         let result = match (&body, reader) {
             (Body::Bytes(bytes), _) => {
                 let mut slice: &[u8] = bytes;
-                self.agent.run(http::Request::from_parts(
-                    parts,
-                    SendBody::from_reader(&mut slice),
-                ))
+                let body = SendBody::from_reader(&mut slice);
+                self.agent.run(http::Request::from_parts(parts, body))
             }
             (Body::Stream { length }, Some(reader)) => {
-                let Some(length) = *length else {
-                    return Err(InputError::argument(
-                        "body",
-                        "S3 needs the length of a streamed body (or aws-chunked framing)",
-                    )
-                    .into());
-                };
-                let mut limited = ExactReader::new(reader, length);
-                let result = self.agent.run(http::Request::from_parts(
-                    parts,
-                    SendBody::from_reader(&mut limited),
-                ));
-                if let Some(e) = limited.error.take() {
-                    return Err(e);
-                }
+                let length = s3_proto::body::stream_length(*length)?;
+                let mut source = SourceReader::new(reader, length);
+                let body = SendBody::from_reader(&mut source);
+                let result = self.agent.run(http::Request::from_parts(parts, body));
+                // A source that broke its promise explains the failure better than ureq.
+                source.check()?;
                 result
             }
             (Body::Stream { .. }, None) => {
@@ -403,43 +251,36 @@ impl Client {
                 .agent
                 .run(http::Request::from_parts(parts, SendBody::none())),
         };
-        result.map_err(transport_error)
+        result.map_err(|e| transport_error(e, self.options()))
     }
-}
 
-fn finish_buffered<O: Operation + ?Sized>(
-    config: &Config,
-    op: &O,
-    resp: http::Response<ureq::Body>,
-    limit: usize,
-) -> Result<O::Output, Error> {
-    let (parts, mut body) = resp.into_parts();
-    let bytes = if parts.status.is_success() && op.body_mode() == BodyMode::Streamed {
-        // `send` on a streamed operation: the caller asked for the whole body anyway.
-        read_limited(&mut body, u64::MAX)?
-    } else {
-        read_limited(&mut body, limit as u64)?
-    };
-    config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
-}
-
-fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>, Error> {
-    match body.with_config().limit(limit).read_to_vec() {
-        Ok(v) => Ok(v),
-        Err(ureq::Error::BodyExceedsLimit(_)) => Err(ResponseError::BodyTooLarge {
-            limit: usize::try_from(limit).unwrap_or(usize::MAX),
-        }
-        .into()),
-        Err(e) => Err(transport_error(e)),
+    /// Reads a reply's body (up to the buffered limit, whole for a streamed operation) and
+    /// finishes `op` with it.
+    fn finish_buffered<O: Operation + ?Sized>(
+        &self,
+        config: &Config,
+        op: &O,
+        resp: http::Response<ureq::Body>,
+    ) -> Result<O::Output, Error> {
+        let (parts, mut body) = resp.into_parts();
+        let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
+        let bytes = match body.with_config().limit(limit).read_to_vec() {
+            Ok(v) => v,
+            Err(ureq::Error::BodyExceedsLimit(_)) => {
+                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                return Err(ResponseError::BodyTooLarge { limit }.into());
+            }
+            Err(e) => return Err(transport_error(e, self.options())),
+        };
+        config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
     }
 }
 
 /// 64 random bits for backoff jitter, from the standard library's per-process hash keys.
-fn random_bits() -> u64 {
+pub(crate) fn random_bits() -> u64 {
     use std::hash::{BuildHasher, Hasher};
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(Instant::now().elapsed().as_nanos());
     h.finish()
 }
 
@@ -449,23 +290,15 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Maps a ureq error to ours, without its text where that could carry a URL (and so a
-/// presigned signature).
-pub(crate) fn transport_error(e: ureq::Error) -> Error {
+/// Maps a ureq error to ours, naming the deadline that fired, without text that could carry
+/// a URL (and so a presigned signature).
+pub(crate) fn transport_error(e: ureq::Error, options: &Options) -> Error {
     use TransportErrorKind as K;
-    let (kind, message) = match &e {
-        ureq::Error::Timeout(t) => (K::Timeout, format!("timed out ({t:?})")),
+    let (kind, message) = match e {
+        ureq::Error::Timeout(t) => return timeout(t, options),
+        ureq::Error::Io(io) => return io_error(io, options),
         ureq::Error::HostNotFound => (K::Connect, "host not found".to_owned()),
         ureq::Error::ConnectionFailed => (K::Connect, "connection failed".to_owned()),
-        ureq::Error::Io(io) => {
-            let kind = match io.kind() {
-                io::ErrorKind::ConnectionRefused => K::Connect,
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => K::Timeout,
-                io::ErrorKind::UnexpectedEof => K::Truncated,
-                _ => K::Io,
-            };
-            (kind, format!("i/o error: {io}"))
-        }
         ureq::Error::Tls(msg) => (K::Connect, format!("tls: {msg}")),
         ureq::Error::BadUri(_) => (K::Other, "invalid URI".to_owned()),
         ureq::Error::Protocol(p) => (K::Io, format!("http protocol error: {p}")),
@@ -474,10 +307,41 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
             format!("http error: {}", scrub(&other.to_string())),
         ),
     };
-    match e {
-        ureq::Error::Io(io) => TransportError::new(kind, message).with_source(io).into(),
-        _ => TransportError::new(kind, message).into(),
+    TransportError::new(kind, message).into()
+}
+
+/// Which of our options a ureq timeout stands for.
+fn timeout(t: ureq::Timeout, options: &Options) -> Error {
+    let (deadline, doing) = match t {
+        ureq::Timeout::Resolve | ureq::Timeout::Connect => (Deadline::Connect, "connecting"),
+        ureq::Timeout::Global | ureq::Timeout::PerCall => (Deadline::Request, "in the request"),
+        ureq::Timeout::SendRequest | ureq::Timeout::SendBody | ureq::Timeout::PerWrite => {
+            (Deadline::Stall, "sending the request")
+        }
+        _ => (Deadline::Stall, "receiving the response"),
+    };
+    let after = match deadline {
+        Deadline::Connect => options.connect_timeout,
+        Deadline::Request => options.request_timeout,
+        Deadline::Stall => options.stall_timeout,
+    };
+    TransportError::timeout(deadline, after.unwrap_or_default(), doing).into()
+}
+
+/// An IO failure on a body: ours when a guard or ureq put one inside it.
+pub(crate) fn io_error(e: io::Error, options: &Options) -> Error {
+    let ureq_inside = e
+        .get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>);
+    if ureq_inside {
+        if let Some(inner) = e.into_inner() {
+            if let Ok(ureq) = inner.downcast::<ureq::Error>() {
+                return transport_error(*ureq, options);
+            }
+        }
+        return TransportError::new(TransportErrorKind::Io, "i/o error").into();
     }
+    TransportError::from_io(e)
 }
 
 /// Drops query strings from text that may quote a URL.
@@ -486,64 +350,6 @@ fn scrub(text: &str) -> String {
         .map(|w| w.split_once('?').map_or(w, |(head, _)| head))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Reads exactly `length` bytes from the caller's source, remembering a short read so it is
-/// reported as an error instead of a request that hangs or is cut.
-struct ExactReader<'a> {
-    inner: &'a mut dyn Read,
-    remaining: u64,
-    error: Option<Error>,
-}
-
-impl<'a> ExactReader<'a> {
-    fn new(inner: &'a mut dyn Read, length: u64) -> Self {
-        ExactReader {
-            inner,
-            remaining: length,
-            error: None,
-        }
-    }
-}
-
-impl Read for ExactReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 {
-            return Ok(0);
-        }
-        let max = buf
-            .len()
-            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
-        let n = match self.inner.read(&mut buf[..max]) {
-            Ok(n) => n,
-            Err(e) => {
-                self.error = Some(
-                    TransportError::new(
-                        TransportErrorKind::Body,
-                        "reading the upload source failed",
-                    )
-                    .with_source(io::Error::new(e.kind(), e.to_string()))
-                    .into(),
-                );
-                return Err(e);
-            }
-        };
-        if n == 0 {
-            self.error = Some(
-                TransportError::new(
-                    TransportErrorKind::Body,
-                    format!("upload source ended {} bytes early", self.remaining),
-                )
-                .into(),
-            );
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "upload source ended early",
-            ));
-        }
-        self.remaining -= n as u64;
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
@@ -556,19 +362,5 @@ mod tests {
             scrub("failed http://h/b/k?X-Amz-Signature=abc now"),
             "failed http://h/b/k now"
         );
-    }
-
-    #[test]
-    fn exact_reader_reports_short_sources() {
-        let mut src: &[u8] = b"abc";
-        let mut r = ExactReader::new(&mut src, 5);
-        let mut out = Vec::new();
-        assert!(r.read_to_end(&mut out).is_err());
-        assert!(r.error.is_some());
-        let mut src: &[u8] = b"abcdef";
-        let mut r = ExactReader::new(&mut src, 4);
-        let mut out = Vec::new();
-        r.read_to_end(&mut out).unwrap();
-        assert_eq!(out, b"abcd");
     }
 }

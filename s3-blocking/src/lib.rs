@@ -1,9 +1,10 @@
 //! A blocking S3 client: [`s3_proto`] operations executed over [ureq](https://docs.rs/ureq).
 //!
-//! Every decision (signing, addressing, paging, part sizes, length checks, errors) is made in
-//! `s3-proto`; this crate does the IO. [`Client::send`] executes any operation, and the
-//! [`Bucket`] handle offers the boto-style conveniences: strings, bytes and files in and out,
-//! listings that page by themselves, ACLs, metadata and CORS.
+//! Every decision (signing, addressing, retries, paging, part sizes, length checks, errors)
+//! is made in `s3-proto`; this crate does the IO. [`Client::send`] executes any operation,
+//! [`Client::drive`] any multi-request flow, and the [`Bucket`] handle offers the
+//! boto-style conveniences: strings, bytes and files in and out, listings that page by
+//! themselves, ACLs, metadata and CORS.
 //!
 //! ```no_run
 //! use s3_blocking::Client;
@@ -21,21 +22,12 @@ mod client;
 mod transfer;
 
 pub use body::ObjectReader;
-pub use bucket::{Bucket, List, ListEntry};
-pub use client::{Client, Options};
+pub use bucket::{Bucket, List};
+pub use client::Client;
+pub use s3_proto::flow::copy::CopyOptions;
 pub use s3_proto::flow::download::DownloadOptions;
+pub use s3_proto::flow::paginate::ListEntry;
 pub use s3_proto::flow::progress::Progress;
+pub use s3_proto::flow::request::Options;
 pub use s3_proto::flow::upload::{UploadOptions, UploadOutput};
 pub use s3_proto::{self as proto, Error, ErrorCode};
-
-/// An IO failure while reading or writing a body, as a transport error.
-pub(crate) fn io_error(e: std::io::Error) -> Error {
-    let kind = match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => s3_proto::TransportErrorKind::Truncated,
-        std::io::ErrorKind::TimedOut => s3_proto::TransportErrorKind::Timeout,
-        _ => s3_proto::TransportErrorKind::Io,
-    };
-    s3_proto::TransportError::new(kind, format!("i/o error: {e}"))
-        .with_source(e)
-        .into()
-}

@@ -137,3 +137,68 @@ impl<'a> Response<'a> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
+
+/// A reply's `Content-Length`, when it sent a valid one.
+pub fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Sets `Content-Length` for `body` on a prepared request: for every body of known length,
+/// and for an empty PUT or POST (S3 answers 411 without it).
+pub fn set_content_length(parts: &mut http::request::Parts, body: &Body) {
+    if let Some(len) = body.len() {
+        if len > 0 || matches!(parts.method, http::Method::PUT | http::Method::POST) {
+            let value = http::HeaderValue::from(len);
+            parts.headers.insert(http::header::CONTENT_LENGTH, value);
+        }
+    }
+}
+
+/// The length of a streamed request body.
+///
+/// # Errors
+/// [`crate::InputError`] when it is unknown: S3 needs it (or aws-chunked framing).
+pub fn stream_length(length: Option<u64>) -> Result<u64, crate::Error> {
+    length.ok_or_else(|| {
+        crate::InputError::argument(
+            "body",
+            "S3 needs the length of a streamed body (or aws-chunked framing)",
+        )
+        .into()
+    })
+}
+
+/// How many bytes of a reply's body a runtime buffers for `op`: the whole body when the
+/// caller asked for a streamed operation's output at once, else the configured limit for
+/// XML.
+pub fn buffer_limit<O: crate::Operation + ?Sized>(
+    op: &O,
+    status: StatusCode,
+    options: &crate::flow::request::Options,
+) -> u64 {
+    if status.is_success() && op.body_mode() == BodyMode::Streamed {
+        u64::MAX
+    } else {
+        options.max_buffered_body as u64
+    }
+}
+
+/// An empty buffer sized for the body `head` announces (at most 64 MiB up front, so a
+/// hostile length allocates nothing large before bytes arrive).
+pub fn buffer_for(head: &crate::ops::ObjectHead) -> Vec<u8> {
+    let announced = head.content_length.unwrap_or(0).min(64 << 20);
+    Vec::with_capacity(usize::try_from(announced).unwrap_or(0))
+}
+
+/// A body as text.
+///
+/// # Errors
+/// [`crate::ResponseError::InvalidField`] when it is not UTF-8.
+pub fn utf8(bytes: Vec<u8>) -> Result<String, crate::Error> {
+    String::from_utf8(bytes).map_err(|_| crate::ResponseError::invalid("body", "not UTF-8").into())
+}

@@ -729,7 +729,9 @@ impl TransportError {
     /// The error an IO failure stands for: our own error when a guard put one inside it (see
     /// [`Error::into_io`]), else a transport error of the matching kind.
     pub fn from_io(e: std::io::Error) -> Error {
-        if e.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<Error>) {
+        if e.get_ref()
+            .is_some_and(<dyn std::error::Error + Send + Sync>::is::<Error>)
+        {
             if let Some(inner) = e.into_inner() {
                 if let Ok(ours) = inner.downcast::<Error>() {
                     return *ours;

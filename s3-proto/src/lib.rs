@@ -37,7 +37,8 @@ pub use body::{Body, BodyMode, PayloadHash, Response};
 pub use config::{Addressing, Config, Endpoint, RequestBuilder, SignatureVersion, Target};
 pub use credentials::{Credentials, Secret};
 pub use error::{
-    Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError, TransportErrorKind,
+    Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,
+    TransportErrorKind,
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};

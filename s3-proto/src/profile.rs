@@ -21,6 +21,38 @@ pub struct SharedFiles {
     pub config: Option<PathBuf>,
 }
 
+/// The config and credentials the AWS CLI would use: `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` / `AWS_DEFAULT_REGION`,
+/// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, and the profile (`AWS_PROFILE`) in
+/// `~/.aws/credentials` and `~/.aws/config` (or `AWS_SHARED_CREDENTIALS_FILE` /
+/// `AWS_CONFIG_FILE`). `lookup` reads a variable and `read` a file: the runtime's IO.
+///
+/// # Errors
+/// [`InputError`] for half a key pair or a bad endpoint URL; a transport error naming the
+/// file when a shared file exists but cannot be read.
+pub fn from_env(
+    mut lookup: impl FnMut(&str) -> Option<String>,
+    mut read: impl FnMut(&std::path::Path) -> std::io::Result<String>,
+) -> Result<(Config, Credentials), crate::Error> {
+    let files = shared_files(&mut lookup);
+    let mut text = |path: Option<PathBuf>| -> Result<Option<String>, crate::Error> {
+        let Some(path) = path else { return Ok(None) };
+        match read(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::TransportError::new(
+                crate::TransportErrorKind::Body,
+                format!("cannot read {}", path.display()),
+            )
+            .with_source(e)
+            .into()),
+        }
+    };
+    let credentials = text(files.credentials)?;
+    let config = text(files.config)?;
+    Ok(resolve(lookup, credentials.as_deref(), config.as_deref())?)
+}
+
 /// Locates the shared files; nothing is read.
 pub fn shared_files(mut lookup: impl FnMut(&str) -> Option<String>) -> SharedFiles {
     let mut get = |name: &str| lookup(name).filter(|v| !v.is_empty());

@@ -1,6 +1,7 @@
 //! The requests a flow hands a runtime, as one type: any of them goes through the runtime's
 //! one `send` path, and every reply comes back as one [`Reply`].
 
+use crate::acl::AccessControlPolicy;
 use crate::body::{BodyMode, Response};
 use crate::config::Target;
 use crate::error::{Error, ServiceError};
@@ -9,12 +10,10 @@ use crate::op::Operation;
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CopyObject,
     CopyObjectOutput, CreateMultipartUpload, CreateMultipartUploadOutput, DeleteObjects,
-    DeleteObjectsOutput, GetBucketAcl, GetObject, GetObjectAcl, HeadObject,
-    ListMultipartUploads, ListMultipartUploadsOutput, ObjectHead, PutBucketAcl, PutObject,
-    PutObjectAcl, PutObjectOutput, UploadPart, UploadPartCopy, UploadPartCopyOutput,
-    UploadPartOutput,
+    DeleteObjectsOutput, GetBucketAcl, GetObject, GetObjectAcl, HeadObject, ListMultipartUploads,
+    ListMultipartUploadsOutput, ObjectHead, PutBucketAcl, PutObject, PutObjectAcl, PutObjectOutput,
+    UploadPart, UploadPartCopy, UploadPartCopyOutput, UploadPartOutput,
 };
-use crate::acl::AccessControlPolicy;
 
 macro_rules! calls {
     ($($(#[$doc:meta])* $variant:ident($op:ty) -> $out:ty,)*) => {

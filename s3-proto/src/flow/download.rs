@@ -265,7 +265,9 @@ impl RangeJob {
 
     /// The GET for what is left of the range; `None` once every byte is written.
     pub fn get(&self) -> Option<GetObject> {
-        self.slot.after(self.done).map(|rest| self.download.get(&rest))
+        self.slot
+            .after(self.done)
+            .map(|rest| self.download.get(&rest))
     }
 
     /// Where the next byte goes in the destination.
@@ -330,6 +332,29 @@ impl RangeJob {
         }
         result
     }
+}
+
+/// Where a download to `target` writes until it is complete: a hidden file beside it, named
+/// uniquely within the process `process` (renamed over `target` at the end, so a failed
+/// download never leaves a partial file at `target`).
+///
+/// # Errors
+/// An `InvalidInput` IO error when `target` has no file name.
+pub fn temp_path(target: &std::path::Path, process: u32) -> std::io::Result<std::path::PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = target.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "target has no file name")
+    })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut temp = std::ffi::OsString::from(".");
+    temp.push(name);
+    temp.push(format!(".s3-rs-{process}-{n}.part"));
+    Ok(dir.join(temp))
 }
 
 /// Where a [`DownloadFlow`] is.

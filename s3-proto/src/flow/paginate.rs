@@ -119,7 +119,9 @@ pub enum ListEntry {
 
 fn objects_then_prefixes(contents: Vec<Object>, prefixes: Vec<String>) -> Vec<ListEntry> {
     let objects = contents.into_iter().map(ListEntry::Object);
-    objects.chain(prefixes.into_iter().map(ListEntry::Prefix)).collect()
+    objects
+        .chain(prefixes.into_iter().map(ListEntry::Prefix))
+        .collect()
 }
 
 impl Entries for ListObjectsV2 {

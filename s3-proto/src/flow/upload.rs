@@ -39,8 +39,8 @@ use crate::name::{BucketName, ObjectKey};
 use crate::ops::object::attribute_setters;
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
-    CreateMultipartUpload, CreateMultipartUploadOutput, ListMultipartUploads,
-    HeadObject, ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
+    CreateMultipartUpload, CreateMultipartUploadOutput, HeadObject, ListMultipartUploads,
+    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
     PutObjectOutput, UploadPart, UploadPartCopy, UploadPartOutput,
 };
 
@@ -804,8 +804,7 @@ impl UploadFlow {
             self.in_flight.insert(u32::from(slot.number), len);
             return Ok(Some(Step::Spawn(Job::call(u32::from(slot.number), op))));
         }
-        if self.exhausted || self.reading.is_some() || self.in_flight.len() >= self.concurrency
-        {
+        if self.exhausted || self.reading.is_some() || self.in_flight.len() >= self.concurrency {
             return Ok(None);
         }
         let Some(slot) = self.up.next_part() else {
@@ -819,7 +818,12 @@ impl UploadFlow {
                 return Ok(Some(Step::Read(slot.len)));
             }
             Source::File { .. } => {
-                let op = self.up.upload_part(&slot, Body::Stream { length: Some(slot.len) })?;
+                let op = self.up.upload_part(
+                    &slot,
+                    Body::Stream {
+                        length: Some(slot.len),
+                    },
+                )?;
                 let work = Work::FileBody {
                     call: op.into(),
                     offset: slot.offset,
@@ -828,8 +832,16 @@ impl UploadFlow {
                 };
                 Step::Spawn(Job { id, work })
             }
-            Source::Copy { bucket, key, etag, version_id, .. } => {
-                let op = self.up.copy_part(&slot, bucket, key, etag, version_id.as_deref())?;
+            Source::Copy {
+                bucket,
+                key,
+                etag,
+                version_id,
+                ..
+            } => {
+                let op = self
+                    .up
+                    .copy_part(&slot, bucket, key, etag, version_id.as_deref())?;
                 Step::Spawn(Job::call(id, op))
             }
         };
@@ -952,15 +964,27 @@ impl Flow for UploadFlow {
                 Source::Reader { len } => {
                     self.phase = Phase::FirstRead;
                     let first = self.up.plan().slot(1).map_or(0, |s| s.len);
-                    Step::Read(if self.up.is_single() { len.unwrap_or(0) } else { first })
+                    Step::Read(if self.up.is_single() {
+                        len.unwrap_or(0)
+                    } else {
+                        first
+                    })
                 }
                 Source::File { len } if self.up.is_single() => {
                     self.phase = Phase::Single;
                     let (len, md5) = (*len, self.up.wants_md5());
-                    let call = self.up.put_object(Body::Stream { length: Some(len) }).into();
+                    let call = self
+                        .up
+                        .put_object(Body::Stream { length: Some(len) })
+                        .into();
                     Step::Send(Job {
                         id: CONTROL,
-                        work: Work::FileBody { call, offset: 0, len, md5 },
+                        work: Work::FileBody {
+                            call,
+                            offset: 0,
+                            len,
+                            md5,
+                        },
                     })
                 }
                 _ => {
@@ -1027,7 +1051,11 @@ impl Flow for UploadFlow {
             Ok(_) => return self.failed(super::unexpected()),
             Err(e) => return self.failed(e),
         };
-        let slot = PartSlot { number, offset: 0, len };
+        let slot = PartSlot {
+            number,
+            offset: 0,
+            len,
+        };
         match self.up.part_done(&slot, &UploadPartOutput { etag }) {
             Ok(()) => self.progress.add(len),
             Err(e) => self.failed(e),

@@ -72,3 +72,31 @@ impl PutObject {
         PutObject::new(bucket, key, bytes).content_type(content_type)
     }
 }
+
+impl crate::ops::ListObjectsV2 {
+    /// Lists `bucket` under `prefix` (everything when empty), grouped by `delimiter` when
+    /// given (boto's `bucket.list(prefix, delimiter)`).
+    pub fn under(bucket: BucketName, prefix: &str, delimiter: Option<&str>) -> Self {
+        let op = crate::ops::ListObjectsV2::new(bucket);
+        let op = if prefix.is_empty() {
+            op
+        } else {
+            op.prefix(prefix)
+        };
+        match delimiter {
+            Some(d) => op.delimiter(d),
+            None => op,
+        }
+    }
+}
+
+impl crate::ops::CreateBucket {
+    /// Creates `bucket`, with a canned ACL when given.
+    pub fn with_acl(bucket: BucketName, acl: Option<crate::CannedAcl>) -> Self {
+        let op = crate::ops::CreateBucket::new(bucket);
+        match acl {
+            Some(acl) => op.acl(acl),
+            None => op,
+        }
+    }
+}
