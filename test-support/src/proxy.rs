@@ -32,6 +32,9 @@ pub enum Fault {
     SlowDown,
     /// Answer the request with `500 InternalError` without reaching the server.
     InternalError,
+    /// Drop the response's `Content-Length` (the body then ends when the connection closes)
+    /// and send this many bytes more than the server did: a body longer than asked.
+    LongerBody(u64),
 }
 
 /// What the proxy did, for the test's report.
@@ -45,6 +48,10 @@ pub struct Stats {
     pub bytes_down: AtomicU64,
     /// Request bytes forwarded to the server.
     pub bytes_up: AtomicU64,
+    /// Connections open now.
+    pub open: AtomicU64,
+    /// The most connections open at once.
+    pub max_open: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -72,13 +79,24 @@ impl FaultProxy {
     /// # Panics
     /// When the upstream address does not parse or no local port is free (test set-up).
     pub fn start(upstream: &str) -> FaultProxy {
+        FaultProxy::start_after(upstream, Duration::ZERO)
+    }
+
+    /// Like [`FaultProxy::start`], but its port refuses connections for `delay` before the
+    /// proxy starts listening on it: clients connecting early fail to connect.
+    ///
+    /// # Panics
+    /// As [`FaultProxy::start`].
+    pub fn start_after(upstream: &str, delay: Duration) -> FaultProxy {
         let upstream: SocketAddr = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .parse()
             .unwrap_or_else(|e| panic!("proxy upstream {upstream}: {e}"));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        let addr = listener.local_addr().expect("proxy address");
+        // Reserve a port, then (after the delay) listen on it.
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("proxy address");
         let plan = Arc::new(Mutex::new(Plan {
             fault: Fault::None,
             skip: 0,
@@ -87,7 +105,13 @@ impl FaultProxy {
         let stats = Arc::new(Stats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (p, s, st) = (plan.clone(), stats.clone(), stop.clone());
+        let bound = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let ready = bound.clone();
         thread::spawn(move || {
+            thread::sleep(delay);
+            let listener = TcpListener::bind(addr).expect("bind proxy");
+            *ready.0.lock().expect("bound") = true;
+            ready.1.notify_all();
             for client in listener.incoming() {
                 if st.load(Ordering::Relaxed) {
                     break;
@@ -96,10 +120,19 @@ impl FaultProxy {
                 s.connections.fetch_add(1, Ordering::Relaxed);
                 let (p, s) = (p.clone(), s.clone());
                 thread::spawn(move || {
+                    let open = s.open.fetch_add(1, Ordering::Relaxed) + 1;
+                    s.max_open.fetch_max(open, Ordering::Relaxed);
                     let _ = serve(client, upstream, &p, &s);
+                    s.open.fetch_sub(1, Ordering::Relaxed);
                 });
             }
         });
+        if delay.is_zero() {
+            let mut up = bound.0.lock().expect("bound");
+            while !*up {
+                up = bound.1.wait(up).expect("bound");
+            }
+        }
         FaultProxy {
             addr,
             plan,
@@ -237,7 +270,10 @@ fn serve(
             &buf[..n]
         } else {
             head_rewritten = true;
-            rewritten = with_connection_close(&buf[..n]);
+            rewritten = match fault {
+                Fault::LongerBody(_) => without_content_length(&with_connection_close(&buf[..n])),
+                _ => with_connection_close(&buf[..n]),
+            };
             &rewritten[..]
         };
         let n = data.len();
@@ -267,9 +303,30 @@ fn serve(
             .bytes_down
             .fetch_add(data.len() as u64, Ordering::Relaxed);
     }
+    if let Fault::LongerBody(extra) = fault {
+        let junk = vec![b'#'; usize::try_from(extra).unwrap_or(0)];
+        let _ = client.write_all(&junk);
+    }
     let _ = client.shutdown(Shutdown::Both);
     let _ = upstream_pump.join();
     Ok(())
+}
+
+/// The response head without its `Content-Length` line.
+fn without_content_length(message: &[u8]) -> Vec<u8> {
+    let head_end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(message.len(), |p| p + 2);
+    let (head, rest) = message.split_at(head_end);
+    let mut out = Vec::with_capacity(message.len());
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        if !line.to_ascii_lowercase().starts_with(b"content-length:") {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The message with `Connection: close` added after its first line (request or status line),
@@ -313,4 +370,24 @@ fn answer_error(mut client: TcpStream, fault: Fault) -> io::Result<()> {
     }
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
+}
+
+/// An endpoint whose connects hang: a listener that never accepts, its backlog filled by
+/// connections held in the returned value (drop it to release them).
+///
+/// # Panics
+/// When no local port is free (test set-up).
+pub fn unanswered_endpoint() -> (String, (TcpListener, Vec<TcpStream>)) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let mut held = Vec::new();
+    // Linux queues up to the backlog (128 from std, capped by somaxconn) finished
+    // handshakes, then drops further SYNs: a connect then hangs until its timeout.
+    for _ in 0..1024 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(50)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break,
+        }
+    }
+    (format!("http://{addr}"), (listener, held))
 }
