@@ -3,7 +3,7 @@
 use http::Request;
 
 use crate::body::{Body, BodyMode, Response};
-use crate::config::Target;
+use crate::endpoint::Target;
 use crate::error::{Error, ServiceError};
 
 /// One S3 action: a value that becomes an unsigned request, and knows how to read the answer.

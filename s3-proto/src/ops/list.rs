@@ -6,11 +6,12 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::name::BucketName;
 use crate::op::Operation;
 use crate::ops::object::parse_bool;
+use crate::request::RequestBuilder;
 use crate::sign::encode::percent_decode;
 use crate::time::parse_iso8601;
 use crate::xml::XmlReader;

@@ -10,7 +10,7 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::headers;
 use crate::name::{BucketName, ObjectKey};
@@ -19,6 +19,7 @@ use crate::ops::list::check_page_size;
 use crate::ops::object::{
     ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, result_reader,
 };
+use crate::request::RequestBuilder;
 use crate::sign::content_md5;
 use crate::time::parse_iso8601;
 use crate::xml::{XmlReader, XmlWriter};

@@ -7,12 +7,13 @@ use http::Method;
 
 use crate::acl::CannedAcl;
 use crate::body::{Body, BodyMode, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError, ServiceError};
 use crate::headers;
 use crate::meta::Metadata;
 use crate::name::{BucketName, ObjectKey};
 use crate::op::Operation;
+use crate::request::RequestBuilder;
 use crate::sign::content_md5;
 use crate::sign::encode::uri_encode_into;
 use crate::time::{parse_iso8601, to_http_date};

@@ -379,7 +379,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::config::Addressing;
+    use crate::endpoint::Addressing;
     use crate::ops::PutObject;
 
     const SEED: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
