@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderName, HeaderValue};
 use http::{Request, Uri};
 
 use crate::body::{Body, PayloadHash, Response};
@@ -10,12 +11,16 @@ use crate::credentials::Credentials;
 use crate::endpoint::{Addressing, BucketInHost, Endpoint, Target};
 use crate::error::{Error, InputError, ServiceError};
 use crate::op::Operation;
+use crate::sign::chunked::{AWS_CHUNKED, ChunkedSigner, check_chunk_size, encoded_length};
 use crate::sign::v2::SigV2;
 use crate::sign::{self, SigV4};
 
 /// Kept at its old path: the runtimes import it from here.
 #[doc(no_inline)]
 pub use crate::endpoint::loopback_uri;
+
+const X_AMZ_DECODED_CONTENT_LENGTH: HeaderName =
+    HeaderName::from_static("x-amz-decoded-content-length");
 
 /// Which signature scheme signs requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -173,6 +178,75 @@ impl Config {
         Ok(req)
     }
 
+    /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
+    /// `decoded_length` bytes in chunks of `chunk_size`, signs it at `now`, and returns it with the
+    /// [`ChunkedSigner`] for its chunks (see [`sign::chunked`] for the framing).
+    ///
+    /// The request carries `Content-Encoding: aws-chunked` (before any encoding the operation set),
+    /// `x-amz-decoded-content-length`, the framed `Content-Length`, and a
+    /// [`Body::Stream`] of that framed length; the runtime streams the chunks the signer frames.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for anonymous credentials, a SigV2 config, a chunk size outside
+    /// [`MIN_CHUNK_SIZE`](sign::chunked::MIN_CHUNK_SIZE)..=
+    /// [`MAX_CHUNK_SIZE`](sign::chunked::MAX_CHUNK_SIZE), an operation whose body length is known and differs from `decoded_length`, or anything
+    /// [`Config::prepare`] would refuse.
+    pub fn prepare_streaming<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        credentials: &Credentials,
+        now: SystemTime,
+        decoded_length: u64,
+        chunk_size: usize,
+    ) -> Result<(Request<Body>, ChunkedSigner), Error> {
+        check_chunk_size(chunk_size)?;
+        if self.signature != SignatureVersion::V4 {
+            return Err(InputError::argument("config", "aws-chunked streaming needs SigV4").into());
+        }
+        let signer = SigV4::new(credentials, &self.target.region, "s3", now)?;
+        let mut req = op.request(&self.target)?;
+        if let Some(len) = req.body().len() {
+            if len != decoded_length && !(len == 0 && matches!(req.body(), Body::Empty)) {
+                return Err(InputError::argument(
+                    "decoded_length",
+                    format!("is {decoded_length} but the operation's body is {len} bytes"),
+                )
+                .into());
+            }
+        }
+        let encoded = encoded_length(decoded_length, chunk_size);
+        *req.body_mut() = Body::Stream {
+            length: Some(encoded),
+        };
+        let headers = req.headers_mut();
+        // S3 wants aws-chunked first when the object has its own encoding (sigv4-streaming.html:
+        // "Content-Encoding: aws-chunked,gzip"); aws-chunked is stripped when the object is stored.
+        let encoding = match headers.get(CONTENT_ENCODING).map(HeaderValue::to_str) {
+            Some(Ok(other)) if !other.trim().is_empty() => format!("{AWS_CHUNKED},{other}"),
+            Some(Err(_)) => {
+                return Err(InputError::InvalidHeader {
+                    name: "content-encoding".to_owned(),
+                }
+                .into());
+            }
+            _ => AWS_CHUNKED.to_owned(),
+        };
+        headers.insert(
+            CONTENT_ENCODING,
+            header_value(&encoding, "content-encoding")?,
+        );
+        headers.insert(
+            X_AMZ_DECODED_CONTENT_LENGTH,
+            HeaderValue::from(decoded_length),
+        );
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(encoded));
+        req.extensions_mut().insert(PayloadHash::Streaming);
+        let seed = signer.sign(&mut req, sign::STREAMING_PAYLOAD)?;
+        let chunks =
+            ChunkedSigner::new(&signer, &seed.signature).with_layout(decoded_length, chunk_size)?;
+        Ok((req, chunks))
+    }
+
     /// A presigned URL for `op`, valid for `expires` from `now` (at most 7 days for SigV4).
     ///
     /// The URL carries the signature and, for temporary credentials, the session token: treat
@@ -247,9 +321,83 @@ pub fn finish<O: Operation + ?Sized>(op: &O, response: Response<'_>) -> Result<O
     }
 }
 
+fn header_value(value: &str, name: &str) -> Result<HeaderValue, InputError> {
+    HeaderValue::from_str(value).map_err(|_| InputError::InvalidHeader {
+        name: name.to_owned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::PutObject;
+    use crate::sign::chunked::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+
+    fn creds() -> Credentials {
+        Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+    }
+
+    fn time() -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_369_353_600)
+    }
+
+    #[test]
+    fn prepare_streaming_refusals() {
+        let config = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
+        let bucket = "bucket".parse().unwrap();
+        let key: crate::ObjectKey = "k".parse().unwrap();
+        let stream = PutObject::new(bucket, key.clone(), Body::Stream { length: Some(10) });
+        let creds = creds();
+        let t = time();
+        assert!(
+            config
+                .prepare_streaming(&stream, &creds, t, 10, MIN_CHUNK_SIZE - 1)
+                .is_err()
+        );
+        assert!(
+            config
+                .prepare_streaming(&stream, &creds, t, 10, MAX_CHUNK_SIZE + 1)
+                .is_err()
+        );
+        assert!(
+            config
+                .prepare_streaming(&stream, &creds, t, 11, MIN_CHUNK_SIZE)
+                .is_err()
+        );
+        assert!(
+            config
+                .prepare_streaming(&stream, &Credentials::anonymous(), t, 10, MIN_CHUNK_SIZE)
+                .is_err()
+        );
+        let v2 = config.clone().signature(SignatureVersion::V2);
+        assert!(
+            v2.prepare_streaming(&stream, &creds, t, 10, MIN_CHUNK_SIZE)
+                .is_err()
+        );
+        let (req, _) = config
+            .prepare_streaming(&stream, &creds, t, 10, MIN_CHUNK_SIZE)
+            .unwrap();
+        assert_eq!(req.body().len(), Some(encoded_length(10, MIN_CHUNK_SIZE)));
+    }
+
+    #[test]
+    fn object_encoding_follows_aws_chunked() {
+        let config = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
+        let op = PutObject::new(
+            "bucket".parse().unwrap(),
+            "k".parse().unwrap(),
+            Body::Stream { length: None },
+        )
+        .content_encoding("gzip");
+        let (req, _) = config
+            .prepare_streaming(&op, &creds(), time(), 0, MIN_CHUNK_SIZE)
+            .unwrap();
+        assert_eq!(req.headers()["content-encoding"], "aws-chunked,gzip");
+        assert_eq!(req.headers()["content-length"], "86");
+    }
 
     #[test]
     fn from_lookup_prefers_specific_names() {
