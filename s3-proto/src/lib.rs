@@ -24,6 +24,7 @@ pub mod integrity;
 pub mod meta;
 pub mod mime;
 pub mod name;
+pub mod object;
 pub mod op;
 pub mod ops;
 pub mod post;
@@ -44,6 +45,7 @@ pub use error::{
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};
+pub use object::{ByteRange, ContentRange, ObjectHead};
 pub use op::Operation;
 pub use request::RequestBuilder;
 pub use xml::{MAX_XML_BODY, MAX_XML_DEPTH};

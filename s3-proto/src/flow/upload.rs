@@ -34,12 +34,12 @@ use std::time::SystemTime;
 use crate::body::Body;
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
-use crate::ops::object::attribute_setters;
+use crate::object::{ObjectAttributes, ObjectHead, attribute_setters};
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
-    PutObjectOutput, UploadPart, UploadPartOutput,
+    ListMultipartUploadsOutput, MAX_PARTS, PutObject, PutObjectOutput, UploadPart,
+    UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;

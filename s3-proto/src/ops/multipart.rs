@@ -14,11 +14,10 @@ use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::headers;
 use crate::name::{BucketName, ObjectKey};
+use crate::object::{ByteRange, ObjectAttributes, attribute_setters};
 use crate::op::Operation;
 use crate::ops::list::check_page_size;
-use crate::ops::object::{
-    ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, result_reader,
-};
+use crate::ops::object::{copy_source, parse_bool, result_reader};
 use crate::request::RequestBuilder;
 use crate::sign::content_md5;
 use crate::time::parse_iso8601;
