@@ -8,9 +8,10 @@ use http::{Request, Uri};
 
 use crate::body::{Body, PayloadHash, Response};
 use crate::credentials::Credentials;
-use crate::endpoint::{Addressing, BucketInHost, Endpoint, Target};
+use crate::endpoint::{Addressing, Endpoint, Target};
 use crate::error::{Error, InputError, ServiceError};
 use crate::op::Operation;
+use crate::request::BucketInHost;
 use crate::sign::chunked::{AWS_CHUNKED, ChunkedSigner, check_chunk_size, encoded_length};
 use crate::sign::v2::SigV2;
 use crate::sign::{self, SigV4};

@@ -257,11 +257,6 @@ impl Target {
     }
 }
 
-/// The bucket an operation addressed through the host name (`bucket.endpoint`), kept in the
-/// request's extensions for SigV2, whose canonical resource must still name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BucketInHost(pub String);
-
 /// Where to connect when it is not the request's own host: names under `localhost` are
 /// loopback (RFC 6761), so `http://bucket.localhost:7480/` is sent to `127.0.0.1:7480` with the
 /// `Host` header unchanged. This lets virtual-hosted style work on machines that do not

@@ -1,13 +1,17 @@
 //! Building one request: the `RequestBuilder` a `Target` starts, which operations fill with
-//! query parameters, headers and a body.
+//! query parameters, headers and a body, and `BucketInHost`, which it leaves on the request.
 
 use http::header::{HeaderName, HeaderValue};
 use http::{Method, Request, Uri};
 
 use crate::body::{Body, PayloadHash};
-use crate::endpoint::BucketInHost;
 use crate::error::{Error, InputError};
 use crate::sign::encode::uri_encode_into;
+
+/// The bucket an operation addressed through the host name (`bucket.endpoint`), kept in the
+/// request's extensions for SigV2, whose canonical resource must still name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInHost(pub String);
 
 /// Builds one request: query parameters and headers, validated as they are added.
 ///
