@@ -23,7 +23,7 @@ use s3_proto::acl::AccessControlPolicy;
 use s3_proto::config::finish;
 use s3_proto::cors::{CorsConfiguration, CorsMethod, CorsRule, Dialect};
 use s3_proto::ops::*;
-use s3_proto::sign::chunked::{self, ChunkedSigner, encoded_length, prepare_streaming};
+use s3_proto::sign::chunked::{self, ChunkedSigner, encoded_length};
 use s3_proto::sign::encode::{self, percent_decode};
 use s3_proto::sign::{SigV2, SigV4, UNSIGNED_PAYLOAD};
 use s3_proto::{
@@ -437,18 +437,19 @@ fn chunked_pass(mut signer: ChunkedSigner, steps: &[u8]) -> (Vec<u8>, bool) {
     (body, finished)
 }
 
-/// The aws-chunked framer: `ChunkedSigner` with and without a layout, and `prepare_streaming`.
+/// The aws-chunked framer: `ChunkedSigner` with and without a layout, and
+/// `Config::prepare_streaming`.
 ///
-/// Input: byte 0 is the mode (bit 0: fixed layout; bit 1: built by `prepare_streaming` for a
-/// PutObject; bit 2: take the chunk size as is rather than from the legal range); bytes 1..3
-/// the chunk size; bytes 3..6 the decoded length (24 bits, capped at 256 KiB); then steps of 3
-/// bytes (kind, 16-bit length) that frame, sign or finish chunks. Also calls `encoded_length`
-/// on the first 8 and next 8 bytes as arbitrary numbers.
+/// Input: byte 0 is the mode (bit 0: fixed layout; bit 1: built by `Config::prepare_streaming`
+/// for a PutObject; bit 2: take the chunk size as is rather than from the legal range); bytes
+/// 1..3 the chunk size; bytes 3..6 the decoded length (24 bits, capped at 256 KiB); then steps
+/// of 3 bytes (kind, 16-bit length) that frame, sign or finish chunks. Also calls
+/// `encoded_length` on the first 8 and next 8 bytes as arbitrary numbers.
 ///
 /// Checks: no panic; two signers fed the same steps produce the same bytes; a refused chunk
 /// leaves the chain unchanged; with a layout, a finished body is exactly
-/// `encoded_length(decoded, chunk_size)` bytes (and, from `prepare_streaming`, the request's
-/// `Content-Length`).
+/// `encoded_length(decoded, chunk_size)` bytes (and, from `Config::prepare_streaming`, the
+/// request's `Content-Length`).
 pub fn chunked(data: &[u8]) {
     if let (Some(a), Some(b)) = (data.first_chunk::<8>(), data.get(8..16)) {
         let decoded = u64::from_le_bytes(*a);
@@ -477,7 +478,7 @@ pub fn chunked(data: &[u8]) {
             unreachable!("fixed names are valid")
         };
         let op = PutObject::new(bucket, key, Body::Stream { length: None });
-        let Ok((req, signer)) = prepare_streaming(&config, &op, &creds, now(), decoded, chunk_size)
+        let Ok((req, signer)) = config.prepare_streaming(&op, &creds, now(), decoded, chunk_size)
         else {
             return;
         };

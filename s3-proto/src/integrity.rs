@@ -9,7 +9,7 @@ use base64::Engine as _;
 use md5::Digest as _;
 
 use crate::error::{Error, ResponseError};
-use crate::ops::ObjectHead;
+use crate::object::ObjectHead;
 
 /// An MD5 fed piece by piece.
 #[derive(Debug, Clone, Default)]

@@ -16,6 +16,7 @@ pub mod body;
 pub mod config;
 pub mod cors;
 pub mod credentials;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 mod headers;
@@ -23,10 +24,12 @@ pub mod integrity;
 pub mod meta;
 pub mod mime;
 pub mod name;
+pub mod object;
 pub mod op;
 pub mod ops;
 pub mod post;
 pub mod profile;
+pub mod request;
 pub mod retry;
 pub mod sign;
 pub mod time;
@@ -34,13 +37,16 @@ mod xml;
 
 pub use acl::CannedAcl;
 pub use body::{Body, BodyMode, PayloadHash, Response};
-pub use config::{Addressing, Config, Endpoint, RequestBuilder, SignatureVersion, Target};
+pub use config::{Config, SignatureVersion};
 pub use credentials::{Credentials, Secret};
+pub use endpoint::{Addressing, Endpoint, Target};
 pub use error::{
     Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,
     TransportErrorKind,
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};
+pub use object::{ByteRange, ContentRange, ObjectHead};
 pub use op::Operation;
+pub use request::RequestBuilder;
 pub use xml::{MAX_XML_BODY, MAX_XML_DEPTH};

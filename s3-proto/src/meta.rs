@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use http::HeaderMap;
 
-use crate::config::RequestBuilder;
 use crate::error::InputError;
+use crate::request::RequestBuilder;
 
 /// The header prefix of user metadata.
 pub const META_PREFIX: &str = "x-amz-meta-";

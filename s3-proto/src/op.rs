@@ -3,7 +3,7 @@
 use http::Request;
 
 use crate::body::{Body, BodyMode, Response};
-use crate::config::Target;
+use crate::endpoint::Target;
 use crate::error::{Error, ServiceError};
 use crate::name::BucketName;
 

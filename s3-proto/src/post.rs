@@ -536,7 +536,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::config::Addressing;
+    use crate::endpoint::Addressing;
     use crate::sign::v4::{derive_signing_key, hmac};
 
     /// From sigv4-post-example.html ("Example: Browser-Based Upload using HTTP POST (Using AWS

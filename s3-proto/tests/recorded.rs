@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use s3_proto::config::finish;
+use s3_proto::flow::paginate::Paginated;
 use s3_proto::ops::*;
 use s3_proto::{BucketName, Error, ObjectKey, Operation, Response};
 

@@ -4,25 +4,34 @@
 //! cargo run -p s3-tokio --example async_tutorial [-- BUCKET]
 //! ```
 //!
-//! Uses `AWS_ENDPOINT_URL` and the AWS credentials of the environment (or `~/.aws`) when they
-//! are set; otherwise starts the project's local Ceph RGW (`scripts/servers/start-ceph.sh`) and
-//! runs against it. Like boto's tutorial it leaves its work in place: the bucket with
-//! `foobar`, `myfile` and `has_metadata`, their ACLs and metadata (CORS is deleted as the last
-//! step), so any other client can inspect it.
+//! Reads the endpoint and keys from the environment like any AWS tool (`AWS_ENDPOINT_URL`,
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, or a profile in `~/.aws`). A
+//! second account's keys in `S3RS_TUTORIAL_OTHER_ACCESS_KEY_ID` and
+//! `S3RS_TUTORIAL_OTHER_SECRET_ACCESS_KEY` show a name conflict between accounts, and
+//! `S3RS_TUTORIAL_GRANT_EMAIL` an account to grant READ by email. Like boto's tutorial it leaves
+//! its work in place: the bucket with `foobar`, `myfile` and `has_metadata`, their ACLs and
+//! metadata (CORS is deleted as the last step), so any other client can inspect it.
+//!
+//! Copy it into a project of your own that depends on `s3-tokio` and `tokio` (features
+//! `macros`, `rt-multi-thread`) only, and delete the `test_support` call at the top of `main`:
+//! it is this repository's way to start a local Ceph RGW when nothing is configured
+//! (`scripts/servers/start-ceph.sh`), not part of the tutorial.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use s3_tokio::proto::acl::Permission;
+use s3_tokio::proto::acl::{AccessControlPolicy, Permission};
 use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
 use s3_tokio::proto::ops::{LocationConstraint, PutObject};
 use s3_tokio::proto::{CannedAcl, Credentials, ObjectKey};
 use s3_tokio::{Client, ErrorCode};
-use test_support::tutorial::{configured, print_policy, start_local_ceph, step, unique};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Not part of the tutorial: starts a local server when nothing is configured.
+    test_support::tutorial::rerun_on_local_ceph_unless_configured();
     match run().await {
         Ok(()) => {
             println!("\nAll steps done.");
@@ -40,43 +49,46 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| unique("s3rs-tutorial"));
 
-    step(1, "Connect");
-    let (client, second_user) = if configured() {
-        let c = Client::from_env()?;
-        println!(
-            "  Using {} in {} from the environment",
-            c.config().target().endpoint().url(),
-            c.config().region()
-        );
-        (c, None)
-    } else {
-        let local = start_local_ceph()?;
-        let client = Client::new(local.config, local.credentials);
-        (client, local.second_user)
+    println!("\n== 1. Connect");
+    let client = Client::from_env()?;
+    println!(
+        "  Using {} in {}",
+        client.config().target().endpoint().url(),
+        client.config().region()
+    );
+    // A second account, when its keys are given, shows what happens on someone else's bucket.
+    let other = match (
+        std::env::var("S3RS_TUTORIAL_OTHER_ACCESS_KEY_ID"),
+        std::env::var("S3RS_TUTORIAL_OTHER_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(ak), Ok(sk)) => Some(Client::new(
+            client.config().clone(),
+            Credentials::new(ak, sk),
+        )),
+        _ => None,
     };
 
-    step(2, "Create a bucket");
+    println!("\n== 2. Create a bucket");
     let bucket = client.create_bucket(&bucket_name).await?;
     println!("  Created bucket {}", bucket.name());
     let again = client.create_bucket(&bucket_name).await?;
     println!("  Creating it again is fine: you own {}", again.name());
 
     // A name owned by someone else is a typed conflict, not a success.
-    match &second_user {
-        Some((ak, sk)) => {
-            let other = Client::new(client.config().clone(), Credentials::new(ak, sk));
+    match &other {
+        Some(other) => {
             let theirs = other.create_bucket(&unique("someone-elses")).await?;
             match client.create_bucket(theirs.name().as_str()).await {
                 Err(e) if e.code() == Some(&ErrorCode::BucketAlreadyExists) => {
                     println!("  {} belongs to another user: {e}", theirs.name());
                 }
-                other => println!("  unexpected answer for someone else's bucket: {other:?}"),
+                answer => println!("  unexpected answer for someone else's bucket: {answer:?}"),
             }
         }
-        None => println!("  (no second account here to show the BucketAlreadyExists conflict)"),
+        None => println!("  (no second account to show the BucketAlreadyExists conflict)"),
     }
 
-    step(3, "Create a bucket in the EU location");
+    println!("\n== 3. Create a bucket in the EU location");
     let eu_name = format!("{bucket_name}-eu");
     match client
         .create_bucket_in(&eu_name, LocationConstraint::EU)
@@ -90,14 +102,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("  This server refuses the EU location: {e}"),
     }
 
-    step(4, "Store a string and read it back");
+    println!("\n== 4. Store a string and read it back");
     bucket.put_string("foobar", "This is a test of S3").await?;
     println!(
         "  foobar = {:?}",
         bucket.get_string("foobar").await?.unwrap_or_default()
     );
 
-    step(5, "Upload a file and download it");
+    println!("\n== 5. Upload a file and download it");
     let dir = std::env::temp_dir().join(unique("s3rs-tutorial-files"));
     std::fs::create_dir_all(&dir)?;
     let src = dir.join("myfile.txt");
@@ -119,7 +131,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     std::fs::remove_dir_all(&dir)?;
 
-    step(6, "List all buckets");
+    println!("\n== 6. List all buckets");
     for b in client.list_buckets().await? {
         println!("  {}", b.name);
     }
@@ -131,37 +143,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    step(7, "Canned ACLs on the bucket and on a key");
+    println!("\n== 7. Canned ACLs on the bucket and on a key");
     bucket.set_acl(CannedAcl::PublicRead).await?;
     println!("  bucket is public-read");
     bucket.set_key_acl("foobar", CannedAcl::PublicRead).await?;
     println!("  foobar is public-read");
 
-    step(8, "Read the ACL back");
+    println!("\n== 8. Read the ACL back");
     print_policy("bucket", &bucket.acl().await?);
     print_policy("foobar", &bucket.key_acl("foobar").await?);
 
-    step(9, "Add a grant by email");
-    let email = std::env::var("S3RS_TUTORIAL_GRANT_EMAIL").unwrap_or_else(|_| {
-        if second_user.is_some() {
-            "tester2@example.com".to_owned()
-        } else {
-            String::new()
-        }
-    });
-    if email.is_empty() {
-        println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)");
-    } else {
-        match bucket
+    println!("\n== 9. Add a grant by email");
+    match std::env::var("S3RS_TUTORIAL_GRANT_EMAIL") {
+        Ok(email) if !email.is_empty() => match bucket
             .add_key_email_grant("foobar", Permission::Read, &email)
             .await
         {
             Ok(()) => print_policy("foobar", &bucket.key_acl("foobar").await?),
             Err(e) => println!("  the server refused the grant to {email}: {e}"),
-        }
+        },
+        _ => println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)"),
     }
 
-    step(10, "User metadata");
+    println!("\n== 10. User metadata");
     let op = PutObject::new(
         bucket.name().clone(),
         ObjectKey::new("has_metadata")?,
@@ -175,7 +179,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {name} = {value}");
     }
 
-    step(11, "CORS: set, get, delete");
+    println!("\n== 11. CORS: set, get, delete");
     let cors = CorsConfiguration::new()
         .rule(
             CorsRule::new(
@@ -214,4 +218,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         bucket.name()
     );
     Ok(())
+}
+
+/// `prefix-PID-NANOS`: a bucket or directory name no earlier run used.
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+/// Prints an ACL's owner and grants.
+fn print_policy(what: &str, policy: &AccessControlPolicy) {
+    println!("  {what}: owner {}", policy.owner.id);
+    for grant in &policy.grants {
+        println!("    {} -> {}", grant.permission, grant.grantee);
+    }
 }

@@ -10,10 +10,8 @@
 
 use std::time::Duration;
 
-use s3::proto::ops::{
-    ByteRange, CopyObject, GetObject, ListObjectsV2, LocationConstraint, MetadataDirective,
-    PutObject,
-};
+use s3::proto::object::{ByteRange, MetadataDirective};
+use s3::proto::ops::{CopyObject, GetObject, ListObjectsV2, LocationConstraint, PutObject};
 use s3::proto::{BucketName, Credentials, ObjectKey};
 use s3::{Client, ErrorCode, ListEntry};
 use test_support::unique_bucket;

@@ -1,50 +1,52 @@
-//! What the two tutorial examples (`s3-blocking`'s `tutorial`, `s3-tokio`'s `async_tutorial`)
-//! share: finding out whether the user configured an endpoint, starting the local Ceph RGW
-//! otherwise, and printing.
+//! Not part of the tutorials: what lets `cargo run -p s3-blocking --example tutorial` (and
+//! s3-tokio's `async_tutorial`) run end to end on a machine with nothing configured.
+//!
+//! The tutorials read their endpoint and keys from the environment, like any AWS tool. When
+//! none are set, [`rerun_on_local_ceph_unless_configured`] starts the project's local Ceph RGW
+//! (`scripts/servers/start-ceph.sh`) and runs the example again with that server's endpoint
+//! and keys in the child's environment: the example itself never needs to know.
 
-#![allow(clippy::print_stdout)] // the tutorials talk to the user on stdout
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the tutorials talk to the user
 
 use std::error::Error;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, ExitStatus};
 
-use s3_proto::acl::AccessControlPolicy;
-use s3_proto::{Config, Credentials};
-
-/// The local Ceph RGW the tutorial started, and what its start script said.
-#[derive(Debug)]
-pub struct LocalCeph {
-    /// Path-style config for it.
-    pub config: Config,
-    /// The main user's keys.
-    pub credentials: Credentials,
-    /// The second user's access and secret key, to show a conflict on someone else's bucket.
-    pub second_user: Option<(String, String)>,
+/// Returns at once when an endpoint or credentials are configured (`AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_S3`, `AWS_ACCESS_KEY_ID`, `AWS_PROFILE` or `~/.aws/credentials`).
+/// Otherwise starts the local Ceph RGW, runs the current program again against it, and exits
+/// with its status (or with failure when the server cannot start): it then never returns.
+///
+/// The child gets `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY` for the server's first user, and, unless already set,
+/// `S3RS_TUTORIAL_OTHER_ACCESS_KEY_ID`, `S3RS_TUTORIAL_OTHER_SECRET_ACCESS_KEY` and
+/// `S3RS_TUTORIAL_GRANT_EMAIL` for its second user.
+pub fn rerun_on_local_ceph_unless_configured() {
+    if configured() {
+        return;
+    }
+    let code = match rerun_on_local_ceph() {
+        Ok(status) => status.code().unwrap_or(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    };
+    std::process::exit(code);
 }
 
-/// Prints the heading of step `n`.
-pub fn step(n: u32, what: &str) {
-    println!("\n== {n}. {what}");
-}
-
-/// True when the user configured an endpoint or credentials of their own.
-pub fn configured() -> bool {
+fn configured() -> bool {
     let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
     let home = std::env::var("HOME").unwrap_or_default();
     set("AWS_ENDPOINT_URL")
         || set("AWS_ENDPOINT_URL_S3")
         || set("AWS_ACCESS_KEY_ID")
         || set("AWS_PROFILE")
-        || std::path::Path::new(&home)
-            .join(".aws/credentials")
-            .exists()
+        || Path::new(&home).join(".aws/credentials").exists()
 }
 
-/// Starts the local Ceph RGW through the project's script.
-///
-/// # Errors
-/// When the script fails or does not print the endpoint and keys.
-pub fn start_local_ceph() -> Result<LocalCeph, Box<dyn Error>> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+fn rerun_on_local_ceph() -> Result<ExitStatus, Box<dyn Error>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scripts/servers/start-ceph.sh")
         .canonicalize()?;
     println!("No S3 endpoint or credentials configured: starting the local Ceph RGW");
@@ -60,6 +62,7 @@ pub fn start_local_ceph() -> Result<LocalCeph, Box<dyn Error>> {
         )
         .into());
     }
+    // The script prints `export NAME='value'` lines.
     let text = String::from_utf8(out.stdout)?;
     let get = |name: &str| {
         text.lines()
@@ -69,31 +72,33 @@ pub fn start_local_ceph() -> Result<LocalCeph, Box<dyn Error>> {
             .map(|(_, v)| v.trim_matches('\'').to_owned())
     };
     let need = |name: &str| get(name).ok_or_else(|| format!("start-ceph.sh did not print {name}"));
-    let config = Config::new(&need("S3RS_CEPH_ENDPOINT")?, "us-east-1")?;
-    let credentials =
-        Credentials::new(need("S3RS_CEPH_ACCESS_KEY")?, need("S3RS_CEPH_SECRET_KEY")?);
-    let second_user = get("S3RS_CEPH_USER2_ACCESS_KEY").zip(get("S3RS_CEPH_USER2_SECRET_KEY"));
-    println!("  Ceph RGW is up at {}", config.target().endpoint().url());
-    Ok(LocalCeph {
-        config,
-        credentials,
-        second_user,
-    })
-}
+    let endpoint = need("S3RS_CEPH_ENDPOINT")?;
+    println!("  Ceph RGW is up at {endpoint}; running the tutorial against it");
 
-/// `prefix-PID-NANOS`: a bucket or directory name no earlier run used.
-#[allow(clippy::disallowed_methods)] // the tutorial's names come from the clock
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
-}
-
-/// Prints an ACL's owner and grants.
-pub fn print_policy(what: &str, policy: &AccessControlPolicy) {
-    println!("  {what}: owner {}", policy.owner.id);
-    for grant in &policy.grants {
-        println!("    {} -> {}", grant.permission, grant.grantee);
+    let mut child = Command::new(std::env::current_exe()?);
+    child
+        .args(std::env::args_os().skip(1))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env(
+            "AWS_REGION",
+            get("S3RS_CEPH_REGION").as_deref().unwrap_or("us-east-1"),
+        )
+        .env("AWS_ACCESS_KEY_ID", need("S3RS_CEPH_ACCESS_KEY")?)
+        .env("AWS_SECRET_ACCESS_KEY", need("S3RS_CEPH_SECRET_KEY")?);
+    for (var, from) in [
+        (
+            "S3RS_TUTORIAL_OTHER_ACCESS_KEY_ID",
+            "S3RS_CEPH_USER2_ACCESS_KEY",
+        ),
+        (
+            "S3RS_TUTORIAL_OTHER_SECRET_ACCESS_KEY",
+            "S3RS_CEPH_USER2_SECRET_KEY",
+        ),
+        ("S3RS_TUTORIAL_GRANT_EMAIL", "S3RS_CEPH_USER2_EMAIL"),
+    ] {
+        if let (Err(_), Some(value)) = (std::env::var(var), get(from)) {
+            child.env(var, value);
+        }
     }
+    Ok(child.status()?)
 }

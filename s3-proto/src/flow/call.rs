@@ -3,7 +3,7 @@
 
 use crate::acl::AccessControlPolicy;
 use crate::body::{BodyMode, Response};
-use crate::config::Target;
+use crate::endpoint::Target;
 use crate::error::{Error, ServiceError};
 use crate::name::BucketName;
 use crate::op::Operation;

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use s3_proto::flow::download::Download;
-//! use s3_proto::ops::ObjectHead;
+//! use s3_proto::ObjectHead;
 //!
 //! # let mut head = ObjectHead::default();
 //! # head.content_length = Some(20 << 20); head.etag = Some("\"e\"".into());
@@ -28,7 +28,8 @@ use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::error::{Error, InputError, ResponseError, TransportError, TransportErrorKind};
 use crate::integrity::Md5;
 use crate::name::{BucketName, ObjectKey};
-use crate::ops::{ByteRange, GetObject, HeadObject, ObjectHead};
+use crate::object::{ByteRange, ObjectHead};
+use crate::ops::{GetObject, HeadObject};
 
 /// How a ranged download is cut and how much of it may be in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -496,7 +497,7 @@ impl Flow for DownloadFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::ContentRange;
+    use crate::object::ContentRange;
 
     fn head(size: u64, etag: &str) -> ObjectHead {
         ObjectHead {

@@ -22,33 +22,12 @@ use crate::ops::{
 };
 
 /// An operation whose output says how to ask for the next page.
+///
+/// Each listing implements it beside its operation in [`ops`](crate::ops): `ListObjectsV2`,
+/// `ListObjects`, `ListParts`, `ListMultipartUploads`.
 pub trait Paginated: Operation + Sized {
     /// The operation for the page after `output`, or `None` after the last page.
     fn next_page(&self, output: &Self::Output) -> Option<Self>;
-}
-
-impl Paginated for ListObjectsV2 {
-    fn next_page(&self, output: &ListObjectsV2Output) -> Option<Self> {
-        ListObjectsV2::next_page(self, output)
-    }
-}
-
-impl Paginated for ListObjects {
-    fn next_page(&self, output: &ListObjectsOutput) -> Option<Self> {
-        ListObjects::next_page(self, output)
-    }
-}
-
-impl Paginated for ListParts {
-    fn next_page(&self, output: &ListPartsOutput) -> Option<Self> {
-        ListParts::next_page(self, output)
-    }
-}
-
-impl Paginated for ListMultipartUploads {
-    fn next_page(&self, output: &ListMultipartUploadsOutput) -> Option<Self> {
-        ListMultipartUploads::next_page(self, output)
-    }
 }
 
 /// Drives a paginated listing: `next_op` gives the request to send, `handle` takes its output.
@@ -236,6 +215,7 @@ impl<O: Entries> Listing<O> {
 mod tests {
     use super::*;
     use crate::BucketName;
+    use crate::ops::{ListObjectsV2, ListObjectsV2Output};
 
     #[test]
     fn stops_after_last_page_and_on_repeated_tokens() {

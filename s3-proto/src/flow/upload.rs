@@ -36,12 +36,12 @@ use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::body::Body;
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
-use crate::ops::object::attribute_setters;
+use crate::object::{ObjectAttributes, ObjectHead, attribute_setters};
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, HeadObject, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, ObjectAttributes, ObjectHead, PutObject,
-    PutObjectOutput, UploadPart, UploadPartCopy, UploadPartOutput,
+    ListMultipartUploadsOutput, MAX_PARTS, PutObject, PutObjectOutput, UploadPart, UploadPartCopy,
+    UploadPartOutput,
 };
 
 const MIB: u64 = 1024 * 1024;

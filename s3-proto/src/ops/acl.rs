@@ -8,10 +8,11 @@ use http::Method;
 
 use crate::acl::{AccessControlPolicy, CannedAcl, Grant, Grantee, Permission};
 use crate::body::{Body, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
 use crate::op::Operation;
+use crate::request::RequestBuilder;
 use crate::sign::content_md5;
 
 /// What a PutBucketAcl / PutObjectAcl sets: exactly one of three forms.

@@ -8,7 +8,7 @@ use http::Method;
 
 use crate::acl::{CannedAcl, Owner};
 use crate::body::{Body, Response};
-use crate::config::Target;
+use crate::endpoint::Target;
 use crate::error::{Error, ErrorCode, ResponseError, ServiceError};
 use crate::headers;
 use crate::name::BucketName;

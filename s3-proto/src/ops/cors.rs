@@ -3,8 +3,8 @@
 use http::Method;
 
 use crate::body::{Body, Response};
-use crate::config::Target;
 use crate::cors::CorsConfiguration;
+use crate::endpoint::Target;
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::name::BucketName;
 use crate::op::Operation;

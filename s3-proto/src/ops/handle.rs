@@ -2,7 +2,7 @@
 //! the content types of strings and bytes.
 
 use crate::body::{BodyMode, Response};
-use crate::config::Target;
+use crate::endpoint::Target;
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::name::{BucketName, ObjectKey};
 use crate::op::Operation;

@@ -6,11 +6,13 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
+use crate::flow::paginate::Paginated;
 use crate::name::BucketName;
 use crate::op::Operation;
 use crate::ops::object::parse_bool;
+use crate::request::RequestBuilder;
 use crate::sign::encode::percent_decode;
 use crate::time::parse_iso8601;
 use crate::xml::XmlReader;
@@ -130,15 +132,6 @@ impl ListObjectsV2 {
         self.fetch_owner = yes;
         self
     }
-
-    /// The operation for the page after `output`, or `None` when it was the last.
-    pub fn next_page(&self, output: &ListObjectsV2Output) -> Option<Self> {
-        if !output.is_truncated {
-            return None;
-        }
-        let token = output.next_continuation_token.as_ref()?;
-        Some(self.clone().continuation_token(token.clone()))
-    }
 }
 
 /// One page of ListObjectsV2.
@@ -209,6 +202,16 @@ impl Operation for ListObjectsV2 {
     }
 }
 
+impl Paginated for ListObjectsV2 {
+    fn next_page(&self, output: &ListObjectsV2Output) -> Option<Self> {
+        if !output.is_truncated {
+            return None;
+        }
+        let token = output.next_continuation_token.as_ref()?;
+        Some(self.clone().continuation_token(token.clone()))
+    }
+}
+
 /// Lists objects with the original (v1) API, paged by marker.
 ///
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html>
@@ -235,22 +238,6 @@ impl ListObjects {
     pub fn marker(mut self, marker: impl Into<String>) -> Self {
         self.marker = Some(marker.into());
         self
-    }
-
-    /// The operation for the page after `output`, or `None` when it was the last.
-    ///
-    /// S3 sends `NextMarker` only with a delimiter; otherwise the last key is the marker. The
-    /// later of the last key and the last common prefix is used, as the API reference says.
-    pub fn next_page(&self, output: &ListObjectsOutput) -> Option<Self> {
-        if !output.is_truncated {
-            return None;
-        }
-        let marker = output.next_marker.clone().or_else(|| {
-            let last_key = output.contents.last().map(|o| o.key.as_str());
-            let last_prefix = output.common_prefixes.last().map(String::as_str);
-            last_key.max(last_prefix).map(str::to_owned)
-        })?;
-        Some(self.clone().marker(marker))
     }
 }
 
@@ -305,6 +292,22 @@ impl Operation for ListObjects {
             contents: page.contents,
             common_prefixes: page.common_prefixes,
         })
+    }
+}
+
+impl Paginated for ListObjects {
+    /// S3 sends `NextMarker` only with a delimiter; otherwise the last key is the marker. The
+    /// later of the last key and the last common prefix is used, as the API reference says.
+    fn next_page(&self, output: &ListObjectsOutput) -> Option<Self> {
+        if !output.is_truncated {
+            return None;
+        }
+        let marker = output.next_marker.clone().or_else(|| {
+            let last_key = output.contents.last().map(|o| o.key.as_str());
+            let last_prefix = output.common_prefixes.last().map(String::as_str);
+            last_key.max(last_prefix).map(str::to_owned)
+        })?;
+        Some(self.clone().marker(marker))
     }
 }
 

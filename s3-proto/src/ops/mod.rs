@@ -9,7 +9,7 @@ mod cors;
 mod handle;
 mod list;
 mod multipart;
-pub(crate) mod object;
+mod object;
 
 pub use self::acl::*;
 pub use self::bucket::*;
@@ -18,3 +18,8 @@ pub use self::handle::OrNone;
 pub use self::list::*;
 pub use self::multipart::*;
 pub use self::object::*;
+
+// The object nouns live in `crate::object`; these names stay here for code written against
+// `ops::ObjectHead` and friends.
+#[doc(no_inline)]
+pub use crate::object::{ByteRange, ContentRange, MetadataDirective, ObjectAttributes, ObjectHead};

@@ -10,15 +10,16 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, Response};
-use crate::config::{RequestBuilder, Target};
+use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
+use crate::flow::paginate::Paginated;
 use crate::headers;
 use crate::name::{BucketName, ObjectKey};
+use crate::object::{ByteRange, ObjectAttributes, attribute_setters};
 use crate::op::Operation;
 use crate::ops::list::check_page_size;
-use crate::ops::object::{
-    ByteRange, ObjectAttributes, attribute_setters, copy_source, parse_bool, result_reader,
-};
+use crate::ops::object::{copy_source, parse_bool, result_reader};
+use crate::request::RequestBuilder;
 use crate::sign::content_md5;
 use crate::time::parse_iso8601;
 use crate::xml::{XmlReader, XmlWriter};
@@ -579,17 +580,6 @@ impl ListParts {
         self.part_number_marker = Some(marker);
         self
     }
-
-    /// The operation for the page after `output`, or `None` when it was the last.
-    pub fn next_page(&self, output: &ListPartsOutput) -> Option<Self> {
-        if !output.is_truncated {
-            return None;
-        }
-        let marker = output
-            .next_part_number_marker
-            .or_else(|| output.parts.last().map(|p| u32::from(p.part_number)))?;
-        Some(self.clone().part_number_marker(marker))
-    }
 }
 
 /// One uploaded part.
@@ -675,6 +665,18 @@ impl Operation for ListParts {
         }
         r.finish()?;
         Ok(out)
+    }
+}
+
+impl Paginated for ListParts {
+    fn next_page(&self, output: &ListPartsOutput) -> Option<Self> {
+        if !output.is_truncated {
+            return None;
+        }
+        let marker = output
+            .next_part_number_marker
+            .or_else(|| output.parts.last().map(|p| u32::from(p.part_number)))?;
+        Some(self.clone().part_number_marker(marker))
     }
 }
 
@@ -764,19 +766,6 @@ impl ListMultipartUploads {
         self.upload_id_marker = upload_id;
         self
     }
-
-    /// The operation for the page after `output`, or `None` when it was the last.
-    pub fn next_page(&self, output: &ListMultipartUploadsOutput) -> Option<Self> {
-        if !output.is_truncated {
-            return None;
-        }
-        let key = output.next_key_marker.clone().filter(|k| !k.is_empty())?;
-        let upload = output
-            .next_upload_id_marker
-            .clone()
-            .filter(|u| !u.is_empty());
-        Some(self.clone().markers(key, upload))
-    }
 }
 
 /// One upload in progress.
@@ -863,6 +852,20 @@ impl Operation for ListMultipartUploads {
         }
         r.finish()?;
         Ok(out)
+    }
+}
+
+impl Paginated for ListMultipartUploads {
+    fn next_page(&self, output: &ListMultipartUploadsOutput) -> Option<Self> {
+        if !output.is_truncated {
+            return None;
+        }
+        let key = output.next_key_marker.clone().filter(|k| !k.is_empty())?;
+        let upload = output
+            .next_upload_id_marker
+            .clone()
+            .filter(|u| !u.is_empty());
+        Some(self.clone().markers(key, upload))
     }
 }
 

@@ -6,7 +6,8 @@
 //! `Content-Encoding: aws-chunked`, `x-amz-decoded-content-length: <object length>` and
 //! `Content-Length: <framed length>`; its signature is the *seed*. Each chunk is then framed as
 //! `hex(len);chunk-signature=<sig>\r\n<data>\r\n`, and the body ends with an empty chunk.
-//! [`prepare_streaming`] does the first part and returns a [`ChunkedSigner`] for the second.
+//! [`Config::prepare_streaming`](crate::Config::prepare_streaming) does the first part and
+//! returns a [`ChunkedSigner`] for the second.
 //!
 //! Reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html>
 //!
@@ -14,14 +15,14 @@
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use s3_proto::{Body, Config, Credentials, ops::PutObject};
-//! use s3_proto::sign::chunked::{self, prepare_streaming};
+//! use s3_proto::sign::chunked;
 //!
 //! let config = Config::new("http://127.0.0.1:7480", "us-east-1")?;
 //! let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 //! let data = vec![b'x'; 20_000];
 //! let op = PutObject::new("bucket".parse()?, "big.bin".parse()?, Body::Stream { length: None });
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-//! let (req, mut signer) = prepare_streaming(&config, &op, &creds, now, 20_000, 8192)?;
+//! let (req, mut signer) = config.prepare_streaming(&op, &creds, now, 20_000, 8192)?;
 //!
 //! // What a runtime does: read exactly `next_chunk_len` bytes, write header, data, trailer.
 //! let mut body = Vec::new();
@@ -40,18 +41,10 @@
 //! ```
 
 use std::fmt;
-use std::time::SystemTime;
 
-use http::Request;
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderName, HeaderValue};
-
-use super::v4::{STREAMING_PAYLOAD, SigV4};
+use super::v4::SigV4;
 use super::{EMPTY_SHA256, hex, sha256_hex};
-use crate::body::{Body, PayloadHash};
-use crate::config::{Config, SignatureVersion};
-use crate::credentials::Credentials;
-use crate::error::{Error, InputError};
-use crate::op::Operation;
+use crate::error::InputError;
 
 /// The algorithm line of a chunk's string to sign.
 pub const CHUNK_ALGORITHM: &str = "AWS4-HMAC-SHA256-PAYLOAD";
@@ -61,14 +54,12 @@ pub const AWS_CHUNKED: &str = "aws-chunked";
 pub const CHUNK_TRAILER: &str = "\r\n";
 /// The smallest chunk S3 accepts, except for the last one: 8 KiB.
 pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
-/// The largest chunk [`prepare_streaming`] plans: 16 MiB, MinIO's limit (`maxChunkSize` in its
-/// `streaming-signature-v4.go`); AWS documents none.
+/// The largest chunk [`Config::prepare_streaming`](crate::Config::prepare_streaming) plans:
+/// 16 MiB, MinIO's limit (`maxChunkSize` in its `streaming-signature-v4.go`); AWS documents
+/// none.
 pub const MAX_CHUNK_SIZE: usize = 16 * 1024 * 1024;
 /// The chunk size AWS recommends: 64 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
-
-const X_AMZ_DECODED_CONTENT_LENGTH: HeaderName =
-    HeaderName::from_static("x-amz-decoded-content-length");
 
 /// `;chunk-signature=`, 64 hex digits, and the two CRLFs around the data.
 const FRAME_OVERHEAD: u64 = (";chunk-signature=".len() + 64 + 2 + 2) as u64;
@@ -115,9 +106,9 @@ impl Layout {
 
 /// Signs the chunks of an aws-chunked body, each signature chained from the previous one.
 ///
-/// Either build it with [`prepare_streaming`], which also fixes the chunk layout (each chunk
-/// exactly [`ChunkedSigner::next_chunk_len`] bytes, so the body matches the `Content-Length`
-/// signed up front), or with [`ChunkedSigner::new`] from the seed signature of a request
+/// Either build it with [`Config::prepare_streaming`](crate::Config::prepare_streaming), which
+/// also fixes the chunk layout (each chunk exactly [`ChunkedSigner::next_chunk_len`] bytes, so
+/// the body matches the `Content-Length` signed up front), or with [`ChunkedSigner::new`] from the seed signature of a request
 /// signed by hand, which accepts chunks of any non-zero size.
 ///
 /// Framing without copying: write [`ChunkedSigner::frame_header`], the data, then
@@ -146,7 +137,7 @@ impl fmt::Debug for ChunkedSigner {
 
 impl ChunkedSigner {
     /// A signer continuing from `seed_signature`, the signature of the request that `signer`
-    /// signed with [`STREAMING_PAYLOAD`]. Chunks may have any non-zero size.
+    /// signed with [`STREAMING_PAYLOAD`](super::STREAMING_PAYLOAD). Chunks may have any non-zero size.
     pub fn new(signer: &SigV4<'_>, seed_signature: &str) -> Self {
         ChunkedSigner {
             key: signer.signing_key(),
@@ -287,7 +278,7 @@ impl ChunkedSigner {
     }
 }
 
-fn check_chunk_size(chunk_size: usize) -> Result<(), InputError> {
+pub(crate) fn check_chunk_size(chunk_size: usize) -> Result<(), InputError> {
     if (MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
         Ok(())
     } else {
@@ -298,89 +289,19 @@ fn check_chunk_size(chunk_size: usize) -> Result<(), InputError> {
     }
 }
 
-/// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
-/// `decoded_length` bytes in chunks of `chunk_size`, signs it at `now`, and returns it with the
-/// signer for its chunks.
-///
-/// The request carries `Content-Encoding: aws-chunked` (before any encoding the operation set),
-/// `x-amz-decoded-content-length`, the framed `Content-Length`, and a
-/// [`Body::Stream`] of that framed length; the runtime streams the chunks the signer frames.
-///
-/// # Errors
-/// [`Error::Input`] for anonymous credentials, a SigV2 config, a chunk size outside
-/// [`MIN_CHUNK_SIZE`]..=[`MAX_CHUNK_SIZE`], an operation whose body length is known and
-/// differs from `decoded_length`, or anything [`Config::prepare`] would refuse.
-pub fn prepare_streaming<O: Operation + ?Sized>(
-    config: &Config,
-    op: &O,
-    credentials: &Credentials,
-    now: SystemTime,
-    decoded_length: u64,
-    chunk_size: usize,
-) -> Result<(Request<Body>, ChunkedSigner), Error> {
-    check_chunk_size(chunk_size)?;
-    if config.signature_version() != SignatureVersion::V4 {
-        return Err(InputError::argument("config", "aws-chunked streaming needs SigV4").into());
-    }
-    let signer = SigV4::new(credentials, config.region(), "s3", now)?;
-    let mut req = op.request(config.target())?;
-    if let Some(len) = req.body().len() {
-        if len != decoded_length && !(len == 0 && matches!(req.body(), Body::Empty)) {
-            return Err(InputError::argument(
-                "decoded_length",
-                format!("is {decoded_length} but the operation's body is {len} bytes"),
-            )
-            .into());
-        }
-    }
-    let encoded = encoded_length(decoded_length, chunk_size);
-    *req.body_mut() = Body::Stream {
-        length: Some(encoded),
-    };
-    let headers = req.headers_mut();
-    // S3 wants aws-chunked first when the object has its own encoding (sigv4-streaming.html:
-    // "Content-Encoding: aws-chunked,gzip"); aws-chunked is stripped when the object is stored.
-    let encoding = match headers.get(CONTENT_ENCODING).map(HeaderValue::to_str) {
-        Some(Ok(other)) if !other.trim().is_empty() => format!("{AWS_CHUNKED},{other}"),
-        Some(Err(_)) => {
-            return Err(InputError::InvalidHeader {
-                name: "content-encoding".to_owned(),
-            }
-            .into());
-        }
-        _ => AWS_CHUNKED.to_owned(),
-    };
-    headers.insert(
-        CONTENT_ENCODING,
-        header_value(&encoding, "content-encoding")?,
-    );
-    headers.insert(
-        X_AMZ_DECODED_CONTENT_LENGTH,
-        HeaderValue::from(decoded_length),
-    );
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(encoded));
-    req.extensions_mut().insert(PayloadHash::Streaming);
-    let seed = signer.sign(&mut req, STREAMING_PAYLOAD)?;
-    let chunks =
-        ChunkedSigner::new(&signer, &seed.signature).with_layout(decoded_length, chunk_size)?;
-    Ok((req, chunks))
-}
-
-fn header_value(value: &str, name: &str) -> Result<HeaderValue, InputError> {
-    HeaderValue::from_str(value).map_err(|_| InputError::InvalidHeader {
-        name: name.to_owned(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+    use http::Request;
     use proptest::prelude::*;
 
     use super::*;
-    use crate::config::Addressing;
+    use crate::body::{Body, PayloadHash};
+    use crate::endpoint::Addressing;
     use crate::ops::PutObject;
+    use crate::sign::STREAMING_PAYLOAD;
+    use crate::{Config, Credentials};
 
     const SEED: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
     const CHUNK_SIGNATURES: [&str; 3] = [
@@ -412,7 +333,9 @@ mod tests {
             Body::Stream { length: None },
         )
         .storage_class("REDUCED_REDUNDANCY");
-        prepare_streaming(&config, &op, &doc_credentials(), doc_time(), 66_560, 65_536).unwrap()
+        config
+            .prepare_streaming(&op, &doc_credentials(), doc_time(), 66_560, 65_536)
+            .unwrap()
     }
 
     /// Splits an aws-chunked body into its data, checking each signature with `verifier`.
@@ -565,56 +488,6 @@ mod tests {
         let s = format!("{signer:?}");
         assert!(s.contains("20130524T000000Z"));
         assert!(!s.contains(SEED) && !s.contains("key"), "{s}");
-    }
-
-    #[test]
-    fn prepare_streaming_refusals() {
-        let config = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
-        let bucket = "bucket".parse().unwrap();
-        let key: crate::ObjectKey = "k".parse().unwrap();
-        let stream = PutObject::new(bucket, key.clone(), Body::Stream { length: Some(10) });
-        let creds = doc_credentials();
-        let t = doc_time();
-        assert!(prepare_streaming(&config, &stream, &creds, t, 10, MIN_CHUNK_SIZE - 1).is_err());
-        assert!(prepare_streaming(&config, &stream, &creds, t, 10, MAX_CHUNK_SIZE + 1).is_err());
-        assert!(prepare_streaming(&config, &stream, &creds, t, 11, MIN_CHUNK_SIZE).is_err());
-        assert!(
-            prepare_streaming(
-                &config,
-                &stream,
-                &Credentials::anonymous(),
-                t,
-                10,
-                MIN_CHUNK_SIZE
-            )
-            .is_err()
-        );
-        let v2 = config.clone().signature(SignatureVersion::V2);
-        assert!(prepare_streaming(&v2, &stream, &creds, t, 10, MIN_CHUNK_SIZE).is_err());
-        let (req, _) = prepare_streaming(&config, &stream, &creds, t, 10, MIN_CHUNK_SIZE).unwrap();
-        assert_eq!(req.body().len(), Some(encoded_length(10, MIN_CHUNK_SIZE)));
-    }
-
-    #[test]
-    fn object_encoding_follows_aws_chunked() {
-        let config = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
-        let op = PutObject::new(
-            "bucket".parse().unwrap(),
-            "k".parse().unwrap(),
-            Body::Stream { length: None },
-        )
-        .content_encoding("gzip");
-        let (req, _) = prepare_streaming(
-            &config,
-            &op,
-            &doc_credentials(),
-            doc_time(),
-            0,
-            MIN_CHUNK_SIZE,
-        )
-        .unwrap();
-        assert_eq!(req.headers()["content-encoding"], "aws-chunked,gzip");
-        assert_eq!(req.headers()["content-length"], "86");
     }
 
     #[test]

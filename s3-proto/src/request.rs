@@ -1,0 +1,185 @@
+//! Building one request: the `RequestBuilder` a `Target` starts, which operations fill with
+//! query parameters, headers and a body, and `BucketInHost`, which it leaves on the request.
+
+use http::header::{HeaderName, HeaderValue};
+use http::{Method, Request, Uri};
+
+use crate::body::{Body, PayloadHash};
+use crate::error::{Error, InputError};
+use crate::sign::encode::uri_encode_into;
+
+/// The bucket an operation addressed through the host name (`bucket.endpoint`), kept in the
+/// request's extensions for SigV2, whose canonical resource must still name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInHost(pub String);
+
+/// Builds one request: query parameters and headers, validated as they are added.
+///
+/// The first invalid header or argument is kept and returned by [`RequestBuilder::build`].
+#[derive(Debug)]
+pub struct RequestBuilder {
+    method: Method,
+    url: String,
+    query_start: usize,
+    headers: http::HeaderMap,
+    body: Body,
+    bucket_in_host: Option<String>,
+    payload: Option<PayloadHash>,
+    error: Option<Error>,
+}
+
+impl RequestBuilder {
+    /// Starts a request to `url` (scheme, authority and path, no query yet); `bucket_in_host`
+    /// names the bucket when the host carries it.
+    pub(crate) fn new(method: Method, url: String, bucket_in_host: Option<String>) -> Self {
+        RequestBuilder {
+            method,
+            query_start: url.len(),
+            url,
+            headers: http::HeaderMap::new(),
+            body: Body::Empty,
+            bucket_in_host,
+            payload: None,
+            error: None,
+        }
+    }
+
+    fn push_query_sep(&mut self) {
+        self.url.push(if self.url.len() == self.query_start {
+            '?'
+        } else {
+            '&'
+        });
+    }
+
+    /// Adds a sub-resource without a value: `?acl`, `?uploads`, `?delete`.
+    pub fn subresource(mut self, name: &str) -> Self {
+        self.push_query_sep();
+        uri_encode_into(&mut self.url, name.as_bytes(), false);
+        self
+    }
+
+    /// Adds `name=value`, both URI-encoded.
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.push_query_sep();
+        uri_encode_into(&mut self.url, name.as_bytes(), false);
+        self.url.push('=');
+        uri_encode_into(&mut self.url, value.as_bytes(), false);
+        self
+    }
+
+    /// Adds `name=value` when `value` is present.
+    pub fn query_opt<V: AsRef<str>>(self, name: &str, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.query(name, v.as_ref()),
+            None => self,
+        }
+    }
+
+    /// Sets a header; an invalid name or value is reported by `build`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.append(n, v);
+            }
+            _ => {
+                if self.error.is_none() {
+                    self.error = Some(
+                        InputError::InvalidHeader {
+                            name: crate::error::shorten(name).into_owned(),
+                        }
+                        .into(),
+                    );
+                }
+            }
+        }
+        self
+    }
+
+    /// Sets a header when `value` is present.
+    pub fn header_opt<V: AsRef<str>>(self, name: &str, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.header(name, v.as_ref()),
+            None => self,
+        }
+    }
+
+    /// Records an error found while building (first one wins).
+    pub fn fail(mut self, error: impl Into<Error>) -> Self {
+        if self.error.is_none() {
+            self.error = Some(error.into());
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Overrides how the payload is covered by SigV4 (see [`PayloadHash`]).
+    pub fn payload_hash(mut self, hash: PayloadHash) -> Self {
+        self.payload = Some(hash);
+        self
+    }
+
+    /// The finished request.
+    ///
+    /// # Errors
+    /// The first invalid input recorded while building.
+    pub fn build(self) -> Result<Request<Body>, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let uri: Uri = self.url.parse().map_err(|_| InputError::InvalidEndpoint {
+            reason: "the request URL is not valid".to_owned(),
+        })?;
+        let mut req = Request::new(self.body);
+        *req.method_mut() = self.method;
+        *req.uri_mut() = uri;
+        *req.headers_mut() = self.headers;
+        if let Some(bucket) = self.bucket_in_host {
+            req.extensions_mut().insert(BucketInHost(bucket));
+        }
+        if let Some(payload) = self.payload {
+            req.extensions_mut().insert(payload);
+        }
+        Ok(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BucketName, Config};
+
+    fn bucket(s: &str) -> BucketName {
+        BucketName::relaxed(s).unwrap()
+    }
+
+    #[test]
+    fn bucket_and_service_urls() {
+        let c = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
+        let t = c.target();
+        let u = |b: RequestBuilder| b.build().unwrap().uri().to_string();
+        assert_eq!(
+            u(t.request(Method::GET, None, None)),
+            "http://127.0.0.1:7480/"
+        );
+        assert_eq!(
+            u(t.request(Method::GET, Some(&bucket("b1")), None)
+                .subresource("acl")),
+            "http://127.0.0.1:7480/b1?acl"
+        );
+        assert_eq!(
+            u(t.request(Method::GET, Some(&bucket("b1")), None)
+                .query("list-type", "2")
+                .query("prefix", "a b&c")),
+            "http://127.0.0.1:7480/b1?list-type=2&prefix=a%20b%26c"
+        );
+    }
+}
