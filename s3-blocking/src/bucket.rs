@@ -91,9 +91,6 @@ impl Client {
     }
 
     /// All buckets the caller owns.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
         Ok(self.send(&ListBuckets::new())?.buckets)
     }
@@ -108,6 +105,8 @@ impl Client {
 }
 
 /// A bucket handle: the boto `Bucket`, for keys given as strings.
+///
+/// Every method fails as [`Client::send`] does; its doc says when there is more to it.
 #[derive(Clone)]
 pub struct Bucket {
     client: Client,
@@ -150,18 +149,12 @@ impl Bucket {
     }
 
     /// Stores a string (`text/plain; charset=utf-8`).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn put_string(&self, k: &str, value: &str) -> Result<PutObjectOutput, Error> {
         let (bucket, key) = self.key(k)?;
         self.client.send(&PutObject::text(bucket, key, value))
     }
 
     /// Stores bytes (content type guessed from the key).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn put_bytes(&self, k: &str, value: impl Into<Vec<u8>>) -> Result<PutObjectOutput, Error> {
         let (bucket, key) = self.key(k)?;
         self.client
@@ -169,9 +162,6 @@ impl Bucket {
     }
 
     /// Sends a fully specified PutObject (metadata, ACL, content headers).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn put(&self, op: PutObject) -> Result<PutObjectOutput, Error> {
         self.client.send(&op)
     }
@@ -196,9 +186,6 @@ impl Bucket {
     }
 
     /// The object's bytes, or `None` when the key does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
         let (bucket, key) = self.key(k)?;
         let (head, mut reader) = self.client.open(&OrNone(GetObject::new(bucket, key)))?;
@@ -229,35 +216,23 @@ impl Bucket {
 
     /// The object's headers and metadata, or `None` when it does not exist (boto's
     /// `get_key`).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
         let (bucket, key) = self.key(k)?;
         self.client.send(&OrNone(HeadObject::new(bucket, key)))
     }
 
     /// The user metadata of a key, or `None` when it does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn metadata(&self, k: &str) -> Result<Option<Metadata>, Error> {
         Ok(self.head(k)?.map(|h| h.metadata))
     }
 
     /// Deletes a key (success when it did not exist).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn delete_key(&self, k: &str) -> Result<(), Error> {
         let (bucket, key) = self.key(k)?;
         self.client.send(&DeleteObject::new(bucket, key))
     }
 
     /// Deletes many keys, 1000 per request; per-key failures are returned as data.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn delete_keys<'k>(
         &self,
         keys: impl IntoIterator<Item = &'k str>,
@@ -267,9 +242,6 @@ impl Bucket {
     }
 
     /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn copy_key(
         &self,
         dst_key: &str,
@@ -323,17 +295,11 @@ impl Bucket {
     }
 
     /// The bucket's ACL.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn acl(&self) -> Result<AccessControlPolicy, Error> {
         self.client.send(&GetBucketAcl::new(self.name.clone()))
     }
 
     /// Replaces the bucket's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn set_acl(&self, acl: impl Into<AclSpec>) -> Result<(), Error> {
         self.client.send(&PutBucketAcl::new(self.name.clone(), acl))
     }
@@ -349,9 +315,6 @@ impl Bucket {
     }
 
     /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn add_user_grant(&self, permission: Permission, id: &str) -> Result<(), Error> {
         let grantee = Grantee::user(id);
         self.client
@@ -359,18 +322,12 @@ impl Bucket {
     }
 
     /// A key's ACL.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
         let (bucket, key) = self.key(k)?;
         self.client.send(&GetObjectAcl::new(bucket, key))
     }
 
     /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn set_key_acl(&self, k: &str, acl: impl Into<AclSpec>) -> Result<(), Error> {
         let (bucket, key) = self.key(k)?;
         self.client.send(&PutObjectAcl::new(bucket, key, acl))
@@ -392,9 +349,6 @@ impl Bucket {
     }
 
     /// Grants `permission` on a key to a canonical user id (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn add_key_user_grant(
         &self,
         k: &str,
@@ -407,9 +361,6 @@ impl Bucket {
     }
 
     /// The bucket's CORS configuration, or `None` when it has none.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
         self.client
             .send(&OrNone(GetBucketCors::new(self.name.clone())))
@@ -425,25 +376,16 @@ impl Bucket {
     }
 
     /// Removes the bucket's CORS configuration.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn delete_cors(&self) -> Result<(), Error> {
         self.client.send(&DeleteBucketCors::new(self.name.clone()))
     }
 
     /// The bucket's location.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn location(&self) -> Result<BucketLocation, Error> {
         self.client.send(&GetBucketLocation::new(self.name.clone()))
     }
 
     /// Creates the bucket with a canned ACL, or sets one on an existing bucket.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub fn create(&self, acl: Option<CannedAcl>) -> Result<CreateBucketOutput, Error> {
         self.client
             .send(&CreateBucket::with_acl(self.name.clone(), acl))

@@ -36,6 +36,16 @@ pub struct Client {
     session: Arc<Session>,
 }
 
+/// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
+/// `client.credentials()` are the session's.
+impl std::ops::Deref for Client {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
@@ -82,26 +92,6 @@ impl Client {
             |path| std::fs::read_to_string(path),
         )?;
         Ok(Client::new(config, credentials))
-    }
-
-    /// The config.
-    pub fn config(&self) -> &Config {
-        self.session.config()
-    }
-
-    /// The options.
-    pub fn options(&self) -> &Options {
-        self.session.options()
-    }
-
-    /// The credentials.
-    pub fn credentials(&self) -> &Credentials {
-        self.session.credentials()
-    }
-
-    /// What the client and its clones share.
-    pub fn session(&self) -> &Session {
-        &self.session
     }
 
     /// Executes `op` under the retry policy; a reply naming another region for the bucket is

@@ -109,7 +109,7 @@ impl Client {
             Some(Err(e)) => return Sent::failed(e),
             None => call,
         };
-        self.retrying(self.session().attempts(&call, true), |config| {
+        self.retrying(self.attempts(&call, true), |config| {
             let mut at = &file;
             at.seek(SeekFrom::Start(offset))
                 .map_err(|e| io_error(e, self.options()))?;
@@ -123,7 +123,7 @@ impl Client {
             return Sent::failed(missing("a range to fetch"));
         };
         let mut buf = vec![0u8; BUFFER];
-        let sent = self.retrying(self.session().attempts(&first, true), |config| {
+        let sent = self.retrying(self.attempts(&first, true), |config| {
             if let Some(get) = range.get() {
                 let (head, mut body) = self.open_once(config, &get)?;
                 range.begin(&head)?;
