@@ -248,7 +248,8 @@ impl Rule {
         }
         self.seen += 1;
         let n = self.seen;
-        let in_window = n >= self.first && self.count.is_none_or(|c| n < self.first + c);
+        let in_window =
+            n >= self.first && self.count.is_none_or(|c| n < self.first.saturating_add(c));
         in_window.then(|| self.fault.clone())
     }
 }
@@ -421,6 +422,7 @@ pub(crate) fn mix(z: u64) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

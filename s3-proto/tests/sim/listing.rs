@@ -309,6 +309,7 @@ pub(crate) fn list_multipart_uploads(ctx: Ctx<'_>) -> Outcome {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

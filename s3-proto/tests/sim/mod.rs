@@ -34,6 +34,14 @@
 #![allow(dead_code)]
 // `pub` marks what test files use; `pub(crate)` what only the simulator uses.
 #![allow(unreachable_pub)]
+// No request may panic the server: nothing derived from one is unwrapped or indexed.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable
+)]
 
 mod bucket;
 mod conditions;

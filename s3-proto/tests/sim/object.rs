@@ -333,6 +333,7 @@ pub(crate) fn copy_object(ctx: Ctx<'_>) -> Outcome {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

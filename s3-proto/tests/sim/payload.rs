@@ -146,6 +146,7 @@ fn decode_chunked(framed: &[u8]) -> Result<Vec<u8>, S3Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

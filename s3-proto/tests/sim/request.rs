@@ -1,7 +1,7 @@
 //! A request as the simulator sees it: decoded bucket, key and query, plus which S3 action it
 //! is ([`OpKind`]).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 
@@ -314,10 +314,7 @@ pub(crate) fn encode_url(input: &str) -> String {
             }
             b' ' => out.push('+'),
             b => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
+                let _ = write!(out, "%{b:02X}");
             }
         }
     }
@@ -325,6 +322,7 @@ pub(crate) fn encode_url(input: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -54,6 +54,20 @@ impl Attributes {
             let name = name.as_str();
             if let Some(short) = name.strip_prefix("x-amz-meta-") {
                 attrs.metadata.insert(short.to_owned(), value.clone());
+            } else if name == "content-encoding" {
+                // aws-chunked describes the request's framing, not the object: S3 strips it.
+                let kept: Vec<&str> = value
+                    .to_str()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                    .collect();
+                if let Ok(v) = HeaderValue::from_str(&kept.join(",")) {
+                    if !kept.is_empty() {
+                        attrs.content_headers.insert(name.to_owned(), v);
+                    }
+                }
             } else if CONTENT_HEADERS.contains(&name) {
                 attrs.content_headers.insert(name.to_owned(), value.clone());
             }
@@ -207,11 +221,10 @@ pub(crate) fn multipart_etag<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> S
 
 /// Lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -224,6 +237,7 @@ pub(crate) fn bare_etag(etag: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -226,6 +226,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, MalformedXml> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
