@@ -395,6 +395,17 @@ fn ranges() {
     assert_eq!(e.code, ErrorCode::InvalidRange);
     let (head, body) = ok(&mut sim, &GetObject::new(bucket(), key("empty")));
     assert_eq!((head.content_length, body.len()), (Some(0), 0));
+    // Versioning is not simulated: only the `null` version exists.
+    let v = GetObject::new(bucket(), key("k")).version_id("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY");
+    let e = service_error(&mut sim, &v);
+    assert_eq!(
+        (e.status, e.code.as_str()),
+        (StatusCode::NOT_FOUND, "NoSuchVersion")
+    );
+    ok(
+        &mut sim,
+        &GetObject::new(bucket(), key("k")).version_id("null"),
+    );
     // A range on HEAD reports the range's length.
     let (head, _) = ok(
         &mut sim,

@@ -7,6 +7,7 @@ use super::serve::{Ctx, Outcome, bucket, write_owner};
 use super::store::Bucket;
 use super::xml::{self, XmlOut};
 
+/// ListBuckets: every bucket, all owned by the one simulated owner.
 pub(crate) fn list_buckets(ctx: Ctx<'_>) -> Outcome {
     let mut w = XmlOut::document("ListAllMyBucketsResult");
     write_owner(&mut w, "Owner");
@@ -21,6 +22,7 @@ pub(crate) fn list_buckets(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::xml(w.finish("ListAllMyBucketsResult")))
 }
 
+/// CreateBucket: name rules, location constraint, and the repeat answer of the region.
 pub(crate) fn create_bucket(ctx: Ctx<'_>) -> Outcome {
     let name = ctx.req.bucket();
     if !valid_bucket_name(name) {
@@ -92,11 +94,13 @@ fn valid_bucket_name(name: &str) -> bool {
         && edge_ok(b.last())
 }
 
+/// HeadBucket: 200 with the region, or a bodyless 404.
 pub(crate) fn head_bucket(ctx: Ctx<'_>) -> Outcome {
     bucket(ctx.store, ctx.req.bucket())?;
     Ok(Reply::empty(StatusCode::OK).header("x-amz-bucket-region", &ctx.settings.region))
 }
 
+/// DeleteBucket: only when it holds no objects (409 BucketNotEmpty).
 pub(crate) fn delete_bucket(ctx: Ctx<'_>) -> Outcome {
     let name = ctx.req.bucket();
     if !bucket(ctx.store, name)?.objects.is_empty() {

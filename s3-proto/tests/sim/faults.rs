@@ -402,10 +402,12 @@ pub(crate) struct Rng {
 }
 
 impl Rng {
+    /// A generator starting from `seed`.
     pub(crate) fn new(seed: u64) -> Self {
         Rng { state: seed }
     }
 
+    /// The next 64 random bits.
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN_GAMMA);
         mix(self.state)

@@ -184,6 +184,7 @@ fn decode_token(token: &str) -> Option<String> {
     text.strip_prefix(TOKEN_TAG).map(str::to_owned)
 }
 
+/// ListObjectsV2: paged by continuation token (or start-after).
 pub(crate) fn list_objects_v2(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let filter = Filter::from_request(req)?;
@@ -222,6 +223,7 @@ pub(crate) fn list_objects_v2(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::xml(w.finish("ListBucketResult")))
 }
 
+/// ListObjects (v1): paged by marker.
 pub(crate) fn list_objects(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let filter = Filter::from_request(req)?;
@@ -243,6 +245,7 @@ pub(crate) fn list_objects(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::xml(w.finish("ListBucketResult")))
 }
 
+/// ListMultipartUploads: by key then initiation, paged by key and upload id markers.
 pub(crate) fn list_multipart_uploads(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let max = page_size(req, "max-uploads")?;

@@ -3,7 +3,8 @@
 //! quinn-proto tests a connection pair in memory).
 //!
 //! [`Sim::exchange`] takes one `http::Request<Vec<u8>>` (path-style,
-//! `http://127.0.0.1:9000/bucket/key?query`) and answers with an [`Exchange`]: a normal
+//! `http://127.0.0.1:9000/bucket/key?query`, which a `Config` for an IP endpoint produces
+//! under `Addressing::Auto`; virtual-hosted requests are not understood) and answers with an [`Exchange`]: a normal
 //! reply in S3's wire format, or the failure a [`FaultPlan`] scheduled for it (lost reply,
 //! reset mid-body, refused connection, stall, 503 SlowDown, 200 carrying `<Error>`, a
 //! concurrent overwrite…). Signatures are not checked; bodies are (length, `Content-MD5`,
@@ -483,7 +484,8 @@ impl Sim {
         self.requests.values().sum()
     }
 
-    /// Faults of `kind` injected so far.
+    /// Faults of `kind` injected so far, counted by the kind the plan chose (a
+    /// [`Fault::Reset`] of a bodyless reply arrives as lost but counts as a reset).
     pub fn faults_injected(&self, kind: FaultKind) -> u64 {
         self.injected.get(&kind).copied().unwrap_or(0)
     }

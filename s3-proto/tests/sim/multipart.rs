@@ -26,6 +26,7 @@ fn upload_mut<'b>(bucket: &'b mut Bucket, req: &Incoming) -> Result<&'b mut Uplo
         .ok_or_else(|| S3Error::no_such_upload(id))
 }
 
+/// CreateMultipartUpload: a fresh upload id; attributes are kept for the object.
 pub(crate) fn create(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let attributes = Attributes::from_request(req);
@@ -49,6 +50,7 @@ pub(crate) fn create(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::xml(w.finish("InitiateMultipartUploadResult")))
 }
 
+/// UploadPart: stores (or replaces) one part; its ETag is the MD5 of the body.
 pub(crate) fn upload_part(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let number = part_number(req)?;
@@ -59,6 +61,7 @@ pub(crate) fn upload_part(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::empty(StatusCode::OK).header("etag", &etag))
 }
 
+/// UploadPartCopy: a part copied from an object, whole or `x-amz-copy-source-range`.
 pub(crate) fn upload_part_copy(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let number = part_number(req)?;
@@ -117,6 +120,7 @@ fn copy_range<'d>(value: &str, data: &'d [u8]) -> Result<&'d [u8], S3Error> {
     })
 }
 
+/// CompleteMultipartUpload: checks order, ETags and part sizes, then assembles the object.
 pub(crate) fn complete(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let min_part_size = ctx.settings.min_part_size;
@@ -254,6 +258,7 @@ fn complete_reply(req: &Incoming, etag: &str) -> Reply {
     Reply::xml(w.finish("CompleteMultipartUploadResult"))
 }
 
+/// AbortMultipartUpload: drops the upload and its parts.
 pub(crate) fn abort(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let bucket = bucket_mut(ctx.store, req.bucket())?;
@@ -264,6 +269,7 @@ pub(crate) fn abort(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
+/// ListParts: paged by part number marker.
 pub(crate) fn list_parts(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let max = page_size(req, "max-parts")?;

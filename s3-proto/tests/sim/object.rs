@@ -5,7 +5,7 @@ use http::StatusCode;
 use super::conditions::{self, Verdict};
 use super::reply::{Reply, S3Error, http_date, iso8601};
 use super::request::Incoming;
-use super::serve::{Ctx, Outcome, bucket, bucket_mut, copy_source, part_number};
+use super::serve::{Ctx, Outcome, bucket, bucket_mut, check_version, copy_source, part_number};
 use super::store::{Attributes, MAX_METADATA_SIZE, StoredObject};
 use super::xml::{self, XmlOut};
 
@@ -37,6 +37,7 @@ pub(crate) fn check_metadata(attributes: &Attributes) -> Result<(), S3Error> {
     Ok(())
 }
 
+/// PutObject, with `If-None-Match: *` and `If-Match` conditional writes.
 pub(crate) fn put_object(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let attributes = Attributes::from_request(req);
@@ -67,6 +68,7 @@ pub(crate) fn put_object(ctx: Ctx<'_>) -> Outcome {
 /// GetObject, or HeadObject when `head`: the same answer without the body.
 pub(crate) fn get_object(ctx: Ctx<'_>, head: bool) -> Outcome {
     let req = ctx.req;
+    check_version(req.param("versionId"))?;
     let object = bucket(ctx.store, req.bucket())?
         .objects
         .get(req.key())
@@ -234,12 +236,14 @@ fn parse_range(value: &str) -> Option<RangeSpec> {
     })
 }
 
+/// DeleteObject: 204 whether or not the key existed.
 pub(crate) fn delete_object(ctx: Ctx<'_>) -> Outcome {
     let bucket = bucket_mut(ctx.store, ctx.req.bucket())?;
     bucket.objects.remove(ctx.req.key());
     Ok(Reply::empty(StatusCode::NO_CONTENT))
 }
 
+/// DeleteObjects: up to 1000 keys, Content-MD5 required; quiet mode lists nothing.
 pub(crate) fn delete_objects(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     bucket(ctx.store, req.bucket())?;
@@ -283,6 +287,7 @@ pub(crate) fn delete_objects(ctx: Ctx<'_>) -> Outcome {
     Ok(Reply::xml(w.finish("DeleteResult")))
 }
 
+/// CopyObject: source conditions, COPY/REPLACE metadata directive, no no-op self-copy.
 pub(crate) fn copy_object(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let (src_bucket, src_key) = copy_source(req)?;

@@ -95,6 +95,7 @@ impl S3Error {
         self
     }
 
+    /// 404 NoSuchBucket, naming the bucket.
     pub(crate) fn no_such_bucket(bucket: &str) -> Self {
         S3Error::new(
             StatusCode::NOT_FOUND,
@@ -104,6 +105,7 @@ impl S3Error {
         .detail("BucketName", bucket)
     }
 
+    /// 404 NoSuchKey, naming the key.
     pub(crate) fn no_such_key(key: &str) -> Self {
         S3Error::new(
             StatusCode::NOT_FOUND,
@@ -113,6 +115,7 @@ impl S3Error {
         .detail("Key", key)
     }
 
+    /// 404 NoSuchUpload, naming the upload id.
     pub(crate) fn no_such_upload(upload_id: &str) -> Self {
         S3Error::new(
             StatusCode::NOT_FOUND,
@@ -123,6 +126,7 @@ impl S3Error {
         .detail("UploadId", upload_id)
     }
 
+    /// 412 PreconditionFailed, naming the condition (header) that failed.
     pub(crate) fn precondition_failed(condition: &str) -> Self {
         S3Error::new(
             StatusCode::PRECONDITION_FAILED,
@@ -132,16 +136,19 @@ impl S3Error {
         .detail("Condition", condition)
     }
 
+    /// 400 InvalidArgument, naming the argument and its value.
     pub(crate) fn invalid_argument(message: &str, name: &str, value: &str) -> Self {
         S3Error::new(StatusCode::BAD_REQUEST, "InvalidArgument", message)
             .detail("ArgumentName", name)
             .detail("ArgumentValue", value)
     }
 
+    /// 400 InvalidRequest.
     pub(crate) fn invalid_request(message: &str) -> Self {
         S3Error::new(StatusCode::BAD_REQUEST, "InvalidRequest", message)
     }
 
+    /// 400 MalformedXML: a request body that is not the expected document.
     pub(crate) fn malformed_xml() -> Self {
         S3Error::new(
             StatusCode::BAD_REQUEST,
@@ -151,6 +158,7 @@ impl S3Error {
         )
     }
 
+    /// 500 InternalError.
     pub(crate) fn internal_error() -> Self {
         S3Error::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -159,6 +167,7 @@ impl S3Error {
         )
     }
 
+    /// 503 SlowDown.
     pub(crate) fn slow_down() -> Self {
         S3Error::new(
             StatusCode::SERVICE_UNAVAILABLE,

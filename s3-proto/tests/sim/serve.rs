@@ -121,16 +121,8 @@ pub(crate) fn copy_source(req: &Incoming) -> Result<(String, String), S3Error> {
         None => (raw, None),
     };
     if let Some(query) = version {
-        // Versioning is not simulated: only the current ("null") version exists.
         let version = query.strip_prefix("versionId=").ok_or_else(bad)?;
-        if version != "null" {
-            return Err(S3Error::new(
-                StatusCode::NOT_FOUND,
-                "NoSuchVersion",
-                "The specified version does not exist.",
-            )
-            .detail("VersionId", version));
-        }
+        check_version(Some(version))?;
     }
     let path = path.strip_prefix('/').unwrap_or(path);
     let (bucket, key) = path.split_once('/').ok_or_else(bad)?;
@@ -140,6 +132,20 @@ pub(crate) fn copy_source(req: &Incoming) -> Result<(String, String), S3Error> {
         return Err(bad());
     }
     Ok((bucket, key))
+}
+
+/// Checks a `versionId`: versioning is not simulated, so only the current version, which
+/// S3 calls `null` in an unversioned bucket, exists.
+pub(crate) fn check_version(version: Option<&str>) -> Result<(), S3Error> {
+    match version {
+        None | Some("null") => Ok(()),
+        Some(other) => Err(S3Error::new(
+            StatusCode::NOT_FOUND,
+            "NoSuchVersion",
+            "The specified version does not exist.",
+        )
+        .detail("VersionId", other)),
+    }
 }
 
 /// Most entries S3 puts in one listing page, whatever the request asks.

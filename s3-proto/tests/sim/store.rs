@@ -134,6 +134,7 @@ pub(crate) struct StoredPart {
 }
 
 impl StoredPart {
+    /// A part holding `data`, written at `now`.
     pub(crate) fn new(data: Vec<u8>, now: SystemTime) -> Self {
         StoredPart {
             etag: quoted_md5(&data),
@@ -173,6 +174,7 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
+    /// An empty bucket created at `now`.
     pub(crate) fn new(now: SystemTime) -> Self {
         Bucket {
             created: now,
