@@ -2,29 +2,34 @@
 //! deterministic tests of s3-proto's operations and flows without a network (the way
 //! quinn-proto tests a connection pair in memory).
 //!
-//! [`Sim::exchange`] takes one `http::Request<Vec<u8>>` (path-style,
-//! `http://127.0.0.1:9000/bucket/key?query`, which a `Config` for an IP endpoint produces
-//! under `Addressing::Auto`; virtual-hosted requests are not understood) and answers with an [`Exchange`]: a normal
-//! reply in S3's wire format, or the failure a [`FaultPlan`] scheduled for it (lost reply,
-//! reset mid-body, refused connection, stall, 503 SlowDown, 200 carrying `<Error>`, a
-//! concurrent overwrite…). Signatures are not checked; bodies are (length, `Content-MD5`,
-//! `x-amz-content-sha256`), and any request, however malformed, gets an S3 error reply,
-//! never a panic.
+//! [`Sim::exchange`] takes one `http::Request<Vec<u8>>` and answers with an [`Exchange`]: a
+//! normal reply in S3's wire format, or the failure a [`FaultPlan`] scheduled for it (lost
+//! reply, reset mid-body, refused connection, stall, 503 SlowDown, 200 carrying `<Error>`, a
+//! concurrent overwrite…). Requests are path-style (`http://127.0.0.1:9000/bucket/key?query`,
+//! what a `Config` for an IP endpoint sends under `Addressing::Auto`); virtual-hosted ones
+//! are not understood. Signatures are not checked; bodies are (length, aws-chunked framing,
+//! `Content-MD5`, `x-amz-content-sha256`), and any request, however malformed, gets an S3
+//! error reply, never a panic.
 //!
 //! [`driver::send`] runs one operation through `Config::prepare`, the simulator and
 //! `Config::finish`, mapping faults to the `TransportError` kinds a runtime reports:
 //!
 //! ```ignore
 //! mod sim;
-//! use sim::{Fault, FaultPlan, Match, OpKind, Sim, send};
+//! use s3_proto::ops::PutObject;
+//! use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim, send};
 //!
 //! let config = s3_proto::Config::new("http://127.0.0.1:9000", "us-east-1")?;
 //! let mut sim = Sim::new()
 //!     .min_part_size(4)
-//!     .faults(FaultPlan::new().nth(2, Match::op(OpKind::UploadPart), Fault::Lost));
+//!     .faults(FaultPlan::new().first(2, Match::op(OpKind::PutObject), Fault::SlowDown));
 //! sim.create_bucket("bucket");
-//! let (out, _) = send(&mut sim, &config, &PutObject::new(bucket, key, "hello"), None)?;
+//! let put = PutObject::new("bucket".parse()?, "key".parse()?, "hello");
+//! assert!(send(&mut sim, &config, &put, None).unwrap_err().is_retryable()); // 503
+//! assert!(send(&mut sim, &config, &put, None).is_err()); // 503 again
+//! let (out, _) = send(&mut sim, &config, &put, None)?;
 //! assert_eq!(sim.object("bucket", "key"), Some(&b"hello"[..]));
+//! assert_eq!(sim.faults_injected(FaultKind::SlowDown), 2);
 //! ```
 //!
 //! The clock starts at [`start_time`] and moves only when told: [`Sim::advance`] (a test
