@@ -1,55 +1,53 @@
-//! The boto-style surface, async: buckets as handles, keys as strings, `None` for what is absent.
+//! The boto-style surface, async: buckets as handles, keys as strings, `None` for what is
+//! absent.
 //!
-//! Every method builds an s3-proto operation and sends it; nothing here decides anything
-//! that s3-proto does not.
+//! Every method is one s3-proto operation or flow sent through the [`Client`]; the decisions
+//! (what "absent" means, content types, batches, read-modify-write) are made in s3-proto.
+
+use std::path::Path;
+use std::sync::Arc;
 
 use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
 use s3_proto::cors::CorsConfiguration;
-use s3_proto::flow::paginate::Pages;
+use s3_proto::flow::acl::AddGrant;
+use s3_proto::flow::copy::{CopyFlow, CopyOptions};
+use s3_proto::flow::delete::DeleteFlow;
+use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
+use s3_proto::flow::guard::BodyGuard;
+use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
+use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::ops::{
     AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
-    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjects,
-    DeleteObjectsOutput, GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl,
-    HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, Object, ObjectHead,
-    PutBucketAcl, PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
+    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjectsOutput,
+    GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl, HeadBucket,
+    HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, ObjectHead, OrNone, PutBucketAcl,
+    PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
 };
-use s3_proto::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
+use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey, TransportError};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::body::ObjectStream;
-use crate::client::Client;
-use tokio::io::{AsyncRead, AsyncReadExt};
-
-fn key(k: &str) -> Result<ObjectKey, Error> {
-    Ok(ObjectKey::new(k)?)
-}
-
-fn bucket_name(name: &str) -> Result<BucketName, Error> {
-    // Existing buckets on S3-compatible servers may carry legacy names; those still work
-    // path-style, so accept them here and let the server judge.
-    Ok(BucketName::relaxed(name)?)
-}
-
-/// `Ok(None)` for "not found", the error otherwise.
-fn absent<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+use crate::client::{Client, now};
+use crate::transfer::{Files, TempFile};
 
 impl Client {
     /// A handle on `name` without checking that it exists (boto's `get_bucket(validate=False)`).
+    /// Legacy names that only work path-style are accepted: the server judges.
     ///
     /// # Errors
     /// [`Error::Input`] for an invalid name.
     pub fn bucket(&self, name: &str) -> Result<Bucket, Error> {
-        Ok(Bucket {
-            client: self.clone(),
-            name: bucket_name(name)?,
-            progress: None,
-        })
+        Ok(self.handle(BucketName::relaxed(name)?))
+    }
+
+    fn handle(&self, name: BucketName) -> Bucket {
+        let (client, progress) = (self.clone(), None);
+        Bucket {
+            client,
+            name,
+            progress,
+        }
     }
 
     /// Creates a bucket in the client's region; one you already own is success, one owned by
@@ -58,9 +56,8 @@ impl Client {
     /// # Errors
     /// [`Error::Service`] with [`s3_proto::ErrorCode::BucketAlreadyExists`] for a taken name.
     pub async fn create_bucket(&self, name: &str) -> Result<Bucket, Error> {
-        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?))
-            .await
-            .map(|(b, _)| b)
+        let op = CreateBucket::new(name.parse()?);
+        Ok(self.create_bucket_with(op).await?.0)
     }
 
     /// Creates a bucket in `location` (e.g. [`LocationConstraint::EU`]).
@@ -70,11 +67,10 @@ impl Client {
     pub async fn create_bucket_in(
         &self,
         name: &str,
-        location: LocationConstraint,
+        at: LocationConstraint,
     ) -> Result<Bucket, Error> {
-        self.create_bucket_with(CreateBucket::new(BucketName::new(name)?).location(location))
-            .await
-            .map(|(b, _)| b)
+        let op = CreateBucket::new(name.parse()?).location(at);
+        Ok(self.create_bucket_with(op).await?.0)
     }
 
     /// Sends a fully specified CreateBucket (location, canned ACL).
@@ -86,14 +82,7 @@ impl Client {
         op: CreateBucket,
     ) -> Result<(Bucket, CreateBucketOutput), Error> {
         let out = self.send(&op).await?;
-        Ok((
-            Bucket {
-                client: self.clone(),
-                name: op.bucket().clone(),
-                progress: None,
-            },
-            out,
-        ))
+        Ok((self.handle(op.bucket().clone()), out))
     }
 
     /// The bucket if it exists and is accessible, `None` if it does not exist (boto's
@@ -103,7 +92,8 @@ impl Client {
     /// [`Error::Service`] for other answers (`AccessDenied` for someone else's bucket).
     pub async fn lookup(&self, name: &str) -> Result<Option<Bucket>, Error> {
         let bucket = self.bucket(name)?;
-        Ok(absent(self.send(&HeadBucket::new(bucket.name.clone())).await)?.map(|_| bucket))
+        let found = self.send(&OrNone(HeadBucket::new(bucket.name.clone())));
+        Ok(found.await?.map(|_| bucket))
     }
 
     /// All buckets the caller owns.
@@ -119,20 +109,14 @@ impl Client {
     /// # Errors
     /// `BucketNotEmpty` when it still holds keys.
     pub async fn delete_bucket(&self, name: &str) -> Result<(), Error> {
-        self.send(&DeleteBucket::new(bucket_name(name)?)).await
+        self.send(&DeleteBucket::new(BucketName::relaxed(name)?))
+            .await
     }
 }
 
-/// One entry of a listing with a delimiter: an object, or a common prefix ("folder").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListEntry {
-    /// An object.
-    Object(Object),
-    /// A common prefix.
-    Prefix(String),
-}
-
 /// A bucket handle: the boto `Bucket`, for keys given as strings.
+///
+/// Every method fails as [`Client::send`] does; its doc says when there is more to it.
 #[derive(Clone)]
 pub struct Bucket {
     client: Client,
@@ -142,27 +126,24 @@ pub struct Bucket {
 
 impl std::fmt::Debug for Bucket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let progress = self.progress.is_some();
+        let name = self.name.as_str();
         f.debug_struct("Bucket")
-            .field("name", &self.name)
-            .field("client", &self.client)
-            .field("progress", &self.progress.is_some())
+            .field("name", &name)
+            .field("progress", &progress)
             .finish()
     }
 }
 
 impl Bucket {
-    /// This handle, reporting the progress of its file transfers to `callback` as parts and
+    /// This handle, reporting the progress of its transfers to `callback` as parts and
     /// ranges complete (boto's `cb`).
     pub fn with_progress(&self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Bucket {
+        let progress = Some(Arc::new(callback) as ProgressFn);
         Bucket {
-            progress: Some(std::sync::Arc::new(callback)),
+            progress,
             ..self.clone()
         }
-    }
-
-    /// A progress counter for one transfer of `total` bytes.
-    pub(crate) fn progress(&self, total: Option<u64>) -> ProgressCounter {
-        ProgressCounter::new(total, self.progress.clone())
     }
 
     /// The name.
@@ -175,43 +156,34 @@ impl Bucket {
         &self.client
     }
 
+    fn key(&self, k: &str) -> Result<(BucketName, ObjectKey), Error> {
+        Ok((self.name.clone(), k.parse()?))
+    }
+
     /// Stores a string (`text/plain; charset=utf-8`).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn put_string(&self, k: &str, value: &str) -> Result<PutObjectOutput, Error> {
-        self.put(
-            PutObject::new(self.name.clone(), key(k)?, value.to_owned())
-                .content_type("text/plain; charset=utf-8"),
-        )
-        .await
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&PutObject::text(bucket, key, value)).await
     }
 
     /// Stores bytes (content type guessed from the key).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn put_bytes(
         &self,
         k: &str,
         value: impl Into<Vec<u8>>,
     ) -> Result<PutObjectOutput, Error> {
-        self.put(
-            PutObject::new(self.name.clone(), key(k)?, value.into())
-                .content_type(s3_proto::mime::from_name(k)),
-        )
-        .await
+        let (bucket, key) = self.key(k)?;
+        let op = PutObject::bytes(bucket, key, value.into());
+        self.client.send(&op).await
     }
 
     /// Sends a fully specified PutObject (metadata, ACL, content headers).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn put(&self, op: PutObject) -> Result<PutObjectOutput, Error> {
         self.client.send(&op).await
     }
 
-    /// Stores `length` bytes read from `reader`, in one request.
+    /// Stores `length` bytes read from `reader` in one request (content type guessed from
+    /// the key). Only a failure to connect is retried: see [`Bucket::upload_reader`].
     ///
     /// # Errors
     /// As [`Client::send_reader`].
@@ -221,33 +193,23 @@ impl Bucket {
         reader: impl AsyncRead + Send + 'static,
         length: u64,
     ) -> Result<PutObjectOutput, Error> {
-        let op = PutObject::new(
-            self.name.clone(),
-            key(k)?,
-            s3_proto::Body::Stream {
-                length: Some(length),
-            },
-        )
-        .content_type(s3_proto::mime::from_name(k));
+        let (bucket, key) = self.key(k)?;
+        let length = Some(length);
+        let op = PutObject::bytes(bucket, key, Body::Stream { length });
         self.client.send_reader(&op, reader).await
     }
 
     /// The object's bytes, or `None` when the key does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
-        let op = GetObject::new(self.name.clone(), key(k)?);
-        let Some((_, mut reader)) = absent(self.client.open(&op).await)? else {
+        let (bucket, key) = self.key(k)?;
+        let opened = self.client.open(&OrNone(GetObject::new(bucket, key)));
+        let (Some(head), mut stream) = opened.await? else {
             return Ok(None);
         };
-        let mut out = Vec::with_capacity(
-            usize::try_from(reader.expected_len().unwrap_or(0).min(1 << 26)).unwrap_or(0),
-        );
-        reader
-            .read_to_end(&mut out)
-            .await
-            .map_err(crate::io_error)?;
+        let mut out = s3_proto::body::buffer_for(&head);
+        while let Some(chunk) = stream.chunk().await? {
+            out.extend_from_slice(&chunk);
+        }
         Ok(Some(out))
     }
 
@@ -256,16 +218,8 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`]; [`Error::Response`] when the bytes are not UTF-8.
     pub async fn get_string(&self, k: &str) -> Result<Option<String>, Error> {
-        match self.get_bytes(k).await? {
-            None => Ok(None),
-            Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
-                s3_proto::ResponseError::InvalidField {
-                    field: "body",
-                    value: "not UTF-8".to_owned(),
-                }
-                .into()
-            }),
-        }
+        let bytes = self.get_bytes(k).await?;
+        bytes.map(s3_proto::body::utf8).transpose()
     }
 
     /// Opens the object for streaming, or `None` when it does not exist.
@@ -273,91 +227,75 @@ impl Bucket {
     /// # Errors
     /// As [`Client::open`].
     pub async fn open(&self, op: GetObject) -> Result<Option<(ObjectHead, ObjectStream)>, Error> {
-        absent(self.client.open(&op).await)
+        let (head, stream) = self.client.open(&OrNone(op)).await?;
+        Ok(head.map(|head| (head, stream)))
     }
 
     /// The object's headers and metadata, or `None` when it does not exist (boto's
     /// `get_key`).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
-        absent(
-            self.client
-                .send(&HeadObject::new(self.name.clone(), key(k)?))
-                .await,
-        )
+        let (bucket, key) = self.key(k)?;
+        self.client
+            .send(&OrNone(HeadObject::new(bucket, key)))
+            .await
     }
 
     /// The user metadata of a key, or `None` when it does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn metadata(&self, k: &str) -> Result<Option<Metadata>, Error> {
         Ok(self.head(k).await?.map(|h| h.metadata))
     }
 
     /// Deletes a key (success when it did not exist).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn delete_key(&self, k: &str) -> Result<(), Error> {
-        self.client
-            .send(&DeleteObject::new(self.name.clone(), key(k)?))
-            .await
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&DeleteObject::new(bucket, key)).await
     }
 
     /// Deletes many keys, 1000 per request; per-key failures are returned as data.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn delete_keys<'k>(
         &self,
         keys: impl IntoIterator<Item = &'k str>,
     ) -> Result<DeleteObjectsOutput, Error> {
-        let keys = keys.into_iter().map(key).collect::<Result<Vec<_>, _>>()?;
-        let mut out = DeleteObjectsOutput::default();
-        for chunk in keys.chunks(s3_proto::ops::MAX_DELETE_OBJECTS) {
-            let page = self
-                .client
-                .send(&DeleteObjects::new(self.name.clone(), chunk.iter().cloned()).quiet(true))
-                .await?;
-            out.deleted.extend(page.deleted);
-            out.errors.extend(page.errors);
-        }
-        Ok(out)
+        let keys = keys.into_iter().map(str::parse).collect::<Result<_, _>>()?;
+        self.client
+            .drive(DeleteFlow::new(self.name.clone(), keys))
+            .await
     }
 
     /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn copy_key(
         &self,
         dst_key: &str,
         src_bucket: &str,
         src_key: &str,
     ) -> Result<CopyObjectOutput, Error> {
-        self.client
-            .send(&CopyObject::new(
-                bucket_name(src_bucket)?,
-                key(src_key)?,
-                self.name.clone(),
-                key(dst_key)?,
-            ))
-            .await
+        let (bucket, key) = self.key(dst_key)?;
+        let source = BucketName::relaxed(src_bucket)?;
+        let op = CopyObject::new(source, src_key.parse()?, bucket, key);
+        self.client.send(&op).await
+    }
+
+    /// Copies an object of any size to `dst_key` in this bucket: one CopyObject below
+    /// `options.threshold`, else UploadPartCopy parts in parallel, all from one version of
+    /// the source, with its content headers and metadata, aborted after any failure.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; `PreconditionFailed` when the source changed meanwhile.
+    pub async fn copy_object(
+        &self,
+        dst_key: &str,
+        src_bucket: &str,
+        src_key: &str,
+        options: CopyOptions,
+    ) -> Result<UploadOutput, Error> {
+        let source = (BucketName::relaxed(src_bucket)?, src_key.parse()?);
+        let flow = CopyFlow::new(source, self.key(dst_key)?, options, now());
+        self.client.drive(flow).await
     }
 
     /// Every key (and, with a delimiter, common prefix), paging by itself.
     pub fn list(&self, prefix: &str, delimiter: Option<&str>) -> List {
-        let mut op = ListObjectsV2::new(self.name.clone());
-        if !prefix.is_empty() {
-            op = op.prefix(prefix);
-        }
-        if let Some(d) = delimiter {
-            op = op.delimiter(d);
-        }
-        self.list_with(op)
+        self.list_with(ListObjectsV2::under(self.name.clone(), prefix, delimiter))
     }
 
     /// Every entry of a listing, collected.
@@ -369,28 +307,20 @@ impl Bucket {
         prefix: &str,
         delimiter: Option<&str>,
     ) -> Result<Vec<ListEntry>, Error> {
-        let mut list = self.list(prefix, delimiter);
-        let mut out = Vec::new();
+        let (mut list, mut entries) = (self.list(prefix, delimiter), Vec::new());
         while let Some(entry) = list.next().await {
-            out.push(entry?);
+            entries.push(entry?);
         }
-        Ok(out)
+        Ok(entries)
     }
 
     /// Pages through a fully specified ListObjectsV2.
     pub fn list_with(&self, op: ListObjectsV2) -> List {
-        List {
-            client: self.client.clone(),
-            pages: Pages::new(op),
-            buffer: std::collections::VecDeque::new(),
-            failed: false,
-        }
+        let (client, listing) = (self.client.clone(), Listing::new(op));
+        List { client, listing }
     }
 
     /// The bucket's ACL.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn acl(&self) -> Result<AccessControlPolicy, Error> {
         self.client
             .send(&GetBucketAcl::new(self.name.clone()))
@@ -398,13 +328,9 @@ impl Bucket {
     }
 
     /// Replaces the bucket's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn set_acl(&self, acl: impl Into<AclSpec>) -> Result<(), Error> {
-        self.client
-            .send(&PutBucketAcl::new(self.name.clone(), acl))
-            .await
+        let op = PutBucketAcl::new(self.name.clone(), acl);
+        self.client.send(&op).await
     }
 
     /// Grants `permission` on the bucket to the account with `email` (read-modify-write).
@@ -412,42 +338,27 @@ impl Bucket {
     /// # Errors
     /// As [`Client::send`]; servers answer an error for an unknown email.
     pub async fn add_email_grant(&self, permission: Permission, email: &str) -> Result<(), Error> {
-        self.add_grant(Grantee::Email(email.to_owned()), permission)
-            .await
+        let grantee = Grantee::Email(email.to_owned());
+        let flow = AddGrant::bucket(self.name.clone(), grantee, permission);
+        self.client.drive(flow).await
     }
 
     /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn add_user_grant(&self, permission: Permission, id: &str) -> Result<(), Error> {
-        self.add_grant(Grantee::user(id), permission).await
-    }
-
-    async fn add_grant(&self, grantee: Grantee, permission: Permission) -> Result<(), Error> {
-        let fetched = self.acl().await?;
-        let op = PutBucketAcl::add_grant(self.name.clone(), fetched, grantee, permission);
-        self.client.send(&op).await
+        let flow = AddGrant::bucket(self.name.clone(), Grantee::user(id), permission);
+        self.client.drive(flow).await
     }
 
     /// A key's ACL.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
-        self.client
-            .send(&GetObjectAcl::new(self.name.clone(), key(k)?))
-            .await
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&GetObjectAcl::new(bucket, key)).await
     }
 
     /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn set_key_acl(&self, k: &str, acl: impl Into<AclSpec>) -> Result<(), Error> {
-        self.client
-            .send(&PutObjectAcl::new(self.name.clone(), key(k)?, acl))
-            .await
+        let (bucket, key) = self.key(k)?;
+        self.client.send(&PutObjectAcl::new(bucket, key, acl)).await
     }
 
     /// Grants `permission` on a key to the account with `email` (read-modify-write).
@@ -460,48 +371,27 @@ impl Bucket {
         permission: Permission,
         email: &str,
     ) -> Result<(), Error> {
-        self.add_key_grant(k, Grantee::Email(email.to_owned()), permission)
-            .await
+        let ((bucket, key), grantee) = (self.key(k)?, Grantee::Email(email.to_owned()));
+        let flow = AddGrant::key(bucket, key, grantee, permission);
+        self.client.drive(flow).await
     }
 
     /// Grants `permission` on a key to a canonical user id (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn add_key_user_grant(
         &self,
         k: &str,
         permission: Permission,
         id: &str,
     ) -> Result<(), Error> {
-        self.add_key_grant(k, Grantee::user(id), permission).await
-    }
-
-    async fn add_key_grant(
-        &self,
-        k: &str,
-        grantee: Grantee,
-        permission: Permission,
-    ) -> Result<(), Error> {
-        let fetched = self.key_acl(k).await?;
-        let op = PutObjectAcl::add_grant(self.name.clone(), key(k)?, fetched, grantee, permission);
-        self.client.send(&op).await
+        let ((bucket, key), grantee) = (self.key(k)?, Grantee::user(id));
+        let flow = AddGrant::key(bucket, key, grantee, permission);
+        self.client.drive(flow).await
     }
 
     /// The bucket's CORS configuration, or `None` when it has none.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
-        match self
-            .client
-            .send(&GetBucketCors::new(self.name.clone()))
-            .await
-        {
-            Ok(c) => Ok(Some(c)),
-            Err(e) if e.code() == Some(&s3_proto::ErrorCode::NoSuchCORSConfiguration) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let op = OrNone(GetBucketCors::new(self.name.clone()));
+        self.client.send(&op).await
     }
 
     /// Sets the bucket's CORS configuration.
@@ -509,15 +399,11 @@ impl Bucket {
     /// # Errors
     /// [`Error::Input`] for an invalid configuration; otherwise as [`Client::send`].
     pub async fn set_cors(&self, config: &CorsConfiguration) -> Result<(), Error> {
-        self.client
-            .send(&PutBucketCors::new(self.name.clone(), config.clone()))
-            .await
+        let op = PutBucketCors::new(self.name.clone(), config.clone());
+        self.client.send(&op).await
     }
 
     /// Removes the bucket's CORS configuration.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn delete_cors(&self) -> Result<(), Error> {
         self.client
             .send(&DeleteBucketCors::new(self.name.clone()))
@@ -525,9 +411,6 @@ impl Bucket {
     }
 
     /// The bucket's location.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn location(&self) -> Result<BucketLocation, Error> {
         self.client
             .send(&GetBucketLocation::new(self.name.clone()))
@@ -535,14 +418,8 @@ impl Bucket {
     }
 
     /// Creates the bucket with a canned ACL, or sets one on an existing bucket.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn create(&self, acl: Option<CannedAcl>) -> Result<CreateBucketOutput, Error> {
-        let mut op = CreateBucket::new(self.name.clone());
-        if let Some(acl) = acl {
-            op = op.acl(acl);
-        }
+        let op = CreateBucket::with_acl(self.name.clone(), acl);
         self.client.send(&op).await
     }
 
@@ -555,21 +432,160 @@ impl Bucket {
             .send(&DeleteBucket::new(self.name.clone()))
             .await
     }
+
+    /// Downloads `key` to `path` (see [`Bucket::download_file_with`]).
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file_with`].
+    pub async fn download_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<ObjectHead, Error> {
+        let options = DownloadOptions::default();
+        self.download_file_with(key, path, options).await
+    }
+
+    /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one version on
+    /// as many tasks as the memory budget allows, each checked and resumed where it broke
+    /// off. The data lands in a temporary file beside `path`, renamed over it only once
+    /// every byte has arrived: a failed download never leaves a partial file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
+    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
+    /// when a body is not what was announced.
+    pub async fn download_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: DownloadOptions,
+    ) -> Result<ObjectHead, Error> {
+        let (path, (bucket, key)) = (path.as_ref(), self.key(key)?);
+        let temp = TempFile::beside(path).await?;
+        let flow = DownloadFlow::new(bucket, key, options).progress(self.progress.clone());
+        let files = Files {
+            dest: temp.path(),
+            source: None,
+        };
+        let head = self.client.drive_io(flow, files, None).await?;
+        temp.persist(path).await?;
+        Ok(head)
+    }
+
+    /// Streams `key` into `writer` in constant memory, checking its length (and MD5 when
+    /// the ETag is one).
+    ///
+    /// # Errors
+    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    pub async fn download_to(
+        &self,
+        key: &str,
+        writer: impl AsyncWrite + Unpin + Send,
+    ) -> Result<ObjectHead, Error> {
+        let (bucket, key) = self.key(key)?;
+        let (head, mut stream) = self.client.open(&GetObject::new(bucket, key)).await?;
+        let (mut guard, mut writer) = (BodyGuard::object(&head), writer);
+        while let Some(chunk) = stream.chunk().await? {
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(TransportError::from_io)?;
+            guard.update(&chunk)?;
+        }
+        writer.flush().await.map_err(TransportError::from_io)?;
+        guard.finish()?;
+        ProgressCounter::new(None, self.progress.clone()).add(guard.received());
+        Ok(head)
+    }
+
+    /// Uploads the file at `path` to `key` (see [`Bucket::upload_file_with`]).
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`].
+    pub async fn upload_file(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<UploadOutput, Error> {
+        let options = UploadOptions::default();
+        self.upload_file_with(key, path, options).await
+    }
+
+    /// Uploads the file at `path` to `key` as [`UploadFlow`] plans it, streamed from disk,
+    /// with the content type guessed from the file name: one PutObject below the threshold,
+    /// else a multipart upload whose parts run on tasks within the memory budget, each
+    /// re-read from the file when retried; aborted after any failure.
+    ///
+    /// # Errors
+    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
+    /// [`Error::Input`] when the file changed length while it was being sent.
+    pub async fn upload_file_with(
+        &self,
+        key: &str,
+        path: impl AsRef<Path>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let path = path.as_ref();
+        let metadata = tokio::fs::metadata(path).await;
+        let len = metadata.map_err(TransportError::from_io)?.len();
+        let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
+        let flow = self.upload(key, Source::File { len }, options)?;
+        let files = Files {
+            source: Some(path.into()),
+            dest: None,
+        };
+        self.client
+            .drive_io(flow.content_type(content_type), files, None)
+            .await
+    }
+
+    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
+    /// length is unknown, as [`UploadFlow`] plans it: one PutObject when the data fits below
+    /// the threshold, else parts read into memory one after the other and sent on tasks
+    /// within the memory budget, so each can be retried. The content type is guessed from
+    /// the key.
+    ///
+    /// # Errors
+    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
+    /// number of bytes than `length`.
+    pub async fn upload_reader(
+        &self,
+        key: &str,
+        mut reader: impl AsyncRead + Unpin + Send,
+        length: Option<u64>,
+        options: UploadOptions,
+    ) -> Result<UploadOutput, Error> {
+        let content_type = s3_proto::mime::from_name(key);
+        let flow = self.upload(key, Source::Reader { len: length }, options)?;
+        let flow = flow.content_type(content_type);
+        self.client
+            .drive_io(flow, Files::default(), Some(&mut reader))
+            .await
+    }
+
+    fn upload(
+        &self,
+        key: &str,
+        source: Source,
+        options: UploadOptions,
+    ) -> Result<UploadFlow, Error> {
+        let (bucket, key) = self.key(key)?;
+        let flow = UploadFlow::new(bucket, key, source, options, now())?;
+        Ok(flow.progress(self.progress.clone()))
+    }
 }
 
 /// A listing that sends one request per page: call [`List::next`] until it returns `None`.
 pub struct List {
     client: Client,
-    pages: Pages<ListObjectsV2>,
-    buffer: std::collections::VecDeque<ListEntry>,
-    failed: bool,
+    listing: Listing<ListObjectsV2>,
 }
 
 impl std::fmt::Debug for List {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("List")
-            .field("pages", &self.pages.pages())
-            .finish_non_exhaustive()
+        let pages = self.listing.pages();
+        f.debug_struct("List").field("pages", &pages).finish()
     }
 }
 
@@ -577,28 +593,15 @@ impl List {
     /// The next entry, fetching the next page when needed; `None` at the end.
     pub async fn next(&mut self) -> Option<Result<ListEntry, Error>> {
         loop {
-            if let Some(entry) = self.buffer.pop_front() {
-                return Some(Ok(entry));
-            }
-            if self.failed {
-                return None;
-            }
-            let op = self.pages.next_op()?.clone();
-            let page = match self.client.send(&op).await {
-                Ok(page) => page,
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
+            let op = match self.listing.poll() {
+                ListStep::End => return None,
+                ListStep::Entry(entry) => return Some(Ok(entry)),
+                ListStep::Send(op) => op,
             };
-            if let Err(e) = self.pages.handle(&page) {
-                self.failed = true;
+            let page = self.client.send(&op).await;
+            if let Some(e) = self.listing.handle(page) {
                 return Some(Err(e));
             }
-            self.buffer
-                .extend(page.contents.into_iter().map(ListEntry::Object));
-            self.buffer
-                .extend(page.common_prefixes.into_iter().map(ListEntry::Prefix));
         }
     }
 }

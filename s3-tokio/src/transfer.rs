@@ -1,619 +1,257 @@
-//! Files in and out, streamed in constant memory.
-
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The flow loop of `s3_proto::flow` on tasks, and the file and reader IO its jobs do.
 
 use std::io::SeekFrom;
+use std::path::Path;
+use std::sync::Arc;
 
-use s3_proto::flow::download::{Download, DownloadOptions, RangeSlot};
-use s3_proto::flow::upload::{PartSlot, Upload, UploadOptions, UploadOutput};
+use s3_proto::flow::download::RangeJob;
+use s3_proto::flow::{Call, Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::integrity::Md5;
-use s3_proto::ops::{GetObject, HeadObject, ObjectHead};
-use s3_proto::retry::Replay;
-use s3_proto::{Body, Error, InputError, ObjectKey, ResponseError};
-use tokio::fs::{self, File};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use s3_proto::ops::ObjectHead;
+use s3_proto::{Error, InputError, TransportError};
+use tokio::fs::{self, File, OpenOptions};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
-/// Buffer between the network and a range's place in the file: large writes, few syscalls.
-const WRITE_BUFFER: usize = 1 << 20;
+use crate::body::Source;
+use crate::client::Client;
 
-use crate::bucket::Bucket;
-use crate::io_error;
+/// Bytes of a range gathered before they are written (and counted as done) at once.
+const BUFFER: usize = 1 << 20;
 
-/// A temporary file beside the target, removed unless it is renamed into place.
-struct TempFile {
-    path: PathBuf,
-    file: Option<File>,
+/// The file a flow's jobs read parts from, and the one they write ranges to; shared with the
+/// spawned jobs.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Files {
+    pub(crate) source: Option<Arc<Path>>,
+    pub(crate) dest: Option<Arc<Path>>,
 }
 
-impl TempFile {
-    async fn beside(target: &Path) -> io::Result<Self> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
+/// The caller's one-shot source of bytes, read inline by the flow loop.
+pub(crate) type Reader<'a> = &'a mut (dyn AsyncRead + Unpin + Send);
+
+impl Client {
+    /// Runs any flow of [`s3_proto::flow`] that needs no file or reader (a copy, a batch
+    /// delete, a grant) to its end, its spawned jobs on tasks.
+    ///
+    /// # Errors
+    /// The flow's error.
+    pub async fn drive<F: Flow>(&self, flow: F) -> Result<F::Output, Error> {
+        self.drive_io(flow, Files::default(), None).await
+    }
+
+    /// The loop documented in [`s3_proto::flow`]: sends inline, spawned jobs on a
+    /// [`JoinSet`] (the flow bounds how many), reads from `reader` when asked.
+    pub(crate) async fn drive_io<F: Flow>(
+        &self,
+        mut flow: F,
+        files: Files,
+        mut reader: Option<Reader<'_>>,
+    ) -> Result<F::Output, Error> {
+        let mut tasks = JoinSet::new();
+        loop {
+            match flow.poll() {
+                Step::Done(result) => return result,
+                Step::Send(job) => {
+                    let id = job.id;
+                    flow.handle(id, self.run(job, &files).await);
+                }
+                Step::Spawn(job) => {
+                    let (client, files) = (self.clone(), files.clone());
+                    tasks.spawn(async move { (job.id, client.run(job, &files).await) });
+                }
+                Step::Read(len) => match reader.as_deref_mut() {
+                    Some(reader) => match read_up_to(reader, len).await {
+                        Ok(bytes) => flow.read(bytes),
+                        Err(e) => flow.fail(e),
+                    },
+                    None => flow.fail(missing("a reader")),
+                },
+                Step::Wait => match tasks.join_next().await {
+                    Some(Ok((id, sent))) => flow.handle(id, sent),
+                    // A job that panicked or a runtime shutting down: nothing to wait for.
+                    Some(Err(e)) => return Err(missing(&format!("a job that ended: {e}"))),
+                    None => return Err(missing("a running job")),
+                },
+            }
+        }
+    }
+
+    /// Does one job's IO.
+    async fn run(&self, job: Job, files: &Files) -> Sent<Reply> {
+        match (job.work, &files.source, &files.dest) {
+            (Work::Call(call), _, _) => self.send_sent(&call).await,
+            (
+                Work::FileBody {
+                    call,
+                    offset,
+                    len,
+                    md5,
+                },
+                Some(path),
+                _,
+            ) => self.send_file(call, path, (offset, len), md5).await,
+            (Work::Range(range), _, Some(path)) => self.fetch_range(range, path).await,
+            (Work::FileBody { .. }, None, _) => Sent::failed(missing("a source file")),
+            (Work::Range(_), _, None) => Sent::failed(missing("a destination file")),
+        }
+    }
+
+    /// Sends `call` with bytes `offset..offset + len` of the file at `path` as its body, the
+    /// file opened and read from the offset on every attempt.
+    async fn send_file(
+        &self,
+        call: Call,
+        path: &Path,
+        (offset, len): (u64, u64),
+        md5: bool,
+    ) -> Sent<Reply> {
+        let call = match md5 {
+            false => call,
+            true => match md5_of(path, offset, len).await {
+                Ok(value) => call.with_content_md5(value),
+                Err(e) => return Sent::failed(e),
+            },
         };
-        let name = target.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "target has no file name")
-        })?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".s3-rs-{}-{n}.part", std::process::id()));
-        let path = dir.join(temp_name);
-        let file = fs::OpenOptions::new()
+        let attempts = self.session().attempts(&call, true);
+        self.retrying(attempts, async |config| {
+            let file = open_at(path, offset).await?;
+            self.send_once(config, &call, &Source::new(file)).await
+        })
+        .await
+    }
+
+    /// Fetches a range into its place in the file at `path`, resuming after what earlier
+    /// attempts wrote.
+    async fn fetch_range(&self, mut range: RangeJob, path: &Path) -> Sent<Reply> {
+        let Some(first) = range.get() else {
+            return Sent::failed(missing("a range to fetch"));
+        };
+        let mut file = match OpenOptions::new().write(true).open(path).await {
+            Ok(file) => file,
+            Err(e) => return Sent::failed(TransportError::from_io(e)),
+        };
+        let mut buffer = Vec::with_capacity(BUFFER);
+        let attempts = self.session().attempts(&first, true);
+        let sent = self.retrying(attempts, async |config| {
+            if let Some(get) = range.get() {
+                let (head, mut body) = self.open_once(config, &get).await?;
+                range.begin(&head)?;
+                file.seek(SeekFrom::Start(range.position()))
+                    .await
+                    .map_err(TransportError::from_io)?;
+                buffer.clear();
+                while let Some(chunk) = body.chunk().await? {
+                    range.admit(buffer.len() + chunk.len())?;
+                    buffer.extend_from_slice(&chunk);
+                    if buffer.len() >= BUFFER {
+                        write_out(&mut file, &mut range, &mut buffer).await?;
+                    }
+                }
+                write_out(&mut file, &mut range, &mut buffer).await?;
+            }
+            range.end()
+        });
+        sent.await.map(|()| Reply::GetObject(ObjectHead::default()))
+    }
+}
+
+/// Writes the bytes gathered at the range's position and only then counts them as done, so
+/// a failed attempt resumes after what is really in the file.
+async fn write_out(
+    file: &mut File,
+    range: &mut RangeJob,
+    buffer: &mut Vec<u8>,
+) -> Result<(), Error> {
+    file.write_all(buffer)
+        .await
+        .map_err(TransportError::from_io)?;
+    file.flush().await.map_err(TransportError::from_io)?;
+    range.wrote(buffer);
+    buffer.clear();
+    Ok(())
+}
+
+/// The file at `path`, positioned at `offset`.
+async fn open_at(path: &Path, offset: u64) -> Result<File, Error> {
+    let mut file = File::open(path).await.map_err(TransportError::from_io)?;
+    file.seek(SeekFrom::Start(offset))
+        .await
+        .map_err(TransportError::from_io)?;
+    Ok(file)
+}
+
+/// A temporary file beside the target, removed unless it is renamed into place.
+pub(crate) struct TempFile(Option<Arc<Path>>);
+
+impl TempFile {
+    pub(crate) async fn beside(target: &Path) -> Result<Self, Error> {
+        let path = s3_proto::flow::download::temp_path(target, std::process::id());
+        let path: Arc<Path> = path.map_err(TransportError::from_io)?.into();
+        let create = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .await?;
-        Ok(TempFile {
-            path,
-            file: Some(file),
-        })
+            .await;
+        create.map_err(TransportError::from_io)?;
+        Ok(TempFile(Some(path)))
     }
 
-    async fn persist(mut self, target: &Path) -> io::Result<()> {
-        if let Some(mut file) = self.file.take() {
-            file.flush().await?;
-            file.sync_all().await?;
+    pub(crate) fn path(&self) -> Option<Arc<Path>> {
+        self.0.clone()
+    }
+
+    /// Flushes to disk and renames over `target`.
+    pub(crate) async fn persist(mut self, target: &Path) -> Result<(), Error> {
+        if let Some(path) = &self.0 {
+            let file = File::open(path).await.map_err(TransportError::from_io)?;
+            file.sync_all().await.map_err(TransportError::from_io)?;
+            fs::rename(path, target)
+                .await
+                .map_err(TransportError::from_io)?;
         }
-        fs::rename(&self.path, target).await?;
-        self.path = PathBuf::new();
+        self.0 = None;
         Ok(())
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.path);
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
 
-impl Bucket {
-    /// Downloads `key` to `path` in constant memory (see [`Bucket::download_file_with`]).
-    ///
-    /// # Errors
-    /// As [`Bucket::download_file_with`].
-    pub async fn download_file(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<ObjectHead, Error> {
-        self.download_file_with(key, path, DownloadOptions::default())
-            .await
-    }
-
-    /// Downloads `key` to `path`: one streamed GET for an object up to one part, else ranged
-    /// GETs run concurrently within the memory budget, each pinned to the first ETag and
-    /// length-checked. The data lands in a temporary file beside `path`, renamed over it only
-    /// once every byte has arrived: a failed download never leaves a partial file at `path`.
-    ///
-    /// # Errors
-    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
-    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
-    /// when a body's length is not the announced one.
-    pub async fn download_file_with(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-        options: DownloadOptions,
-    ) -> Result<ObjectHead, Error> {
-        let path = path.as_ref();
-        let key = ObjectKey::new(key)?;
-        let head = self
-            .client()
-            .send(&HeadObject::new(self.name().clone(), key.clone()))
-            .await?;
-        let mut download = Download::new(self.name().clone(), key, &head, options.part_size)?;
-        let progress = self.progress(Some(download.size()));
-        let temp = TempFile::beside(path).await.map_err(io_error)?;
-        let mut tasks = JoinSet::new();
-        loop {
-            while tasks.len() < options.concurrency() {
-                let Some(slot) = download.next_range() else {
-                    break;
-                };
-                let (bucket, temp_path, dl) = (self.clone(), temp.path.clone(), download.clone());
-                tasks.spawn(async move {
-                    // A retry resumes after the bytes already written.
-                    let state = std::sync::Mutex::new(RangeState {
-                        done: 0,
-                        md5: dl.checks_md5(&slot).then(Md5::new),
-                    });
-                    let client = bucket.client();
-                    client
-                        .with_retries(Replay::Safe, || {
-                            fetch_range(&bucket, &dl, slot, &temp_path, &state)
-                        })
-                        .await
-                        .map(|()| slot.len)
-                });
-            }
-            match tasks.join_next().await {
-                None => break,
-                Some(joined) => progress.add(joined.map_err(join_error)??),
-            }
-        }
-        temp.persist(path).await.map_err(io_error)?;
-        Ok(head)
-    }
-
-    /// Uploads the file at `path` to `key` with the content type guessed from the file name
-    /// (see [`Bucket::upload_file_with`]).
-    ///
-    /// # Errors
-    /// As [`Bucket::upload_file_with`].
-    pub async fn upload_file(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<UploadOutput, Error> {
-        self.upload_file_with(key, path, UploadOptions::default())
-            .await
-    }
-
-    /// Uploads the file at `path` to `key`, streamed from disk: one PutObject below the
-    /// threshold, else a multipart upload whose parts run concurrently within the memory
-    /// budget. A part that fails on the network or with a 5xx is sent again alone, under the
-    /// client's retry policy; after any other failure the upload is aborted so no parts are left behind.
-    ///
-    /// # Errors
-    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
-    /// [`Error::Input`] when the file changed length while it was being sent.
-    pub async fn upload_file_with(
-        &self,
-        key: &str,
-        path: impl AsRef<Path>,
-        options: UploadOptions,
-    ) -> Result<UploadOutput, Error> {
-        let path = path.as_ref();
-        let file = File::open(path).await.map_err(io_error)?;
-        let length = file.metadata().await.map_err(io_error)?.len();
-        let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
-        let mut up = Upload::new(
-            self.name().clone(),
-            ObjectKey::new(key)?,
-            Some(length),
-            options,
-        )?
-        .content_type(content_type);
-        if up.is_single() {
-            let mut op = up.put_object(Body::Stream {
-                length: Some(length),
-            });
-            drop(file);
-            if up.wants_md5() {
-                op = op.content_md5_value(md5_of(path, 0, length).await?);
-            }
-            // The file is re-opened for each attempt, so any failure may be retried.
-            let client = self.client();
-            return client
-                .with_retries(Replay::Safe, || async {
-                    let file = File::open(path).await.map_err(io_error)?;
-                    client.send_reader(&op, file.take(length)).await
-                })
-                .await
-                .map(|out| {
-                    self.progress(Some(length)).add(length);
-                    UploadOutput::from(out)
-                });
-        }
-        let concurrency = up.concurrency(options.memory_budget);
-        let (started, creates) = self.start_multipart(&mut up).await;
-        let result = match started {
-            Ok(()) => self.upload_parts(&mut up, path, concurrency).await,
-            Err(e) => Err(e),
-        };
-        self.finish_multipart(&up, &creates, &result).await;
-        result
-    }
-
-    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
-    /// length is unknown. One PutObject when the data fits below the threshold (read into
-    /// memory first when the length is unknown), else a multipart upload whose parts are read
-    /// into memory and sent concurrently within the memory budget, so each can be retried.
-    /// The content type is guessed from the key.
-    ///
-    /// # Errors
-    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
-    /// number of bytes than `length`.
-    pub async fn upload_reader(
-        &self,
-        key: &str,
-        reader: impl AsyncRead + Unpin + Send,
-        length: Option<u64>,
-        options: UploadOptions,
-    ) -> Result<UploadOutput, Error> {
-        let mut reader = reader;
-        let content_type = s3_proto::mime::from_name(key);
-        let mut up = Upload::new(self.name().clone(), ObjectKey::new(key)?, length, options)?
-            .content_type(content_type);
-        let first = up.next_part();
-        let buffer = match first {
-            Some(slot) if !up.is_single() => read_up_to(&mut reader, slot.len).await?,
-            _ => read_up_to(&mut reader, length.unwrap_or(0)).await?,
-        };
-        let fits_one = match length {
-            Some(_) => up.is_single(),
-            None => first.is_some_and(|slot| (buffer.len() as u64) < slot.len),
-        };
-        if fits_one {
-            let n = buffer.len() as u64;
-            if length.is_some_and(|l| l != n) {
-                return Err(InputError::argument("body", "the reader ended early").into());
-            }
-            let out = self.client().send(&up.put_object(buffer)).await?;
-            self.progress(Some(n)).add(n);
-            return Ok(out.into());
-        }
-        let Some(first) = first else {
-            return Err(InputError::argument("body", "nothing to upload").into());
-        };
-        let concurrency = up.concurrency(options.memory_budget);
-        let (started, creates) = self.start_multipart(&mut up).await;
-        let result = match started {
-            Ok(()) => {
-                self.upload_buffered_parts(&mut up, (first, buffer), &mut reader, concurrency)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        self.finish_multipart(&up, &creates, &result).await;
-        result
-    }
-
-    /// Streams `key` into `writer` in constant memory; the body's length is checked.
-    ///
-    /// # Errors
-    /// As [`Bucket::download_file`]; what was written before a failure stays written.
-    pub async fn download_to(
-        &self,
-        key: &str,
-        writer: impl AsyncWrite + Unpin + Send,
-    ) -> Result<ObjectHead, Error> {
-        let op = GetObject::new(self.name().clone(), ObjectKey::new(key)?);
-        let (head, mut stream) = self.client().open(&op).await?;
-        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, writer);
-        let mut written = 0u64;
-        // Only a plain ETag can be checked; don't hash what nothing will be compared with.
-        let mut md5 = s3_proto::integrity::expected_md5(&head).map(|_| Md5::new());
-        while let Some(chunk) = stream.chunk().await.map_err(io_error)? {
-            writer.write_all(&chunk).await.map_err(io_error)?;
-            if let Some(md5) = md5.as_mut() {
-                md5.update(&chunk);
-            }
-            written += chunk.len() as u64;
-        }
-        writer.flush().await.map_err(io_error)?;
-        if let Some(expected) = head.content_length {
-            if written != expected {
-                return Err(ResponseError::LengthMismatch {
-                    expected,
-                    actual: written,
-                }
-                .into());
-            }
-        }
-        if let Some(md5) = md5 {
-            s3_proto::integrity::check_md5(&head, md5)?;
-        }
-        self.progress(Some(written)).add(written);
-        Ok(head)
-    }
-
-    /// Starts a multipart upload. A create whose reply was lost may still have started an
-    /// upload, so creates are retried and [`Bucket::finish_multipart`] sweeps what the lost
-    /// attempts started.
-    async fn start_multipart(&self, up: &mut Upload) -> (Result<(), Error>, Creates) {
-        let client = self.client();
-        let (create, first_create) = (up.create(), client.now());
-        let (created, lost) = client.send_noting_lost(&create).await;
-        let creates = Creates { first_create, lost };
-        (created.and_then(|created| up.started(&created)), creates)
-    }
-
-    /// Cleans up after a multipart upload: aborts it after any failure, and sweeps the uploads
-    /// lost creates started.
-    async fn finish_multipart(
-        &self,
-        up: &Upload,
-        creates: &Creates,
-        result: &Result<UploadOutput, Error>,
-    ) {
-        let client = self.client();
-        if let (Err(_), Some(abort)) = (result, up.abort()) {
-            // The original error matters more than a failed clean-up.
-            let _ = client.send(&abort).await;
-        }
-        if creates.lost {
-            if let Ok(listing) = client.send(&up.find_lost()).await {
-                for abort in up.lost_uploads(&listing, creates.first_create) {
-                    let _ = client.send(&abort).await;
-                }
-            }
-        }
-    }
-
-    /// Sends the parts of a one-shot source: each is read into memory, then sent by its own
-    /// task, at most `concurrency` at a time.
-    async fn upload_buffered_parts(
-        &self,
-        up: &mut Upload,
-        first: (PartSlot, Vec<u8>),
-        reader: &mut (impl AsyncRead + Unpin + Send),
-        concurrency: usize,
-    ) -> Result<UploadOutput, Error> {
-        let progress = self.progress(up.plan().total());
-        let mut tasks = JoinSet::new();
-        let mut parts = 0;
-        let mut next = Some(first);
-        let mut source_done = false;
-        loop {
-            while tasks.len() < concurrency && !source_done {
-                let (slot, buffer) = match next.take() {
-                    Some(first) => first,
-                    None => {
-                        let Some(slot) = up.next_part() else {
-                            source_done = true;
-                            break;
-                        };
-                        let buffer = read_up_to(reader, slot.len).await?;
-                        if buffer.is_empty() && up.plan().total().is_none() {
-                            up.end_before(&slot);
-                            source_done = true;
-                            break;
-                        }
-                        (slot, buffer)
-                    }
-                };
-                let len = buffer.len() as u64;
-                // In memory, so the client may retry it.
-                let op = up.upload_part(&slot, buffer.into())?;
-                let client = self.client().clone();
-                tasks.spawn(async move { (slot, len, client.send(&op).await) });
-            }
-            let Some(joined) = tasks.join_next().await else {
-                break;
-            };
-            let (slot, len, out) = joined.map_err(join_error)?;
-            up.part_done(&slot, &out?)?;
-            progress.add(len);
-            parts += 1;
-        }
-        self.complete(up, parts).await
-    }
-
-    async fn upload_parts(
-        &self,
-        up: &mut Upload,
-        path: &Path,
-        concurrency: usize,
-    ) -> Result<UploadOutput, Error> {
-        let progress = self.progress(up.plan().total());
-        let mut tasks = JoinSet::new();
-        let mut parts = 0;
-        loop {
-            while tasks.len() < concurrency {
-                let Some(slot) = up.next_part() else {
-                    break;
-                };
-                let mut op = up.upload_part(
-                    &slot,
-                    Body::Stream {
-                        length: Some(slot.len),
-                    },
-                )?;
-                if up.wants_md5() {
-                    op = op.content_md5_value(md5_of(path, slot.offset, slot.len).await?);
-                }
-                let (client, path) = (self.client().clone(), path.to_owned());
-                tasks.spawn(async move {
-                    // Each attempt re-opens the file at the part's offset: any failure may be
-                    // retried.
-                    let out = client
-                        .with_retries(Replay::Safe, || async {
-                            let mut file = File::open(&path).await.map_err(io_error)?;
-                            file.seek(SeekFrom::Start(slot.offset))
-                                .await
-                                .map_err(io_error)?;
-                            client.send_reader(&op, file.take(slot.len)).await
-                        })
-                        .await;
-                    (slot, out)
-                });
-            }
-            // Returning early drops the set, which cancels the parts still in flight.
-            let Some(joined) = tasks.join_next().await else {
-                break;
-            };
-            let (slot, out) = joined.map_err(join_error)?;
-            up.part_done(&slot, &out?)?;
-            progress.add(slot.len);
-            parts += 1;
-        }
-        self.complete(up, parts).await
-    }
-}
-
-impl Bucket {
-    /// Completes the upload. A complete whose reply was lost is retried; if the retry fails
-    /// because the first one went through, the object itself is the answer.
-    async fn complete(&self, up: &Upload, parts: u16) -> Result<UploadOutput, Error> {
-        let client = self.client();
-        let complete = up.complete()?;
-        let (result, lost) = client.send_noting_lost(&complete).await;
-        match result {
-            Ok(done) => Ok(UploadOutput::multipart(done, parts)),
-            // The retry failed because the first one went through? The object says.
-            Err(e @ Error::Service(_)) if lost => {
-                let head = HeadObject::new(self.name().clone(), up.key().clone());
-                let head = client.send(&head).await?;
-                up.completed_output(&head).ok_or(e)
-            }
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// How the creates of a multipart upload went, for the clean-up after it.
-struct Creates {
-    /// When the first create was sent.
-    first_create: std::time::SystemTime,
-    /// Whether a create may have started an upload whose id never reached us.
-    lost: bool,
+/// A job the loop cannot run: the flow asked for IO its caller did not provide.
+fn missing(what: &str) -> Error {
+    InputError::argument("flow", format!("this flow needs {what}")).into()
 }
 
 /// Reads until `limit` bytes or the end of `reader`.
-async fn read_up_to(reader: &mut (impl AsyncRead + Unpin), limit: u64) -> Result<Vec<u8>, Error> {
-    let cap = usize::try_from(limit)
-        .unwrap_or(usize::MAX)
-        .min(WRITE_BUFFER);
-    let mut buf = Vec::with_capacity(cap);
-    reader
-        .take(limit)
-        .read_to_end(&mut buf)
-        .await
-        .map_err(io_error)?;
-    Ok(buf)
-}
-
-/// How far one range got, across its attempts.
-struct RangeState {
-    /// Bytes written to their place.
-    done: u64,
-    /// The whole-object MD5 so far, when the range is the whole object.
-    md5: Option<Md5>,
-}
-
-/// Fetches what is left of one range into its place in the temporary file; what arrived
-/// before a failure is flushed and counted, so the next attempt resumes after it.
-async fn fetch_range(
-    bucket: &Bucket,
-    download: &Download,
-    slot: RangeSlot,
-    temp: &Path,
-    state: &std::sync::Mutex<RangeState>,
-) -> Result<(), Error> {
-    let (done, mut md5) = {
-        let mut s = state
-            .lock()
-            .map_err(|_| io_error(io::Error::other("range state")))?;
-        (s.done, s.md5.take())
-    };
-    let mut written = 0u64;
-    let result = match slot.after(done) {
-        None => Ok(()),
-        Some(rest) => fetch_rest(bucket, download, rest, temp, &mut written, md5.as_mut()).await,
-    };
-    let done = {
-        let mut s = state
-            .lock()
-            .map_err(|_| io_error(io::Error::other("range state")))?;
-        s.done += written;
-        s.md5 = md5;
-        s.done
-    };
-    result?;
-    if done != slot.len {
-        return Err(ResponseError::LengthMismatch {
-            expected: slot.len,
-            actual: done,
-        }
-        .into());
-    }
-    let md5 = state.lock().ok().and_then(|mut s| s.md5.take());
-    if let Some(md5) = md5 {
-        if let Err(e) = download.check_md5(&slot, md5) {
-            // Corrupted somewhere: a retry fetches the whole range again.
-            if let Ok(mut s) = state.lock() {
-                *s = RangeState {
-                    done: 0,
-                    md5: Some(Md5::new()),
-                };
-            }
-            return Err(e);
-        }
-    }
-    Ok(())
-}
-
-/// One GET of `rest`, written at its offset; `written` counts the bytes safely in the file.
-async fn fetch_rest(
-    bucket: &Bucket,
-    download: &Download,
-    rest: RangeSlot,
-    temp: &Path,
-    written: &mut u64,
-    mut md5: Option<&mut Md5>,
-) -> Result<(), Error> {
-    let client = bucket.client();
-    let (head, mut stream) = client
-        .open_in(client.config(), &download.get(&rest))
-        .await?;
-    download.check(&rest, &head)?;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .open(temp)
-        .await
-        .map_err(io_error)?;
-    file.seek(SeekFrom::Start(rest.offset))
-        .await
-        .map_err(io_error)?;
-    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut received = 0u64;
-    let outcome = loop {
-        match stream.chunk().await {
-            Ok(None) => break Ok(()),
-            Ok(Some(chunk)) => {
-                if received + chunk.len() as u64 > rest.len {
-                    break Err(ResponseError::LengthMismatch {
-                        expected: rest.len,
-                        actual: received + chunk.len() as u64,
-                    }
-                    .into());
-                }
-                writer.write_all(&chunk).await.map_err(io_error)?;
-                if let Some(md5) = md5.as_deref_mut() {
-                    md5.update(&chunk);
-                }
-                received += chunk.len() as u64;
-            }
-            Err(e) => break Err(io_error(e)),
-        }
-    };
-    // What arrived is good whatever happened next: flush it and count it.
-    writer.flush().await.map_err(io_error)?;
-    *written = received;
-    outcome
+pub(crate) async fn read_up_to(reader: Reader<'_>, limit: u64) -> Result<Vec<u8>, Error> {
+    let mut buf = Vec::with_capacity(usize::try_from(limit).unwrap_or(BUFFER).min(BUFFER));
+    let read = reader.take(limit).read_to_end(&mut buf).await;
+    read.map(|_| buf).map_err(TransportError::from_io)
 }
 
 /// The `Content-MD5` of `len` bytes of the file at `path` from `offset` (an extra read,
 /// asked for).
 async fn md5_of(path: &Path, offset: u64, len: u64) -> Result<String, Error> {
-    let mut file = File::open(path).await.map_err(io_error)?;
-    file.seek(SeekFrom::Start(offset)).await.map_err(io_error)?;
-    let mut reader = file.take(len);
-    let mut md5 = Md5::new();
-    let mut buf = vec![0u8; WRITE_BUFFER];
-    let mut read = 0u64;
+    let mut file = open_at(path, offset).await?.take(len);
+    let (mut md5, mut buf, mut read) = (Md5::new(), vec![0u8; BUFFER], 0);
     loop {
-        let n = reader.read(&mut buf).await.map_err(io_error)?;
-        if n == 0 {
-            break;
+        match file.read(&mut buf).await.map_err(TransportError::from_io)? {
+            0 if read == len => return Ok(md5.content_md5()),
+            0 => {
+                return Err(
+                    InputError::argument("body", "the file is shorter than its length").into(),
+                );
+            }
+            n => {
+                md5.update(&buf[..n]);
+                read += n as u64;
+            }
         }
-        md5.update(&buf[..n]);
-        read += n as u64;
     }
-    if read != len {
-        return Err(InputError::argument("body", "the file is shorter than its length").into());
-    }
-    Ok(md5.content_md5())
-}
-
-fn join_error(e: tokio::task::JoinError) -> Error {
-    io_error(io::Error::other(format!("transfer task failed: {e}")))
 }
