@@ -53,7 +53,10 @@ impl Client {
                     }
                     Step::Spawn(job) => {
                         let done = done.clone();
-                        scope.spawn(move || done.send((job.id, self.run(job, files))));
+                        scope.spawn(move || {
+                            // The loop only stops listening once the flow is over.
+                            let _ = done.send((job.id, self.run(job, files)));
+                        });
                     }
                     Step::Read(len) => match reader.as_deref_mut().map(|r| read_up_to(r, len)) {
                         Some(Ok(bytes)) => flow.read(bytes),

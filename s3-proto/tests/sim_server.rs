@@ -295,7 +295,7 @@ fn put_checks_digest_length_and_preconditions() {
 
 #[test]
 fn streamed_bodies_and_aws_chunked_framing() {
-    use s3_proto::sign::chunked::{CHUNK_TRAILER, MIN_CHUNK_SIZE, prepare_streaming};
+    use s3_proto::sign::chunked::{CHUNK_TRAILER, MIN_CHUNK_SIZE};
     let mut sim = sim();
     // A Body::Stream: the driver takes the bytes from the test, checking the length.
     let data = vec![7u8; 100];
@@ -321,15 +321,15 @@ fn streamed_bodies_and_aws_chunked_framing() {
         s3_proto::Body::Stream { length: None },
     )
     .content_type("application/x-test");
-    let (req, mut signer) = prepare_streaming(
-        &config(),
-        &op,
-        &sim::credentials(),
-        sim.now(),
-        data.len() as u64,
-        MIN_CHUNK_SIZE,
-    )
-    .unwrap();
+    let (req, mut signer) = config()
+        .prepare_streaming(
+            &op,
+            &sim::credentials(),
+            sim.now(),
+            data.len() as u64,
+            MIN_CHUNK_SIZE,
+        )
+        .unwrap();
     let mut framed = Vec::new();
     let mut rest = &data[..];
     while let Some(len) = signer.next_chunk_len() {
