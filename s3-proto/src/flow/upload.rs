@@ -905,8 +905,9 @@ impl UploadFlow {
             Err(e) => {
                 match self.phase {
                     Phase::Creating => self.lost_create |= lost,
-                    // The retry failed because the first one went through? The object says.
-                    Phase::Completing if lost && matches!(e, Error::Service(_)) => {
+                    // A reply was lost: whatever the last attempt said, the first one may have
+                    // gone through. The object says.
+                    Phase::Completing if lost => {
                         self.complete_error = Some(e);
                         self.phase = Phase::Confirming;
                         return;

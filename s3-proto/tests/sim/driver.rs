@@ -83,7 +83,20 @@ pub fn send_streamed<O: Operation + ?Sized>(
     op: &O,
     body: Option<&[u8]>,
 ) -> Streamed<O::Output> {
-    let prepared = match config.prepare(op, &credentials(), sim.now()) {
+    let now = sim.now();
+    send_streamed_at(sim, config, op, body, now)
+}
+
+/// Like [`send_streamed`], signing at `now` instead of the simulator's clock (a client whose
+/// clock is off, or one that corrected it after `RequestTimeTooSkewed`).
+pub fn send_streamed_at<O: Operation + ?Sized>(
+    sim: &mut Sim,
+    config: &Config,
+    op: &O,
+    body: Option<&[u8]>,
+    now: std::time::SystemTime,
+) -> Streamed<O::Output> {
+    let prepared = match config.prepare(op, &credentials(), now) {
         Ok(r) => r,
         Err(e) => return Streamed::failed(e),
     };

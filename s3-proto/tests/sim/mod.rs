@@ -70,7 +70,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 
 // The simulator's API, used by test files (each uses a part).
 #[allow(unused_imports)]
-pub use driver::{STALL_TIMEOUT, Streamed, credentials, send, send_streamed};
+pub use driver::{STALL_TIMEOUT, Streamed, credentials, send, send_streamed, send_streamed_at};
 #[allow(unused_imports)]
 pub use faults::{Fault, FaultKind, FaultPlan, Match};
 pub use request::OpKind;
