@@ -17,13 +17,14 @@ use s3_proto::{Deadline, Error, TransportError, TransportErrorKind};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-/// Largest frame handed to hyper: a file read (a blocking-pool round trip) per MiB, and a
+/// Largest frame handed to hyper: one file read (a blocking-pool round trip) per MiB, and a
 /// request body that shows progress at least this often.
 const FRAME: usize = 1 << 20;
 
-/// An object's body as an `AsyncRead` (or [`ObjectStream::chunk`]s) that fails, rather than
-/// ending quietly, when the connection delivers fewer or more bytes than `Content-Length`
-/// announced; a deadline that fires while reading says which one (see [`Options`]).
+/// An object's body as an `AsyncRead`, or as [`ObjectStream::chunk`]s, that fails rather
+/// than ending quietly when the connection delivers fewer or more bytes than
+/// `Content-Length` announced; a deadline that fires while reading says which one (see
+/// [`Options`]).
 pub struct ObjectStream {
     body: Option<Incoming>,
     pending: Bytes,
@@ -34,39 +35,28 @@ pub struct ObjectStream {
 
 impl std::fmt::Debug for ObjectStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let guard = &self.guard;
-        f.debug_struct("ObjectStream")
-            .field("guard", guard)
-            .finish()
+        f.debug_tuple("ObjectStream").field(&self.guard).finish()
     }
 }
 
-/// A deadline that fires while a body is read.
-struct Timer {
-    deadline: Deadline,
-    after: Duration,
-    sleep: Pin<Box<Sleep>>,
-}
+/// A deadline that fires while a body is read: which one, after how long, and its timer.
+struct Timer(Deadline, Duration, Pin<Box<Sleep>>);
 
 impl Timer {
     fn new(deadline: Deadline, after: Option<Duration>, at: Option<Instant>) -> Option<Self> {
         let sleep = Box::pin(tokio::time::sleep_until(at?));
-        Some(Timer {
-            deadline,
-            after: after?,
-            sleep,
-        })
+        Some(Timer(deadline, after?, sleep))
     }
 
     fn fired(&mut self, cx: &mut Context<'_>) -> Option<Error> {
-        self.sleep.as_mut().poll(cx).is_pending().then_some(())?;
+        self.2.as_mut().poll(cx).is_ready().then_some(())?;
         let doing = "reading the response body";
-        Some(TransportError::timeout(self.deadline, self.after, doing).into())
+        Some(TransportError::timeout(self.0, self.1, doing).into())
     }
 }
 
 impl ObjectStream {
-    /// A body of `len` bytes (when announced), read before the attempt's `deadline`.
+    /// A body of `len` bytes (when announced), to be read before the attempt's `deadline`.
     pub(crate) fn new(
         body: Incoming,
         len: Option<u64>,
@@ -76,19 +66,21 @@ impl ObjectStream {
         let request = Timer::new(Deadline::Request, options.request_timeout, deadline);
         let stall_at = options.stall_timeout.map(|t| Instant::now() + t);
         let stall = Timer::new(Deadline::Stall, options.stall_timeout, stall_at);
+        let (pending, guard) = (Bytes::new(), BodyGuard::response(len));
         ObjectStream {
             body: Some(body),
-            pending: Bytes::new(),
-            guard: BodyGuard::response(len),
+            pending,
+            guard,
             timers: [request, stall],
         }
     }
 
     pub(crate) fn empty() -> Self {
+        let (pending, guard) = (Bytes::new(), BodyGuard::response(Some(0)));
         ObjectStream {
             body: None,
-            pending: Bytes::new(),
-            guard: BodyGuard::response(Some(0)),
+            pending,
+            guard,
             timers: [None, None],
         }
     }
@@ -103,7 +95,8 @@ impl ObjectStream {
         self.guard.received()
     }
 
-    /// The next chunk as the network delivered it; `None` only at the body's whole end.
+    /// The next chunk as the network delivered it, as an s3-proto result: `None` only at the
+    /// body's whole end.
     ///
     /// # Errors
     /// A typed transport error (timeouts name their deadline), or the guard's length error.
@@ -111,7 +104,7 @@ impl ObjectStream {
         poll_fn(|cx| self.poll_chunk(cx)).await
     }
 
-    /// The next bytes into `buf` as an s3-proto result: `Ok(0)` only at a body's whole end.
+    /// The next bytes into `buf` as an s3-proto result: `Ok(0)` only at the body's whole end.
     ///
     /// # Errors
     /// As [`ObjectStream::chunk`].
@@ -146,8 +139,8 @@ impl ObjectStream {
                 let mut fired = self.timers.iter_mut().flatten().filter_map(|t| t.fired(cx));
                 return fired.next().map_or(Poll::Pending, |e| Poll::Ready(Err(e)));
             };
-            if let [_, Some(stall)] = &mut self.timers {
-                stall.sleep.as_mut().reset(Instant::now() + stall.after);
+            if let [_, Some(Timer(_, after, sleep))] = &mut self.timers {
+                sleep.as_mut().reset(Instant::now() + *after);
             }
             let data = match frame {
                 Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
@@ -155,9 +148,8 @@ impl ObjectStream {
                     // A body cut short is the guard's to name; anything else is hyper's.
                     self.guard.finish()?;
                     let message = format!("reading the response body failed: {e}");
-                    return Poll::Ready(Err(
-                        TransportError::new(TransportErrorKind::Io, message).into()
-                    ));
+                    let error = TransportError::new(TransportErrorKind::Io, message);
+                    return Poll::Ready(Err(error.into()));
                 }
                 None => {
                     self.body = None;
@@ -184,152 +176,111 @@ impl AsyncRead for ObjectStream {
     }
 }
 
-/// The caller's reader behind a streamed request body, kept apart from the body hyper takes:
-/// a connection that never opened leaves it untouched for the next attempt.
+/// The caller's reader behind a streamed request body, shared by the bodies of a request's
+/// attempts: hyper takes each body, but a connection that never opened leaves the reader
+/// untouched for the next attempt.
 #[derive(Clone)]
-pub(crate) struct Source(Arc<Mutex<SourceState>>);
-
-struct SourceState {
-    reader: Pin<Box<dyn AsyncRead + Send>>,
-    buffer: Vec<u8>,
-    /// The reader's own failure, which explains a failed request better than hyper.
-    error: Option<Error>,
-}
+pub(crate) struct Source(Arc<Mutex<Pin<Box<dyn AsyncRead + Send>>>>);
 
 impl Source {
     pub(crate) fn new(reader: impl AsyncRead + Send + 'static) -> Self {
-        let reader = Box::pin(reader);
-        Source(Arc::new(Mutex::new(SourceState {
-            reader,
-            buffer: Vec::new(),
-            error: None,
-        })))
+        Source(Arc::new(Mutex::new(Box::pin(reader))))
     }
 
-    /// The error the reader ended an attempt with, if it did.
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        state.error.take().map_or(Ok(()), Err)
-    }
-
-    /// Up to the next frame of what `guard` still expects.
-    fn poll_frame(
+    /// Reads into `buffer`, at most what `guard` still expects; `None` once it has it all.
+    fn poll_read(
         &self,
         cx: &mut Context<'_>,
         guard: &mut BodyGuard,
-    ) -> Poll<Result<Option<Bytes>, ()>> {
+        buffer: &mut Vec<u8>,
+    ) -> Poll<Result<Option<Bytes>, Error>> {
         let remaining = guard.remaining().unwrap_or(0);
         if remaining == 0 {
             return Poll::Ready(Ok(None));
         }
-        let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let SourceState {
-            reader,
-            buffer,
-            error,
-        } = &mut *state;
         buffer.resize(usize::try_from(remaining).unwrap_or(FRAME).min(FRAME), 0);
         let mut read = ReadBuf::new(buffer);
-        let result = match ready!(reader.as_mut().poll_read(cx, &mut read)) {
-            Err(e) => Err(TransportError::new(
-                TransportErrorKind::Body,
-                format!("reading the upload source failed: {e}"),
-            )
-            .with_source(e)
-            .into()),
-            Ok(()) if read.filled().is_empty() => guard.finish(),
-            Ok(()) => guard.update(read.filled()),
-        };
-        if let Err(e) = result {
-            *error = Some(e);
-            return Poll::Ready(Err(()));
+        let mut reader = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = ready!(reader.as_mut().poll_read(cx, &mut read)) {
+            let message = format!("reading the upload source failed: {e}");
+            let error = TransportError::new(TransportErrorKind::Body, message);
+            return Poll::Ready(Err(error.with_source(e).into()));
         }
-        let chunk = Bytes::copy_from_slice(read.filled());
-        Poll::Ready(Ok((!chunk.is_empty()).then_some(chunk)))
+        match read.filled() {
+            [] => Poll::Ready(guard.finish().map(|()| None)),
+            data => Poll::Ready(
+                guard
+                    .update(data)
+                    .map(|()| Some(Bytes::copy_from_slice(data))),
+            ),
+        }
     }
 }
 
-/// When a request body last handed hyper a frame: the stall timer before the response.
+/// When a request body last handed hyper a frame, in nanoseconds after the attempt's start:
+/// what the stall timer measures until the response arrives.
 #[derive(Clone)]
-pub(crate) struct Activity {
-    start: Instant,
-    nanos: Arc<AtomicU64>,
-}
+pub(crate) struct Activity(Instant, Arc<AtomicU64>);
 
 impl Activity {
     pub(crate) fn new() -> Self {
-        let nanos = Arc::new(AtomicU64::new(0));
-        Activity {
-            start: Instant::now(),
-            nanos,
-        }
+        Activity(Instant::now(), Arc::default())
     }
 
     fn touch(&self) {
-        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.nanos.store(nanos, Ordering::Relaxed);
+        let nanos = u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.1.store(nanos, Ordering::Relaxed);
     }
 
     /// The last frame's time (the attempt's start before any).
     pub(crate) fn last(&self) -> Instant {
-        self.start + Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+        self.0 + Duration::from_nanos(self.1.load(Ordering::Relaxed))
     }
 }
 
-/// A request body for hyper: bytes in memory (none for an empty body), or exactly the
-/// promised length from a [`Source`].
-pub(crate) struct RequestBody {
-    data: Data,
-    activity: Activity,
-}
+/// A request body for hyper: bytes in memory (empty for no body), or exactly the promised
+/// length from a [`Source`] through a read buffer.
+pub(crate) struct RequestBody(Data, Activity);
 
 enum Data {
     Bytes(Bytes),
-    Source(Source, BodyGuard),
+    Source(Source, BodyGuard, Vec<u8>),
 }
 
 impl RequestBody {
     pub(crate) fn bytes(bytes: Bytes, activity: Activity) -> Self {
-        let data = Data::Bytes(bytes);
-        RequestBody { data, activity }
+        RequestBody(Data::Bytes(bytes), activity)
     }
 
     pub(crate) fn source(source: Source, length: u64, activity: Activity) -> Self {
-        let data = Data::Source(source, BodyGuard::request(length));
-        RequestBody { data, activity }
+        let guard = BodyGuard::request(length);
+        RequestBody(Data::Source(source, guard, Vec::new()), activity)
     }
 
     fn remaining(&self) -> u64 {
-        match &self.data {
+        match &self.0 {
             Data::Bytes(bytes) => bytes.len() as u64,
-            Data::Source(_, guard) => guard.remaining().unwrap_or(0),
+            Data::Source(_, guard, _) => guard.remaining().unwrap_or(0),
         }
     }
 }
 
 impl HttpBody for RequestBody {
     type Data = Bytes;
-    type Error = std::io::Error;
+    /// The source's failure, found again in hyper's error by the client.
+    type Error = Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = self.get_mut();
-        let chunk = match &mut this.data {
-            Data::Bytes(bytes) => {
-                (!bytes.is_empty()).then(|| bytes.split_to(bytes.len().min(FRAME)))
-            }
-            Data::Source(source, guard) => match ready!(source.poll_frame(cx, guard)) {
-                Ok(chunk) => chunk,
-                Err(()) => {
-                    return Poll::Ready(Some(Err(std::io::Error::other(
-                        "the upload source failed",
-                    ))));
-                }
-            },
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let RequestBody(data, activity) = self.get_mut();
+        let chunk = match data {
+            Data::Bytes(bytes) if bytes.is_empty() => None,
+            Data::Bytes(bytes) => Some(bytes.split_to(bytes.len().min(FRAME))),
+            Data::Source(source, guard, buffer) => ready!(source.poll_read(cx, guard, buffer))?,
         };
-        this.activity.touch();
+        activity.touch();
         Poll::Ready(chunk.map(|c| Ok(Frame::data(c))))
     }
 

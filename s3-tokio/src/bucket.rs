@@ -1,69 +1,47 @@
 //! The boto-style surface, async: buckets as handles, keys as strings, `None` for what is
-//! absent.
-//!
-//! Every method is one s3-proto operation or flow sent through the [`Client`]; the decisions
-//! (what "absent" means, content types, batches, read-modify-write) are made in s3-proto.
+//! absent; each method one s3-proto operation or flow, every decision made there.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
 use s3_proto::cors::CorsConfiguration;
-use s3_proto::flow::acl::AddGrant;
-use s3_proto::flow::copy::{CopyFlow, CopyOptions};
-use s3_proto::flow::delete::DeleteFlow;
-use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
-use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
-use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
-use s3_proto::ops::{
-    AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
-    CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjectsOutput,
-    GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl, HeadBucket,
-    HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, ObjectHead, OrNone, PutBucketAcl,
-    PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
-};
-use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey, TransportError};
+use s3_proto::flow::{acl::AddGrant, copy::CopyFlow, delete::DeleteFlow, guard::BodyGuard};
+use s3_proto::flow::{download::DownloadFlow, download::DownloadOptions};
+use s3_proto::flow::{upload::Source, upload::UploadFlow, upload::UploadOptions};
+use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey};
+use s3_proto::{flow::upload::UploadOutput, ops::*};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::body::ObjectStream;
 use crate::client::{Client, now};
-use crate::transfer::{Files, TempFile};
+use crate::transfer::{Files, TempFile, io};
 
 impl Client {
-    /// A handle on `name` without checking that it exists (boto's `get_bucket(validate=False)`).
-    /// Legacy names that only work path-style are accepted: the server judges.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for an invalid name.
+    /// A handle on `name` without checking that it exists (boto's `get_bucket(validate=False)`);
+    /// legacy names that only work path-style are accepted: the server judges.
     pub fn bucket(&self, name: &str) -> Result<Bucket, Error> {
         Ok(self.handle(BucketName::relaxed(name)?))
     }
 
     fn handle(&self, name: BucketName) -> Bucket {
-        let (client, progress) = (self.clone(), None);
         Bucket {
-            client,
             name,
-            progress,
+            client: self.clone(),
+            progress: None,
         }
     }
 
     /// Creates a bucket in the client's region; one you already own is success, one owned by
-    /// someone else fails with `BucketAlreadyExists`.
-    ///
-    /// # Errors
-    /// [`Error::Service`] with [`s3_proto::ErrorCode::BucketAlreadyExists`] for a taken name.
+    /// someone else fails with [`s3_proto::ErrorCode::BucketAlreadyExists`].
     pub async fn create_bucket(&self, name: &str) -> Result<Bucket, Error> {
         let op = CreateBucket::new(name.parse()?);
         Ok(self.create_bucket_with(op).await?.0)
     }
 
     /// Creates a bucket in `location` (e.g. [`LocationConstraint::EU`]).
-    ///
-    /// # Errors
-    /// As [`Client::create_bucket`].
     pub async fn create_bucket_in(
         &self,
         name: &str,
@@ -74,40 +52,28 @@ impl Client {
     }
 
     /// Sends a fully specified CreateBucket (location, canned ACL).
-    ///
-    /// # Errors
-    /// As [`Client::create_bucket`].
     pub async fn create_bucket_with(
         &self,
         op: CreateBucket,
     ) -> Result<(Bucket, CreateBucketOutput), Error> {
-        let out = self.send(&op).await?;
-        Ok((self.handle(op.bucket().clone()), out))
+        let bucket = self.handle(op.bucket().clone());
+        Ok((bucket, self.send(&op).await?))
     }
 
-    /// The bucket if it exists and is accessible, `None` if it does not exist (boto's
-    /// `lookup`).
-    ///
-    /// # Errors
-    /// [`Error::Service`] for other answers (`AccessDenied` for someone else's bucket).
+    /// The bucket if it exists and is accessible, `None` if it does not (boto's `lookup`);
+    /// other answers are errors (`AccessDenied` for someone else's bucket).
     pub async fn lookup(&self, name: &str) -> Result<Option<Bucket>, Error> {
         let bucket = self.bucket(name)?;
-        let found = self.send(&OrNone(HeadBucket::new(bucket.name.clone())));
-        Ok(found.await?.map(|_| bucket))
+        let op = OrNone(HeadBucket::new(bucket.name.clone()));
+        Ok(self.send(&op).await?.map(|_| bucket))
     }
 
     /// All buckets the caller owns.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
     pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
         Ok(self.send(&ListBuckets::new()).await?.buckets)
     }
 
-    /// Deletes an empty bucket.
-    ///
-    /// # Errors
-    /// `BucketNotEmpty` when it still holds keys.
+    /// Deletes an empty bucket (`BucketNotEmpty` when it still holds keys).
     pub async fn delete_bucket(&self, name: &str) -> Result<(), Error> {
         self.send(&DeleteBucket::new(BucketName::relaxed(name)?))
             .await
@@ -116,22 +82,18 @@ impl Client {
 
 /// A bucket handle: the boto `Bucket`, for keys given as strings.
 ///
-/// Every method fails as [`Client::send`] does; its doc says when there is more to it.
+/// Every method here, and every bucket method of [`Client`], fails as [`Client::send`]
+/// does; its doc says when there is more to it.
 #[derive(Clone)]
 pub struct Bucket {
-    client: Client,
     name: BucketName,
+    client: Client,
     progress: Option<ProgressFn>,
 }
 
 impl std::fmt::Debug for Bucket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let progress = self.progress.is_some();
-        let name = self.name.as_str();
-        f.debug_struct("Bucket")
-            .field("name", &name)
-            .field("progress", &progress)
-            .finish()
+        f.debug_tuple("Bucket").field(&self.name).finish()
     }
 }
 
@@ -139,16 +101,9 @@ impl Bucket {
     /// This handle, reporting the progress of its transfers to `callback` as parts and
     /// ranges complete (boto's `cb`).
     pub fn with_progress(&self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Bucket {
-        let progress = Some(Arc::new(callback) as ProgressFn);
-        Bucket {
-            progress,
-            ..self.clone()
-        }
-    }
-
-    /// The name.
-    pub fn name(&self) -> &BucketName {
-        &self.name
+        let mut bucket = self.clone();
+        bucket.progress = Some(Arc::new(callback));
+        bucket
     }
 
     /// The client this handle sends through.
@@ -157,7 +112,13 @@ impl Bucket {
     }
 
     fn key(&self, k: &str) -> Result<(BucketName, ObjectKey), Error> {
-        Ok((self.name.clone(), k.parse()?))
+        let key = k.parse()?;
+        Ok((self.name.clone(), key))
+    }
+
+    /// The name.
+    pub fn name(&self) -> &BucketName {
+        &self.name
     }
 
     /// Stores a string (`text/plain; charset=utf-8`).
@@ -184,9 +145,6 @@ impl Bucket {
 
     /// Stores `length` bytes read from `reader` in one request (content type guessed from
     /// the key). Only a failure to connect is retried: see [`Bucket::upload_reader`].
-    ///
-    /// # Errors
-    /// As [`Client::send_reader`].
     pub async fn put_reader(
         &self,
         k: &str,
@@ -202,8 +160,8 @@ impl Bucket {
     /// The object's bytes, or `None` when the key does not exist.
     pub async fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
         let (bucket, key) = self.key(k)?;
-        let opened = self.client.open(&OrNone(GetObject::new(bucket, key)));
-        let (Some(head), mut stream) = opened.await? else {
+        let op = OrNone(GetObject::new(bucket, key));
+        let (Some(head), mut stream) = self.client.open(&op).await? else {
             return Ok(None);
         };
         let mut out = s3_proto::body::buffer_for(&head);
@@ -213,26 +171,20 @@ impl Bucket {
         Ok(Some(out))
     }
 
-    /// The object as UTF-8 text, or `None` when the key does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::send`]; [`Error::Response`] when the bytes are not UTF-8.
+    /// The object as UTF-8 text, or `None` when the key does not exist; [`Error::Response`]
+    /// when the bytes are not UTF-8.
     pub async fn get_string(&self, k: &str) -> Result<Option<String>, Error> {
         let bytes = self.get_bytes(k).await?;
         bytes.map(s3_proto::body::utf8).transpose()
     }
 
     /// Opens the object for streaming, or `None` when it does not exist.
-    ///
-    /// # Errors
-    /// As [`Client::open`].
     pub async fn open(&self, op: GetObject) -> Result<Option<(ObjectHead, ObjectStream)>, Error> {
         let (head, stream) = self.client.open(&OrNone(op)).await?;
         Ok(head.map(|head| (head, stream)))
     }
 
-    /// The object's headers and metadata, or `None` when it does not exist (boto's
-    /// `get_key`).
+    /// The object's headers and metadata, or `None` when it does not exist (boto's `get_key`).
     pub async fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
         let (bucket, key) = self.key(k)?;
         self.client
@@ -256,9 +208,9 @@ impl Bucket {
         &self,
         keys: impl IntoIterator<Item = &'k str>,
     ) -> Result<DeleteObjectsOutput, Error> {
-        let keys = keys.into_iter().map(str::parse).collect::<Result<_, _>>()?;
+        let keys: Result<_, _> = keys.into_iter().map(str::parse).collect();
         self.client
-            .drive(DeleteFlow::new(self.name.clone(), keys))
+            .drive(DeleteFlow::new(self.name.clone(), keys?))
             .await
     }
 
@@ -269,27 +221,25 @@ impl Bucket {
         src_bucket: &str,
         src_key: &str,
     ) -> Result<CopyObjectOutput, Error> {
+        let source = (BucketName::relaxed(src_bucket)?, src_key.parse()?);
         let (bucket, key) = self.key(dst_key)?;
-        let source = BucketName::relaxed(src_bucket)?;
-        let op = CopyObject::new(source, src_key.parse()?, bucket, key);
-        self.client.send(&op).await
+        self.client
+            .send(&CopyObject::new(source.0, source.1, bucket, key))
+            .await
     }
 
-    /// Copies an object of any size to `dst_key` in this bucket: one CopyObject below
-    /// `options.threshold`, else UploadPartCopy parts in parallel, all from one version of
-    /// the source, with its content headers and metadata, aborted after any failure.
-    ///
-    /// # Errors
-    /// As [`Client::send`]; `PreconditionFailed` when the source changed meanwhile.
+    /// Copies an object of any size to `dst_key` in this bucket as [`CopyFlow`] plans it
+    /// (UploadPartCopy parts in parallel above `options.threshold`, all from one version);
+    /// `PreconditionFailed` when the source changed meanwhile.
     pub async fn copy_object(
         &self,
         dst_key: &str,
         src_bucket: &str,
         src_key: &str,
-        options: CopyOptions,
+        options: s3_proto::flow::copy::CopyOptions,
     ) -> Result<UploadOutput, Error> {
-        let source = (BucketName::relaxed(src_bucket)?, src_key.parse()?);
-        let flow = CopyFlow::new(source, self.key(dst_key)?, options, now());
+        let (dst, src) = (self.key(dst_key)?, BucketName::relaxed(src_bucket)?);
+        let flow = CopyFlow::new((src, src_key.parse()?), dst, options, now());
         self.client.drive(flow).await
     }
 
@@ -298,10 +248,7 @@ impl Bucket {
         self.list_with(ListObjectsV2::under(self.name.clone(), prefix, delimiter))
     }
 
-    /// Every entry of a listing, collected.
-    ///
-    /// # Errors
-    /// The first failing page's error.
+    /// Every entry of a listing, collected; the first failing page's error.
     pub async fn list_all(
         &self,
         prefix: &str,
@@ -333,10 +280,8 @@ impl Bucket {
         self.client.send(&op).await
     }
 
-    /// Grants `permission` on the bucket to the account with `email` (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`]; servers answer an error for an unknown email.
+    /// Grants `permission` on the bucket to the account with `email` (read-modify-write;
+    /// servers answer an error for an unknown email).
     pub async fn add_email_grant(&self, permission: Permission, email: &str) -> Result<(), Error> {
         let grantee = Grantee::Email(email.to_owned());
         let flow = AddGrant::bucket(self.name.clone(), grantee, permission);
@@ -361,19 +306,16 @@ impl Bucket {
         self.client.send(&PutObjectAcl::new(bucket, key, acl)).await
     }
 
-    /// Grants `permission` on a key to the account with `email` (read-modify-write).
-    ///
-    /// # Errors
-    /// As [`Client::send`]; servers answer an error for an unknown email.
+    /// Grants `permission` on a key to the account with `email` (read-modify-write; servers
+    /// answer an error for an unknown email).
     pub async fn add_key_email_grant(
         &self,
         k: &str,
         permission: Permission,
         email: &str,
     ) -> Result<(), Error> {
-        let ((bucket, key), grantee) = (self.key(k)?, Grantee::Email(email.to_owned()));
-        let flow = AddGrant::key(bucket, key, grantee, permission);
-        self.client.drive(flow).await
+        let grantee = Grantee::Email(email.to_owned());
+        self.add_key_grant(k, grantee, permission).await
     }
 
     /// Grants `permission` on a key to a canonical user id (read-modify-write).
@@ -383,7 +325,16 @@ impl Bucket {
         permission: Permission,
         id: &str,
     ) -> Result<(), Error> {
-        let ((bucket, key), grantee) = (self.key(k)?, Grantee::user(id));
+        self.add_key_grant(k, Grantee::user(id), permission).await
+    }
+
+    async fn add_key_grant(
+        &self,
+        k: &str,
+        grantee: Grantee,
+        permission: Permission,
+    ) -> Result<(), Error> {
+        let (bucket, key) = self.key(k)?;
         let flow = AddGrant::key(bucket, key, grantee, permission);
         self.client.drive(flow).await
     }
@@ -394,10 +345,7 @@ impl Bucket {
         self.client.send(&op).await
     }
 
-    /// Sets the bucket's CORS configuration.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for an invalid configuration; otherwise as [`Client::send`].
+    /// Sets the bucket's CORS configuration ([`Error::Input`] for an invalid one).
     pub async fn set_cors(&self, config: &CorsConfiguration) -> Result<(), Error> {
         let op = PutBucketCors::new(self.name.clone(), config.clone());
         self.client.send(&op).await
@@ -423,10 +371,7 @@ impl Bucket {
         self.client.send(&op).await
     }
 
-    /// Deletes the bucket, which must be empty.
-    ///
-    /// # Errors
-    /// `BucketNotEmpty` when it still holds keys.
+    /// Deletes the bucket, which must be empty (`BucketNotEmpty` otherwise).
     pub async fn delete(&self) -> Result<(), Error> {
         self.client
             .send(&DeleteBucket::new(self.name.clone()))
@@ -434,9 +379,6 @@ impl Bucket {
     }
 
     /// Downloads `key` to `path` (see [`Bucket::download_file_with`]).
-    ///
-    /// # Errors
-    /// As [`Bucket::download_file_with`].
     pub async fn download_file(
         &self,
         key: &str,
@@ -446,63 +388,45 @@ impl Bucket {
         self.download_file_with(key, path, options).await
     }
 
-    /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one version on
-    /// as many tasks as the memory budget allows, each checked and resumed where it broke
-    /// off. The data lands in a temporary file beside `path`, renamed over it only once
-    /// every byte has arrived: a failed download never leaves a partial file at `path`.
-    ///
-    /// # Errors
-    /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
-    /// meanwhile, …), [`Error::Transport`] for network or disk failures, [`Error::Response`]
-    /// when a body is not what was announced.
+    /// Downloads `key` to `path` as [`DownloadFlow`] plans it (ranged GETs of one version,
+    /// on as many tasks as the memory budget allows, each checked and resumed where it
+    /// broke off), into a temporary file renamed over `path` only once every byte arrived.
     pub async fn download_file_with(
         &self,
         key: &str,
         path: impl AsRef<Path>,
         options: DownloadOptions,
     ) -> Result<ObjectHead, Error> {
-        let (path, (bucket, key)) = (path.as_ref(), self.key(key)?);
-        let temp = TempFile::beside(path).await?;
+        let (bucket, key) = self.key(key)?;
         let flow = DownloadFlow::new(bucket, key, options).progress(self.progress.clone());
-        let files = Files {
-            dest: temp.path(),
-            source: None,
-        };
+        let temp = TempFile::beside(path.as_ref()).await?;
+        let files = Files(None, temp.path());
         let head = self.client.drive_io(flow, files, None).await?;
-        temp.persist(path).await?;
-        Ok(head)
+        temp.persist(path.as_ref()).await.map(|()| head)
     }
 
     /// Streams `key` into `writer` in constant memory, checking its length (and MD5 when
-    /// the ETag is one).
-    ///
-    /// # Errors
-    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    /// the ETag is one); what was written before a failure stays written.
     pub async fn download_to(
         &self,
         key: &str,
         writer: impl AsyncWrite + Unpin + Send,
     ) -> Result<ObjectHead, Error> {
-        let (bucket, key) = self.key(key)?;
-        let (head, mut stream) = self.client.open(&GetObject::new(bucket, key)).await?;
+        let op = GetObject::new(self.name.clone(), key.parse()?);
+        let (head, mut stream) = self.client.open(&op).await?;
         let (mut guard, mut writer) = (BodyGuard::object(&head), writer);
         while let Some(chunk) = stream.chunk().await? {
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(TransportError::from_io)?;
+            let written = writer.write_all(&chunk).await;
+            written.map_err(io)?;
             guard.update(&chunk)?;
         }
-        writer.flush().await.map_err(TransportError::from_io)?;
+        writer.flush().await.map_err(io)?;
         guard.finish()?;
         ProgressCounter::new(None, self.progress.clone()).add(guard.received());
         Ok(head)
     }
 
     /// Uploads the file at `path` to `key` (see [`Bucket::upload_file_with`]).
-    ///
-    /// # Errors
-    /// As [`Bucket::upload_file_with`].
     pub async fn upload_file(
         &self,
         key: &str,
@@ -512,43 +436,32 @@ impl Bucket {
         self.upload_file_with(key, path, options).await
     }
 
-    /// Uploads the file at `path` to `key` as [`UploadFlow`] plans it, streamed from disk,
-    /// with the content type guessed from the file name: one PutObject below the threshold,
-    /// else a multipart upload whose parts run on tasks within the memory budget, each
-    /// re-read from the file when retried; aborted after any failure.
-    ///
-    /// # Errors
-    /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot be read,
-    /// [`Error::Input`] when the file changed length while it was being sent.
+    /// Uploads the file at `path` to `key` as [`UploadFlow`] plans it, streamed from disk
+    /// with the content type guessed from the file name (parts on tasks, each re-read when
+    /// retried, aborted after any failure); [`Error::Input`] when the file changed length.
     pub async fn upload_file_with(
         &self,
         key: &str,
         path: impl AsRef<Path>,
         options: UploadOptions,
     ) -> Result<UploadOutput, Error> {
-        let path = path.as_ref();
-        let metadata = tokio::fs::metadata(path).await;
-        let len = metadata.map_err(TransportError::from_io)?.len();
+        let path: Arc<Path> = path.as_ref().into();
+        let metadata = tokio::fs::metadata(&path).await;
+        let len = metadata.map_err(io)?.len();
+        let source = Source::File { len };
+        let flow = UploadFlow::new(self.name.clone(), key.parse()?, source, options, now())?;
         let content_type = s3_proto::mime::from_name(&path.to_string_lossy());
-        let flow = self.upload(key, Source::File { len }, options)?;
-        let files = Files {
-            source: Some(path.into()),
-            dest: None,
-        };
-        self.client
-            .drive_io(flow.content_type(content_type), files, None)
-            .await
+        let flow = flow
+            .progress(self.progress.clone())
+            .content_type(content_type);
+        let files = Files(Some(path), None);
+        self.client.drive_io(flow, files, None).await
     }
 
-    /// Uploads what `reader` yields to `key`: `length` bytes, or up to its end when the
-    /// length is unknown, as [`UploadFlow`] plans it: one PutObject when the data fits below
-    /// the threshold, else parts read into memory one after the other and sent on tasks
-    /// within the memory budget, so each can be retried. The content type is guessed from
-    /// the key.
-    ///
-    /// # Errors
-    /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields a different
-    /// number of bytes than `length`.
+    /// Uploads what `reader` yields to `key` (`length` bytes, or up to its end) as
+    /// [`UploadFlow`] plans it: parts read into memory in turn and sent on tasks, so each
+    /// can be retried; content type guessed from the key; [`Error::Input`] when `reader`
+    /// yields another number of bytes than `length`.
     pub async fn upload_reader(
         &self,
         key: &str,
@@ -556,37 +469,21 @@ impl Bucket {
         length: Option<u64>,
         options: UploadOptions,
     ) -> Result<UploadOutput, Error> {
-        let content_type = s3_proto::mime::from_name(key);
-        let flow = self.upload(key, Source::Reader { len: length }, options)?;
-        let flow = flow.content_type(content_type);
+        let source = Source::Reader { len: length };
+        let flow = UploadFlow::new(self.name.clone(), key.parse()?, source, options, now())?;
+        let flow = flow
+            .progress(self.progress.clone())
+            .content_type(s3_proto::mime::from_name(key));
         self.client
             .drive_io(flow, Files::default(), Some(&mut reader))
             .await
-    }
-
-    fn upload(
-        &self,
-        key: &str,
-        source: Source,
-        options: UploadOptions,
-    ) -> Result<UploadFlow, Error> {
-        let (bucket, key) = self.key(key)?;
-        let flow = UploadFlow::new(bucket, key, source, options, now())?;
-        Ok(flow.progress(self.progress.clone()))
     }
 }
 
 /// A listing that sends one request per page: call [`List::next`] until it returns `None`.
 pub struct List {
-    client: Client,
     listing: Listing<ListObjectsV2>,
-}
-
-impl std::fmt::Debug for List {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pages = self.listing.pages();
-        f.debug_struct("List").field("pages", &pages).finish()
-    }
+    client: Client,
 }
 
 impl List {
@@ -603,5 +500,11 @@ impl List {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+impl std::fmt::Debug for List {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("List").field(&self.listing.pages()).finish()
     }
 }

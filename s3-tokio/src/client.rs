@@ -12,14 +12,11 @@ use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use s3_proto::body::{BodyMode, Response, buffer_limit};
-use s3_proto::config::loopback_uri;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use s3_proto::body::{BodyMode, Response};
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
-use s3_proto::{
-    Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
-    TransportError, TransportErrorKind,
-};
+use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
+use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
@@ -53,25 +50,20 @@ pub struct Client {
     session: Arc<Session>,
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let session = &self.session;
-        f.debug_tuple("Client").field(session).finish()
+/// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
+/// `client.credentials()` are the session's.
+impl std::ops::Deref for Client {
+    type Target = Session;
+
+    fn deref(&self) -> &Self::Target {
+        &self.session
     }
 }
 
-fn connector(options: &Options) -> Connector {
-    let mut http = HttpConnector::new();
-    http.set_connect_timeout(options.connect_timeout);
-    http.set_nodelay(true);
-    http.enforce_http(false);
-    #[cfg(feature = "rustls")]
-    let http = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    http
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Client").field(&self.session).finish()
+    }
 }
 
 impl Client {
@@ -82,51 +74,40 @@ impl Client {
 
     /// A client with explicit options.
     pub fn with_options(config: Config, credentials: Credentials, options: Options) -> Self {
-        let http = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(options.idle_timeout)
-            .build(connector(&options));
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(options.connect_timeout);
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        #[cfg(feature = "rustls")]
+        let http = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let mut builder = HyperClient::builder(TokioExecutor::new());
+        builder
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(options.idle_timeout);
+        let http = builder.build(http);
         let session = Arc::new(Session::new(config, credentials, options));
         Client { http, session }
     }
 
-    /// A client configured the way the AWS CLI would be (see
-    /// [`s3_proto::profile::from_env`] for the variables and files read). Reads the shared
-    /// files synchronously: call it once at start-up. Without any credentials, requests go
-    /// out anonymous.
+    /// A client configured the way the AWS CLI would be ([`s3_proto::profile::from_env`]),
+    /// reading the shared files synchronously: call it once at start-up.
     ///
     /// # Errors
     /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
     /// shared file exists but cannot be read.
     pub fn from_env() -> Result<Self, Error> {
         let env = |name: &str| std::env::var(name).ok();
-        let (config, credentials) = s3_proto::profile::from_env(env, std::fs::read_to_string)?;
+        let (config, credentials) =
+            s3_proto::profile::from_env(env, |path| std::fs::read_to_string(path))?;
         Ok(Client::new(config, credentials))
     }
 
-    /// The config.
-    pub fn config(&self) -> &Config {
-        self.session.config()
-    }
-
-    /// The options.
-    pub fn options(&self) -> &Options {
-        self.session.options()
-    }
-
-    /// The credentials.
-    pub fn credentials(&self) -> &Credentials {
-        self.session.credentials()
-    }
-
-    /// What the client and its clones share.
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
-    /// Executes `op` under the retry policy; a reply naming another region for the bucket is
-    /// followed there (and remembered). A streamed response (GetObject) is read whole here:
-    /// use [`Client::open`] to stream it; a streamed request body needs
-    /// [`Client::send_reader`].
+    /// Executes `op` under the retry policy, following (and remembering) a reply that names
+    /// another region for the bucket. A streamed response (GetObject) is read whole here.
     ///
     /// # Errors
     /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
@@ -138,50 +119,50 @@ impl Client {
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) async fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
         let attempts = self.session.attempts(op, true);
-        self.retrying(attempts, async |config| {
-            let reply = self.exchange(config, op, None).await?;
-            self.finish_buffered(config, op, reply).await
-        })
-        .await
+        let sent = self.retrying(attempts, |config| async move {
+            self.send_once(&config, op, None).await
+        });
+        sent.await
     }
 
     /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`. The body
     /// cannot be replayed, so only a failure to connect (nothing read yet) is retried.
     ///
     /// # Errors
-    /// As [`Client::send`]; also [`Error::Transport`] when `body` fails or is shorter than
-    /// the length the operation announced.
+    /// As [`Client::send`]; [`Error::Transport`] when `body` fails or falls short.
     pub async fn send_reader<O: Operation>(
         &self,
         op: &O,
         body: impl AsyncRead + Send + 'static,
     ) -> Result<O::Output, Error> {
-        let (source, attempts) = (Source::new(body), self.session.attempts(op, false));
-        let sent = self.retrying(attempts, async |config| {
-            self.send_once(config, op, &source).await
+        let (source, attempts) = (&Source::new(body), self.session.attempts(op, false));
+        let sent = self.retrying(attempts, |config| async move {
+            self.send_once(&config, op, Some(source)).await
         });
         sent.await.result
     }
 
-    /// One attempt of `op` with its streamed body from `source`.
+    /// One attempt of `op`, its streamed body (if any) from `source`, its reply buffered.
     pub(crate) async fn send_once<O: Operation + ?Sized>(
         &self,
         config: &Config,
         op: &O,
-        source: &Source,
+        source: Option<&Source>,
     ) -> Result<O::Output, Error> {
-        let reply = self.exchange(config, op, Some(source)).await?;
+        let reply = self.exchange(config, op, source).await?;
         self.finish_buffered(config, op, reply).await
     }
 
-    /// Executes a streamed operation (GetObject) and returns its output with the body as an
-    /// [`ObjectStream`], which fails if the body is not exactly its `Content-Length`.
+    /// Executes a streamed operation (GetObject): its output, and its body as an
+    /// [`ObjectStream`].
     ///
     /// # Errors
     /// As [`Client::send`].
     pub async fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectStream), Error> {
         let attempts = self.session.attempts(op, true);
-        let sent = self.retrying(attempts, async |config| self.open_once(config, op).await);
+        let sent = self.retrying(attempts, |config| async move {
+            self.open_once(&config, op).await
+        });
         sent.await.result
     }
 
@@ -215,14 +196,17 @@ impl Client {
 
     /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
     /// over, sleeping between attempts as told.
-    pub(crate) async fn retrying<T>(
+    pub(crate) async fn retrying<T, F>(
         &self,
         mut attempts: Attempts,
-        mut attempt: impl AsyncFnMut(&Config) -> Result<T, Error>,
-    ) -> Sent<T> {
+        mut attempt: impl FnMut(Config) -> F,
+    ) -> Sent<T>
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
         let start = Instant::now();
         loop {
-            let result = attempt(attempts.config(&self.session)).await;
+            let result = attempt(attempts.config(&self.session).clone()).await;
             let elapsed = start.elapsed();
             match attempts.handle(&self.session, result, elapsed, random_bits(), now()) {
                 Next::Done(sent) => return sent,
@@ -239,12 +223,11 @@ impl Client {
         op: &O,
         source: Option<&Source>,
     ) -> Result<Reply, Error> {
-        let options = self.options();
-        let activity = Activity::new();
+        let (options, activity) = (self.options(), Activity::new());
         let deadline = options.request_timeout.map(|t| activity.last() + t);
         let request = config.prepare(op, self.credentials(), self.session.now(now()))?;
         let (mut parts, body) = request.into_parts();
-        if let Some(uri) = loopback_uri(&parts.uri) {
+        if let Some(uri) = s3_proto::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
         }
         s3_proto::body::set_content_length(&mut parts, &body);
@@ -279,17 +262,11 @@ impl Client {
             } else {
                 continue; // the body moved meanwhile
             };
-            let doing = "waiting for the response";
+            let doing = "awaiting the response";
             return Err(TransportError::timeout(fired, after.unwrap_or_default(), doing).into());
         };
-        match result {
-            Ok(response) => Ok((response, deadline)),
-            Err(e) => {
-                // A source that broke its promise explains the failure better than hyper.
-                source.map_or(Ok(()), Source::check)?;
-                Err(transport_error(&e, options))
-            }
-        }
+        let response = result.map_err(|e| transport_error(&e, options))?;
+        Ok((response, deadline))
     }
 
     /// Reads a reply's body (up to the buffered limit, whole for a streamed operation) under
@@ -301,7 +278,7 @@ impl Client {
         (response, deadline): Reply,
     ) -> Result<O::Output, Error> {
         let (parts, body) = response.into_parts();
-        let limit = buffer_limit(op, parts.status, self.options());
+        let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
         // Hyper knows the body's length, and that a HEAD reply has none.
         let len = body.size_hint().exact();
         let mut stream = ObjectStream::new(body, len, deadline, self.options());
@@ -328,24 +305,28 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Maps a hyper client error to ours: a connect timeout names its deadline. Hyper's text
-/// never carries the URL (and so never a presigned signature).
+/// Maps a hyper client error to ours: the upload source's own failure when hyper carries
+/// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
+/// never a presigned signature).
 fn transport_error(e: &hyper_util::client::legacy::Error, options: &Options) -> Error {
-    let mut message = format!("http error: {e}");
-    let mut timed_out = false;
+    let (mut message, mut timed_out) = (format!("http error: {e}"), false);
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        message = format!("{message}: {s}");
+        if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
+            return TransportError::new(ours.kind(), ours.to_string()).into();
+        }
         let io = s.downcast_ref::<std::io::Error>();
         timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        message = format!("{message}: {s}");
         source = s.source();
     }
-    match (e.is_connect(), timed_out) {
-        (true, true) => {
-            let after = options.connect_timeout.unwrap_or_default();
-            TransportError::timeout(Deadline::Connect, after, "connecting").into()
-        }
-        (true, false) => TransportError::new(TransportErrorKind::Connect, message).into(),
-        (false, _) => TransportError::new(TransportErrorKind::Io, message).into(),
+    match (
+        e.is_connect(),
+        options.connect_timeout.filter(|_| timed_out),
+    ) {
+        (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),
+        (true, None) => TransportError::new(Kind::Connect, message),
+        (false, _) => TransportError::new(Kind::Io, message),
     }
+    .into()
 }

@@ -5,12 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use s3_proto::flow::download::RangeJob;
-use s3_proto::flow::{Call, Flow, Job, Reply, Sent, Step, Work};
+use s3_proto::flow::{Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::integrity::Md5;
 use s3_proto::ops::ObjectHead;
-use s3_proto::{Error, InputError, TransportError};
+use s3_proto::{Error, InputError, TransportError, TransportErrorKind};
 use tokio::fs::{self, File, OpenOptions};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use crate::body::Source;
@@ -19,13 +20,10 @@ use crate::client::Client;
 /// Bytes of a range gathered before they are written (and counted as done) at once.
 const BUFFER: usize = 1 << 20;
 
-/// The file a flow's jobs read parts from, and the one they write ranges to; shared with the
-/// spawned jobs.
+/// The file a flow's jobs read parts from (the source), and the one they write ranges to
+/// (the destination); shared with the spawned jobs.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Files {
-    pub(crate) source: Option<Arc<Path>>,
-    pub(crate) dest: Option<Arc<Path>>,
-}
+pub(crate) struct Files(pub(crate) Option<Arc<Path>>, pub(crate) Option<Arc<Path>>);
 
 /// The caller's one-shot source of bytes, read inline by the flow loop.
 pub(crate) type Reader<'a> = &'a mut (dyn AsyncRead + Unpin + Send);
@@ -52,10 +50,7 @@ impl Client {
         loop {
             match flow.poll() {
                 Step::Done(result) => return result,
-                Step::Send(job) => {
-                    let id = job.id;
-                    flow.handle(id, self.run(job, &files).await);
-                }
+                Step::Send(job) => flow.handle(job.id, self.run(job, &files).await),
                 Step::Spawn(job) => {
                     let (client, files) = (self.clone(), files.clone());
                     tasks.spawn(async move { (job.id, client.run(job, &files).await) });
@@ -69,8 +64,11 @@ impl Client {
                 },
                 Step::Wait => match tasks.join_next().await {
                     Some(Ok((id, sent))) => flow.handle(id, sent),
-                    // A job that panicked or a runtime shutting down: nothing to wait for.
-                    Some(Err(e)) => return Err(missing(&format!("a job that ended: {e}"))),
+                    Some(Err(e)) => {
+                        // A job that panicked, or a runtime shutting down: nothing to wait for.
+                        let message = format!("a transfer task failed: {e}");
+                        return Err(TransportError::new(TransportErrorKind::Other, message).into());
+                    }
                     None => return Err(missing("a running job")),
                 },
             }
@@ -78,34 +76,28 @@ impl Client {
     }
 
     /// Does one job's IO.
-    async fn run(&self, job: Job, files: &Files) -> Sent<Reply> {
-        match (job.work, &files.source, &files.dest) {
+    async fn run(&self, job: Job, Files(source, dest): &Files) -> Sent<Reply> {
+        match (job.work, source, dest) {
             (Work::Call(call), _, _) => self.send_sent(&call).await,
-            (
-                Work::FileBody {
-                    call,
-                    offset,
-                    len,
-                    md5,
-                },
-                Some(path),
-                _,
-            ) => self.send_file(call, path, (offset, len), md5).await,
             (Work::Range(range), _, Some(path)) => self.fetch_range(range, path).await,
-            (Work::FileBody { .. }, None, _) => Sent::failed(missing("a source file")),
             (Work::Range(_), _, None) => Sent::failed(missing("a destination file")),
+            (work, Some(path), _) => self.send_file(work, path).await,
+            (_, None, _) => Sent::failed(missing("a source file")),
         }
     }
 
-    /// Sends `call` with bytes `offset..offset + len` of the file at `path` as its body, the
-    /// file opened and read from the offset on every attempt.
-    async fn send_file(
-        &self,
-        call: Call,
-        path: &Path,
-        (offset, len): (u64, u64),
-        md5: bool,
-    ) -> Sent<Reply> {
+    /// Sends a [`Work::FileBody`] call with its range of the file at `path` as its body, the
+    /// file opened and read from the range's offset on every attempt.
+    async fn send_file(&self, work: Work, path: &Path) -> Sent<Reply> {
+        let Work::FileBody {
+            call,
+            offset,
+            len,
+            md5,
+        } = work
+        else {
+            return Sent::failed(missing("a file body"));
+        };
         let call = match md5 {
             false => call,
             true => match md5_of(path, offset, len).await {
@@ -113,42 +105,44 @@ impl Client {
                 Err(e) => return Sent::failed(e),
             },
         };
-        let attempts = self.session().attempts(&call, true);
-        self.retrying(attempts, async |config| {
+        let (attempts, call) = (self.attempts(&call, true), &call);
+        self.retrying(attempts, |config| async move {
             let file = open_at(path, offset).await?;
-            self.send_once(config, &call, &Source::new(file)).await
+            self.send_once(&config, call, Some(&Source::new(file)))
+                .await
         })
         .await
     }
 
     /// Fetches a range into its place in the file at `path`, resuming after what earlier
     /// attempts wrote.
-    async fn fetch_range(&self, mut range: RangeJob, path: &Path) -> Sent<Reply> {
+    async fn fetch_range(&self, range: RangeJob, path: &Path) -> Sent<Reply> {
         let Some(first) = range.get() else {
             return Sent::failed(missing("a range to fetch"));
         };
-        let mut file = match OpenOptions::new().write(true).open(path).await {
+        let file = match OpenOptions::new().write(true).open(path).await {
             Ok(file) => file,
-            Err(e) => return Sent::failed(TransportError::from_io(e)),
+            Err(e) => return Sent::failed(io(e)),
         };
-        let mut buffer = Vec::with_capacity(BUFFER);
-        let attempts = self.session().attempts(&first, true);
-        let sent = self.retrying(attempts, async |config| {
+        // What the attempts share: the range's progress, and the file it lands in.
+        let state = &Mutex::new((range, file, Vec::with_capacity(BUFFER)));
+        let attempts = self.attempts(&first, true);
+        let sent = self.retrying(attempts, |config| async move {
+            let (range, file, buffer) = &mut *state.lock().await;
             if let Some(get) = range.get() {
-                let (head, mut body) = self.open_once(config, &get).await?;
+                let (head, mut body) = self.open_once(&config, &get).await?;
                 range.begin(&head)?;
-                file.seek(SeekFrom::Start(range.position()))
-                    .await
-                    .map_err(TransportError::from_io)?;
+                let at = SeekFrom::Start(range.position());
+                file.seek(at).await.map_err(io)?;
                 buffer.clear();
                 while let Some(chunk) = body.chunk().await? {
                     range.admit(buffer.len() + chunk.len())?;
                     buffer.extend_from_slice(&chunk);
                     if buffer.len() >= BUFFER {
-                        write_out(&mut file, &mut range, &mut buffer).await?;
+                        write_out(file, range, buffer).await?;
                     }
                 }
-                write_out(&mut file, &mut range, &mut buffer).await?;
+                write_out(file, range, buffer).await?;
             }
             range.end()
         });
@@ -163,10 +157,8 @@ async fn write_out(
     range: &mut RangeJob,
     buffer: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    file.write_all(buffer)
-        .await
-        .map_err(TransportError::from_io)?;
-    file.flush().await.map_err(TransportError::from_io)?;
+    file.write_all(buffer).await.map_err(io)?;
+    file.flush().await.map_err(io)?;
     range.wrote(buffer);
     buffer.clear();
     Ok(())
@@ -174,10 +166,8 @@ async fn write_out(
 
 /// The file at `path`, positioned at `offset`.
 async fn open_at(path: &Path, offset: u64) -> Result<File, Error> {
-    let mut file = File::open(path).await.map_err(TransportError::from_io)?;
-    file.seek(SeekFrom::Start(offset))
-        .await
-        .map_err(TransportError::from_io)?;
+    let mut file = File::open(path).await.map_err(io)?;
+    file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
     Ok(file)
 }
 
@@ -187,13 +177,8 @@ pub(crate) struct TempFile(Option<Arc<Path>>);
 impl TempFile {
     pub(crate) async fn beside(target: &Path) -> Result<Self, Error> {
         let path = s3_proto::flow::download::temp_path(target, std::process::id());
-        let path: Arc<Path> = path.map_err(TransportError::from_io)?.into();
-        let create = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await;
-        create.map_err(TransportError::from_io)?;
+        let path: Arc<Path> = path.map_err(io)?.into();
+        File::create_new(&path).await.map_err(io)?;
         Ok(TempFile(Some(path)))
     }
 
@@ -204,11 +189,9 @@ impl TempFile {
     /// Flushes to disk and renames over `target`.
     pub(crate) async fn persist(mut self, target: &Path) -> Result<(), Error> {
         if let Some(path) = &self.0 {
-            let file = File::open(path).await.map_err(TransportError::from_io)?;
-            file.sync_all().await.map_err(TransportError::from_io)?;
-            fs::rename(path, target)
-                .await
-                .map_err(TransportError::from_io)?;
+            let file = File::open(path).await.map_err(io)?;
+            file.sync_all().await.map_err(io)?;
+            fs::rename(path, target).await.map_err(io)?;
         }
         self.0 = None;
         Ok(())
@@ -223,6 +206,11 @@ impl Drop for TempFile {
     }
 }
 
+/// A failure of the caller's file or reader.
+pub(crate) fn io(e: std::io::Error) -> Error {
+    TransportError::from_io(e)
+}
+
 /// A job the loop cannot run: the flow asked for IO its caller did not provide.
 fn missing(what: &str) -> Error {
     InputError::argument("flow", format!("this flow needs {what}")).into()
@@ -232,7 +220,7 @@ fn missing(what: &str) -> Error {
 pub(crate) async fn read_up_to(reader: Reader<'_>, limit: u64) -> Result<Vec<u8>, Error> {
     let mut buf = Vec::with_capacity(usize::try_from(limit).unwrap_or(BUFFER).min(BUFFER));
     let read = reader.take(limit).read_to_end(&mut buf).await;
-    read.map(|_| buf).map_err(TransportError::from_io)
+    read.map(|_| buf).map_err(io)
 }
 
 /// The `Content-MD5` of `len` bytes of the file at `path` from `offset` (an extra read,
@@ -241,7 +229,7 @@ async fn md5_of(path: &Path, offset: u64, len: u64) -> Result<String, Error> {
     let mut file = open_at(path, offset).await?.take(len);
     let (mut md5, mut buf, mut read) = (Md5::new(), vec![0u8; BUFFER], 0);
     loop {
-        match file.read(&mut buf).await.map_err(TransportError::from_io)? {
+        match file.read(&mut buf).await.map_err(io)? {
             0 if read == len => return Ok(md5.content_md5()),
             0 => {
                 return Err(

@@ -60,6 +60,16 @@ include!("../../test-support/scenarios/objects.rs");
 include!("../../test-support/scenarios/acl_cors.rs");
 include!("../../test-support/scenarios/multipart.rs");
 include!("../../test-support/scenarios/faults.rs");
+include!("../../test-support/scenarios/parity.rs");
+
+async fn put_stream(
+    b: &s3::Bucket,
+    key: &str,
+    data: Vec<u8>,
+) -> Result<s3::proto::ops::PutObjectOutput, s3::Error> {
+    let len = data.len() as u64;
+    b.put_reader(key, std::io::Cursor::new(data), len).await
+}
 
 /// The transfer futures can be spawned on a multi-threaded runtime.
 #[allow(dead_code)]
