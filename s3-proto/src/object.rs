@@ -139,6 +139,24 @@ pub struct ObjectHead {
 }
 
 impl ObjectHead {
+    /// The full length and the ETag, which pin the one version a multi-request read (ranges,
+    /// part copies) must see.
+    ///
+    /// # Errors
+    /// [`crate::ResponseError::MissingHeader`] naming the header the reply lacked.
+    pub fn pinned(&self) -> Result<(u64, String), crate::ResponseError> {
+        let size = self
+            .object_size()
+            .ok_or(crate::ResponseError::MissingHeader {
+                name: "content-length",
+            })?;
+        let etag = self
+            .etag
+            .clone()
+            .ok_or(crate::ResponseError::MissingHeader { name: "etag" })?;
+        Ok((size, etag))
+    }
+
     /// The full object length: from `Content-Range` for a ranged reply, else
     /// `Content-Length`.
     pub fn object_size(&self) -> Option<u64> {

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::upload::{MAX_PUT_SIZE, Source, UploadFlow, UploadOptions, UploadOutput};
 use super::{Flow, Job, Reply, Sent, Step};
-use crate::error::{Error, InputError, ResponseError};
+use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
 use crate::ops::{CopyObject, HeadObject, ObjectAttributes, ObjectHead};
 
@@ -95,13 +95,7 @@ impl CopyFlow {
 
     /// Decides how to copy the object `head` describes.
     fn plan(&mut self, head: &ObjectHead) -> Result<Phase, Error> {
-        let len = head.object_size().ok_or(ResponseError::MissingHeader {
-            name: "content-length",
-        })?;
-        let etag = head
-            .etag
-            .clone()
-            .ok_or(ResponseError::MissingHeader { name: "etag" })?;
+        let (len, etag) = head.pinned()?;
         if len < self.options.threshold.min(MAX_PUT_SIZE) || len == 0 {
             return Ok(Phase::Single(Some(Box::new(self.single(&etag)))));
         }

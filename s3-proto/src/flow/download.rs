@@ -119,13 +119,7 @@ impl Download {
         if part_size == 0 {
             return Err(InputError::argument("part_size", "must be at least 1").into());
         }
-        let size = head.object_size().ok_or(ResponseError::MissingHeader {
-            name: "content-length",
-        })?;
-        let etag = head
-            .etag
-            .clone()
-            .ok_or(ResponseError::MissingHeader { name: "etag" })?;
+        let (size, etag) = head.pinned()?;
         Ok(Download {
             bucket,
             key,
