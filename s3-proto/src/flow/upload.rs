@@ -1018,10 +1018,8 @@ impl Flow for UploadFlow {
                     Ok(None) => {}
                     Err(e) => self.failed(e),
                 }
-                if self.in_flight.is_empty() && self.reading.is_none() && self.exhausted {
-                    self.after_parts()
-                } else if self.in_flight.is_empty() && self.reading.is_none() {
-                    // Nothing out and nothing handed out: only possible after a failure.
+                // Nothing out and nothing more to hand out (all sent, or a failure).
+                if self.in_flight.is_empty() && self.reading.is_none() {
                     self.after_parts()
                 } else {
                     Step::Wait
