@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use s3_proto::Error;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::Options;
+use s3_proto::integrity::{Unverified, Verification};
 
 /// A reader over an object's body that fails, rather than ending quietly, when the
 /// connection delivers fewer or more bytes than `Content-Length` announced; a deadline that
@@ -26,12 +27,12 @@ impl std::fmt::Debug for ObjectReader {
 impl ObjectReader {
     pub(crate) fn new(
         inner: impl Read + Send + 'static,
-        len: Option<u64>,
+        guard: BodyGuard,
         options: Options,
     ) -> Self {
         ObjectReader {
             inner: Some(Box::new(inner)),
-            guard: BodyGuard::response(len),
+            guard,
             options,
         }
     }
@@ -54,7 +55,28 @@ impl ObjectReader {
         self.guard.received()
     }
 
+    /// How the object's bytes were verified, once the reader reached the end.
+    pub fn verification(&self) -> Option<Verification> {
+        self.guard.verification()
+    }
+
+    /// Reads the rest of the body into `out`, and says how the bytes were verified.
+    ///
+    /// # Errors
+    /// As [`ObjectReader::read_checked`].
+    pub fn read_all(&mut self, out: &mut Vec<u8>) -> Result<Verification, Error> {
+        let mut buf = vec![0u8; 64 << 10];
+        while let n @ 1.. = self.read_checked(&mut buf)? {
+            out.extend_from_slice(&buf[..n]);
+        }
+        Ok(self
+            .verification()
+            .unwrap_or(Verification::Unverified(Unverified::NoEtag)))
+    }
+
     /// The next chunk into `buf` as an s3-proto result: `Ok(0)` only at a body's whole end.
+    /// At the end of an object's body its digest is judged: a mismatch is an error here,
+    /// so bytes already handed out are unverified until this returns `Ok(0)`.
     ///
     /// # Errors
     /// A typed transport error (timeouts name their deadline), or the guard's length error.
@@ -135,7 +157,7 @@ impl Read for SourceReader<'_> {
         if n == 0 {
             return match self.guard.finish() {
                 Err(e) => Err(self.fail(e)),
-                Ok(()) => Ok(0),
+                Ok(_) => Ok(0),
             };
         }
         self.guard

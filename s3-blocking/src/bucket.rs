@@ -12,7 +12,6 @@ use s3_proto::flow::acl::AddGrant;
 use s3_proto::flow::copy::{CopyFlow, CopyOptions};
 use s3_proto::flow::delete::DeleteFlow;
 use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
-use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
@@ -21,7 +20,7 @@ use s3_proto::ops::{
     CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject, DeleteObjectsOutput,
     GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject, GetObjectAcl, HeadBucket,
     HeadObject, ListBuckets, ListObjectsV2, LocationConstraint, ObjectHead, OrNone, PutBucketAcl,
-    PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
+    PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput, WholeRead,
 };
 use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey};
 
@@ -185,16 +184,30 @@ impl Bucket {
             .send_reader(&PutObject::bytes(bucket, key, body), reader)
     }
 
-    /// The object's bytes, or `None` when the key does not exist.
+    /// The object's bytes, or `None` when the key does not exist (see [`Bucket::get`]).
     pub fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.get(k)?.map(|(_, bytes)| bytes))
+    }
+
+    /// The object's head and bytes, or `None` when the key does not exist. The bytes are
+    /// verified against the ETag ([`ObjectHead::verified`] says how), read again after a
+    /// mismatch within the retry policy.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; `ChecksumMismatch` when every read was corrupted.
+    pub fn get(&self, k: &str) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
         let (bucket, key) = self.key(k)?;
-        let (head, mut reader) = self.client.open(&OrNone(GetObject::new(bucket, key)))?;
-        let Some(head) = head else { return Ok(None) };
-        let mut out = s3_proto::body::buffer_for(&head);
-        reader
-            .read_to_end(&mut out)
-            .map_err(|e| io_error(e, self.client.options()))?;
-        Ok(Some(out))
+        let mut read = WholeRead::new(bucket, key, self.client.options());
+        loop {
+            let (Some(head), mut reader) = self.client.open(read.op())? else {
+                return Ok(None);
+            };
+            let mut out = s3_proto::body::buffer_for(&head);
+            let outcome = reader.read_all(&mut out);
+            if let Some(done) = read.judge(head, out, outcome) {
+                return done.map(Some);
+            }
+        }
     }
 
     /// The object as UTF-8 text, or `None` when the key does not exist.
@@ -424,7 +437,9 @@ impl Bucket {
     ) -> Result<ObjectHead, Error> {
         let (path, (bucket, key)) = (path.as_ref(), self.key(key)?);
         let temp = TempFile::beside(path).map_err(|e| io_error(e, self.client.options()))?;
-        let flow = DownloadFlow::new(bucket, key, options).progress(self.progress.clone());
+        let flow = DownloadFlow::new(bucket, key, options)
+            .progress(self.progress.clone())
+            .verify(self.client.options().rereads());
         let files = Files {
             dest: Some(temp.path()),
             ..Files::default()
@@ -435,27 +450,22 @@ impl Bucket {
         Ok(head)
     }
 
-    /// Streams `key` into `writer` in constant memory, checking its length (and MD5 when
-    /// the ETag is one).
+    /// Streams `key` into `writer` in constant memory, checking its length and digest
+    /// ([`ObjectHead::verified`] says how).
     ///
     /// # Errors
-    /// As [`Bucket::download_file`]; what was written before a failure stays written.
+    /// As [`Bucket::download_file`]; what was written before a failure stays written, and
+    /// is unverified when the digest did not match.
     pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
         let (bucket, key) = self.key(key)?;
-        let (head, mut reader) = self.client.open(&GetObject::new(bucket, key))?;
-        let (mut guard, mut buf) = (BodyGuard::object(&head), vec![0u8; 1 << 20]);
-        let io = |e| io_error(e, self.client.options());
-        loop {
-            let n = reader.read_checked(&mut buf)?;
-            if n == 0 {
-                break;
-            }
+        let (mut head, mut reader) = self.client.open(&GetObject::new(bucket, key))?;
+        let (mut buf, io) = (vec![0u8; 1 << 20], |e| io_error(e, self.client.options()));
+        while let n @ 1.. = reader.read_checked(&mut buf)? {
             writer.write_all(&buf[..n]).map_err(io)?;
-            guard.update(&buf[..n])?;
         }
         writer.flush().map_err(io)?;
-        guard.finish()?;
-        ProgressCounter::new(None, self.progress.clone()).add(guard.received());
+        ProgressCounter::new(None, self.progress.clone()).add(reader.bytes_read());
+        head.verified = reader.verification();
         Ok(head)
     }
 

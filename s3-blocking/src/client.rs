@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
+use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::{
     Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
@@ -168,7 +169,9 @@ impl Client {
         let (parts, body) = resp.into_parts();
         let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
         let length = s3_proto::body::content_length(&parts.headers);
-        let reader = ObjectReader::new(body.into_reader(), length, self.options().clone());
+        let check = op.body_check(&output, self.options().integrity);
+        let guard = BodyGuard::response(length).checked(check);
+        let reader = ObjectReader::new(body.into_reader(), guard, self.options().clone());
         Ok((output, reader))
     }
 

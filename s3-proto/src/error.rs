@@ -50,8 +50,9 @@ impl Error {
     }
 
     /// True for failures worth one more try of the same request: a broken or timed-out
-    /// connection, a truncated reply, or a server asking to slow down or failing inside
-    /// (500, 503, `SlowDown`, `RequestTimeout`, `InternalError`).
+    /// connection, a truncated or corrupted reply, a server asking to slow down or failing
+    /// inside (500, 503, `SlowDown`, `RequestTimeout`, `InternalError`), or refusing a body
+    /// that arrived corrupted (`BadDigest`, `XAmzContentSHA256Mismatch`).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(e) => matches!(
@@ -65,7 +66,12 @@ impl Error {
                 e.status.is_server_error()
                     || matches!(
                         e.code,
-                        ErrorCode::SlowDown | ErrorCode::RequestTimeout | ErrorCode::InternalError
+                        ErrorCode::SlowDown
+                            | ErrorCode::RequestTimeout
+                            | ErrorCode::InternalError
+                            // The body was corrupted on the way up: send it again.
+                            | ErrorCode::BadDigest
+                            | ErrorCode::XAmzContentSHA256Mismatch
                     )
             }
             Error::Response(
@@ -522,12 +528,29 @@ pub enum ResponseError {
         /// Bytes received.
         actual: u64,
     },
-    /// The body's MD5 differs from the object's ETag: corrupted on the way.
+    /// The bytes received differ from the digest the object's ETag (or checksum) promises:
+    /// corrupted on the way, or stored corrupted.
     ChecksumMismatch {
-        /// The ETag, with its quotes.
-        etag: String,
-        /// The MD5 of the bytes received, hex.
+        /// The object, as `bucket/key` when known.
+        object: String,
+        /// What was hashed: `the object`, or `the object as N parts of M bytes` when a
+        /// multipart ETag was rebuilt along part sizes inferred from the object.
+        scope: String,
+        /// The digest promised (the ETag, quoted).
+        expected: String,
+        /// The digest of the bytes received, spelled like `expected`.
         actual: String,
+        /// True when the part sizes were inferred, not reported: a mismatch then may also
+        /// mean the object was uploaded in parts of unequal sizes.
+        inferred: bool,
+    },
+    /// The bytes could not be verified and [`Integrity::Require`](crate::integrity::Integrity)
+    /// asks that every byte be.
+    Unverified {
+        /// The object, as `bucket/key` when known.
+        object: String,
+        /// Why it could not be verified.
+        reason: crate::integrity::Unverified,
     },
     /// A status the operation does not expect.
     UnexpectedStatus {
@@ -568,8 +591,21 @@ impl fmt::Display for ResponseError {
             ResponseError::LengthMismatch { expected, actual } => {
                 write!(f, "expected {expected} bytes, received {actual}")
             }
-            ResponseError::ChecksumMismatch { etag, actual } => {
-                write!(f, "body MD5 {actual} does not match ETag {etag}")
+            ResponseError::ChecksumMismatch {
+                object,
+                scope,
+                expected,
+                actual,
+                inferred,
+            } => {
+                write!(f, "{object}: {scope} hashes to {actual}, not {expected}")?;
+                if *inferred {
+                    f.write_str(" (part sizes inferred: unequal parts would also explain it)")?;
+                }
+                Ok(())
+            }
+            ResponseError::Unverified { object, reason } => {
+                write!(f, "{object}: the bytes cannot be verified: {reason}")
             }
             ResponseError::UnexpectedStatus { status } => write!(f, "unexpected status {status}"),
         }

@@ -1,9 +1,31 @@
-//! Content checks: MD5 computed as bytes stream by, compared with what S3 says.
+//! Content checks: every byte read is verified against what S3 promises, or declared
+//! unverified with the reason.
 //!
 //! S3's ETag is the hex MD5 of the object for a single-part upload stored without SSE-KMS or
-//! a customer key; a multipart ETag (`"…-N"`) or an encrypted object's is not. Uploads can
-//! send `Content-MD5` so the server refuses a corrupted body; downloads can check the body
-//! against a plain ETag.
+//! a customer key. A multipart ETag (`"…-N"`) is the MD5 of the N parts' MD5s: it can be
+//! rebuilt from the bytes when the part boundaries are known. Servers that ignore
+//! `partNumber` (Ceph RGW, s3s-fs) do not report them, so they are inferred from the length
+//! and N, assuming equal parts but the last (what every SDK, the CLI and s3-rs upload); the
+//! likely part sizes are hashed side by side in one pass ([`part_size_candidates`]).
+//!
+//! [`ObjectDigest`] hashes a body in order and judges it at the end; [`Rereads`] decides
+//! whether a whole read is worth repeating after a mismatch (a transient fault on the way),
+//! and stops when two reads hash alike (the bytes are stable: corrupted at rest, or a
+//! multipart object of unequal parts, which only [`Integrity::Off`] reads).
+//!
+//! ```
+//! use s3_proto::integrity::{ObjectDigest, Verification};
+//! use s3_proto::ObjectHead;
+//!
+//! let mut head = ObjectHead::default();
+//! head.etag = Some("\"5d41402abc4b2a76b9719d911017c592\"".into());
+//! head.content_length = Some(5);
+//! let mut digest = ObjectDigest::of(&head, "bucket/key").unwrap();
+//! digest.update(b"hel");
+//! digest.update(b"lo");
+//! assert_eq!(digest.finish()?, Verification::Md5);
+//! # Ok::<(), s3_proto::Error>(())
+//! ```
 
 use base64::Engine as _;
 use md5::Digest as _;
@@ -28,64 +50,472 @@ impl Md5 {
         self.inner.update(data);
     }
 
+    /// The raw 16 bytes.
+    pub fn digest(self) -> [u8; 16] {
+        self.inner.finalize().into()
+    }
+
     /// The digest as a `Content-MD5` header value (base64).
     pub fn content_md5(self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(self.inner.finalize())
+        base64::engine::general_purpose::STANDARD.encode(self.digest())
     }
 
     /// The digest as lower-case hex (how a plain ETag spells it).
     pub fn hex(self) -> String {
-        crate::sign::hex(&self.inner.finalize())
+        crate::sign::hex(&self.digest())
     }
 }
 
-/// The MD5 a downloaded body must have, when the object's ETag is one.
-pub fn expected_md5(head: &ObjectHead) -> Option<&str> {
-    let etag = head.etag.as_deref()?.trim_matches('"');
-    let plain = etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit());
-    let encrypted = head.sse_customer_algorithm.is_some()
-        || head
-            .server_side_encryption
-            .as_deref()
-            .is_some_and(|s| s != "AES256");
-    // A ranged reply's ETag is the whole object's.
-    (plain && !encrypted && head.content_range.is_none()).then_some(etag)
+/// How much verification reads insist on (a client-wide option).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Integrity {
+    /// Verify what can be verified; bytes that cannot be are returned and declared
+    /// [`Verification::Unverified`] (the default).
+    #[default]
+    Verify,
+    /// As `Verify`, but bytes that cannot be verified are an error
+    /// ([`ResponseError::Unverified`]).
+    Require,
+    /// Hash nothing; every read is declared unverified ([`Unverified::Off`]).
+    Off,
 }
 
-/// Checks the MD5 of a whole body against the ETag it came with.
-///
-/// # Errors
-/// [`ResponseError::ChecksumMismatch`] when they differ.
-pub fn check_md5(head: &ObjectHead, body: Md5) -> Result<(), Error> {
-    match (expected_md5(head), &head.etag) {
-        (Some(expected), Some(etag)) => compare_md5(expected, etag, body),
-        _ => Ok(()),
+/// How the bytes of a read were verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verification {
+    /// Their MD5 is the object's (single-part) ETag.
+    Md5,
+    /// The MD5 of their parts' MD5s is the object's multipart ETag.
+    MultipartEtag {
+        /// Parts in the object.
+        parts: u32,
+        /// Bytes in every part but the last.
+        part_size: u64,
+    },
+    /// They were not verified, for this reason.
+    Unverified(Unverified),
+}
+
+/// Why bytes could not be verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unverified {
+    /// Verification is switched off ([`Integrity::Off`]).
+    Off,
+    /// Only part of the object was read; S3 publishes no digest of a range.
+    Range,
+    /// The reply carried no ETag.
+    NoEtag,
+    /// The object is encrypted with SSE-KMS or a customer key: its ETag is no MD5.
+    Encrypted,
+    /// The ETag has a form that is no digest s3-rs knows.
+    UnknownEtag,
+    /// A multipart object whose part count and length admit no equal cut.
+    PartLayout,
+}
+
+impl std::fmt::Display for Unverified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unverified::Off => "verification is off",
+            Unverified::Range => "a range has no published digest",
+            Unverified::NoEtag => "the reply has no ETag",
+            Unverified::Encrypted => "the ETag of an SSE-KMS or SSE-C object is no MD5",
+            Unverified::UnknownEtag => "the ETag is no digest s3-rs knows",
+            Unverified::PartLayout => "the multipart object's part sizes are unknown",
+        })
     }
 }
 
-/// Compares the MD5 of a body with `expected` (hex), which `etag` (quoted) carried.
-pub(crate) fn compare_md5(expected: &str, etag: &str, body: Md5) -> Result<(), Error> {
-    let actual = body.hex();
-    if actual.eq_ignore_ascii_case(expected) {
-        Ok(())
-    } else {
-        Err(ResponseError::ChecksumMismatch {
+impl Verification {
+    /// Applies `integrity`: an unverified read is an error under [`Integrity::Require`].
+    ///
+    /// # Errors
+    /// [`ResponseError::Unverified`] naming `object` and the reason.
+    pub fn require(self, integrity: Integrity, object: &str) -> Result<Self, Error> {
+        match self {
+            Verification::Unverified(reason) if integrity == Integrity::Require => {
+                Err(ResponseError::Unverified {
+                    object: object.to_owned(),
+                    reason,
+                }
+                .into())
+            }
+            v => Ok(v),
+        }
+    }
+}
+
+/// The most part sizes hashed side by side for one multipart object.
+const MAX_LAYOUTS: usize = 4;
+
+/// Part sizes tried first: the SDKs', CLIs' and tools' defaults.
+const USUAL_PART_SIZES: [u64; 12] = [
+    8 << 20,
+    5 << 20,
+    16 << 20,
+    15 << 20,
+    10 << 20,
+    64 << 20,
+    32 << 20,
+    100 << 20,
+    128 << 20,
+    10_000_000,
+    5_000_000,
+    8_000_000,
+];
+
+/// The part sizes that could have cut `size` bytes into `parts` equal parts but a shorter
+/// (or equal) last one, most likely first, at most four: the tools' usual sizes, then whole
+/// MiB and MB, then the smallest possible size. Empty when no equal cut exists.
+pub fn part_size_candidates(size: u64, parts: u32) -> Vec<u64> {
+    let n = u64::from(parts);
+    if n == 0 || size < n {
+        return Vec::new();
+    }
+    if n == 1 {
+        return vec![size];
+    }
+    // Every part but the last has p bytes, the last 1..=p: (n-1)p < size <= np.
+    let (lo, hi) = (size.div_ceil(n), (size - 1) / (n - 1));
+    if lo > hi {
+        return Vec::new();
+    }
+    let wholes = [1u64 << 20, 1_000_000].into_iter().flat_map(|unit| {
+        let first = lo.div_ceil(unit).max(1);
+        (first..=hi / unit).take(MAX_LAYOUTS).map(move |k| k * unit)
+    });
+    let mut out: Vec<u64> = Vec::with_capacity(MAX_LAYOUTS);
+    for p in USUAL_PART_SIZES.into_iter().chain(wholes).chain([lo]) {
+        if (lo..=hi).contains(&p) && !out.contains(&p) && out.len() < MAX_LAYOUTS {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// What a body's digest must be, decided from the reply's head.
+#[derive(Debug, Clone)]
+enum Expected {
+    Md5(Md5),
+    Multipart {
+        parts: u32,
+        layouts: Vec<PartHasher>,
+    },
+}
+
+/// One guess at a multipart object's part size, hashed as bytes stream by.
+#[derive(Debug, Clone)]
+struct PartHasher {
+    part_size: u64,
+    in_part: u64,
+    part: Md5,
+    of_parts: Md5,
+    count: u32,
+}
+
+impl PartHasher {
+    fn new(part_size: u64) -> Self {
+        PartHasher {
+            part_size,
+            in_part: 0,
+            part: Md5::new(),
+            of_parts: Md5::new(),
+            count: 0,
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let room = self.part_size - self.in_part;
+            let take = usize::try_from(room).map_or(data.len(), |r| r.min(data.len()));
+            self.part.update(&data[..take]);
+            self.in_part += take as u64;
+            data = &data[take..];
+            if self.in_part == self.part_size {
+                self.end_part();
+            }
+        }
+    }
+
+    fn end_part(&mut self) {
+        let part = std::mem::take(&mut self.part);
+        self.of_parts.update(&part.digest());
+        self.count += 1;
+        self.in_part = 0;
+    }
+
+    /// The ETag these bytes would have, cut at this part size (without quotes).
+    fn etag(mut self) -> String {
+        if self.in_part > 0 {
+            self.end_part();
+        }
+        format!("{}-{}", self.of_parts.hex(), self.count)
+    }
+}
+
+/// How one object body is checked as it streams: the digest to compute, or the verification
+/// to report when none can be, judged under the integrity policy at the end.
+#[derive(Debug, Clone)]
+pub struct BodyCheck {
+    plan: Result<ObjectDigest, Verification>,
+    object: String,
+    integrity: Integrity,
+}
+
+impl BodyCheck {
+    /// The check of the whole body `head` describes, named `object` (`bucket/key`) in errors.
+    pub fn new(head: &ObjectHead, object: &str, integrity: Integrity) -> Self {
+        BodyCheck {
+            plan: ObjectDigest::planned(head, object, integrity),
+            object: object.to_owned(),
+            integrity,
+        }
+    }
+
+    /// True when a digest is computed.
+    pub fn hashes(&self) -> bool {
+        self.plan.is_ok()
+    }
+
+    /// Adds the next bytes of the body.
+    pub fn update(&mut self, data: &[u8]) {
+        if let Ok(digest) = &mut self.plan {
+            digest.update(data);
+        }
+    }
+
+    /// Judges the whole body.
+    ///
+    /// # Errors
+    /// [`ResponseError::ChecksumMismatch`] when the bytes are not the ETag's;
+    /// [`ResponseError::Unverified`] for unverifiable bytes under [`Integrity::Require`].
+    pub fn finish(self) -> Result<Verification, Error> {
+        match self.plan {
+            Ok(digest) => digest.finish(),
+            Err(v) => v.require(self.integrity, &self.object),
+        }
+    }
+}
+
+/// The digest of one whole object's body, fed in order, judged against its ETag at the end.
+#[derive(Debug, Clone)]
+pub struct ObjectDigest {
+    object: String,
+    etag: String,
+    expected: Expected,
+}
+
+impl ObjectDigest {
+    /// The digest to compute for the whole body `head` describes, reported under the name
+    /// `object` (`bucket/key`); or why there is none.
+    ///
+    /// # Errors
+    /// The [`Unverified`] reason when the body cannot be checked.
+    pub fn of(head: &ObjectHead, object: &str) -> Result<Self, Unverified> {
+        let etag = head.etag.as_deref().ok_or(Unverified::NoEtag)?;
+        let bare = etag.trim_matches('"');
+        let whole = head
+            .content_range
+            .is_none_or(|r| r.first == 0 && Some(r.len()) == r.total);
+        if !whole {
+            return Err(Unverified::Range);
+        }
+        let encrypted = head.sse_customer_algorithm.is_some()
+            || head
+                .server_side_encryption
+                .as_deref()
+                .is_some_and(|s| s != "AES256");
+        if encrypted {
+            return Err(Unverified::Encrypted);
+        }
+        let (digest, suffix) = match bare.split_once('-') {
+            Some((d, n)) => (d, Some(n)),
+            None => (bare, None),
+        };
+        if digest.len() != 32 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Unverified::UnknownEtag);
+        }
+        let expected = match suffix {
+            None => Expected::Md5(Md5::new()),
+            Some(n) => {
+                let parts: u32 = n.parse().map_err(|_| Unverified::UnknownEtag)?;
+                let size = head
+                    .content_range
+                    .and_then(|r| r.total)
+                    .or(head.content_length)
+                    .ok_or(Unverified::PartLayout)?;
+                let layouts: Vec<_> = part_size_candidates(size, parts)
+                    .into_iter()
+                    .map(PartHasher::new)
+                    .collect();
+                if layouts.is_empty() {
+                    return Err(Unverified::PartLayout);
+                }
+                Expected::Multipart { parts, layouts }
+            }
+        };
+        Ok(ObjectDigest {
+            object: object.to_owned(),
             etag: etag.to_owned(),
-            actual,
+            expected,
+        })
+    }
+
+    /// [`ObjectDigest::of`] under `integrity`: `Err` carries the verification to report
+    /// when nothing is hashed.
+    ///
+    /// # Errors
+    /// `Verification::Unverified` when nothing is to be hashed.
+    pub fn planned(
+        head: &ObjectHead,
+        object: &str,
+        integrity: Integrity,
+    ) -> Result<Self, Verification> {
+        if integrity == Integrity::Off {
+            return Err(Verification::Unverified(Unverified::Off));
+        }
+        ObjectDigest::of(head, object).map_err(Verification::Unverified)
+    }
+
+    /// The name errors carry.
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// Adds the next bytes of the body.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.expected {
+            Expected::Md5(md5) => md5.update(data),
+            Expected::Multipart { layouts, .. } => layouts.iter_mut().for_each(|l| l.update(data)),
+        }
+    }
+
+    /// Judges the whole body.
+    ///
+    /// # Errors
+    /// [`ResponseError::ChecksumMismatch`] when the bytes are not the ETag's.
+    pub fn finish(self) -> Result<Verification, Error> {
+        let expected = self.etag.trim_matches('"');
+        let (scope, actual, inferred) = match self.expected {
+            Expected::Md5(md5) => {
+                let actual = md5.hex();
+                if actual.eq_ignore_ascii_case(expected) {
+                    return Ok(Verification::Md5);
+                }
+                ("the object".to_owned(), actual, false)
+            }
+            Expected::Multipart { parts, layouts } => {
+                let first = layouts.first().map_or(0, |l| l.part_size);
+                let mut actual = None;
+                for layout in layouts {
+                    let part_size = layout.part_size;
+                    let etag = layout.etag();
+                    if etag.eq_ignore_ascii_case(expected) {
+                        return Ok(Verification::MultipartEtag { parts, part_size });
+                    }
+                    actual.get_or_insert(etag);
+                }
+                let scope = format!("the object as {parts} parts of {first} bytes");
+                (scope, actual.unwrap_or_default(), true)
+            }
+        };
+        Err(ResponseError::ChecksumMismatch {
+            object: self.object,
+            scope,
+            expected: self.etag,
+            actual: format!("\"{actual}\""),
+            inferred,
         }
         .into())
+    }
+}
+
+/// Whole reads of one object, repeated after a digest mismatch within the retry policy's
+/// attempts, each judged (see [`Rereads::judge`]).
+#[derive(Debug, Clone)]
+pub struct Rereads {
+    left: u32,
+    integrity: Integrity,
+    last_actual: Option<String>,
+}
+
+/// What to do after a whole read.
+#[derive(Debug)]
+pub enum Reread {
+    /// The read stands, verified as said.
+    Done(Verification),
+    /// Read the whole object again: the bytes did not match, maybe by a transient fault.
+    Again,
+    /// The read failed.
+    Fail(Error),
+}
+
+impl Rereads {
+    /// Up to `attempts` whole reads (at least one) under `integrity`.
+    pub fn new(attempts: u32, integrity: Integrity) -> Self {
+        Rereads {
+            left: attempts.max(1),
+            integrity,
+            last_actual: None,
+        }
+    }
+
+    /// The integrity policy the reads are judged under.
+    pub fn integrity(&self) -> Integrity {
+        self.integrity
+    }
+
+    /// Judges the outcome of one whole read (`object` names it in errors).
+    pub fn judge(&mut self, outcome: Result<Verification, Error>, object: &str) -> Reread {
+        self.left = self.left.saturating_sub(1);
+        let error = match outcome.and_then(|v| v.require(self.integrity, object)) {
+            Ok(v) => return Reread::Done(v),
+            Err(e) => e,
+        };
+        let Error::Response(ResponseError::ChecksumMismatch { actual, .. }) = &error else {
+            return Reread::Fail(error);
+        };
+        // Two reads that hash alike were not corrupted on the way: the bytes are stable,
+        // so reading them again proves nothing more.
+        if self.left == 0 || self.last_actual.as_ref() == Some(actual) {
+            return Reread::Fail(error);
+        }
+        self.last_actual = Some(actual.clone());
+        Reread::Again
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::ContentRange;
 
-    fn head(etag: &str) -> ObjectHead {
+    fn head(etag: &str, len: u64) -> ObjectHead {
         ObjectHead {
             etag: Some(etag.to_owned()),
+            content_length: Some(len),
             ..ObjectHead::default()
         }
+    }
+
+    fn digest_of(head: &ObjectHead, body: &[u8], chunk: usize) -> Result<Verification, Error> {
+        let mut d = ObjectDigest::of(head, "b/k").unwrap();
+        body.chunks(chunk.max(1)).for_each(|c| d.update(c));
+        d.finish()
+    }
+
+    fn multipart_etag(body: &[u8], part: usize) -> String {
+        let mut of = Md5::new();
+        let chunks: Vec<_> = body.chunks(part).collect();
+        for c in &chunks {
+            let mut m = Md5::new();
+            m.update(c);
+            of.update(&m.digest());
+        }
+        format!("\"{}-{}\"", of.hex(), chunks.len())
     }
 
     #[test]
@@ -93,27 +523,115 @@ mod tests {
         let mut md5 = Md5::new();
         md5.update(b"hel");
         md5.update(b"lo");
-        assert_eq!(
-            md5.clone().content_md5(),
-            crate::sign::content_md5(b"hello")
-        );
-        let good = head("\"5d41402abc4b2a76b9719d911017c592\"");
-        check_md5(&good, md5.clone()).unwrap();
-        let bad = head("\"00000000000000000000000000000000\"");
+        assert_eq!(md5.content_md5(), crate::sign::content_md5(b"hello"));
+        let good = head("\"5d41402abc4b2a76b9719d911017c592\"", 5);
+        assert_eq!(digest_of(&good, b"hello", 2).unwrap(), Verification::Md5);
+        let e = digest_of(&good, b"jello", 2).unwrap_err();
+        assert!(e.to_string().contains("b/k"), "{e}");
         assert!(matches!(
-            check_md5(&bad, md5.clone()),
-            Err(Error::Response(ResponseError::ChecksumMismatch { .. }))
+            e,
+            Error::Response(ResponseError::ChecksumMismatch {
+                inferred: false,
+                ..
+            })
         ));
-        // Multipart and encrypted objects carry no MD5 ETag.
-        check_md5(&head("\"3858f62230ac3c915f300c664312c11f-9\""), md5.clone()).unwrap();
         let kms = ObjectHead {
             server_side_encryption: Some("aws:kms".to_owned()),
-            ..bad.clone()
+            ..good.clone()
         };
-        check_md5(&kms, md5.clone()).unwrap();
         assert_eq!(
-            expected_md5(&good),
-            Some("5d41402abc4b2a76b9719d911017c592")
+            ObjectDigest::of(&kms, "x").unwrap_err(),
+            Unverified::Encrypted
         );
+        let mut ranged = good.clone();
+        ranged.content_range = Some(ContentRange {
+            first: 1,
+            last: 2,
+            total: Some(5),
+        });
+        assert_eq!(
+            ObjectDigest::of(&ranged, "x").unwrap_err(),
+            Unverified::Range
+        );
+        assert_eq!(
+            ObjectDigest::of(&head("\"abc\"", 5), "x").unwrap_err(),
+            Unverified::UnknownEtag
+        );
+    }
+
+    #[test]
+    fn multipart_etags_are_rebuilt() {
+        let body: Vec<u8> = (0..(17u32 << 20) + 3).map(|i| (i % 251) as u8).collect();
+        for part in [5usize << 20, 8 << 20] {
+            let etag = multipart_etag(&body, part);
+            let h = head(&etag, body.len() as u64);
+            assert_eq!(
+                digest_of(&h, &body, 1 << 16).unwrap(),
+                Verification::MultipartEtag {
+                    parts: body.len().div_ceil(part) as u32,
+                    part_size: part as u64
+                }
+            );
+            let mut bad = body.clone();
+            bad[body.len() / 2] ^= 1;
+            let e = digest_of(&h, &bad, 1 << 20).unwrap_err();
+            assert!(matches!(
+                e,
+                Error::Response(ResponseError::ChecksumMismatch { inferred: true, .. })
+            ));
+        }
+        // A one-part multipart object.
+        let h = head(&multipart_etag(b"hello", 5), 5);
+        assert!(matches!(
+            digest_of(&h, b"hello", 1).unwrap(),
+            Verification::MultipartEtag { parts: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn candidates_fit_the_object() {
+        assert_eq!(part_size_candidates(10, 1), vec![10]);
+        assert!(part_size_candidates(3, 5).is_empty());
+        // 3 parts of 8 MiB + 1 byte leave exactly one whole-MiB size.
+        let c = part_size_candidates((16 << 20) + 1, 3);
+        assert!(c.contains(&(8 << 20)), "{c:?}");
+        for size in [1u64, 100, 5 << 20, (64 << 20) + 17] {
+            for parts in 1..20u32 {
+                for p in part_size_candidates(size, parts) {
+                    let n = u64::from(parts);
+                    assert!((n - 1) * p < size && size <= n * p, "{size} {parts} {p}");
+                }
+            }
+        }
+        assert!(part_size_candidates(u64::MAX, 10_000).len() <= MAX_LAYOUTS);
+    }
+
+    #[test]
+    fn rereads_repeat_until_two_reads_agree() {
+        let mismatch = |actual: &str| -> Result<Verification, Error> {
+            Err(ResponseError::ChecksumMismatch {
+                object: "b/k".into(),
+                scope: "the object".into(),
+                expected: "\"e\"".into(),
+                actual: actual.into(),
+                inferred: false,
+            }
+            .into())
+        };
+        let mut r = Rereads::new(3, Integrity::Verify);
+        assert!(matches!(r.judge(mismatch("a"), "b/k"), Reread::Again));
+        assert!(matches!(
+            r.judge(Ok(Verification::Md5), "b/k"),
+            Reread::Done(Verification::Md5)
+        ));
+        let mut r = Rereads::new(2, Integrity::Verify);
+        assert!(matches!(r.judge(mismatch("a"), "b/k"), Reread::Again));
+        assert!(matches!(r.judge(mismatch("b"), "b/k"), Reread::Fail(_)));
+        let mut r = Rereads::new(4, Integrity::Verify);
+        assert!(matches!(r.judge(mismatch("a"), "b/k"), Reread::Again));
+        assert!(matches!(r.judge(mismatch("a"), "b/k"), Reread::Fail(_)));
+        let mut r = Rereads::new(4, Integrity::Require);
+        let unverified = Ok(Verification::Unverified(Unverified::Range));
+        assert!(matches!(r.judge(unverified, "b/k"), Reread::Fail(_)));
     }
 }

@@ -136,6 +136,9 @@ pub struct ObjectHead {
     pub server_side_encryption: Option<String>,
     /// `x-amz-server-side-encryption-customer-algorithm`, for an object under a customer key.
     pub sse_customer_algorithm: Option<String>,
+    /// How the body read with this head was verified; `None` when no body was read (a
+    /// HEAD) or its reader has not reached the end.
+    pub verified: Option<crate::integrity::Verification>,
 }
 
 impl ObjectHead {
@@ -209,6 +212,7 @@ impl ObjectHead {
                 resp,
                 "x-amz-server-side-encryption-customer-algorithm",
             )?,
+            verified: None,
         })
     }
 }

@@ -5,6 +5,7 @@ use http::Request;
 use crate::body::{Body, BodyMode, Response};
 use crate::endpoint::Target;
 use crate::error::{Error, ServiceError};
+use crate::integrity::{BodyCheck, Integrity};
 use crate::name::BucketName;
 
 /// One S3 action: a value that becomes an unsigned request, and knows how to read the answer.
@@ -36,6 +37,13 @@ pub trait Operation {
     /// The bucket the request addresses, when it addresses one: a runtime remembers which
     /// region each bucket lives in by it.
     fn bucket(&self) -> Option<&BucketName> {
+        None
+    }
+
+    /// For an operation that reads an object's body: how the runtime verifies that body as
+    /// it streams (the digest to compute, or why none can be). `None` for other bodies.
+    fn body_check(&self, output: &Self::Output, integrity: Integrity) -> Option<BodyCheck> {
+        let _ = (output, integrity);
         None
     }
 

@@ -21,12 +21,15 @@ use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::flow::{Call, Flow, Job, Reply, Step, Work};
-use s3_proto::integrity::Md5;
-use s3_proto::ops::{CreateMultipartUpload, ListMultipartUploads, ListObjectsV2, PutObject};
+use s3_proto::integrity::{Integrity, Md5, Unverified, Verification};
+use s3_proto::ops::{
+    CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, ListMultipartUploads,
+    ListObjectsV2, PutObject, UploadPart,
+};
 use s3_proto::retry::RetryPolicy;
 use s3_proto::{
     Addressing, BucketName, Config, Error, ErrorCode, InputError, ObjectHead, ObjectKey, Operation,
-    Response,
+    Response, ResponseError,
 };
 use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim};
 
@@ -627,6 +630,152 @@ fn large_object_downloads_in_ranges() {
 }
 
 #[test]
+fn a_corrupted_range_is_fetched_again_and_the_object_verified() {
+    let bytes = data(3 * MIB + 5, 40);
+    let plan = FaultPlan::new().nth(3, Match::op(OpKind::GetObject), Fault::Corrupt);
+    let mut sim = sim_with(plan);
+    sim.put_object(BUCKET, KEY, &bytes);
+    let mut dest = Vec::new();
+    let head = download(&mut sim, MIB, &mut dest).unwrap();
+    assert!(dest == bytes, "the downloaded bytes differ");
+    assert_eq!(head.verified, Some(Verification::Md5));
+    // Four ranges, then the whole object again after the mismatch.
+    assert_eq!(sim.requests(OpKind::GetObject), 8);
+}
+
+#[test]
+fn persistent_corruption_is_a_typed_error_and_no_file() {
+    for len in [1000, 3 * MIB + 5] {
+        let plan = FaultPlan::new().every(Match::op(OpKind::GetObject), Fault::Corrupt);
+        let mut sim = sim_with(plan);
+        sim.put_object(BUCKET, KEY, &data(len, 41));
+        let mut dest = b"untouched".to_vec();
+        let e = download(&mut sim, MIB, &mut dest).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Response(ResponseError::ChecksumMismatch {
+                    inferred: false,
+                    ..
+                })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("bucket/object"), "{e}");
+        assert_eq!(dest, b"untouched");
+        // The same byte flipped twice: the second read agreeing ends the retries.
+        assert_eq!(
+            sim.requests(OpKind::GetObject),
+            2 * len.div_ceil(MIB) as u64
+        );
+    }
+}
+
+#[test]
+fn multipart_objects_are_verified_along_their_parts() {
+    let bytes = data(2 * PART + MIB + 3, 42);
+    let mut sim = empty_sim();
+    upload(&mut sim, file(&bytes), opts(), &bytes).unwrap();
+    assert!(sim.stored(BUCKET, KEY).unwrap().etag.ends_with("-3\""));
+    let mut dest = Vec::new();
+    let head = download(&mut sim, 3 * MIB, &mut dest).unwrap();
+    assert!(dest == bytes, "the downloaded bytes differ");
+    let verified = Verification::MultipartEtag {
+        parts: 3,
+        part_size: PART as u64,
+    };
+    assert_eq!(head.verified, Some(verified));
+
+    sim.set_faults(FaultPlan::new().nth(2, Match::op(OpKind::GetObject), Fault::Corrupt));
+    let head = download(&mut sim, 3 * MIB, &mut dest).unwrap();
+    assert!(dest == bytes, "the downloaded bytes differ");
+    assert_eq!(head.verified, Some(verified));
+
+    sim.set_faults(FaultPlan::new().every(Match::op(OpKind::GetObject), Fault::Corrupt));
+    let mut dest = b"untouched".to_vec();
+    let e = download(&mut sim, 3 * MIB, &mut dest).unwrap_err();
+    assert!(
+        matches!(e, Error::Response(ResponseError::ChecksumMismatch { .. })),
+        "{e}"
+    );
+    assert_eq!(dest, b"untouched");
+}
+
+#[test]
+fn unverifiable_reads_are_declared_or_refused() {
+    let bytes = data(1000, 43);
+    let mut sim = empty_sim();
+    sim.put_object(BUCKET, KEY, &bytes);
+    let off = Options::default().integrity(Integrity::Off).rereads();
+    let flow =
+        DownloadFlow::new(bucket(), key(KEY), DownloadOptions::default()).verify(off.clone());
+    let mut dest = Vec::new();
+    let head = drive(&mut sim, &session(4), flow, &[], &mut dest).unwrap();
+    assert_eq!(
+        head.verified,
+        Some(Verification::Unverified(Unverified::Off))
+    );
+    // Unequal parts: no equal cut matches, which looks like stable corruption, so the read
+    // fails (naming the inferred cut) unless verification is off.
+    let mut sim = Sim::new().min_part_size(1);
+    sim.create_bucket(BUCKET);
+    let odd = data(3 * MIB, 44);
+    put_parts(&mut sim, &odd, &[MIB + 1, MIB - 7, MIB + 6]);
+    let mut dest = b"untouched".to_vec();
+    let e = download(&mut sim, MIB, &mut dest).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Response(ResponseError::ChecksumMismatch { inferred: true, .. })
+        ),
+        "{e}"
+    );
+    assert_eq!(dest, b"untouched");
+    let flow = DownloadFlow::new(bucket(), key(KEY), DownloadOptions::default()).verify(off);
+    let mut dest = Vec::new();
+    drive(&mut sim, &session(4), flow, &[], &mut dest).unwrap();
+    assert!(dest == odd);
+    // A multipart ETag whose part count admits no equal cut: unverifiable, refused when
+    // every byte must be proven.
+    let mut sim = empty_sim();
+    sim.put_object(BUCKET, KEY, &bytes);
+    sim.set_etag(BUCKET, KEY, "\"0123456789abcdef0123456789abcdef-2000\"");
+    let strict = Options::default().integrity(Integrity::Require).rereads();
+    let flow = DownloadFlow::new(bucket(), key(KEY), DownloadOptions::default()).verify(strict);
+    let mut dest = b"untouched".to_vec();
+    let e = drive(&mut sim, &session(4), flow, &[], &mut dest).unwrap_err();
+    assert!(
+        matches!(e, Error::Response(ResponseError::Unverified { .. })),
+        "{e}"
+    );
+    assert_eq!(dest, b"untouched");
+    let head = download(&mut sim, MIB, &mut dest).unwrap();
+    let unknown = Verification::Unverified(Unverified::PartLayout);
+    assert_eq!(head.verified, Some(unknown));
+}
+
+/// Stores `bytes` at `bucket/object` as a multipart upload cut in parts of `sizes`.
+fn put_parts(sim: &mut Sim, bytes: &[u8], sizes: &[usize]) {
+    let config = config();
+    let create = CreateMultipartUpload::new(bucket(), key(KEY));
+    let id = sim::send(sim, &config, &create, None).unwrap().0.upload_id;
+    let (mut parts, mut at) = (Vec::new(), 0);
+    for (n, &size) in sizes.iter().enumerate() {
+        let number = u16::try_from(n + 1).unwrap();
+        let body = bytes[at..at + size].to_vec();
+        let part = UploadPart::new(bucket(), key(KEY), id.clone(), number, body);
+        let etag = sim::send(sim, &config, &part, None).unwrap().0.etag;
+        parts.push(CompletedPart {
+            part_number: number,
+            etag,
+        });
+        at += size;
+    }
+    let complete = CompleteMultipartUpload::new(bucket(), key(KEY), id, parts);
+    sim::send(sim, &config, &complete, None).unwrap();
+}
+
+#[test]
 fn a_reset_range_resumes_with_the_rest() {
     let bytes = data(3 * MIB, 11);
     let plan = FaultPlan::new().nth(
@@ -1059,7 +1208,9 @@ proptest! {
         attempts in 1u32..=4,
     ) {
         let bytes = data(len, seed);
-        let mut sim = sim_with(FaultPlan::random(seed, rate));
+        let mut kinds = FaultKind::RANDOM.to_vec();
+        kinds.push(FaultKind::Corrupt);
+        let mut sim = sim_with(FaultPlan::new().with_random(seed, rate, &kinds));
         sim.put_object(BUCKET, KEY, &bytes);
         let options = DownloadOptions::default().part_size(MIB as u64);
         let flow = DownloadFlow::new(bucket(), key(KEY), options);

@@ -13,6 +13,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::Options;
+use s3_proto::integrity::{Unverified, Verification};
 use s3_proto::{Deadline, Error, TransportError, TransportErrorKind};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -56,17 +57,17 @@ impl Timer {
 }
 
 impl ObjectStream {
-    /// A body of `len` bytes (when announced), to be read before the attempt's `deadline`.
+    /// A body checked by `guard`, to be read before the attempt's `deadline`.
     pub(crate) fn new(
         body: Incoming,
-        len: Option<u64>,
+        guard: BodyGuard,
         deadline: Option<Instant>,
         options: &Options,
     ) -> Self {
         let request = Timer::new(Deadline::Request, options.request_timeout, deadline);
         let stall_at = options.stall_timeout.map(|t| Instant::now() + t);
         let stall = Timer::new(Deadline::Stall, options.stall_timeout, stall_at);
-        let (pending, guard) = (Bytes::new(), BodyGuard::response(len));
+        let pending = Bytes::new();
         ObjectStream {
             body: Some(body),
             pending,
@@ -95,8 +96,27 @@ impl ObjectStream {
         self.guard.received()
     }
 
+    /// How the object's bytes were verified, once the stream reached the end.
+    pub fn verification(&self) -> Option<Verification> {
+        self.guard.verification()
+    }
+
+    /// Reads the rest of the body into `out`, and says how the bytes were verified.
+    ///
+    /// # Errors
+    /// As [`ObjectStream::chunk`].
+    pub async fn read_all(&mut self, out: &mut Vec<u8>) -> Result<Verification, Error> {
+        while let Some(chunk) = self.chunk().await? {
+            out.extend_from_slice(&chunk);
+        }
+        Ok(self
+            .verification()
+            .unwrap_or(Verification::Unverified(Unverified::NoEtag)))
+    }
+
     /// The next chunk as the network delivered it, as an s3-proto result: `None` only at the
-    /// body's whole end.
+    /// body's whole end. At the end of an object's body its digest is judged: a mismatch is
+    /// an error here, so bytes already handed out are unverified until this returns `None`.
     ///
     /// # Errors
     /// A typed transport error (timeouts name their deadline), or the guard's length error.
@@ -207,7 +227,7 @@ impl Source {
             return Poll::Ready(Err(error.with_source(e).into()));
         }
         match read.filled() {
-            [] => Poll::Ready(guard.finish().map(|()| None)),
+            [] => Poll::Ready(guard.finish().map(|_| None)),
             data => Poll::Ready(
                 guard
                     .update(data)

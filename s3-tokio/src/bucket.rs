@@ -8,7 +8,7 @@ use s3_proto::acl::{AccessControlPolicy, Grantee, Permission};
 use s3_proto::cors::CorsConfiguration;
 use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::{Progress, ProgressCounter, ProgressFn};
-use s3_proto::flow::{acl::AddGrant, copy::CopyFlow, delete::DeleteFlow, guard::BodyGuard};
+use s3_proto::flow::{acl::AddGrant, copy::CopyFlow, delete::DeleteFlow};
 use s3_proto::flow::{download::DownloadFlow, download::DownloadOptions};
 use s3_proto::flow::{upload::Source, upload::UploadFlow, upload::UploadOptions};
 use s3_proto::{Body, BucketName, CannedAcl, Error, Metadata, ObjectKey};
@@ -159,16 +159,28 @@ impl Bucket {
 
     /// The object's bytes, or `None` when the key does not exist.
     pub async fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.get(k).await?.map(|(_, bytes)| bytes))
+    }
+
+    /// The object's head and bytes, or `None` when the key does not exist. The bytes are
+    /// verified against the ETag ([`ObjectHead::verified`] says how), read again after a
+    /// mismatch within the retry policy.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; `ChecksumMismatch` when every read was corrupted.
+    pub async fn get(&self, k: &str) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
         let (bucket, key) = self.key(k)?;
-        let op = OrNone(GetObject::new(bucket, key));
-        let (Some(head), mut stream) = self.client.open(&op).await? else {
-            return Ok(None);
-        };
-        let mut out = s3_proto::body::buffer_for(&head);
-        while let Some(chunk) = stream.chunk().await? {
-            out.extend_from_slice(&chunk);
+        let mut read = WholeRead::new(bucket, key, self.client.options());
+        loop {
+            let (Some(head), mut stream) = self.client.open(read.op()).await? else {
+                return Ok(None);
+            };
+            let mut out = s3_proto::body::buffer_for(&head);
+            let outcome = stream.read_all(&mut out).await;
+            if let Some(done) = read.judge(head, out, outcome) {
+                return done.map(Some);
+            }
         }
-        Ok(Some(out))
     }
 
     /// The object as UTF-8 text, or `None` when the key does not exist; [`Error::Response`]
@@ -398,31 +410,31 @@ impl Bucket {
         options: DownloadOptions,
     ) -> Result<ObjectHead, Error> {
         let (bucket, key) = self.key(key)?;
-        let flow = DownloadFlow::new(bucket, key, options).progress(self.progress.clone());
+        let flow = DownloadFlow::new(bucket, key, options)
+            .progress(self.progress.clone())
+            .verify(self.client.options().rereads());
         let temp = TempFile::beside(path.as_ref()).await?;
         let files = Files(None, temp.path());
         let head = self.client.drive_io(flow, files, None).await?;
         temp.persist(path.as_ref()).await.map(|()| head)
     }
 
-    /// Streams `key` into `writer` in constant memory, checking its length (and MD5 when
-    /// the ETag is one); what was written before a failure stays written.
+    /// Streams `key` into `writer` in constant memory, checking its length and digest
+    /// ([`ObjectHead::verified`] says how); what was written before a failure stays written,
+    /// and is unverified when the digest did not match.
     pub async fn download_to(
         &self,
         key: &str,
         writer: impl AsyncWrite + Unpin + Send,
     ) -> Result<ObjectHead, Error> {
         let op = GetObject::new(self.name.clone(), key.parse()?);
-        let (head, mut stream) = self.client.open(&op).await?;
-        let (mut guard, mut writer) = (BodyGuard::object(&head), writer);
+        let ((mut head, mut stream), mut writer) = (self.client.open(&op).await?, writer);
         while let Some(chunk) = stream.chunk().await? {
-            let written = writer.write_all(&chunk).await;
-            written.map_err(io)?;
-            guard.update(&chunk)?;
+            writer.write_all(&chunk).await.map_err(io)?;
         }
         writer.flush().await.map_err(io)?;
-        guard.finish()?;
-        ProgressCounter::new(None, self.progress.clone()).add(guard.received());
+        ProgressCounter::new(None, self.progress.clone()).add(stream.bytes_read());
+        head.verified = stream.verification();
         Ok(head)
     }
 

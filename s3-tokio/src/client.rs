@@ -14,6 +14,7 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use s3_proto::body::{BodyMode, Response};
+use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
 use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
@@ -177,8 +178,13 @@ impl Client {
             let (parts, body) = response.into_parts();
             let head = Response::new(parts.status, &parts.headers, &[]);
             let len = s3_proto::body::content_length(&parts.headers);
-            let stream = ObjectStream::new(body, len, deadline, self.options());
-            return Ok((config.finish(op, head)?, stream));
+            let output = config.finish(op, head)?;
+            let check = op.body_check(&output, self.options().integrity);
+            let guard = BodyGuard::response(len).checked(check);
+            return Ok((
+                output,
+                ObjectStream::new(body, guard, deadline, self.options()),
+            ));
         }
         let output = self.finish_buffered(config, op, (response, deadline));
         Ok((output.await?, ObjectStream::empty()))
@@ -281,7 +287,8 @@ impl Client {
         let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
         // Hyper knows the body's length, and that a HEAD reply has none.
         let len = body.size_hint().exact();
-        let mut stream = ObjectStream::new(body, len, deadline, self.options());
+        let mut stream =
+            ObjectStream::new(body, BodyGuard::response(len), deadline, self.options());
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.chunk().await? {
             if (bytes.len() + chunk.len()) as u64 > limit {

@@ -66,6 +66,12 @@ pub struct Capabilities {
     /// 2010-11-10T20:48:33Z), which is how a client recognises the uploads its lost
     /// CreateMultipartUpload replies started.
     pub upload_times: bool,
+    /// Refuses an UploadPart whose body does not match its `Content-MD5` (s3s-fs 0.14 and
+    /// moto 5 store it anyway).
+    pub verifies_part_md5: bool,
+    /// Refuses a PutObject whose body does not match its `Content-MD5` (moto 5 stores it
+    /// anyway).
+    pub verifies_put_md5: bool,
 }
 
 /// One running server and how to reach it.
@@ -237,6 +243,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             max_key_len: 1024,
             exact_path_keys: true,
             upload_times: true,
+            verifies_part_md5: true,
+            verifies_put_md5: true,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -258,6 +266,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             max_key_len: 100,
             exact_path_keys: false,
             upload_times: true,
+            verifies_part_md5: false,
+            verifies_put_md5: true,
         },
         _ => Capabilities {
             acl: true,
@@ -279,6 +289,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             max_key_len: 1024,
             exact_path_keys: true,
             upload_times: false,
+            verifies_part_md5: false,
+            verifies_put_md5: false,
         },
     };
     Some(Server {

@@ -35,6 +35,12 @@ pub enum Fault {
     /// Drop the response's `Content-Length` (the body then ends when the connection closes)
     /// and send this many bytes more than the server did: a body longer than asked.
     LongerBody(u64),
+    /// Flip one bit of the response body's byte at this offset (counted from the body's
+    /// start; the head must arrive in the first read): a body corrupted on the way.
+    FlipResponseByte(u64),
+    /// Flip one bit of the request body's byte at this offset: an upload corrupted on the
+    /// way.
+    FlipRequestByte(u64),
 }
 
 /// What the proxy did, for the test's report.
@@ -219,6 +225,14 @@ fn serve(
         Fault::DropRequestAfter(n) => Some(n),
         _ => None,
     };
+    let mut up_flip = match fault {
+        Fault::FlipRequestByte(at) => Some(Flip::new(at)),
+        _ => None,
+    };
+    let mut down_flip = match fault {
+        Fault::FlipResponseByte(at) => Some(Flip::new(at)),
+        _ => None,
+    };
     let up_stats = stats.clone();
     let (c_close, s_close) = (client.try_clone()?, server.try_clone()?);
     let upstream_pump = thread::spawn(move || {
@@ -233,6 +247,9 @@ fn serve(
                     let _ = s_close.shutdown(Shutdown::Both);
                     return;
                 }
+            }
+            if let Some(flip) = up_flip.as_mut() {
+                flip.apply(&mut chunk);
             }
             if s_write.write_all(&chunk).is_err() {
                 break;
@@ -265,6 +282,9 @@ fn serve(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(flip) = down_flip.as_mut() {
+            flip.apply(&mut buf[..n]);
+        }
         let rewritten;
         let mut data = if head_rewritten {
             &buf[..n]
@@ -310,6 +330,40 @@ fn serve(
     let _ = client.shutdown(Shutdown::Both);
     let _ = upstream_pump.join();
     Ok(())
+}
+
+/// Flips one bit at a body offset of a message passing through in chunks.
+struct Flip {
+    /// The body offset to flip.
+    at: u64,
+    /// Body bytes seen; `None` until the head has passed.
+    seen: Option<u64>,
+}
+
+impl Flip {
+    fn new(at: u64) -> Self {
+        Flip { at, seen: None }
+    }
+
+    fn apply(&mut self, chunk: &mut [u8]) {
+        let body = match self.seen {
+            Some(_) => 0,
+            None => match chunk.windows(4).position(|w| w == b"\r\n\r\n") {
+                Some(p) => {
+                    self.seen = Some(0);
+                    p + 4
+                }
+                None => return,
+            },
+        };
+        let seen = self.seen.unwrap_or(0);
+        let len = (chunk.len() - body) as u64;
+        if (seen..seen + len).contains(&self.at) {
+            let index = body + usize::try_from(self.at - seen).unwrap_or(0);
+            chunk[index] ^= 0x20;
+        }
+        self.seen = Some(seen + len);
+    }
 }
 
 /// The response head without its `Content-Length` line.

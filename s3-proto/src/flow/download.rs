@@ -3,7 +3,9 @@
 //! The runtime heads the object (or reads the first ranged GET), then asks for ranges. Every
 //! ranged GET carries `If-Match` with the first ETag, so a concurrent overwrite fails the
 //! download (412) instead of stitching two versions together; each reply's `Content-Range`
-//! and ETag are checked too, for servers that ignore `If-Match`.
+//! and ETag are checked too, for servers that ignore `If-Match`. The whole object's bytes
+//! are verified against its ETag as the ranges arrive ([`super::verify::Ordered`]); after a
+//! mismatch the object is fetched again within the retry policy ([`Rereads`]).
 //!
 //! ```
 //! use s3_proto::flow::download::Download;
@@ -24,9 +26,10 @@
 use std::collections::BTreeMap;
 
 use super::progress::{ProgressCounter, ProgressFn};
+use super::verify::Ordered;
 use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::error::{Error, InputError, ResponseError, TransportError, TransportErrorKind};
-use crate::integrity::Md5;
+use crate::integrity::{ObjectDigest, Reread, Rereads, Verification};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{ByteRange, ObjectHead};
 use crate::ops::{GetObject, HeadObject};
@@ -99,8 +102,6 @@ pub struct Download {
     version_id: Option<String>,
     part_size: u64,
     next: u64,
-    /// The object's MD5, when its ETag is one.
-    md5: Option<String>,
 }
 
 impl Download {
@@ -128,7 +129,6 @@ impl Download {
             version_id: head.version_id.clone(),
             part_size,
             next: 0,
-            md5: crate::integrity::expected_md5(head).map(str::to_owned),
         })
     }
 
@@ -140,26 +140,6 @@ impl Download {
     /// The ETag every range must carry.
     pub fn etag(&self) -> &str {
         &self.etag
-    }
-
-    /// True when the body of `slot` can be checked against the object's MD5: the range is the
-    /// whole object and its ETag is a plain MD5. Feed the body to an [`Md5`] and call
-    /// [`Download::check_md5`].
-    pub fn checks_md5(&self, slot: &RangeSlot) -> bool {
-        self.md5.is_some() && slot.offset == 0 && slot.len == self.size
-    }
-
-    /// Checks the MD5 of the whole body received for `slot` (see [`Download::checks_md5`]).
-    ///
-    /// # Errors
-    /// [`ResponseError::ChecksumMismatch`] when the body is not what the ETag says.
-    pub fn check_md5(&self, slot: &RangeSlot, body: Md5) -> Result<(), Error> {
-        match &self.md5 {
-            Some(expected) if self.checks_md5(slot) => {
-                crate::integrity::compare_md5(expected, &self.etag, body)
-            }
-            _ => Ok(()),
-        }
     }
 
     /// The next range; `None` once the whole object has been handed out (at once, for an
@@ -233,23 +213,23 @@ impl Download {
 /// [`RangeJob::begin`] with the reply's head, then for every body chunk
 /// [`RangeJob::admit`], write it at [`RangeJob::position`], [`RangeJob::wrote`]; at the end
 /// of the body [`RangeJob::end`]. An attempt that fails keeps what was written, so the
-/// next one asks only for the rest; a checksum mismatch starts the range over.
+/// next one asks only for the rest. Every chunk written also feeds the object's in-order
+/// digest, which the flow judges once every range is in.
 #[derive(Debug, Clone)]
 pub struct RangeJob {
     download: Download,
     slot: RangeSlot,
     done: u64,
-    md5: Option<Md5>,
+    digest: Option<Ordered>,
 }
 
 impl RangeJob {
-    fn new(download: Download, slot: RangeSlot) -> Self {
-        let md5 = download.checks_md5(&slot).then(Md5::new);
+    fn new(download: Download, slot: RangeSlot, digest: Option<Ordered>) -> Self {
         RangeJob {
             download,
             slot,
             done: 0,
-            md5,
+            digest,
         }
     }
 
@@ -299,33 +279,22 @@ impl RangeJob {
 
     /// Records a chunk written at [`RangeJob::position`].
     pub fn wrote(&mut self, chunk: &[u8]) {
-        self.done += chunk.len() as u64;
-        if let Some(md5) = self.md5.as_mut() {
-            md5.update(chunk);
+        if let Some(digest) = &self.digest {
+            digest.push(self.position(), chunk);
         }
+        self.done += chunk.len() as u64;
     }
 
-    /// The attempt's body ended: checks the range is whole and, for a whole object with a
-    /// plain ETag, its MD5.
+    /// The attempt's body ended: checks the range is whole.
     ///
     /// # Errors
-    /// A truncated-body transport error when bytes are missing;
-    /// [`ResponseError::ChecksumMismatch`] when the MD5 differs (the range then starts over).
+    /// A truncated-body transport error when bytes are missing.
     pub fn end(&mut self) -> Result<(), Error> {
         if self.done != self.slot.len {
             let message = format!("range ended after {} of {} bytes", self.done, self.slot.len);
             return Err(TransportError::new(TransportErrorKind::Truncated, message).into());
         }
-        let Some(md5) = self.md5.take() else {
-            return Ok(());
-        };
-        let result = self.download.check_md5(&self.slot, md5);
-        if result.is_err() {
-            // Corrupted somewhere: the retry fetches the whole range again.
-            self.done = 0;
-            self.md5 = Some(Md5::new());
-        }
-        result
+        Ok(())
     }
 }
 
@@ -364,7 +333,9 @@ enum Phase {
 /// A whole download as one machine: HeadObject, then ranges of one version fetched side by
 /// side within a memory budget (one range for a small object), each checked and resumable;
 /// the runtime writes them into a temporary file it renames into place only when the flow
-/// ends well. See [`crate::flow`] for the loop.
+/// ends well. The bytes are verified against the object's ETag as they arrive; a mismatch
+/// fetches the whole object again (within the retry policy) before the flow fails. See
+/// [`crate::flow`] for the loop.
 #[derive(Debug)]
 pub struct DownloadFlow {
     bucket: BucketName,
@@ -377,6 +348,9 @@ pub struct DownloadFlow {
     next_id: u32,
     failure: Option<Error>,
     progress: ProgressCounter,
+    rereads: Rereads,
+    digest: Option<Ordered>,
+    verified: Option<Verification>,
 }
 
 impl DownloadFlow {
@@ -393,7 +367,18 @@ impl DownloadFlow {
             next_id: 1,
             failure: None,
             progress: ProgressCounter::new(None, None),
+            rereads: crate::flow::request::Options::default().rereads(),
+            digest: None,
+            verified: None,
         }
+    }
+
+    /// Verifies the bytes as `rereads` says (the client's [`Options::rereads`]).
+    ///
+    /// [`Options::rereads`]: crate::flow::request::Options::rereads
+    pub fn verify(mut self, rereads: Rereads) -> Self {
+        self.rereads = rereads;
+        self
     }
 
     /// Reports progress to `callback` as ranges complete.
@@ -413,6 +398,73 @@ impl DownloadFlow {
         self.progress = ProgressCounter::new(Some(download.size()), self.progress.callback());
         self.download = Some(download);
         self.head = Some(head);
+        self.restart();
+        Ok(())
+    }
+
+    fn object(&self) -> String {
+        format!("{}/{}", self.bucket, self.key)
+    }
+
+    /// Starts a fresh digest (at the start, and again for a re-read after a mismatch).
+    fn restart(&mut self) {
+        let Some(head) = &self.head else { return };
+        match ObjectDigest::planned(head, &self.object(), self.rereads.integrity()) {
+            Ok(digest) => self.digest = Some(Ordered::new(digest)),
+            Err(verification) => {
+                self.digest = None;
+                self.verified = Some(verification);
+            }
+        }
+    }
+
+    /// True when a range starting at `offset` may start now: ranges beyond the hashed
+    /// frontier wait in memory, so they may start at most a memory budget ahead of it.
+    fn within_budget(&self, offset: u64) -> bool {
+        self.digest.as_ref().is_none_or(|d| {
+            offset
+                < d.frontier()
+                    .saturating_add(self.options.memory_budget.max(1))
+        })
+    }
+
+    /// Every range is in: judges the bytes, and starts the object over when a re-read is
+    /// worth it.
+    fn judge(&mut self) -> Result<(), Error> {
+        let (Some(download), Some(digest)) = (self.download.as_mut(), self.digest.take()) else {
+            let verified = self.verified.take();
+            let object = self.object();
+            return self.settle(verified.map(Ok), &object);
+        };
+        let outcome = digest.finish(download.size());
+        let object = self.object();
+        match self.rereads.judge(outcome, &object) {
+            Reread::Done(v) => self.settle(Some(Ok(v)), &object),
+            Reread::Fail(e) => Err(e),
+            Reread::Again => {
+                if let Some(download) = self.download.as_mut() {
+                    download.next = 0;
+                }
+                self.restart();
+                Ok(())
+            }
+        }
+    }
+
+    /// Records the verdict on the head, applying the integrity policy to one that needed
+    /// no digest.
+    fn settle(
+        &mut self,
+        verdict: Option<Result<Verification, Error>>,
+        object: &str,
+    ) -> Result<(), Error> {
+        let verified = match verdict {
+            Some(v) => v?.require(self.rereads.integrity(), object)?,
+            None => return Err(super::unexpected()),
+        };
+        if let Some(head) = self.head.as_mut() {
+            head.verified = Some(verified);
+        }
         Ok(())
     }
 }
@@ -437,18 +489,34 @@ impl Flow for DownloadFlow {
             }
         }
         if self.failure.is_none() && self.in_flight.len() < self.options.concurrency() {
-            if let Some(download) = self.download.as_mut() {
-                if let Some(slot) = download.next_range() {
-                    let (id, job) = (self.next_id, RangeJob::new(download.clone(), slot));
-                    self.next_id += 1;
-                    self.in_flight.insert(id, slot.len);
-                    let work = Work::Range(job);
-                    return Step::Spawn(Job { id, work });
+            let next = self.download.as_ref().map(|d| d.next);
+            if next.is_some_and(|offset| self.within_budget(offset)) {
+                if let Some(download) = self.download.as_mut() {
+                    if let Some(slot) = download.next_range() {
+                        let digest = self.digest.clone();
+                        let job = RangeJob::new(download.clone(), slot, digest);
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        self.in_flight.insert(id, slot.len);
+                        return Step::Spawn(Job {
+                            id,
+                            work: Work::Range(job),
+                        });
+                    }
                 }
             }
         }
         if !self.in_flight.is_empty() {
             return Step::Wait;
+        }
+        if self.failure.is_none() && self.head.is_some() {
+            if let Err(e) = self.judge() {
+                self.failure = Some(e);
+            }
+            if self.download.as_ref().is_some_and(|d| d.next < d.size) {
+                // A re-read: start the ranges over.
+                return self.poll();
+            }
         }
         self.phase = Phase::Finished;
         match (self.failure.take(), self.head.take()) {
@@ -556,30 +624,6 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn whole_object_ranges_check_md5() {
-        let mut h = head(5, "\"5d41402abc4b2a76b9719d911017c592\"");
-        h.content_length = Some(5);
-        let mut dl = Download::new(
-            BucketName::new("bucket").unwrap(),
-            ObjectKey::new("key").unwrap(),
-            &h,
-            10,
-        )
-        .unwrap();
-        let slot = dl.next_range().unwrap();
-        assert!(dl.checks_md5(&slot));
-        let mut md5 = Md5::new();
-        md5.update(b"hello");
-        dl.check_md5(&slot, md5).unwrap();
-        let mut md5 = Md5::new();
-        md5.update(b"jello");
-        assert!(dl.check_md5(&slot, md5).is_err());
-        // Ranges of a larger object are checked by length only.
-        let dl = download(25, 10);
-        assert!(!dl.checks_md5(&RangeSlot { offset: 0, len: 10 }));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The one check every body goes through, in every runtime: it has exactly the length it
-//! promised, and (when the ETag is a plain MD5) the bytes the server stored.
+//! promised, and (when its digest is known, see [`crate::integrity`]) the bytes the server
+//! stored.
 //!
 //! A runtime's readers and streams feed each chunk to a [`BodyGuard`] before handing it on
 //! and call [`BodyGuard::finish`] at the end of the body; a request body's reader does the
@@ -18,7 +19,7 @@
 //! ```
 
 use crate::error::{Error, ResponseError, TransportError, TransportErrorKind};
-use crate::integrity::Md5;
+use crate::integrity::{BodyCheck, Integrity, Unverified, Verification};
 use crate::ops::ObjectHead;
 
 /// Which way the body flows, which says whose fault a wrong length is.
@@ -30,14 +31,17 @@ enum Direction {
     Request,
 }
 
-/// Counts a body against its announced length and hashes it when its MD5 can be checked.
+/// Counts a body against its announced length and hashes it when its digest can be checked.
 #[derive(Debug, Clone)]
 pub struct BodyGuard {
     direction: Direction,
     expected: Option<u64>,
     received: u64,
-    /// The digest so far and the (quoted) ETag it must match.
-    md5: Option<(Md5, String)>,
+    /// The digest being computed, or the verification to report without one (boxed: most
+    /// bodies have none, and the guard travels inside every body type).
+    check: Option<Box<BodyCheck>>,
+    /// The verdict, once the body ended well.
+    verified: Option<Verification>,
 }
 
 impl BodyGuard {
@@ -47,7 +51,8 @@ impl BodyGuard {
             direction: Direction::Response,
             expected,
             received: 0,
-            md5: None,
+            check: None,
+            verified: None,
         }
     }
 
@@ -59,25 +64,27 @@ impl BodyGuard {
         }
     }
 
-    /// The whole body of the object `head` describes: its length, and its MD5 when the ETag
-    /// is a plain one (see [`crate::integrity::expected_md5`]).
-    pub fn object(head: &ObjectHead) -> Self {
-        let guard = BodyGuard::response(head.content_length);
-        match (&head.etag, crate::integrity::expected_md5(head)) {
-            (Some(etag), Some(_)) => guard.md5(etag.clone()),
-            _ => guard,
-        }
+    /// The whole body of the object `head` describes (`object` names it in errors): its
+    /// length, and its digest when one is known.
+    pub fn object(head: &ObjectHead, object: &str, integrity: Integrity) -> Self {
+        BodyGuard::response(head.content_length)
+            .checked(Some(BodyCheck::new(head, object, integrity)))
     }
 
-    /// Also checks the body's MD5 against the plain `etag` (quoted or not).
-    pub fn md5(mut self, etag: String) -> Self {
-        self.md5 = Some((Md5::new(), etag));
+    /// Also verifies the body as `check` says (see [`crate::op::Operation::body_check`]).
+    pub fn checked(mut self, check: Option<BodyCheck>) -> Self {
+        self.check = check.map(Box::new);
         self
     }
 
-    /// True when the body's MD5 is checked.
-    pub fn checks_md5(&self) -> bool {
-        self.md5.is_some()
+    /// True when the body's digest is computed.
+    pub fn hashes(&self) -> bool {
+        self.check.as_ref().is_some_and(|c| c.hashes())
+    }
+
+    /// How the body was verified, once [`BodyGuard::finish`] succeeded on an object body.
+    pub fn verification(&self) -> Option<Verification> {
+        self.verified
     }
 
     /// Bytes accepted so far.
@@ -114,19 +121,20 @@ impl BodyGuard {
     pub fn update(&mut self, chunk: &[u8]) -> Result<(), Error> {
         self.admit(chunk.len())?;
         self.received += chunk.len() as u64;
-        if let Some((md5, _)) = self.md5.as_mut() {
-            md5.update(chunk);
+        if let Some(check) = self.check.as_mut() {
+            check.update(chunk);
         }
         Ok(())
     }
 
-    /// The body ended: checks its length and MD5.
+    /// The body ended: checks its length and digest, and says how it was verified (for a
+    /// body that is no object's, [`Unverified::UnknownEtag`]).
     ///
     /// # Errors
     /// A [`TransportErrorKind::Truncated`] error for a response that ended early, a
     /// [`TransportErrorKind::Body`] one for a request source that did;
-    /// [`ResponseError::ChecksumMismatch`] when the MD5 differs from the ETag.
-    pub fn finish(&mut self) -> Result<(), Error> {
+    /// [`ResponseError::ChecksumMismatch`] when the digest differs from the ETag.
+    pub fn finish(&mut self) -> Result<Verification, Error> {
         if let Some(expected) = self.expected.filter(|&e| self.received < e) {
             let (kind, what) = match self.direction {
                 Direction::Response => (TransportErrorKind::Truncated, "body ended"),
@@ -135,13 +143,12 @@ impl BodyGuard {
             let message = format!("{what} after {} of {expected} bytes", self.received);
             return Err(TransportError::new(kind, message).into());
         }
-        match self.md5.take() {
-            Some((md5, etag)) => {
-                let expected = etag.trim_matches('"').to_owned();
-                crate::integrity::compare_md5(&expected, &etag, md5)
-            }
-            None => Ok(()),
-        }
+        let verified = match self.check.take() {
+            Some(check) => (*check).finish()?,
+            None => Verification::Unverified(Unverified::UnknownEtag),
+        };
+        self.verified = Some(verified);
+        Ok(verified)
     }
 }
 
@@ -161,16 +168,23 @@ mod tests {
             etag: Some("\"5d41402abc4b2a76b9719d911017c592\"".to_owned()),
             ..ObjectHead::default()
         };
-        let mut g = BodyGuard::object(&head);
-        assert!(g.checks_md5());
+        let mut g = BodyGuard::object(&head, "b/k", Integrity::Verify);
+        assert!(g.hashes());
         g.update(b"hello").unwrap();
-        g.finish().unwrap();
-        let mut g = BodyGuard::object(&head);
+        assert_eq!(g.finish().unwrap(), Verification::Md5);
+        assert_eq!(g.verification(), Some(Verification::Md5));
+        let mut g = BodyGuard::object(&head, "b/k", Integrity::Verify);
         g.update(b"jello").unwrap();
         assert!(matches!(
             g.finish(),
             Err(Error::Response(ResponseError::ChecksumMismatch { .. }))
         ));
+        let mut g = BodyGuard::object(&head, "b/k", Integrity::Off);
+        g.update(b"jello").unwrap();
+        assert_eq!(
+            g.finish().unwrap(),
+            Verification::Unverified(Unverified::Off)
+        );
         let mut g = BodyGuard::response(None);
         g.update(&[0; 100]).unwrap();
         g.finish().unwrap();

@@ -47,6 +47,7 @@ pub mod paginate;
 pub mod progress;
 pub mod request;
 pub mod upload;
+pub mod verify;
 
 pub use call::{Call, Reply};
 pub use request::Sent;

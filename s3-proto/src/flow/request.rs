@@ -63,6 +63,9 @@ pub struct Options {
     pub max_buffered_body: usize,
     /// When and how failed requests are tried again (see [`RetryPolicy`]).
     pub retry: RetryPolicy,
+    /// How much verification object reads insist on (default
+    /// [`Integrity::Verify`](crate::integrity::Integrity)).
+    pub integrity: crate::integrity::Integrity,
 }
 
 impl Default for Options {
@@ -74,11 +77,24 @@ impl Default for Options {
             idle_timeout: Some(Duration::from_secs(30)),
             max_buffered_body: crate::MAX_XML_BODY,
             retry: RetryPolicy::default(),
+            integrity: crate::integrity::Integrity::default(),
         }
     }
 }
 
 impl Options {
+    /// Sets how much verification object reads insist on.
+    pub fn integrity(mut self, integrity: crate::integrity::Integrity) -> Self {
+        self.integrity = integrity;
+        self
+    }
+
+    /// Whole reads of one object allowed after digest mismatches (the retry policy's
+    /// attempts), judged under this integrity.
+    pub fn rereads(&self) -> crate::integrity::Rereads {
+        crate::integrity::Rereads::new(self.retry.max_attempts, self.integrity)
+    }
+
     /// Sets the connect timeout.
     pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
         self.connect_timeout = t;

@@ -74,7 +74,8 @@ pub struct UploadOptions {
     /// concurrently up to this budget, at least one at a time.
     pub memory_budget: u64,
     /// Send `Content-MD5` with every part (and a single PutObject), so the server refuses a
-    /// body corrupted on the way (default off: a streamed source is then read twice).
+    /// body corrupted on the way (default on; a file's part is then read twice, the second
+    /// time from the page cache).
     pub content_md5: bool,
 }
 
@@ -84,7 +85,7 @@ impl Default for UploadOptions {
             threshold: 8 * MIB,
             part_size: 8 * MIB,
             memory_budget: 64 * MIB,
-            content_md5: false,
+            content_md5: true,
         }
     }
 }

@@ -1,11 +1,15 @@
 //! What the runtimes' boto-style handles ask for, decided once: "not found" as `None`, and
-//! the content types of strings and bytes.
+//! the content types of strings and bytes, whole reads judged by their digest.
 
 use crate::body::{BodyMode, Response};
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorCode, ServiceError};
+use crate::flow::request::Options;
+use crate::integrity::{BodyCheck, Integrity, Reread, Rereads, Verification};
 use crate::name::{BucketName, ObjectKey};
+use crate::object::ObjectHead;
 use crate::op::Operation;
+use crate::ops::GetObject;
 use crate::ops::PutObject;
 
 /// `op`, with a reply saying its subject does not exist as `None` instead of an error:
@@ -45,6 +49,10 @@ impl<O: Operation> Operation for OrNone<O> {
         self.0.bucket()
     }
 
+    fn body_check(&self, output: &Self::Output, integrity: Integrity) -> Option<BodyCheck> {
+        self.0.body_check(output.as_ref()?, integrity)
+    }
+
     fn parse(&self, response: Response<'_>) -> Result<Self::Output, Error> {
         self.0.parse(response).map(Some)
     }
@@ -60,16 +68,80 @@ impl<O: Operation> Operation for OrNone<O> {
     }
 }
 
-impl PutObject {
-    /// Stores `text` as `text/plain; charset=utf-8` (boto's `set_contents_from_string`).
-    pub fn text(bucket: BucketName, key: ObjectKey, text: &str) -> PutObject {
-        PutObject::new(bucket, key, text.to_owned()).content_type("text/plain; charset=utf-8")
+/// A whole object read into memory (`get_bytes`): the GET to send, and the judgement of each
+/// read, which asks for the object again after a digest mismatch within the retry policy.
+///
+/// ```
+/// use s3_proto::flow::request::Options;
+/// use s3_proto::ops::WholeRead;
+///
+/// let mut read = WholeRead::new("bucket".parse()?, "key".parse()?, &Options::default());
+/// // loop {
+/// //     let (Some(head), reader) = runtime.open(read.op())? else { return Ok(None) };
+/// //     let (body, outcome) = read everything, then the reader's verification;
+/// //     if let Some(done) = read.judge(head, body, outcome) { return done.map(Some) }
+/// // }
+/// # let _ = read.op();
+/// # Ok::<(), s3_proto::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct WholeRead {
+    op: OrNone<GetObject>,
+    rereads: Rereads,
+    object: String,
+}
+
+impl WholeRead {
+    /// A read of `key` in `bucket` under the client's `options`.
+    pub fn new(bucket: BucketName, key: ObjectKey, options: &Options) -> Self {
+        let object = format!("{bucket}/{key}");
+        WholeRead {
+            op: OrNone(GetObject::new(bucket, key)),
+            rereads: options.rereads(),
+            object,
+        }
     }
 
-    /// Stores `bytes` with the content type the key's extension suggests.
+    /// The GET to send (`None` output when the key does not exist).
+    pub fn op(&self) -> &OrNone<GetObject> {
+        &self.op
+    }
+
+    /// Judges one read: its head, its body and how the reader ended. `None` means read
+    /// again; otherwise the result to return, with the head saying how it was verified.
+    pub fn judge(
+        &mut self,
+        mut head: ObjectHead,
+        body: Vec<u8>,
+        outcome: Result<Verification, Error>,
+    ) -> Option<Result<(ObjectHead, Vec<u8>), Error>> {
+        match self.rereads.judge(outcome, &self.object) {
+            Reread::Done(v) => {
+                head.verified = Some(v);
+                Some(Ok((head, body)))
+            }
+            Reread::Again => None,
+            Reread::Fail(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl PutObject {
+    /// Stores `text` as `text/plain; charset=utf-8` (boto's `set_contents_from_string`),
+    /// with `Content-MD5` so a corrupted upload is refused.
+    pub fn text(bucket: BucketName, key: ObjectKey, text: &str) -> PutObject {
+        PutObject::new(bucket, key, text.to_owned())
+            .content_type("text/plain; charset=utf-8")
+            .content_md5()
+    }
+
+    /// Stores `bytes` with the content type the key's extension suggests, with `Content-MD5`
+    /// (for an in-memory body) so a corrupted upload is refused.
     pub fn bytes(bucket: BucketName, key: ObjectKey, bytes: impl Into<crate::Body>) -> PutObject {
         let content_type = crate::mime::from_name(key.as_str());
-        PutObject::new(bucket, key, bytes).content_type(content_type)
+        PutObject::new(bucket, key, bytes)
+            .content_type(content_type)
+            .content_md5()
     }
 }
 

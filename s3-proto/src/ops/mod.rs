@@ -14,7 +14,7 @@ mod object;
 pub use self::acl::*;
 pub use self::bucket::*;
 pub use self::cors::*;
-pub use self::handle::OrNone;
+pub use self::handle::{OrNone, WholeRead};
 pub use self::list::*;
 pub use self::multipart::*;
 pub use self::object::*;

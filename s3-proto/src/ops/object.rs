@@ -9,6 +9,7 @@ use crate::body::{Body, BodyMode, Response};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError, ServiceError};
 use crate::headers;
+use crate::integrity::{BodyCheck, Integrity};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{
     MetadataDirective, ObjectAttributes, ObjectHead, ReadOptions, attribute_setters,
@@ -80,6 +81,11 @@ impl Operation for GetObject {
 
     fn body_mode(&self) -> BodyMode {
         BodyMode::Streamed
+    }
+
+    fn body_check(&self, head: &ObjectHead, integrity: Integrity) -> Option<BodyCheck> {
+        let object = format!("{}/{}", self.bucket, self.key);
+        Some(BodyCheck::new(head, &object, integrity))
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ObjectHead, Error> {

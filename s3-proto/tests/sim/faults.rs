@@ -53,6 +53,9 @@ pub enum Fault {
     Overwrite(Vec<u8>),
     /// The request takes this long (the clock advances), then is served normally.
     Delay(Duration),
+    /// The request is served, but one byte in the middle of the reply's body is flipped on
+    /// the way (a bodyless reply arrives intact).
+    Corrupt,
 }
 
 impl Fault {
@@ -87,6 +90,7 @@ impl Fault {
             Fault::Stall { .. } => FaultKind::Stall,
             Fault::Overwrite(_) => FaultKind::Overwrite,
             Fault::Delay(_) => FaultKind::Delay,
+            Fault::Corrupt => FaultKind::Corrupt,
         }
     }
 
@@ -99,6 +103,7 @@ impl Fault {
                 | Fault::Stall { .. }
                 | Fault::Overwrite(_)
                 | Fault::Delay(_)
+                | Fault::Corrupt
         )
     }
 }
@@ -126,6 +131,8 @@ pub enum FaultKind {
     Overwrite,
     /// [`Fault::Delay`].
     Delay,
+    /// [`Fault::Corrupt`].
+    Corrupt,
 }
 
 impl FaultKind {
@@ -327,7 +334,7 @@ impl FaultPlan {
         let kinds = kinds
             .iter()
             .copied()
-            .filter(|k| FaultKind::RANDOM.contains(k))
+            .filter(|k| FaultKind::RANDOM.contains(k) || *k == FaultKind::Corrupt)
             .collect();
         self.random = Some(RandomFaults {
             rng: Rng::new(seed),
@@ -364,6 +371,8 @@ impl FaultPlan {
             .iter()
             .copied()
             .filter(|k| *k != FaultKind::ErrorIn200 || req.op.may_fail_in_200())
+            // Only object bodies carry a digest to catch a flipped byte with.
+            .filter(|k| *k != FaultKind::Corrupt || req.op == OpKind::GetObject)
             .collect();
         let len = u64::try_from(usable.len()).ok().filter(|n| *n > 0)?;
         let kind = usable.get(usize::try_from(pick % len).ok()?)?;
@@ -373,6 +382,7 @@ impl FaultPlan {
             FaultKind::ErrorIn200 => Fault::ErrorIn200,
             FaultKind::Lost => Fault::Lost,
             FaultKind::Reset => Fault::reset(),
+            FaultKind::Corrupt => Fault::Corrupt,
             FaultKind::Refused => Fault::Refused,
             FaultKind::Stall => Fault::stall(),
             FaultKind::Error | FaultKind::Overwrite | FaultKind::Delay => return None,

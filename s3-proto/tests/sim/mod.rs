@@ -324,6 +324,14 @@ impl Sim {
                 self.overwrite(&req, bytes);
                 self.answer(&mut req, decode_error, &ids).into_exchange()
             }
+            Some(Fault::Corrupt) => {
+                let mut reply = self.answer(&mut req, decode_error, &ids);
+                let middle = reply.body.len() / 2;
+                if let Some(byte) = reply.body.get_mut(middle) {
+                    *byte ^= 0x20;
+                }
+                reply.into_exchange()
+            }
             Some(Fault::Delay(by)) => {
                 self.clock += by;
                 self.answer(&mut req, decode_error, &ids).into_exchange()
@@ -433,6 +441,18 @@ impl Sim {
             b.objects.insert(key.to_owned(), object);
         }
         etag
+    }
+
+    /// Replaces the ETag of a stored object (a server whose ETags are not what S3 computes).
+    pub fn set_etag(&mut self, bucket: &str, key: &str, etag: &str) {
+        let object = self
+            .store
+            .buckets
+            .get_mut(bucket)
+            .and_then(|b| b.objects.get_mut(key));
+        if let Some(object) = object {
+            object.etag = etag.to_owned();
+        }
     }
 
     // --- Inspecting state ---
