@@ -13,6 +13,7 @@
 
 pub mod acl;
 pub mod body;
+pub mod checksum;
 pub mod config;
 pub mod cors;
 pub mod credentials;
@@ -37,6 +38,7 @@ mod xml;
 
 pub use acl::CannedAcl;
 pub use body::{Body, BodyMode, PayloadHash, Response};
+pub use checksum::{Checksum, ChecksumAlgorithm, ChecksumPolicy};
 pub use config::{Config, SignatureVersion};
 pub use credentials::{Credentials, Secret};
 pub use endpoint::{Addressing, Endpoint, Target};

@@ -239,8 +239,7 @@ pub fn string_to_sign<B>(
             if !first {
                 out.push(',');
             }
-            let folded: Vec<&str> = amz[i].1.split_whitespace().collect();
-            out.push_str(&folded.join(" "));
+            push_unfolded(&mut out, amz[i].1);
             first = false;
             i += 1;
         }
@@ -276,8 +275,80 @@ pub fn string_to_sign<B>(
     Ok(out)
 }
 
+/// Appends a header value as SigV2 signs it: trimmed at both ends, each folded line break
+/// (CR or LF with the whitespace around it) unfolded to one space, inner runs of spaces kept.
+///
+/// SigV2 does not collapse inner whitespace (SigV4 does): an `x-amz-meta-*` value "a   b" is
+/// signed as sent, and Ceph RGW and s3s-fs answer `SignatureDoesNotMatch` to a signature over
+/// "a b". See "Constructing the CanonicalizedAmzHeaders Element" in the SigV2 reference.
+fn push_unfolded(out: &mut String, value: &str) {
+    let is_ws = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let mut rest = value.trim_matches(is_ws);
+    while let Some(at) = rest.find(['\r', '\n']) {
+        let (line, tail) = rest.split_at(at);
+        out.push_str(line.trim_end_matches(is_ws));
+        out.push(' ');
+        rest = tail.trim_start_matches(is_ws);
+    }
+    out.push_str(rest);
+}
+
 fn value(s: &str) -> Result<HeaderValue, InputError> {
     HeaderValue::from_str(s).map_err(|_| InputError::InvalidHeader {
         name: "(signature header)".to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_meta(value: &str) -> Request<()> {
+        Request::put("http://bucket.example.com/key")
+            .header("date", "Tue, 27 Mar 2007 21:06:08 +0000")
+            .header("x-amz-meta-spaced", value)
+            .body(())
+            .expect("request")
+    }
+
+    #[test]
+    fn v2_keeps_inner_spaces_of_amz_values() {
+        // Ceph RGW and s3s-fs sign "a   b    c" as sent; collapsing it was a SignatureDoesNotMatch.
+        let req = with_meta("  a   b    c \t");
+        let sts = string_to_sign(&req, None, Some("bucket")).expect("string to sign");
+        assert_eq!(
+            sts,
+            "PUT\n\n\nTue, 27 Mar 2007 21:06:08 +0000\n\
+             x-amz-meta-spaced:a   b    c\n\
+             /bucket/key"
+        );
+    }
+
+    #[test]
+    fn v2_unfolds_line_breaks_only() {
+        let mut out = String::new();
+        push_unfolded(&mut out, " first  \r\n   second\tthird\n fourth ");
+        assert_eq!(out, "first second\tthird fourth");
+        out.clear();
+        push_unfolded(&mut out, "\t\t");
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn v4_collapses_inner_spaces_of_the_same_value() {
+        // SigV4's canonical headers collapse runs of spaces: the rule differs between signers.
+        let credentials = Credentials::new("AKIDEXAMPLE", "secret");
+        let mut req = with_meta("  a   b    c \t");
+        let out = crate::sign::SigV4::new(&credentials, "us-east-1", "s3", UNIX_EPOCH)
+            .expect("signer")
+            .sign(&mut req, crate::sign::UNSIGNED_PAYLOAD)
+            .expect("signs");
+        assert!(
+            out.canonical_request
+                .lines()
+                .any(|l| l == "x-amz-meta-spaced:a b c"),
+            "{}",
+            out.canonical_request
+        );
+    }
 }
