@@ -89,9 +89,9 @@ impl Client {
             },
             Work::Range(range) => {
                 let open = |p: &Path| fs::OpenOptions::new().write(true).open(p);
-                match files.dest.map(open) {
-                    Some(Ok(file)) => self.fetch_range(range, file),
-                    Some(Err(e)) => Sent::failed(io_error(e, self.options())),
+                match files.dest.map(|p| (p, open(p))) {
+                    Some((path, Ok(file))) => self.fetch_range(range, file, path),
+                    Some((_, Err(e))) => Sent::failed(io_error(e, self.options())),
                     None => Sent::failed(missing("a destination file")),
                 }
             }
@@ -120,12 +120,13 @@ impl Client {
         })
     }
 
-    /// Fetches a range into its place in `file`, resuming after what earlier attempts wrote.
-    fn fetch_range(&self, mut range: RangeJob, mut file: File) -> Sent<Reply> {
+    /// Fetches a range into its place in `file` (at `path`), resuming after what earlier
+    /// attempts wrote.
+    fn fetch_range(&self, mut range: RangeJob, mut file: File, path: &Path) -> Sent<Reply> {
         let Some(first) = range.get() else {
             return Sent::failed(missing("a range to fetch"));
         };
-        let mut buf = vec![0u8; BUFFER];
+        let (mut buf, mut back) = (vec![0u8; BUFFER], None);
         let sent = self.retrying(self.attempts(&first, true), |config| {
             if let Some(get) = range.get() {
                 let (head, mut body) = self.open_once(config, &get)?;
@@ -139,7 +140,8 @@ impl Client {
                     }
                     range.admit(n)?;
                     file.write_all(&buf[..n]).map_err(io)?;
-                    range.wrote(&buf[..n]);
+                    let mut read_back = |at, out: &mut [u8]| read_at(&mut back, path, at, out);
+                    range.wrote(&buf[..n], |at, out| read_back(at, out).map_err(io))?;
                 }
             }
             range.end()
@@ -182,6 +184,17 @@ impl Drop for TempFile {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// Reads `out.len()` bytes at `at` of the file at `path`, through a handle of its own (the
+/// writer's position must not move), opened on first use.
+fn read_at(file: &mut Option<File>, path: &Path, at: u64, out: &mut [u8]) -> std::io::Result<()> {
+    let file = match file {
+        Some(file) => file,
+        None => file.insert(File::open(path)?),
+    };
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(out)
 }
 
 /// A job the loop cannot run: the flow asked for IO its caller did not provide.

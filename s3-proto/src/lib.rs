@@ -33,6 +33,7 @@ pub mod profile;
 pub mod request;
 pub mod retry;
 pub mod sign;
+pub mod surface;
 pub mod time;
 mod xml;
 

@@ -252,7 +252,12 @@ impl<'a> Runtime<'a> {
                 for chunk in streamed.body.chunks(CHUNK) {
                     range.admit(chunk.len())?;
                     rt.write_at(range.position(), chunk);
-                    range.wrote(chunk);
+                    let scratch = &rt.scratch;
+                    range.wrote(chunk, |at, out| {
+                        let at = usize::try_from(at).unwrap();
+                        out.copy_from_slice(&scratch[at..at + out.len()]);
+                        Ok(())
+                    })?;
                 }
                 if let Some(e) = streamed.broken {
                     return Err(e);

@@ -139,10 +139,10 @@ impl Client {
                     range.admit(buffer.len() + chunk.len())?;
                     buffer.extend_from_slice(&chunk);
                     if buffer.len() >= BUFFER {
-                        write_out(file, range, buffer).await?;
+                        write_out(file, range, buffer, path).await?;
                     }
                 }
-                write_out(file, range, buffer).await?;
+                write_out(file, range, buffer, path).await?;
             }
             range.end()
         });
@@ -151,15 +151,21 @@ impl Client {
 }
 
 /// Writes the bytes gathered at the range's position and only then counts them as done, so
-/// a failed attempt resumes after what is really in the file.
+/// a failed attempt resumes after what is really in the file (at `path`, where the digest
+/// reads back what other ranges wrote, from the page cache, when it becomes next in order).
 async fn write_out(
     file: &mut File,
     range: &mut RangeJob,
     buffer: &mut Vec<u8>,
+    path: &Path,
 ) -> Result<(), Error> {
     file.write_all(buffer).await.map_err(io)?;
     file.flush().await.map_err(io)?;
-    range.wrote(buffer);
+    range.wrote(buffer, |at, out| {
+        let mut back = std::fs::File::open(path).map_err(io)?;
+        std::io::Seek::seek(&mut back, SeekFrom::Start(at)).map_err(io)?;
+        std::io::Read::read_exact(&mut back, out).map_err(io)
+    })?;
     buffer.clear();
     Ok(())
 }

@@ -277,12 +277,24 @@ impl RangeJob {
         Ok(())
     }
 
-    /// Records a chunk written at [`RangeJob::position`].
-    pub fn wrote(&mut self, chunk: &[u8]) {
-        if let Some(digest) = &self.digest {
-            digest.push(self.position(), chunk);
-        }
+    /// Records a chunk written at [`RangeJob::position`], and feeds it to the object's
+    /// digest; `read_back(offset, buffer)` fills `buffer` from the destination at `offset`
+    /// when earlier-written bytes of other ranges become next in order (see
+    /// [`Ordered::push`]).
+    ///
+    /// # Errors
+    /// What `read_back` failed with.
+    pub fn wrote(
+        &mut self,
+        chunk: &[u8],
+        mut read_back: impl FnMut(u64, &mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let position = self.position();
         self.done += chunk.len() as u64;
+        match &self.digest {
+            Some(digest) => digest.push(position, chunk, &mut read_back),
+            None => Ok(()),
+        }
     }
 
     /// The attempt's body ended: checks the range is whole.
@@ -418,16 +430,6 @@ impl DownloadFlow {
         }
     }
 
-    /// True when a range starting at `offset` may start now: ranges beyond the hashed
-    /// frontier wait in memory, so they may start at most a memory budget ahead of it.
-    fn within_budget(&self, offset: u64) -> bool {
-        self.digest.as_ref().is_none_or(|d| {
-            offset
-                < d.frontier()
-                    .saturating_add(self.options.memory_budget.max(1))
-        })
-    }
-
     /// Every range is in: judges the bytes, and starts the object over when a re-read is
     /// worth it.
     fn judge(&mut self) -> Result<(), Error> {
@@ -489,20 +491,14 @@ impl Flow for DownloadFlow {
             }
         }
         if self.failure.is_none() && self.in_flight.len() < self.options.concurrency() {
-            let next = self.download.as_ref().map(|d| d.next);
-            if next.is_some_and(|offset| self.within_budget(offset)) {
-                if let Some(download) = self.download.as_mut() {
-                    if let Some(slot) = download.next_range() {
-                        let digest = self.digest.clone();
-                        let job = RangeJob::new(download.clone(), slot, digest);
-                        let id = self.next_id;
-                        self.next_id += 1;
-                        self.in_flight.insert(id, slot.len);
-                        return Step::Spawn(Job {
-                            id,
-                            work: Work::Range(job),
-                        });
-                    }
+            if let Some(download) = self.download.as_mut() {
+                if let Some(slot) = download.next_range() {
+                    let job = RangeJob::new(download.clone(), slot, self.digest.clone());
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.in_flight.insert(id, slot.len);
+                    let work = Work::Range(job);
+                    return Step::Spawn(Job { id, work });
                 }
             }
         }
