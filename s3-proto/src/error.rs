@@ -49,6 +49,18 @@ impl Error {
         })
     }
 
+    /// True when a conditional request's precondition failed (412 `PreconditionFailed`): an
+    /// `If-None-Match: *` write found the key, or an `If-Match` ETag no longer matches.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.code() == Some(&ErrorCode::PreconditionFailed)
+    }
+
+    /// True when a conditional write raced another write to the key (409
+    /// `ConditionalRequestConflict`); S3 advises retrying the whole write.
+    pub fn is_conditional_conflict(&self) -> bool {
+        self.code() == Some(&ErrorCode::ConditionalRequestConflict)
+    }
+
     /// True for failures worth one more try of the same request: a broken or timed-out
     /// connection, a truncated reply, or a server asking to slow down or failing inside
     /// (500, 503, `SlowDown`, `RequestTimeout`, `InternalError`).
@@ -375,6 +387,8 @@ error_codes! {
     EntityTooLarge,
     /// A multipart part other than the last is below 5 MiB.
     EntityTooSmall,
+    /// A conditional write lost a race with another write to the same key (409); retry.
+    ConditionalRequestConflict,
     /// The session token has expired.
     ExpiredToken,
     /// The location constraint is not allowed for this endpoint.
@@ -409,6 +423,14 @@ error_codes! {
     MissingContentLength,
     /// The bucket has no CORS configuration.
     NoSuchCORSConfiguration,
+    /// The bucket has no lifecycle configuration.
+    NoSuchLifecycleConfiguration,
+    /// The bucket has no policy.
+    NoSuchBucketPolicy,
+    /// The bucket has no public access block configuration.
+    NoSuchPublicAccessBlockConfiguration,
+    /// The bucket or object has no tag set.
+    NoSuchTagSet,
     /// The bucket does not exist.
     NoSuchBucket,
     /// The key does not exist.
@@ -417,6 +439,10 @@ error_codes! {
     NoSuchUpload,
     /// A bodyless 404 (HEAD): the bucket or key does not exist.
     NotFound,
+    /// The bucket has no object lock configuration.
+    ObjectLockConfigurationNotFoundError,
+    /// The bucket has no ownership controls.
+    OwnershipControlsNotFoundError,
     /// The feature is not implemented by this server.
     NotImplemented,
     /// The object was not modified (304 to a conditional GET/HEAD).
@@ -433,6 +459,8 @@ error_codes! {
     RequestTimeTooSkewed,
     /// The signature does not match the server's.
     SignatureDoesNotMatch,
+    /// The bucket has no default encryption configuration.
+    ServerSideEncryptionConfigurationNotFoundError,
     /// The service is unavailable; retry later.
     ServiceUnavailable,
     /// Reduce the request rate.
