@@ -190,6 +190,72 @@ impl<O: Operation> Operation for WithExtras<O> {
     }
 }
 
+/// `op` whose output comes with the reply's headers, for the ones this crate does not read
+/// into typed fields (`x-amz-expiration` on GetObject/HeadObject, vendor headers).
+///
+/// # Example
+/// ```
+/// use s3_proto::extras::WithResponseHeaders;
+/// use s3_proto::lifecycle::ObjectExpiration;
+/// use s3_proto::ops::HeadObject;
+/// use s3_proto::{BucketName, ObjectKey, Operation, Response};
+///
+/// let op = WithResponseHeaders::new(HeadObject::new(BucketName::new("bkt")?, ObjectKey::new("k")?));
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-amz-expiration", r#"expiry-date="Sun, 23 Dec 2012 00:00:00 GMT", rule-id="tmp""#.parse()?);
+/// let (head, headers) = op.parse(Response::new(http::StatusCode::OK, &headers, b""))?;
+/// assert_eq!(ObjectExpiration::from_headers(&headers).unwrap().rule_id.as_deref(), Some("tmp"));
+/// # let _ = head;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithResponseHeaders<O>(O);
+
+impl<O: Operation> WithResponseHeaders<O> {
+    /// Wraps `op`.
+    pub fn new(op: O) -> Self {
+        WithResponseHeaders(op)
+    }
+
+    /// The wrapped operation.
+    pub fn into_inner(self) -> O {
+        self.0
+    }
+}
+
+impl<O: Operation> Operation for WithResponseHeaders<O> {
+    type Output = (O::Output, http::HeaderMap);
+
+    fn request(&self, target: &Target) -> Result<Request<Body>, Error> {
+        self.0.request(target)
+    }
+
+    fn body_mode(&self) -> BodyMode {
+        self.0.body_mode()
+    }
+
+    fn idempotent(&self) -> bool {
+        self.0.idempotent()
+    }
+
+    fn bucket(&self) -> Option<&BucketName> {
+        self.0.bucket()
+    }
+
+    fn parse(&self, response: Response<'_>) -> Result<Self::Output, Error> {
+        let headers = response.headers.clone();
+        Ok((self.0.parse(response)?, headers))
+    }
+
+    fn recover(&self, error: ServiceError) -> Result<Self::Output, Error> {
+        // A recovered success (CreateBucket on BucketAlreadyOwnedByYou) has no reply headers
+        // worth keeping.
+        self.0
+            .recover(error)
+            .map(|out| (out, http::HeaderMap::new()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

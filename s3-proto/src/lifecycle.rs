@@ -445,8 +445,9 @@ impl Document for LifecycleConfiguration {
     }
 }
 
-/// When a lifecycle rule will expire an object: the `x-amz-expiration` header of PutObject,
-/// GetObject and HeadObject replies.
+/// When a lifecycle rule will expire an object: the `x-amz-expiration` header of PutObject
+/// (read into [`PutObjectOutput`](crate::ops::PutObjectOutput)), GetObject and HeadObject
+/// (read it with [`WithResponseHeaders`](crate::extras::WithResponseHeaders)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ObjectExpiration {

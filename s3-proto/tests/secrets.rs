@@ -99,3 +99,66 @@ fn signing_outputs_and_errors() {
         }
     }
 }
+
+#[test]
+fn sse_customer_key_never_shows() {
+    use s3_proto::ops::{CopyObject, HeadObject, UploadPart};
+    use s3_proto::sse::{CustomerKey, ServerSideEncryption};
+    let raw = [0x5a; 32];
+    // The key as it travels (base64) and as bytes would print.
+    let b64 = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
+    let shown = |what: &str, text: &str| {
+        assert!(!text.contains(b64), "{what} leaks the SSE-C key: {text}");
+        assert!(
+            !text.contains("90, 90, 90"),
+            "{what} leaks the SSE-C key: {text}"
+        );
+    };
+    let key = CustomerKey::new(&raw).unwrap();
+    shown("CustomerKey", &format!("{key:?}"));
+    let sse = ServerSideEncryption::customer(&raw).unwrap();
+    shown("ServerSideEncryption", &format!("{sse:?}"));
+    let b = s3_proto::BucketName::new("bucket").unwrap();
+    let k = s3_proto::ObjectKey::new("key").unwrap();
+    let plain = Config::new("http://127.0.0.1:1", "us-east-1").unwrap();
+    let ops: Vec<Box<dyn Fn() -> (String, Result<http::Request<s3_proto::Body>, Error>)>> = vec![
+        Box::new(|| {
+            let op = PutObject::new(b.clone(), k.clone(), "x").server_side_encryption(sse.clone());
+            (
+                format!("{op:?}"),
+                s3_proto::Operation::request(&op, plain.target()),
+            )
+        }),
+        Box::new(|| {
+            let op = HeadObject::new(b.clone(), k.clone()).sse_customer_key(key.clone());
+            (
+                format!("{op:?}"),
+                s3_proto::Operation::request(&op, plain.target()),
+            )
+        }),
+        Box::new(|| {
+            let op =
+                UploadPart::new(b.clone(), k.clone(), "u", 1, "x").sse_customer_key(key.clone());
+            (
+                format!("{op:?}"),
+                s3_proto::Operation::request(&op, plain.target()),
+            )
+        }),
+        Box::new(|| {
+            let op = CopyObject::new(b.clone(), k.clone(), b.clone(), k.clone())
+                .copy_source_sse_customer_key(key.clone());
+            (
+                format!("{op:?}"),
+                s3_proto::Operation::request(&op, plain.target()),
+            )
+        }),
+    ];
+    for make in ops {
+        let (debug, result) = make();
+        shown("operation Debug", &debug);
+        // Over plain http the key is refused before any request exists.
+        let err = result.unwrap_err();
+        shown("error Display", &err.to_string());
+        shown("error Debug", &format!("{err:?}"));
+    }
+}

@@ -8,7 +8,7 @@
 mod features {
     use super::*;
 
-    use s3::proto::extras::WithExtras;
+    use s3::proto::extras::{WithExtras, WithResponseHeaders};
     use s3::proto::flow::paginate::Paginated;
     use s3::proto::lifecycle::{LifecycleConfiguration, LifecycleExpiration, LifecycleRule};
     use s3::proto::lock::{ObjectLockConfiguration, ObjectLockRetention, RetentionMode, RetentionPeriod, LegalHold};
@@ -306,6 +306,11 @@ mod features {
             assert_eq!(e.rule_id.as_deref(), Some("tmp"));
             assert!(e.expiry_date.is_some());
         }
+        // GetObject and HeadObject report it too; their output keeps it in the headers.
+        let head = WithResponseHeaders::new(op::HeadObject::new(name.clone(), key("tmp/x")));
+        let (_, headers) = x!(c.send(&head)).unwrap();
+        let e = s3::proto::lifecycle::ObjectExpiration::from_headers(&headers);
+        assert_eq!(e.is_some(), server.caps.expiration_header, "{headers:?}");
         x!(c.send(&op::DeleteBucketLifecycle::new(name.clone()))).unwrap();
         assert!(x!(c.send(&op::GetBucketLifecycleConfiguration::new(name.clone()))).is_err());
         x!(cleanup(&b));
