@@ -121,40 +121,32 @@ fn sse_customer_key_never_shows() {
     let b = s3_proto::BucketName::new("bucket").unwrap();
     let k = s3_proto::ObjectKey::new("key").unwrap();
     let plain = Config::new("http://127.0.0.1:1", "us-east-1").unwrap();
-    let ops: Vec<Box<dyn Fn() -> (String, Result<http::Request<s3_proto::Body>, Error>)>> = vec![
-        Box::new(|| {
-            let op = PutObject::new(b.clone(), k.clone(), "x").server_side_encryption(sse.clone());
-            (
-                format!("{op:?}"),
-                s3_proto::Operation::request(&op, plain.target()),
-            )
-        }),
-        Box::new(|| {
-            let op = HeadObject::new(b.clone(), k.clone()).sse_customer_key(key.clone());
-            (
-                format!("{op:?}"),
-                s3_proto::Operation::request(&op, plain.target()),
-            )
-        }),
-        Box::new(|| {
-            let op =
-                UploadPart::new(b.clone(), k.clone(), "u", 1, "x").sse_customer_key(key.clone());
-            (
-                format!("{op:?}"),
-                s3_proto::Operation::request(&op, plain.target()),
-            )
-        }),
-        Box::new(|| {
-            let op = CopyObject::new(b.clone(), k.clone(), b.clone(), k.clone())
-                .copy_source_sse_customer_key(key.clone());
-            (
-                format!("{op:?}"),
-                s3_proto::Operation::request(&op, plain.target()),
-            )
-        }),
+    fn debug_and_request<O: s3_proto::Operation + std::fmt::Debug>(
+        op: O,
+        config: &Config,
+    ) -> (String, Result<http::Request<s3_proto::Body>, Error>) {
+        (format!("{op:?}"), op.request(config.target()))
+    }
+    let cases = [
+        debug_and_request(
+            PutObject::new(b.clone(), k.clone(), "x").server_side_encryption(sse.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            HeadObject::new(b.clone(), k.clone()).sse_customer_key(key.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            UploadPart::new(b.clone(), k.clone(), "u", 1, "x").sse_customer_key(key.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            CopyObject::new(b.clone(), k.clone(), b.clone(), k.clone())
+                .copy_source_sse_customer_key(key.clone()),
+            &plain,
+        ),
     ];
-    for make in ops {
-        let (debug, result) = make();
+    for (debug, result) in cases {
         shown("operation Debug", &debug);
         // Over plain http the key is refused before any request exists.
         let err = result.unwrap_err();
