@@ -839,6 +839,66 @@ mod tests {
     }
 
     #[test]
+    fn conditional_writes() {
+        let op = PutObject::new(b(), k("k"), "x")
+            .if_none_match("*")
+            .if_match("\"abc\"");
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.headers()["if-none-match"], "*");
+        assert_eq!(req.headers()["if-match"], "\"abc\"");
+        let req = op
+            .clone()
+            .if_match_unquoted(true)
+            .request(config().target())
+            .unwrap();
+        assert_eq!(req.headers()["if-match"], "abc");
+        let part = crate::ops::CompletedPart {
+            part_number: 1,
+            etag: "\"p\"".into(),
+        };
+        let complete = crate::ops::CompleteMultipartUpload::new(b(), k("k"), "up", [part])
+            .if_none_match("*")
+            .if_match("\"e\"")
+            .if_match_unquoted(true);
+        let req = complete.request(config().target()).unwrap();
+        assert_eq!(req.headers()["if-none-match"], "*");
+        assert_eq!(req.headers()["if-match"], "e");
+
+        let h = HeaderMap::new();
+        let failed = br#"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>"#;
+        let err = crate::config::finish(
+            &op,
+            Response::new(StatusCode::PRECONDITION_FAILED, &h, failed),
+        )
+        .unwrap_err();
+        assert!(err.is_precondition_failed() && !err.is_conditional_conflict());
+        let raced = br#"<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting operation occurred.</Message></Error>"#;
+        let err =
+            crate::config::finish(&op, Response::new(StatusCode::CONFLICT, &h, raced)).unwrap_err();
+        assert!(err.is_conditional_conflict() && !err.is_precondition_failed());
+    }
+
+    #[test]
+    fn delete_object_report() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-delete-marker", "true".parse().unwrap());
+        h.insert("x-amz-version-id", "3HL4kqtJ".parse().unwrap());
+        let op = DeleteObject::new(b(), k("k")).version_id("v").report();
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket/k?versionId=v");
+        let out = op
+            .parse(Response::new(StatusCode::NO_CONTENT, &h, b""))
+            .unwrap();
+        assert!(out.delete_marker);
+        assert_eq!(out.version_id.as_deref(), Some("3HL4kqtJ"));
+        let none = HeaderMap::new();
+        let out = op
+            .parse(Response::new(StatusCode::NO_CONTENT, &none, b""))
+            .unwrap();
+        assert_eq!(out, DeleteObjectOutput::default());
+    }
+
+    #[test]
     fn delete_objects_body_and_result() {
         let op = DeleteObjects::new(b(), [k("a&b"), k("c")]).quiet(true);
         let req = op.request(config().target()).unwrap();
