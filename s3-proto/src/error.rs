@@ -383,12 +383,12 @@ error_codes! {
     BucketAlreadyOwnedByYou,
     /// The bucket still holds objects.
     BucketNotEmpty,
+    /// A conditional write lost a race with another write to the same key (409); retry.
+    ConditionalRequestConflict,
     /// The upload exceeds the maximum allowed size.
     EntityTooLarge,
     /// A multipart part other than the last is below 5 MiB.
     EntityTooSmall,
-    /// A conditional write lost a race with another write to the same key (409); retry.
-    ConditionalRequestConflict,
     /// The session token has expired.
     ExpiredToken,
     /// The location constraint is not allowed for this endpoint.
@@ -439,16 +439,16 @@ error_codes! {
     NoSuchUpload,
     /// A bodyless 404 (HEAD): the bucket or key does not exist.
     NotFound,
-    /// The bucket has no object lock configuration.
-    ObjectLockConfigurationNotFoundError,
-    /// The bucket has no ownership controls.
-    OwnershipControlsNotFoundError,
     /// The feature is not implemented by this server.
     NotImplemented,
     /// The object was not modified (304 to a conditional GET/HEAD).
     NotModified,
+    /// The bucket has no object lock configuration.
+    ObjectLockConfigurationNotFoundError,
     /// A conflicting operation is in progress; retry.
     OperationAborted,
+    /// The bucket has no ownership controls.
+    OwnershipControlsNotFoundError,
     /// The bucket lives in another region or endpoint.
     PermanentRedirect,
     /// A precondition (If-Match, If-Unmodified-Since) failed.
