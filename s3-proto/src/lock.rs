@@ -221,6 +221,27 @@ impl Document for ObjectLockRetention {
     }
 }
 
+/// Adds the `x-amz-object-lock-*` headers that lock an object as it is written.
+pub(crate) fn apply_headers(
+    retention: Option<&ObjectLockRetention>,
+    legal_hold: Option<LegalHold>,
+    req: crate::request::RequestBuilder,
+) -> crate::request::RequestBuilder {
+    let req = match retention {
+        Some(r) => req
+            .header("x-amz-object-lock-mode", r.mode.as_str())
+            .header(
+                "x-amz-object-lock-retain-until-date",
+                &to_iso8601(r.retain_until),
+            ),
+        None => req,
+    };
+    req.header_opt(
+        "x-amz-object-lock-legal-hold",
+        legal_hold.map(|h| if h.on { "ON" } else { "OFF" }),
+    )
+}
+
 /// An object version's legal hold: while on, the version cannot be deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LegalHold {

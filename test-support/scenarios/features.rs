@@ -418,6 +418,14 @@ mod features {
             // moto 5 answers 500 to GetObjectRetention.
             assert!(x!(c.send(&op::GetObjectRetention::new(name.clone(), key("k")))).is_err());
         }
+        // Locked as it is written: a legal hold and a retention in the PutObject headers.
+        let born = op::PutObject::new(name.clone(), key("born-locked"), "x")
+            .content_md5()
+            .object_lock_legal_hold(LegalHold::new(true))
+            .object_lock_retention(ObjectLockRetention::new(RetentionMode::Governance, until));
+        let born = x!(b.put(born)).unwrap().version_id.expect("version");
+        assert!(x!(c.send(&op::GetObjectLegalHold::new(name.clone(), key("born-locked")))).unwrap().on);
+        x!(c.send(&op::PutObjectLegalHold::new(name.clone(), key("born-locked"), LegalHold::new(false)).version_id(&born))).unwrap();
         // A locked version cannot be deleted without the governance bypass.
         let plain = op::DeleteObject::new(name.clone(), key("k")).version_id(&version);
         assert_eq!(x!(c.send(&plain)).unwrap_err().code(), Some(&ErrorCode::AccessDenied));

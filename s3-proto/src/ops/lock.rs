@@ -140,9 +140,22 @@ mod tests {
             .request(c.target())
             .unwrap();
         assert_eq!(req.uri(), "http://h/bucket/k?legal-hold");
-        let req = GetObjectLockConfiguration::new(b)
+        let req = GetObjectLockConfiguration::new(b.clone())
             .request(c.target())
             .unwrap();
         assert_eq!(req.uri(), "http://h/bucket?object-lock");
+        let until = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let req = crate::ops::PutObject::new(b, k, "x")
+            .object_lock_retention(ObjectLockRetention::new(RetentionMode::Compliance, until))
+            .object_lock_legal_hold(LegalHold::new(true))
+            .request(c.target())
+            .unwrap();
+        let h = req.headers();
+        assert_eq!(h["x-amz-object-lock-mode"], "COMPLIANCE");
+        assert_eq!(
+            h["x-amz-object-lock-retain-until-date"],
+            "2027-01-15T08:00:00.000Z"
+        );
+        assert_eq!(h["x-amz-object-lock-legal-hold"], "ON");
     }
 }

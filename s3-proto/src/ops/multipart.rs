@@ -66,6 +66,8 @@ pub struct CreateMultipartUpload {
     attributes: ObjectAttributes,
     sse: Option<ServerSideEncryption>,
     tagging: Option<TagSet>,
+    lock_retention: Option<crate::lock::ObjectLockRetention>,
+    lock_legal_hold: Option<crate::lock::LegalHold>,
 }
 
 impl CreateMultipartUpload {
@@ -77,7 +79,21 @@ impl CreateMultipartUpload {
             attributes: ObjectAttributes::default(),
             sse: None,
             tagging: None,
+            lock_retention: None,
+            lock_legal_hold: None,
         }
+    }
+
+    /// Locks the new object until a date (`x-amz-object-lock-mode`, `-retain-until-date`).
+    pub fn object_lock_retention(mut self, retention: crate::lock::ObjectLockRetention) -> Self {
+        self.lock_retention = Some(retention);
+        self
+    }
+
+    /// Puts the new object under a legal hold, or explicitly not.
+    pub fn object_lock_legal_hold(mut self, hold: crate::lock::LegalHold) -> Self {
+        self.lock_legal_hold = Some(hold);
+        self
     }
 
     attribute_setters!();
@@ -120,6 +136,8 @@ impl Operation for CreateMultipartUpload {
             .subresource("uploads");
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
+        let req =
+            crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
         self.attributes.apply(req).build()
     }
 
