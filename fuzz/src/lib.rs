@@ -125,6 +125,20 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteBucketCors",
     "PutBucketAcl",
     "PutObjectAcl",
+    "GetBucketVersioning",
+    "ListObjectVersions",
+    "GetObjectTagging",
+    "GetBucketTagging",
+    "GetBucketPolicy",
+    "GetPublicAccessBlock",
+    "GetBucketOwnershipControls",
+    "GetBucketLifecycleConfiguration",
+    "GetBucketEncryption",
+    "GetObjectLockConfiguration",
+    "GetObjectRetention",
+    "GetObjectLegalHold",
+    "DeleteObject(report)",
+    "PutObjectTagging",
 ];
 
 /// Runs `op`'s public `finish` on the response and formats whatever comes out.
@@ -200,7 +214,24 @@ pub fn responses(data: &[u8]) {
         }
         26 => run(&DeleteBucketCors::new(b), resp),
         27 => run(&PutBucketAcl::new(b, s3_proto::CannedAcl::Private), resp),
-        _ => run(&PutObjectAcl::new(b, k, s3_proto::CannedAcl::Private), resp),
+        28 => run(&PutObjectAcl::new(b, k, s3_proto::CannedAcl::Private), resp),
+        29 => run(&GetBucketVersioning::new(b), resp),
+        30 => run(&ListObjectVersions::new(b), resp),
+        31 => run(&GetObjectTagging::new(b, k), resp),
+        32 => run(&GetBucketTagging::new(b), resp),
+        33 => run(&GetBucketPolicy::new(b), resp),
+        34 => run(&GetPublicAccessBlock::new(b), resp),
+        35 => run(&GetBucketOwnershipControls::new(b), resp),
+        36 => run(&GetBucketLifecycleConfiguration::new(b), resp),
+        37 => run(&GetBucketEncryption::new(b), resp),
+        38 => run(&GetObjectLockConfiguration::new(b), resp),
+        39 => run(&GetObjectRetention::new(b, k), resp),
+        40 => run(&GetObjectLegalHold::new(b, k), resp),
+        41 => run(&DeleteObject::new(b, k).report(), resp),
+        _ => run(
+            &PutObjectTagging::new(b, k, s3_proto::TagSet::new().tag("k", "v")),
+            resp,
+        ),
     }
 }
 

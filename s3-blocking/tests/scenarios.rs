@@ -57,6 +57,7 @@ include!("../../test-support/scenarios/multipart.rs");
 include!("../../test-support/scenarios/faults.rs");
 include!("../../test-support/scenarios/parity.rs");
 include!("../../test-support/scenarios/integrity.rs");
+include!("../../test-support/scenarios/features.rs");
 
 fn put_stream(
     b: &s3::Bucket,

@@ -49,6 +49,18 @@ impl Error {
         })
     }
 
+    /// True when a conditional request's precondition failed (412 `PreconditionFailed`): an
+    /// `If-None-Match: *` write found the key, or an `If-Match` ETag no longer matches.
+    pub fn is_precondition_failed(&self) -> bool {
+        self.code() == Some(&ErrorCode::PreconditionFailed)
+    }
+
+    /// True when a conditional write raced another write to the key (409
+    /// `ConditionalRequestConflict`); S3 advises retrying the whole write.
+    pub fn is_conditional_conflict(&self) -> bool {
+        self.code() == Some(&ErrorCode::ConditionalRequestConflict)
+    }
+
     /// True for failures worth one more try of the same request: a broken or timed-out
     /// connection, a truncated or corrupted reply, a server asking to slow down or failing
     /// inside (500, 503, `SlowDown`, `RequestTimeout`, `InternalError`), or refusing a body
@@ -377,6 +389,8 @@ error_codes! {
     BucketAlreadyOwnedByYou,
     /// The bucket still holds objects.
     BucketNotEmpty,
+    /// A conditional write lost a race with another write to the same key (409); retry.
+    ConditionalRequestConflict,
     /// The upload exceeds the maximum allowed size.
     EntityTooLarge,
     /// A multipart part other than the last is below 5 MiB.
@@ -415,6 +429,14 @@ error_codes! {
     MissingContentLength,
     /// The bucket has no CORS configuration.
     NoSuchCORSConfiguration,
+    /// The bucket has no lifecycle configuration.
+    NoSuchLifecycleConfiguration,
+    /// The bucket has no policy.
+    NoSuchBucketPolicy,
+    /// The bucket has no public access block configuration.
+    NoSuchPublicAccessBlockConfiguration,
+    /// The bucket or object has no tag set.
+    NoSuchTagSet,
     /// The bucket does not exist.
     NoSuchBucket,
     /// The key does not exist.
@@ -427,8 +449,12 @@ error_codes! {
     NotImplemented,
     /// The object was not modified (304 to a conditional GET/HEAD).
     NotModified,
+    /// The bucket has no object lock configuration.
+    ObjectLockConfigurationNotFoundError,
     /// A conflicting operation is in progress; retry.
     OperationAborted,
+    /// The bucket has no ownership controls.
+    OwnershipControlsNotFoundError,
     /// The bucket lives in another region or endpoint.
     PermanentRedirect,
     /// A precondition (If-Match, If-Unmodified-Since) failed.
@@ -439,6 +465,8 @@ error_codes! {
     RequestTimeTooSkewed,
     /// The signature does not match the server's.
     SignatureDoesNotMatch,
+    /// The bucket has no default encryption configuration.
+    ServerSideEncryptionConfigurationNotFoundError,
     /// The service is unavailable; retry later.
     ServiceUnavailable,
     /// Reduce the request rate.

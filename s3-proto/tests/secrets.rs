@@ -99,3 +99,58 @@ fn signing_outputs_and_errors() {
         }
     }
 }
+
+#[test]
+fn sse_customer_key_never_shows() {
+    use s3_proto::ops::{CopyObject, HeadObject, UploadPart};
+    use s3_proto::sse::{CustomerKey, ServerSideEncryption};
+    let raw = [0x5a; 32];
+    // The key as it travels (base64) and as bytes would print.
+    let b64 = "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
+    let shown = |what: &str, text: &str| {
+        assert!(!text.contains(b64), "{what} leaks the SSE-C key: {text}");
+        assert!(
+            !text.contains("90, 90, 90"),
+            "{what} leaks the SSE-C key: {text}"
+        );
+    };
+    let key = CustomerKey::new(&raw).unwrap();
+    shown("CustomerKey", &format!("{key:?}"));
+    let sse = ServerSideEncryption::customer(&raw).unwrap();
+    shown("ServerSideEncryption", &format!("{sse:?}"));
+    let b = s3_proto::BucketName::new("bucket").unwrap();
+    let k = s3_proto::ObjectKey::new("key").unwrap();
+    let plain = Config::new("http://127.0.0.1:1", "us-east-1").unwrap();
+    fn debug_and_request<O: s3_proto::Operation + std::fmt::Debug>(
+        op: O,
+        config: &Config,
+    ) -> (String, Result<http::Request<s3_proto::Body>, Error>) {
+        (format!("{op:?}"), op.request(config.target()))
+    }
+    let cases = [
+        debug_and_request(
+            PutObject::new(b.clone(), k.clone(), "x").server_side_encryption(sse.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            HeadObject::new(b.clone(), k.clone()).sse_customer_key(key.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            UploadPart::new(b.clone(), k.clone(), "u", 1, "x").sse_customer_key(key.clone()),
+            &plain,
+        ),
+        debug_and_request(
+            CopyObject::new(b.clone(), k.clone(), b.clone(), k.clone())
+                .copy_source_sse_customer_key(key.clone()),
+            &plain,
+        ),
+    ];
+    for (debug, result) in cases {
+        shown("operation Debug", &debug);
+        // Over plain http the key is refused before any request exists.
+        let err = result.unwrap_err();
+        shown("error Display", &err.to_string());
+        shown("error Debug", &format!("{err:?}"));
+    }
+}

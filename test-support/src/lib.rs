@@ -72,6 +72,50 @@ pub struct Capabilities {
     /// Refuses a PutObject whose body does not match its `Content-MD5` (moto 5 stores it
     /// anyway).
     pub verifies_put_md5: bool,
+    /// Keeps versions (Put/GetBucketVersioning, ListObjectVersions, delete markers); s3s-fs
+    /// 0.14 answers NotImplemented.
+    pub versioning: bool,
+    /// Object and bucket tagging actions (s3s-fs: NotImplemented).
+    pub tagging: bool,
+    /// Keeps the `x-amz-tagging` of CreateMultipartUpload (Ceph RGW 16 loses it and answers
+    /// GetObjectTagging with an empty 200).
+    pub multipart_tagging: bool,
+    /// Stores bucket policies (s3s-fs: NotImplemented).
+    pub policy: bool,
+    /// Enforces bucket policies for anonymous requests (Ceph and moto).
+    pub policy_enforced: bool,
+    /// Stores public access blocks (Ceph answers all-false when none is set; s3s-fs:
+    /// NotImplemented).
+    pub public_access_block: bool,
+    /// Stores ownership controls (moto only; Ceph RGW 16 answers InvalidArgument).
+    pub ownership_controls: bool,
+    /// Stores lifecycle configurations (s3s-fs: NotImplemented).
+    pub lifecycle: bool,
+    /// Reports `x-amz-expiration` on PutObject of a key a lifecycle rule covers (Ceph; moto
+    /// and s3s-fs do not).
+    pub expiration_header: bool,
+    /// Accepts SSE headers (SSE-S3, SSE-KMS, SSE-C) over plain http. Ceph RGW refuses them
+    /// with InvalidRequest unless reached over TLS (or `rgw_crypt_require_ssl = false`).
+    pub sse_over_http: bool,
+    /// Reports the SSE applied (`x-amz-server-side-encryption`) on put and head (moto;
+    /// s3s-fs accepts the headers and ignores them).
+    pub sse_reported: bool,
+    /// Stores bucket default encryption (moto; Ceph RGW 16 without a KMS answers
+    /// InvalidArgument, s3s-fs NotImplemented).
+    pub bucket_encryption: bool,
+    /// Object lock: lock-enabled buckets, lock configuration, retention, legal hold (s3s-fs:
+    /// NotImplemented).
+    pub object_lock: bool,
+    /// Reads retention back (moto 5 answers 500 to GetObjectRetention).
+    pub retention_read: bool,
+    /// Honours `If-None-Match: *` and `If-Match` on PutObject (in an unversioned bucket:
+    /// Ceph RGW 16 ignores If-None-Match in a versioned one).
+    pub conditional_writes: bool,
+    /// Honours `If-None-Match` on CompleteMultipartUpload (Ceph RGW 16 ignores it).
+    pub conditional_complete: bool,
+    /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
+    /// hex (see `PutObject::if_match_unquoted`).
+    pub if_match_quoted_writes: bool,
 }
 
 /// One running server and how to reach it.
@@ -245,6 +289,23 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: true,
             verifies_put_md5: true,
+            versioning: true,
+            tagging: true,
+            multipart_tagging: false,
+            policy: true,
+            policy_enforced: true,
+            public_access_block: true,
+            ownership_controls: false,
+            lifecycle: true,
+            expiration_header: true,
+            sse_over_http: false,
+            sse_reported: false,
+            bucket_encryption: false,
+            object_lock: true,
+            retention_read: true,
+            conditional_writes: true,
+            conditional_complete: false,
+            if_match_quoted_writes: false,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -268,6 +329,23 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: false,
             verifies_put_md5: true,
+            versioning: false,
+            tagging: false,
+            multipart_tagging: false,
+            policy: false,
+            policy_enforced: false,
+            public_access_block: false,
+            ownership_controls: false,
+            lifecycle: false,
+            expiration_header: false,
+            sse_over_http: true,
+            sse_reported: false,
+            bucket_encryption: false,
+            object_lock: false,
+            retention_read: false,
+            conditional_writes: true,
+            conditional_complete: true,
+            if_match_quoted_writes: true,
         },
         _ => Capabilities {
             acl: true,
@@ -291,6 +369,23 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: false,
             verifies_part_md5: false,
             verifies_put_md5: false,
+            versioning: true,
+            tagging: true,
+            multipart_tagging: true,
+            policy: true,
+            policy_enforced: true,
+            public_access_block: true,
+            ownership_controls: true,
+            lifecycle: true,
+            expiration_header: false,
+            sse_over_http: true,
+            sse_reported: true,
+            bucket_encryption: true,
+            object_lock: true,
+            retention_read: false,
+            conditional_writes: true,
+            conditional_complete: true,
+            if_match_quoted_writes: true,
         },
     };
     Some(Server {

@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::integrity::{ObjectDigest, Verification};
 
+/// Fills a buffer with the destination's bytes at an offset (the runtime's file IO).
+pub type ReadBack<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Error> + 'a;
+
 /// Bytes read back from the destination at a time.
 const READ_BACK: usize = 1 << 20;
 
@@ -64,7 +67,7 @@ impl Ordered {
         &self,
         offset: u64,
         chunk: &[u8],
-        read_back: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Error>,
+        read_back: &mut ReadBack<'_>,
     ) -> Result<(), Error> {
         if chunk.is_empty() {
             return Ok(());
@@ -128,7 +131,7 @@ fn hash_back(
     mut at: u64,
     len: u64,
     buffer: &mut Vec<u8>,
-    read_back: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Error>,
+    read_back: &mut ReadBack<'_>,
 ) -> Result<(), Error> {
     let end = at + len;
     while at < end {

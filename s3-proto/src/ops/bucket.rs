@@ -147,6 +147,7 @@ pub struct CreateBucket {
     bucket: BucketName,
     location: Option<LocationConstraint>,
     acl: Option<CannedAcl>,
+    object_lock: bool,
 }
 
 impl CreateBucket {
@@ -156,7 +157,15 @@ impl CreateBucket {
             bucket,
             location: None,
             acl: None,
+            object_lock: false,
         }
+    }
+
+    /// Creates the bucket with object lock enabled (`x-amz-bucket-object-lock-enabled`),
+    /// which also turns versioning on; it cannot be enabled later on most servers.
+    pub fn object_lock_enabled(mut self, enabled: bool) -> Self {
+        self.object_lock = enabled;
+        self
     }
 
     /// Creates the bucket in `location` (sent as `<LocationConstraint>`).
@@ -214,7 +223,11 @@ impl Operation for CreateBucket {
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::PUT, Some(&self.bucket), None)
-            .header_opt("x-amz-acl", self.acl.map(CannedAcl::as_str));
+            .header_opt("x-amz-acl", self.acl.map(CannedAcl::as_str))
+            .header_opt(
+                "x-amz-bucket-object-lock-enabled",
+                self.object_lock.then_some("true"),
+            );
         match self.body() {
             Some(body) => req
                 .header("content-type", "application/xml")

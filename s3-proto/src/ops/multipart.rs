@@ -21,6 +21,8 @@ use crate::ops::list::check_page_size;
 use crate::ops::object::{copy_source, parse_bool, result_reader};
 use crate::request::RequestBuilder;
 use crate::sign::content_md5;
+use crate::sse::{CustomerKey, ServerSideEncryption, apply_customer, apply_sse};
+use crate::tagging::TagSet;
 use crate::time::parse_iso8601;
 use crate::xml::{XmlReader, XmlWriter};
 
@@ -62,6 +64,10 @@ pub struct CreateMultipartUpload {
     bucket: BucketName,
     key: ObjectKey,
     attributes: ObjectAttributes,
+    sse: Option<ServerSideEncryption>,
+    tagging: Option<TagSet>,
+    lock_retention: Option<crate::lock::ObjectLockRetention>,
+    lock_legal_hold: Option<crate::lock::LegalHold>,
 }
 
 impl CreateMultipartUpload {
@@ -71,10 +77,38 @@ impl CreateMultipartUpload {
             bucket,
             key,
             attributes: ObjectAttributes::default(),
+            sse: None,
+            tagging: None,
+            lock_retention: None,
+            lock_legal_hold: None,
         }
     }
 
+    /// Locks the new object until a date (`x-amz-object-lock-mode`, `-retain-until-date`).
+    pub fn object_lock_retention(mut self, retention: crate::lock::ObjectLockRetention) -> Self {
+        self.lock_retention = Some(retention);
+        self
+    }
+
+    /// Puts the new object under a legal hold, or explicitly not.
+    pub fn object_lock_legal_hold(mut self, hold: crate::lock::LegalHold) -> Self {
+        self.lock_legal_hold = Some(hold);
+        self
+    }
+
     attribute_setters!();
+
+    /// Encrypts the object at rest; with SSE-C every UploadPart must send the same key.
+    pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.sse = Some(sse);
+        self
+    }
+
+    /// Tags the object (`x-amz-tagging`, checked against S3's limits before sending).
+    pub fn tagging(mut self, tags: TagSet) -> Self {
+        self.tagging = Some(tags);
+        self
+    }
 }
 
 /// What CreateMultipartUpload reports: the id every later request names.
@@ -100,6 +134,10 @@ impl Operation for CreateMultipartUpload {
         let req = target
             .request(Method::POST, Some(&self.bucket), Some(&self.key))
             .subresource("uploads");
+        let req = apply_sse(self.sse.as_ref(), req, target);
+        let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
+        let req =
+            crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
         self.attributes.apply(req).build()
     }
 
@@ -141,6 +179,7 @@ pub struct UploadPart {
     part_number: u16,
     body: Body,
     content_md5: Option<String>,
+    sse_customer: Option<CustomerKey>,
 }
 
 impl UploadPart {
@@ -159,7 +198,14 @@ impl UploadPart {
             part_number,
             body: body.into(),
             content_md5: None,
+            sse_customer: None,
         }
+    }
+
+    /// Sends the SSE-C key the upload was created with (S3 needs it on every part).
+    pub fn sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.sse_customer = Some(key);
+        self
     }
 
     /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused.
@@ -213,6 +259,7 @@ impl Operation for UploadPart {
         )
         .query("partNumber", &self.part_number.to_string())
         .header_opt("content-md5", self.content_md5.as_deref());
+        let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
         check_part_number(req, self.part_number)
             .body(self.body.clone())
             .build()
@@ -240,6 +287,8 @@ pub struct UploadPartCopy {
     part_number: u16,
     range: Option<(u64, u64)>,
     if_match: Option<String>,
+    sse_customer: Option<CustomerKey>,
+    source_sse_customer: Option<CustomerKey>,
 }
 
 impl UploadPartCopy {
@@ -262,7 +311,21 @@ impl UploadPartCopy {
             part_number,
             range: None,
             if_match: None,
+            sse_customer: None,
+            source_sse_customer: None,
         }
+    }
+
+    /// Sends the SSE-C key the destination upload was created with.
+    pub fn sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.sse_customer = Some(key);
+        self
+    }
+
+    /// Reads an SSE-C source with the key it was written with.
+    pub fn copy_source_sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.source_sse_customer = Some(key);
+        self
     }
 
     /// Copies bytes `first..=last` of the source only.
@@ -326,6 +389,8 @@ impl Operation for UploadPartCopy {
                 .map(|(first, last)| format!("bytes={first}-{last}")),
         )
         .header_opt("x-amz-copy-source-if-match", self.if_match.as_deref());
+        let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
+        let req = apply_customer(self.source_sse_customer.as_ref(), req, target, true);
         check_part_number(req, self.part_number).build()
     }
 
@@ -369,6 +434,9 @@ pub struct CompleteMultipartUpload {
     key: ObjectKey,
     upload_id: String,
     parts: Vec<CompletedPart>,
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+    if_match_unquoted: bool,
 }
 
 impl CompleteMultipartUpload {
@@ -386,7 +454,31 @@ impl CompleteMultipartUpload {
             key,
             upload_id: upload_id.into(),
             parts,
+            if_match: None,
+            if_none_match: None,
+            if_match_unquoted: false,
         }
+    }
+
+    /// Completes only under this `If-None-Match` condition: `"*"` makes the upload
+    /// create-only (412 [`PreconditionFailed`](crate::ErrorCode::PreconditionFailed) if the
+    /// key exists). Ceph RGW 16 ignores it on this call.
+    pub fn if_none_match(mut self, value: impl Into<String>) -> Self {
+        self.if_none_match = Some(value.into());
+        self
+    }
+
+    /// Completes only while the existing object's ETag is `etag`.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Sends the `If-Match` ETag without quotes (the Ceph RGW quirk of
+    /// [`PutObject::if_match_unquoted`](crate::ops::PutObject::if_match_unquoted)).
+    pub fn if_match_unquoted(mut self, unquoted: bool) -> Self {
+        self.if_match_unquoted = unquoted;
+        self
     }
 
     /// The parts, in ascending order.
@@ -471,6 +563,13 @@ impl Operation for CompleteMultipartUpload {
             return req.fail(e).build();
         }
         req.header("content-type", "application/xml")
+            .header_opt("if-none-match", self.if_none_match.as_deref())
+            .header_opt(
+                "if-match",
+                self.if_match
+                    .as_deref()
+                    .map(|e| crate::ops::object::if_match_value(e, self.if_match_unquoted)),
+            )
             .body(self.body())
             .build()
     }

@@ -18,6 +18,8 @@ use crate::object::{
 use crate::op::Operation;
 use crate::sign::content_md5;
 use crate::sign::encode::uri_encode_into;
+use crate::sse::{CustomerKey, ServerSideEncryption, apply_customer, apply_sse};
+use crate::tagging::TagSet;
 use crate::time::parse_iso8601;
 use crate::xml::{XmlReader, XmlWriter};
 
@@ -30,6 +32,7 @@ pub struct GetObject {
     key: ObjectKey,
     read: ReadOptions,
     response_content_type: Option<String>,
+    sse_customer: Option<CustomerKey>,
 }
 
 impl GetObject {
@@ -40,6 +43,7 @@ impl GetObject {
             key,
             read: ReadOptions::default(),
             response_content_type: None,
+            sse_customer: None,
         }
     }
 
@@ -48,6 +52,12 @@ impl GetObject {
     /// Asks the server to answer with this `Content-Type` (`response-content-type`).
     pub fn response_content_type(mut self, content_type: impl Into<String>) -> Self {
         self.response_content_type = Some(content_type.into());
+        self
+    }
+
+    /// Reads an SSE-C object with the key it was written with.
+    pub fn sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.sse_customer = Some(key);
         self
     }
 
@@ -70,13 +80,14 @@ impl Operation for GetObject {
     }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        self.read
+        let req = self
+            .read
             .request(target, Method::GET, &self.bucket, &self.key)
             .query_opt(
                 "response-content-type",
                 self.response_content_type.as_deref(),
-            )
-            .build()
+            );
+        apply_customer(self.sse_customer.as_ref(), req, target, false).build()
     }
 
     fn body_mode(&self) -> BodyMode {
@@ -103,6 +114,7 @@ pub struct HeadObject {
     bucket: BucketName,
     key: ObjectKey,
     read: ReadOptions,
+    sse_customer: Option<CustomerKey>,
 }
 
 impl HeadObject {
@@ -112,10 +124,17 @@ impl HeadObject {
             bucket,
             key,
             read: ReadOptions::default(),
+            sse_customer: None,
         }
     }
 
     condition_setters!();
+
+    /// Heads an SSE-C object with the key it was written with.
+    pub fn sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.sse_customer = Some(key);
+        self
+    }
 }
 
 impl Operation for HeadObject {
@@ -126,9 +145,10 @@ impl Operation for HeadObject {
     }
 
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
-        self.read
-            .request(target, Method::HEAD, &self.bucket, &self.key)
-            .build()
+        let req = self
+            .read
+            .request(target, Method::HEAD, &self.bucket, &self.key);
+        apply_customer(self.sse_customer.as_ref(), req, target, false).build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ObjectHead, Error> {
@@ -147,6 +167,12 @@ pub struct PutObject {
     attributes: ObjectAttributes,
     content_md5: Option<String>,
     if_none_match: Option<String>,
+    if_match: Option<String>,
+    if_match_unquoted: bool,
+    sse: Option<ServerSideEncryption>,
+    tagging: Option<TagSet>,
+    lock_retention: Option<crate::lock::ObjectLockRetention>,
+    lock_legal_hold: Option<crate::lock::LegalHold>,
 }
 
 impl PutObject {
@@ -160,10 +186,29 @@ impl PutObject {
             attributes: ObjectAttributes::default(),
             content_md5: None,
             if_none_match: None,
+            if_match: None,
+            if_match_unquoted: false,
+            sse: None,
+            tagging: None,
+            lock_retention: None,
+            lock_legal_hold: None,
         }
     }
 
     attribute_setters!();
+
+    /// Locks the new version until a date (`x-amz-object-lock-mode` and `-retain-until-date`;
+    /// the bucket needs object lock, and S3 wants [`PutObject::content_md5`] with it).
+    pub fn object_lock_retention(mut self, retention: crate::lock::ObjectLockRetention) -> Self {
+        self.lock_retention = Some(retention);
+        self
+    }
+
+    /// Puts the new version under a legal hold, or explicitly not (`x-amz-object-lock-legal-hold`).
+    pub fn object_lock_legal_hold(mut self, hold: crate::lock::LegalHold) -> Self {
+        self.lock_legal_hold = Some(hold);
+        self
+    }
 
     /// Sends `Content-MD5` computed from the in-memory body, so the server rejects a corrupted
     /// upload (no effect on a streamed body; use [`PutObject::content_md5_value`] there).
@@ -186,9 +231,53 @@ impl PutObject {
         self
     }
 
+    /// Writes only under this `If-None-Match` condition: `"*"` makes the write create-only
+    /// (412 [`PreconditionFailed`](crate::ErrorCode::PreconditionFailed) if the key exists).
+    pub fn if_none_match(mut self, value: impl Into<String>) -> Self {
+        self.if_none_match = Some(value.into());
+        self
+    }
+
+    /// Overwrites only while the object's ETag is `etag` (412 otherwise; 409
+    /// [`ConditionalRequestConflict`](crate::ErrorCode::ConditionalRequestConflict) on a race).
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Sends the `If-Match` ETag without its quotes.
+    ///
+    /// A quirk of Ceph RGW (seen on 16.x): on writes it compares `If-Match` with the bare hex
+    /// ETag and answers 412 to the quoted form S3 documents; AWS, moto and s3s-fs take both.
+    pub fn if_match_unquoted(mut self, unquoted: bool) -> Self {
+        self.if_match_unquoted = unquoted;
+        self
+    }
+
+    /// Encrypts the object at rest (SSE-S3, SSE-KMS or SSE-C).
+    pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.sse = Some(sse);
+        self
+    }
+
+    /// Tags the object (`x-amz-tagging`, checked against S3's limits before sending).
+    pub fn tagging(mut self, tags: TagSet) -> Self {
+        self.tagging = Some(tags);
+        self
+    }
+
     /// The body.
     pub fn body(&self) -> &Body {
         &self.body
+    }
+}
+
+/// `etag` as sent in `If-Match`: quoted as given, or bare for Ceph RGW.
+pub(crate) fn if_match_value(etag: &str, unquoted: bool) -> &str {
+    if unquoted {
+        etag.trim_matches('"')
+    } else {
+        etag
     }
 }
 
@@ -200,6 +289,12 @@ pub struct PutObjectOutput {
     pub etag: Option<String>,
     /// The new version, in a versioned bucket.
     pub version_id: Option<String>,
+    /// The encryption applied (`AES256`, `aws:kms`), when the server reports it.
+    pub server_side_encryption: Option<String>,
+    /// The KMS key used, for SSE-KMS.
+    pub sse_kms_key_id: Option<String>,
+    /// When a lifecycle rule will expire the object (`x-amz-expiration`).
+    pub expiration: Option<crate::lifecycle::ObjectExpiration>,
 }
 
 impl Operation for PutObject {
@@ -213,7 +308,17 @@ impl Operation for PutObject {
         let req = target
             .request(Method::PUT, Some(&self.bucket), Some(&self.key))
             .header_opt("content-md5", self.content_md5.as_deref())
-            .header_opt("if-none-match", self.if_none_match.as_deref());
+            .header_opt("if-none-match", self.if_none_match.as_deref())
+            .header_opt(
+                "if-match",
+                self.if_match
+                    .as_deref()
+                    .map(|e| if_match_value(e, self.if_match_unquoted)),
+            );
+        let req = apply_sse(self.sse.as_ref(), req, target);
+        let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
+        let req =
+            crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
         self.attributes.apply(req).body(self.body.clone()).build()
     }
 
@@ -221,6 +326,12 @@ impl Operation for PutObject {
         Ok(PutObjectOutput {
             etag: headers::string_opt(&resp, "etag")?,
             version_id: headers::string_opt(&resp, "x-amz-version-id")?,
+            server_side_encryption: headers::string_opt(&resp, "x-amz-server-side-encryption")?,
+            sse_kms_key_id: headers::string_opt(
+                &resp,
+                "x-amz-server-side-encryption-aws-kms-key-id",
+            )?,
+            expiration: crate::lifecycle::ObjectExpiration::from_headers(resp.headers),
         })
     }
 }
@@ -249,6 +360,48 @@ impl DeleteObject {
     pub fn version_id(mut self, version_id: impl Into<String>) -> Self {
         self.version_id = Some(version_id.into());
         self
+    }
+}
+
+impl DeleteObject {
+    /// The same request, reporting whether a delete marker was made and its version
+    /// ([`DeleteObjectOutput`]); `DeleteObject` itself answers `()`.
+    pub fn report(self) -> DeleteObjectReport {
+        DeleteObjectReport(self)
+    }
+}
+
+/// [`DeleteObject`] with its reply headers read into a [`DeleteObjectOutput`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteObjectReport(DeleteObject);
+
+/// What DeleteObject reports in a versioned bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteObjectOutput {
+    /// True when the delete made (or removed) a delete marker.
+    pub delete_marker: bool,
+    /// The version made (the new delete marker) or removed.
+    pub version_id: Option<String>,
+}
+
+impl Operation for DeleteObjectReport {
+    type Output = DeleteObjectOutput;
+
+    fn bucket(&self) -> Option<&BucketName> {
+        Some(&self.0.bucket)
+    }
+
+    fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
+        self.0.request(target)
+    }
+
+    fn parse(&self, resp: Response<'_>) -> Result<DeleteObjectOutput, Error> {
+        Ok(DeleteObjectOutput {
+            delete_marker: headers::optional(&resp, "x-amz-delete-marker")?
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            version_id: headers::string_opt(&resp, "x-amz-version-id")?,
+        })
     }
 }
 
@@ -495,6 +648,8 @@ pub struct CopyObject {
     attributes: ObjectAttributes,
     if_match: Option<String>,
     if_none_match: Option<String>,
+    sse: Option<ServerSideEncryption>,
+    source_sse_customer: Option<CustomerKey>,
 }
 
 impl CopyObject {
@@ -515,10 +670,24 @@ impl CopyObject {
             attributes: ObjectAttributes::default(),
             if_match: None,
             if_none_match: None,
+            sse: None,
+            source_sse_customer: None,
         }
     }
 
     attribute_setters!();
+
+    /// Encrypts the copy (SSE-S3, SSE-KMS or SSE-C).
+    pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.sse = Some(sse);
+        self
+    }
+
+    /// Reads an SSE-C source with the key it was written with.
+    pub fn copy_source_sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.source_sse_customer = Some(key);
+        self
+    }
 
     /// Copies a specific version of the source.
     pub fn source_version_id(mut self, version_id: impl Into<String>) -> Self {
@@ -595,6 +764,8 @@ impl Operation for CopyObject {
                 "x-amz-copy-source-if-none-match",
                 self.if_none_match.as_deref(),
             );
+        let req = apply_sse(self.sse.as_ref(), req, target);
+        let req = apply_customer(self.source_sse_customer.as_ref(), req, target, true);
         let req = match self.directive {
             MetadataDirective::Copy => {
                 let a = &self.attributes;
@@ -690,6 +861,66 @@ mod tests {
             big.request(config().target()),
             Err(Error::Input(InputError::MetadataTooLarge { .. }))
         ));
+    }
+
+    #[test]
+    fn conditional_writes() {
+        let op = PutObject::new(b(), k("k"), "x")
+            .if_none_match("*")
+            .if_match("\"abc\"");
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.headers()["if-none-match"], "*");
+        assert_eq!(req.headers()["if-match"], "\"abc\"");
+        let req = op
+            .clone()
+            .if_match_unquoted(true)
+            .request(config().target())
+            .unwrap();
+        assert_eq!(req.headers()["if-match"], "abc");
+        let part = crate::ops::CompletedPart {
+            part_number: 1,
+            etag: "\"p\"".into(),
+        };
+        let complete = crate::ops::CompleteMultipartUpload::new(b(), k("k"), "up", [part])
+            .if_none_match("*")
+            .if_match("\"e\"")
+            .if_match_unquoted(true);
+        let req = complete.request(config().target()).unwrap();
+        assert_eq!(req.headers()["if-none-match"], "*");
+        assert_eq!(req.headers()["if-match"], "e");
+
+        let h = HeaderMap::new();
+        let failed = br#"<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>"#;
+        let err = crate::config::finish(
+            &op,
+            Response::new(StatusCode::PRECONDITION_FAILED, &h, failed),
+        )
+        .unwrap_err();
+        assert!(err.is_precondition_failed() && !err.is_conditional_conflict());
+        let raced = br#"<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting operation occurred.</Message></Error>"#;
+        let err =
+            crate::config::finish(&op, Response::new(StatusCode::CONFLICT, &h, raced)).unwrap_err();
+        assert!(err.is_conditional_conflict() && !err.is_precondition_failed());
+    }
+
+    #[test]
+    fn delete_object_report() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-delete-marker", "true".parse().unwrap());
+        h.insert("x-amz-version-id", "3HL4kqtJ".parse().unwrap());
+        let op = DeleteObject::new(b(), k("k")).version_id("v").report();
+        let req = op.request(config().target()).unwrap();
+        assert_eq!(req.uri(), "http://127.0.0.1:9000/bucket/k?versionId=v");
+        let out = op
+            .parse(Response::new(StatusCode::NO_CONTENT, &h, b""))
+            .unwrap();
+        assert!(out.delete_marker);
+        assert_eq!(out.version_id.as_deref(), Some("3HL4kqtJ"));
+        let none = HeaderMap::new();
+        let out = op
+            .parse(Response::new(StatusCode::NO_CONTENT, &none, b""))
+            .unwrap();
+        assert_eq!(out, DeleteObjectOutput::default());
     }
 
     #[test]
