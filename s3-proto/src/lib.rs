@@ -38,7 +38,7 @@ mod xml;
 pub use acl::CannedAcl;
 pub use body::{Body, BodyMode, PayloadHash, Response};
 pub use config::{Config, SignatureVersion};
-pub use credentials::{Credentials, Secret};
+pub use credentials::{Credentials, CredentialsError, Secret};
 pub use endpoint::{Addressing, Endpoint, Target};
 pub use error::{
     Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,
