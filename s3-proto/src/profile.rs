@@ -34,9 +34,18 @@ pub struct SharedFiles {
 /// file when a shared file exists but cannot be read.
 pub fn from_env(
     mut lookup: impl FnMut(&str) -> Option<String>,
-    mut read: impl FnMut(&std::path::Path) -> std::io::Result<String>,
+    read: impl FnMut(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<(Config, Credentials), crate::Error> {
-    let files = shared_files(&mut lookup);
+    let (credentials, config) = read_shared(&mut lookup, read)?;
+    Ok(resolve(lookup, credentials.as_deref(), config.as_deref())?)
+}
+
+/// Reads the shared credentials and config files (absent files are `None`).
+fn read_shared(
+    lookup: impl FnMut(&str) -> Option<String>,
+    mut read: impl FnMut(&std::path::Path) -> std::io::Result<String>,
+) -> Result<(Option<String>, Option<String>), crate::Error> {
+    let files = shared_files(lookup);
     let mut text = |path: Option<PathBuf>| -> Result<Option<String>, crate::Error> {
         let Some(path) = path else { return Ok(None) };
         match read(&path) {
@@ -50,9 +59,7 @@ pub fn from_env(
             .into()),
         }
     };
-    let credentials = text(files.credentials)?;
-    let config = text(files.config)?;
-    Ok(resolve(lookup, credentials.as_deref(), config.as_deref())?)
+    Ok((text(files.credentials)?, text(files.config)?))
 }
 
 /// Locates the shared files; nothing is read.
@@ -139,7 +146,51 @@ pub fn resolve(
             }
         },
     };
-    let settings = files.settings(&profile);
+    Ok((config_of(lookup, &files, &profile)?, credentials))
+}
+
+/// The config alone (region, endpoint, addressing style), resolved as [`resolve`] does but
+/// without touching credentials, for runtimes that take credentials from the provider chain.
+///
+/// # Errors
+/// [`InputError`] for an unusable endpoint URL or a malformed file.
+pub fn resolve_config(
+    mut lookup: impl FnMut(&str) -> Option<String>,
+    credentials_file: Option<&str>,
+    config_file: Option<&str>,
+) -> Result<Config, InputError> {
+    let profile = profile_name(&mut lookup);
+    let files = ProfileFiles::parse(
+        credentials_file.map(|t| ("credentials file", t)),
+        config_file.map(|t| ("config file", t)),
+    )?;
+    config_of(lookup, &files, &profile)
+}
+
+/// [`resolve_config`] with the runtime's environment lookup and file reader, as
+/// [`from_env`] reads them.
+///
+/// # Errors
+/// As [`resolve_config`]; a transport error naming a shared file that exists but cannot be
+/// read.
+pub fn config_from_env(
+    mut lookup: impl FnMut(&str) -> Option<String>,
+    read: impl FnMut(&std::path::Path) -> std::io::Result<String>,
+) -> Result<Config, crate::Error> {
+    let (credentials, config) = read_shared(&mut lookup, read)?;
+    Ok(resolve_config(
+        lookup,
+        credentials.as_deref(),
+        config.as_deref(),
+    )?)
+}
+
+fn config_of(
+    mut lookup: impl FnMut(&str) -> Option<String>,
+    files: &ProfileFiles,
+    profile: &str,
+) -> Result<Config, InputError> {
+    let settings = files.settings(profile);
     let mut get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let region = get("AWS_REGION")
         .or_else(|| get("AWS_DEFAULT_REGION"))
@@ -155,7 +206,7 @@ pub fn resolve(
     if let Some(addressing) = settings.addressing {
         config = config.addressing(addressing);
     }
-    Ok((config, credentials))
+    Ok(config)
 }
 
 /// The non-credential settings of a profile.

@@ -60,12 +60,12 @@ impl fmt::Display for CredentialsError {
                 write!(f, "{provider} credentials not configured: {reason}")
             }
             CredentialsError::NoneFound { tried } => {
-                f.write_str("no credentials found (use Credentials::anonymous() for unsigned requests); tried")?;
+                f.write_str("no credentials found; tried ")?;
                 for (i, (provider, reason)) in tried.iter().enumerate() {
-                    let sep = if i == 0 { ' ' } else { ';' };
-                    write!(f, "{sep} {provider}: {reason}")?;
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{provider} ({reason})")?;
                 }
-                Ok(())
+                f.write_str(" (use Credentials::anonymous() for unsigned requests)")
             }
             CredentialsError::Failed { provider, source } => {
                 write!(f, "{provider} credentials provider failed: {source}")
