@@ -153,6 +153,15 @@ impl CredentialsCache {
         self.retry_after = Some(now + FAILED_REFRESH_BACKOFF);
     }
 
+    /// Drops the cached credentials because a server refused them (`ExpiredToken`,
+    /// `InvalidToken`, an unknown access key after rotation): nobody signs with them again,
+    /// and the next lookup refreshes. A refresh already running is left to finish.
+    pub fn invalidate(&mut self) {
+        self.current = None;
+        self.refresh_at = None;
+        self.retry_after = None;
+    }
+
     /// When the cached credentials will be refreshed, if they expire at all.
     pub fn refresh_at(&self) -> Option<SystemTime> {
         self.refresh_at
@@ -193,6 +202,11 @@ impl SharedCache {
     /// See [`CredentialsCache::failed`].
     pub fn failed(&self, now: SystemTime) {
         self.with(|c| c.failed(now));
+    }
+
+    /// See [`CredentialsCache::invalidate`].
+    pub fn invalidate(&self) {
+        self.with(CredentialsCache::invalidate);
     }
 
     /// See [`CredentialsCache::current`].

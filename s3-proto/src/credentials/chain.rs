@@ -212,12 +212,44 @@ impl DefaultChain {
                 )
             }
             "profile" => match self.profile_machine() {
-                Ok(m) => Provider::new(name, NamedBox(m)),
+                Ok(m) => Provider::new(name, m),
                 Err(e) => Provider::ready(name, Err(e)),
             },
             "container" => container_env(&self.env),
-            _ => imds_env(&self.env),
+            _ => imds_env(&self.imds_env()),
         }
+    }
+
+    /// The environment with the profile's IMDS settings filling in unset variables.
+    fn imds_env(&self) -> Env {
+        let Ok(files) = self.files() else {
+            return self.env.clone();
+        };
+        let Some(p) = files.profile(&self.profile) else {
+            return self.env.clone();
+        };
+        self.env.with_fallbacks(&[
+            (
+                "AWS_METADATA_SERVICE_TIMEOUT",
+                p.get("metadata_service_timeout"),
+            ),
+            (
+                "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+                p.get("metadata_service_num_attempts"),
+            ),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                p.get("ec2_metadata_service_endpoint"),
+            ),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+                p.get("ec2_metadata_service_endpoint_mode"),
+            ),
+            (
+                "AWS_EC2_METADATA_V1_DISABLED",
+                p.get("ec2_metadata_v1_disabled"),
+            ),
+        ])
     }
 
     fn profile_machine(&self) -> Result<Box<dyn Machine>, Error> {
@@ -338,18 +370,6 @@ impl Machine for Named {
     }
 }
 
-/// A boxed machine as a machine.
-struct NamedBox(Box<dyn Machine>);
-
-impl Machine for NamedBox {
-    fn poll(&mut self, now: SystemTime) -> Step {
-        self.0.poll(now)
-    }
-    fn handle(&mut self, result: IoResult) {
-        self.0.handle(result);
-    }
-}
-
 /// A whole provider used as the source of a role; "not configured" becomes a failure, since
 /// the profile asked for it.
 struct Forward(Provider);
@@ -403,7 +423,7 @@ impl Provider {
             )
         };
         match build() {
-            Ok(m) => Provider::new("profile", NamedBox(m)),
+            Ok(m) => Provider::new("profile", m),
             Err(e) => Provider::ready("profile", Err(e)),
         }
     }

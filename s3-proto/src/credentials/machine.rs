@@ -18,6 +18,15 @@ pub(crate) trait Machine: Send {
     fn handle(&mut self, result: IoResult);
 }
 
+impl Machine for Box<dyn Machine> {
+    fn poll(&mut self, now: SystemTime) -> Step {
+        (**self).poll(now)
+    }
+    fn handle(&mut self, result: IoResult) {
+        (**self).handle(result);
+    }
+}
+
 /// One credential provider as a sans-IO machine: `poll` for the next [`Step`], do its IO,
 /// `handle` the result, until [`Step::Done`].
 ///
@@ -182,6 +191,17 @@ impl Env {
     /// A lookup function over the snapshot.
     pub(crate) fn lookup(&self) -> impl FnMut(&str) -> Option<String> + '_ {
         move |name| self.get(name).map(str::to_owned)
+    }
+
+    /// A copy where each unset variable takes the given value (a profile's setting).
+    pub(crate) fn with_fallbacks(&self, pairs: &[(&'static str, Option<&str>)]) -> Env {
+        let mut env = self.clone();
+        for &(name, value) in pairs {
+            if let (None, Some(v)) = (env.get(name), value) {
+                env.0.insert(name, v.to_owned());
+            }
+        }
+        env
     }
 
     /// The region: `AWS_REGION`, then `AWS_DEFAULT_REGION`.

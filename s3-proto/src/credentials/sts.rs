@@ -64,9 +64,15 @@ impl StsTarget {
                 .or_else(|| env.get("AWS_ENDPOINT_URL"))
                 .or(profile_endpoint)
         };
+        // China regions live under their own domain (sts.cn-north-1.amazonaws.com.cn).
+        let suffix = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
         let endpoint = match configured {
             Some(url) => Endpoint::parse(url)?,
-            None => Endpoint::parse(&format!("https://sts.{region}.amazonaws.com"))?,
+            None => Endpoint::parse(&format!("https://sts.{region}.{suffix}"))?,
         };
         Ok(StsTarget { endpoint, region })
     }

@@ -194,6 +194,8 @@ fn web_identity_from_the_environment() {
     });
     let c = c.unwrap();
     assert_eq!(seen[1], "POST https://sts.eu-west-1.amazonaws.com/");
+    let cn = sts::StsTarget::resolve(env(&[("AWS_REGION", "cn-north-1")]), None, None).unwrap();
+    assert_eq!(cn.endpoint.url(), "https://sts.cn-north-1.amazonaws.com.cn");
     assert_eq!(c.access_key(), Some("WEBID"));
     assert_eq!(c.provider(), Some("web-identity"));
     assert_eq!(c.expiry(), crate::time::parse_iso8601(LATER));
@@ -801,6 +803,25 @@ fn chain_order_and_the_list_of_skipped_providers() {
     );
     assert_eq!(c.unwrap().provider(), Some("container"));
 
+    // The profile's IMDS settings apply when the variables are unset.
+    let (_, seen) = run(
+        &mut DefaultChain::new(env(&[("HOME", "/home/u")])),
+        |io| match io {
+            Io::ReadFile(p) if p.ends_with("config") => file(
+                "[default]\nec2_metadata_service_endpoint = http://127.0.0.1:1338\nmetadata_service_num_attempts = 2\n",
+            ),
+            Io::ReadFile(_) => missing(),
+            _ => timeout(),
+        },
+    );
+    assert_eq!(
+        seen[2..],
+        [
+            "PUT http://127.0.0.1:1338/latest/api/token",
+            "PUT http://127.0.0.1:1338/latest/api/token"
+        ]
+    );
+
     // Nothing anywhere: IMDS is unreachable, and the error lists every provider.
     let (e, seen) = run(
         &mut DefaultChain::new(env(&[("HOME", "/home/u")])),
@@ -910,6 +931,14 @@ fn cache_refreshes_once_before_expiry_and_never_hands_out_expired_credentials() 
     assert!(cache.current(at(100)).is_none());
     // ...and when the refresher has vanished, the claim times out and another takes over.
     assert!(matches!(cache.lookup(at(60 + 60)), Lookup::Refresh(None)));
+
+    // A server said the token expired: nobody gets those credentials again.
+    let mut cache = CredentialsCache::default();
+    cache.store(temp(3600), at(0), Duration::ZERO);
+    cache.invalidate();
+    assert!(cache.current(at(1)).is_none());
+    assert!(matches!(cache.lookup(at(1)), Lookup::Refresh(None)));
+    assert!(matches!(cache.lookup(at(1)), Lookup::Wait));
 
     // Long-lived keys never refresh.
     let fixed = CredentialsCache::fixed(Credentials::new("A", "S"));
