@@ -19,6 +19,7 @@
 mod body;
 mod bucket;
 mod client;
+pub mod credentials;
 mod transfer;
 
 pub use body::ObjectReader;

@@ -23,6 +23,8 @@ pub enum Error {
     Input(InputError),
     /// The connection failed, timed out or was cut (built by runtimes).
     Transport(TransportError),
+    /// No credentials could be obtained: none configured, or a provider failed.
+    Credentials(Box<crate::credentials::CredentialsError>),
 }
 
 impl Error {
@@ -89,6 +91,12 @@ impl Error {
             Error::Response(
                 ResponseError::LengthMismatch { .. } | ResponseError::ChecksumMismatch { .. },
             ) => true,
+            Error::Credentials(e) => match &**e {
+                crate::credentials::CredentialsError::Failed { source, .. } => {
+                    source.is_retryable()
+                }
+                _ => false,
+            },
             Error::Response(_) | Error::Input(_) => false,
         }
     }
@@ -100,7 +108,7 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind() != TransportErrorKind::Connect,
             Error::Response(_) => true,
-            Error::Service(_) | Error::Input(_) => false,
+            Error::Service(_) | Error::Input(_) | Error::Credentials(_) => false,
         }
     }
 
@@ -133,6 +141,7 @@ impl fmt::Display for Error {
             Error::Response(e) => write!(f, "invalid response: {e}"),
             Error::Input(e) => write!(f, "invalid input: {e}"),
             Error::Transport(e) => write!(f, "transport error: {e}"),
+            Error::Credentials(e) => write!(f, "credentials: {e}"),
         }
     }
 }
@@ -144,6 +153,7 @@ impl std::error::Error for Error {
             Error::Response(e) => Some(e),
             Error::Input(e) => Some(e),
             Error::Transport(e) => Some(e),
+            Error::Credentials(e) => Some(&**e),
         }
     }
 }
@@ -163,6 +173,12 @@ impl From<ResponseError> for Error {
 impl From<InputError> for Error {
     fn from(e: InputError) -> Self {
         Error::Input(e)
+    }
+}
+
+impl From<crate::credentials::CredentialsError> for Error {
+    fn from(e: crate::credentials::CredentialsError) -> Self {
+        Error::Credentials(Box::new(e))
     }
 }
 
@@ -675,6 +691,17 @@ pub enum InputError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A shared config or credentials file is malformed, or a profile cannot be used.
+    Profile {
+        /// Where: a file (`/home/u/.aws/config`) or a profile (`profile dev`).
+        at: String,
+        /// The line, for a malformed file.
+        line: Option<usize>,
+        /// The key at fault, for an unusable profile (`credential_source`).
+        key: Option<String>,
+        /// What is wrong.
+        reason: String,
+    },
     /// Some other argument is out of range or inconsistent.
     InvalidArgument {
         /// The argument name.
@@ -707,6 +734,21 @@ impl fmt::Display for InputError {
                 write!(f, "user metadata is {size} bytes, S3 allows {limit}")
             }
             InputError::InvalidArgument { name, reason } => write!(f, "{name}: {reason}"),
+            InputError::Profile {
+                at,
+                line,
+                key,
+                reason,
+            } => {
+                f.write_str(at)?;
+                if let Some(line) = line {
+                    write!(f, " line {line}")?;
+                }
+                if let Some(key) = key {
+                    write!(f, ", key {key}")?;
+                }
+                write!(f, ": {reason}")
+            }
         }
     }
 }

@@ -9,6 +9,10 @@
 //! 3. [`Config::finish`] turns that response into the operation's output or an [`Error`].
 //!
 //! `s3-blocking` (ureq) and `s3-tokio` (hyper) are such runtimes.
+//!
+//! Credentials follow the same rule: the AWS SDKs' provider chain ([`credentials::chain`]) is a
+//! machine that asks for HTTP requests, file reads and commands as values, and
+//! [`credentials::cache`] decides when they are refreshed; the runtime performs the IO.
 #![doc = include_str!("../README.md")]
 
 pub mod acl;
@@ -48,7 +52,7 @@ pub use acl::CannedAcl;
 pub use body::{Body, BodyMode, PayloadHash, Response};
 pub use checksum::{Checksum, ChecksumAlgorithm, ChecksumPolicy};
 pub use config::{Config, SignatureVersion};
-pub use credentials::{Credentials, Secret};
+pub use credentials::{Credentials, CredentialsError, Secret};
 pub use endpoint::{Addressing, Endpoint, Target};
 pub use error::{
     Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,

@@ -21,6 +21,7 @@
 mod body;
 mod bucket;
 mod client;
+pub mod credentials;
 mod transfer;
 
 pub use s3_proto::flow::{

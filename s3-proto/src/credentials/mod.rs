@@ -1,9 +1,55 @@
-//! Credentials, and the `Secret` wrapper that keeps them out of logs.
+//! Credentials, the `Secret` wrapper that keeps them out of logs, and the AWS SDKs' credential
+//! providers as sans-IO machines.
+//!
+//! A provider ([`Provider`], or the whole [`chain::DefaultChain`]) never does IO: it says what to
+//! do next as a [`Step`] — send an HTTP request, read a file, run a command ([`Io`]) — and takes
+//! the outcome back as an [`IoResult`]. A runtime is a loop:
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use s3_proto::credentials::{chain::DefaultChain, IoResult, Step};
+//!
+//! let env = |name: &str| match name {
+//!     "AWS_ACCESS_KEY_ID" => Some("AKID".to_owned()),
+//!     "AWS_SECRET_ACCESS_KEY" => Some("SECRET".to_owned()),
+//!     _ => None,
+//! };
+//! let mut chain = DefaultChain::new(env);
+//! let credentials = loop {
+//!     match chain.poll(SystemTime::UNIX_EPOCH) {
+//!         Step::Io(_io) => chain.handle(IoResult::File(Err(std::io::ErrorKind::NotFound.into()))),
+//!         Step::Done(result) => break result?,
+//!     }
+//! };
+//! assert_eq!(credentials.provider(), Some("environment"));
+//! # Ok::<(), s3_proto::Error>(())
+//! ```
+//!
+//! [`cache::CredentialsCache`] decides when cached credentials must be refreshed, and by whom.
 
 use std::fmt;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use crate::error::InputError;
+
+pub mod cache;
+pub mod chain;
+pub mod container;
+mod error;
+pub mod imds;
+mod io;
+mod json;
+mod machine;
+pub mod process;
+pub mod sso;
+pub mod sts;
+#[cfg(test)]
+mod tests;
+
+pub use error::CredentialsError;
+pub use io::{Io, IoResult, MAX_FILE, MAX_RESPONSE, ProcessOutput, Step};
+pub use machine::Provider;
 
 /// A secret string: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,8 +84,12 @@ impl fmt::Display for Secret {
 ///
 /// The SigV4 signing key is derived once per date, region and service and kept here, so one
 /// `Credentials` value shared by a client signs each request with two HMACs instead of six.
+///
+/// Temporary credentials carry their expiry; every credential says which provider supplied it.
 pub struct Credentials {
     keys: Option<Keys>,
+    expiry: Option<SystemTime>,
+    provider: Option<&'static str>,
     signing_key: Mutex<Option<CachedKey>>,
 }
 
@@ -77,6 +127,8 @@ impl Credentials {
                 secret_key: Secret::new(secret_key),
                 session_token: None,
             }),
+            expiry: None,
+            provider: None,
             signing_key: Mutex::new(None),
         }
     }
@@ -85,8 +137,37 @@ impl Credentials {
     pub fn anonymous() -> Self {
         Credentials {
             keys: None,
+            expiry: None,
+            provider: None,
             signing_key: Mutex::new(None),
         }
+    }
+
+    /// Sets when these (temporary) credentials stop working.
+    pub fn with_expiry(mut self, expiry: SystemTime) -> Self {
+        self.expiry = Some(expiry);
+        self
+    }
+
+    /// Names the provider that supplied these credentials (`"environment"`, `"imds"`, ...).
+    pub fn with_provider(mut self, provider: &'static str) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// When these credentials stop working; `None` for long-lived keys.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expiry
+    }
+
+    /// Which provider supplied these credentials, when one did.
+    pub fn provider(&self) -> Option<&'static str> {
+        self.provider
+    }
+
+    /// True when the credentials have an expiry and `now` is at or past it.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expiry.is_some_and(|e| now >= e)
     }
 
     /// Adds a session token (temporary credentials from STS).
@@ -115,7 +196,7 @@ impl Credentials {
         match (access, secret) {
             (None, None) => Ok(None),
             (Some(access), Some(secret)) => {
-                let creds = Credentials::new(access, secret);
+                let creds = Credentials::new(access, secret).with_provider("environment");
                 Ok(Some(match token {
                     Some(t) => creds.with_session_token(t),
                     None => creds,
@@ -211,6 +292,8 @@ impl Clone for Credentials {
     fn clone(&self) -> Self {
         Credentials {
             keys: self.keys.clone(),
+            expiry: self.expiry,
+            provider: self.provider,
             signing_key: Mutex::new(None),
         }
     }
@@ -225,13 +308,15 @@ impl fmt::Debug for Credentials {
                 .field("access_key", &k.access_key)
                 .field("secret_key", &k.secret_key)
                 .field("session_token", &k.session_token)
+                .field("expiry", &self.expiry.map(crate::time::to_iso8601))
+                .field("provider", &self.provider)
                 .finish(),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
 
     #[test]

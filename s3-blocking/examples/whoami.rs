@@ -1,0 +1,54 @@
+//! Who am I: resolves credentials through the AWS default chain and shows where they came from
+//! (never the secret), the region, the endpoint, and the buckets they can list.
+//!
+//! ```sh
+//! cargo run -p s3-blocking --example whoami
+//! ```
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use s3_blocking::Client;
+use s3_blocking::proto::ops::ListBuckets;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("whoami: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), s3_blocking::Error> {
+    let credentials = s3_blocking::credentials::resolve_default()?;
+    let config = s3_blocking::proto::profile::config_from_env(
+        |name| std::env::var(name).ok(),
+        |path| std::fs::read_to_string(path),
+    )?;
+    println!(
+        "provider:   {}",
+        credentials.provider().unwrap_or("(unnamed)")
+    );
+    println!(
+        "access key: {}",
+        credentials.access_key().unwrap_or("(anonymous)")
+    );
+    if let Some(expiry) = credentials.expiry() {
+        let left = expiry
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        println!("expires in: {} s", left.as_secs());
+    }
+    println!("region:     {}", config.region());
+    println!("endpoint:   {}", config.target().endpoint().url());
+    let client = Client::new(config, credentials);
+    let out = client.send(&ListBuckets::new())?;
+    println!("buckets:    {}", out.buckets.len());
+    for bucket in out.buckets {
+        println!("  {}", bucket.name);
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! `credential_process`: a command that prints credentials as JSON.
+//!
+//! The output is `{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken": …,
+//! "Expiration": "<ISO 8601>"}`; see
+//! <https://docs.aws.amazon.com/sdkref/latest/guide/feature-process-credentials.html>.
+
+use std::time::{Duration, SystemTime};
+
+use super::Credentials;
+use super::io::{Io, IoResult, ProcessOutput, Step};
+use super::json::{self, Value};
+use super::machine::{Machine, from_json, misuse};
+use crate::error::{Error, ResponseError, TransportError, TransportErrorKind};
+
+/// Time a credential command may run before it is killed.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Parses a credential command's output.
+///
+/// # Errors
+/// [`Error::Transport`] for a non-zero exit (the command failed); [`Error::Response`] for
+/// output that is not the documented JSON, a `Version` other than 1, or a missing key.
+pub fn parse_output(output: &ProcessOutput) -> Result<Credentials, Error> {
+    if output.status != Some(0) {
+        let how = match output.status {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".to_owned(),
+        };
+        return Err(TransportError::new(
+            TransportErrorKind::Other,
+            format!("credential_process {how}"),
+        )
+        .into());
+    }
+    if output.stdout.len() > super::io::MAX_FILE {
+        return Err(ResponseError::BodyTooLarge {
+            limit: super::io::MAX_FILE,
+        }
+        .into());
+    }
+    let doc = json::parse(&output.stdout)?;
+    match doc.get("Version") {
+        Some(Value::Number(n)) if n == "1" => {}
+        None => return Err(ResponseError::MissingField { field: "Version" }.into()),
+        Some(_) => return Err(ResponseError::invalid("Version", "must be 1").into()),
+    }
+    from_json(&doc, "SessionToken")
+}
+
+/// Runs the command once and parses its output.
+pub(crate) struct Process {
+    command: Option<String>,
+    done: Option<Result<Credentials, Error>>,
+}
+
+impl Process {
+    pub(crate) fn new(command: String) -> Self {
+        Process {
+            command: Some(command),
+            done: None,
+        }
+    }
+}
+
+impl Machine for Process {
+    fn poll(&mut self, _now: SystemTime) -> Step {
+        if let Some(command) = self.command.take() {
+            return Step::Io(Io::Run {
+                command,
+                timeout: TIMEOUT,
+            });
+        }
+        Step::Done(self.done.take().unwrap_or_else(|| Err(misuse())))
+    }
+
+    fn handle(&mut self, result: IoResult) {
+        self.done = Some(match result {
+            IoResult::Run(Ok(out)) => parse_output(&out),
+            IoResult::Run(Err(e)) => Err(e),
+            _ => Err(misuse()),
+        });
+    }
+}

@@ -1,0 +1,55 @@
+//! Who am I: resolves credentials through the AWS default chain and shows where they came from
+//! (never the secret), the region, the endpoint, and the buckets they can list.
+//!
+//! ```sh
+//! cargo run -p s3-tokio --example whoami
+//! ```
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use s3_tokio::Client;
+use s3_tokio::proto::ops::ListBuckets;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("whoami: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), s3_tokio::Error> {
+    let credentials = s3_tokio::credentials::resolve_default().await?;
+    let config = s3_tokio::proto::profile::config_from_env(
+        |name| std::env::var(name).ok(),
+        |path| std::fs::read_to_string(path),
+    )?;
+    println!(
+        "provider:   {}",
+        credentials.provider().unwrap_or("(unnamed)")
+    );
+    println!(
+        "access key: {}",
+        credentials.access_key().unwrap_or("(anonymous)")
+    );
+    if let Some(expiry) = credentials.expiry() {
+        let left = expiry
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        println!("expires in: {} s", left.as_secs());
+    }
+    println!("region:     {}", config.region());
+    println!("endpoint:   {}", config.target().endpoint().url());
+    let client = Client::new(config, credentials);
+    let out = client.send(&ListBuckets::new()).await?;
+    println!("buckets:    {}", out.buckets.len());
+    for bucket in out.buckets {
+        println!("  {}", bucket.name);
+    }
+    Ok(())
+}
