@@ -2,7 +2,7 @@
 //! (never the secret), the region, the endpoint, and the buckets they can list.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example whoami
+//! cargo run -p s3-tokio --example async_whoami
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
