@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
-use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
+use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::ProgressCounter;
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::ops::{GetObject, ListObjectsV2, ObjectHead, PutObject, PutObjectOutput};
@@ -162,13 +162,14 @@ impl Bucket {
     }
 }
 
-/// An iterator over a listing that sends one request per page.
-pub struct List {
+/// An iterator over a listing that sends one request per page: keys (the default), keys
+/// through ListObjects v1, multipart uploads or parts.
+pub struct List<O: Entries = ListObjectsV2> {
     client: Client,
-    listing: Listing<ListObjectsV2>,
+    listing: Listing<O>,
 }
 
-impl std::fmt::Debug for List {
+impl<O: Entries> std::fmt::Debug for List<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("List")
             .field("pages", &self.listing.pages())
@@ -176,8 +177,8 @@ impl std::fmt::Debug for List {
     }
 }
 
-impl Iterator for List {
-    type Item = Result<ListEntry, Error>;
+impl<O: Entries> Iterator for List<O> {
+    type Item = Result<O::Entry, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {

@@ -60,7 +60,7 @@ pub use error::{
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};
-pub use object::{ByteRange, ContentRange, ObjectHead};
+pub use object::{ByteRange, ContentRange, ObjectHead, ResponseOverrides};
 pub use op::Operation;
 pub use request::RequestBuilder;
 pub use sse::{CustomerKey, ServerSideEncryption};

@@ -344,6 +344,87 @@ impl ObjectAttributes {
     }
 }
 
+/// Headers a GET asks the server to answer with instead of the stored ones (the
+/// `response-*` query parameters): what a presigned download link uses to name the file a
+/// browser saves, or to set its type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseOverrides {
+    /// `response-content-type`.
+    pub content_type: Option<String>,
+    /// `response-content-language`.
+    pub content_language: Option<String>,
+    /// `response-expires`.
+    pub expires: Option<String>,
+    /// `response-cache-control`.
+    pub cache_control: Option<String>,
+    /// `response-content-disposition` (`attachment; filename="report.pdf"`).
+    pub content_disposition: Option<String>,
+    /// `response-content-encoding`.
+    pub content_encoding: Option<String>,
+}
+
+impl ResponseOverrides {
+    /// No overrides.
+    pub fn new() -> Self {
+        ResponseOverrides::default()
+    }
+
+    /// Answers with this `Content-Type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Answers with this `Content-Language`.
+    pub fn content_language(mut self, value: impl Into<String>) -> Self {
+        self.content_language = Some(value.into());
+        self
+    }
+
+    /// Answers with this `Expires`.
+    pub fn expires(mut self, value: impl Into<String>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
+
+    /// Answers with this `Cache-Control`.
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.cache_control = Some(value.into());
+        self
+    }
+
+    /// Answers with this `Content-Disposition`.
+    pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
+        self.content_disposition = Some(value.into());
+        self
+    }
+
+    /// Answers with this `Content-Encoding`.
+    pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
+        self.content_encoding = Some(value.into());
+        self
+    }
+
+    pub(crate) fn apply(&self, req: RequestBuilder) -> RequestBuilder {
+        req.query_opt("response-content-type", self.content_type.as_deref())
+            .query_opt(
+                "response-content-language",
+                self.content_language.as_deref(),
+            )
+            .query_opt("response-expires", self.expires.as_deref())
+            .query_opt("response-cache-control", self.cache_control.as_deref())
+            .query_opt(
+                "response-content-disposition",
+                self.content_disposition.as_deref(),
+            )
+            .query_opt(
+                "response-content-encoding",
+                self.content_encoding.as_deref(),
+            )
+    }
+}
+
 /// Consuming setters for the [`ObjectAttributes`] of an action, through its `attributes` field.
 macro_rules! attribute_setters {
     () => {

@@ -42,12 +42,17 @@ macro_rules! bucket_surface {
             AclSpec, BucketInfo, BucketLocation, CopyObject, CopyObjectOutput, CreateBucket,
             CreateBucketOutput, DeleteBucket, DeleteBucketCors, DeleteObject,
             DeleteObjectsOutput, GetBucketAcl, GetBucketCors, GetBucketLocation, GetObject,
-            GetObjectAcl, HeadBucket, HeadObject, ListBuckets, ListObjectsV2, LocationConstraint,
+            AbortMultipartUpload, GetObjectAcl, HeadBucket, HeadObject, ListBuckets,
+            ListMultipartUploads, ListObjects, ListObjectsV2, ListParts, LocationConstraint,
             ObjectHead,
             OrNone, PutBucketAcl, PutBucketCors, PutObject, PutObjectAcl, PutObjectOutput,
             WholeRead,
         };
-        use $crate::{BucketName, CannedAcl, Error, Metadata, ObjectKey};
+        use $crate::object::MetadataDirective;
+        use $crate::post::{PostForm, PostPolicy};
+        use $crate::{BucketName, ByteRange, CannedAcl, Error, Metadata, ObjectKey};
+        use http::Uri;
+        use std::time::Duration;
 
         impl $client {
             /// A handle on `name` without checking that it exists (boto's
@@ -114,6 +119,16 @@ macro_rules! bucket_surface {
                 let bucket = self.bucket(name)?;
                 let op = OrNone(HeadBucket::new(bucket.name.clone()));
                 Ok(self.send(&op)$($await)*?.map(|_| bucket))
+            }
+
+            /// Signs a browser upload form for `policy` (boto's `generate_presigned_post`): the
+            /// URL to POST to and the fields the form must carry before its `file` field. The
+            /// policy's expiry is checked against the clock the server taught this client.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for an expired policy or anonymous credentials.
+            pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
+                policy.sign(self.config(), self.credentials(), self.now($now()))
             }
 
             /// All buckets the caller owns.
@@ -252,6 +267,80 @@ macro_rules! bucket_surface {
                 Ok(head.map(|head| (head, reader)))
             }
 
+            /// Bytes `range` of the object, or `None` when the key does not exist. A range
+            /// has no published digest: the bytes are checked for length only.
+            ///
+            /// # Errors
+            /// As [`Client::send`]; `InvalidRange` when the range starts past the end.
+            pub $($async)* fn get_range(
+                &self,
+                k: &str,
+                range: ByteRange,
+            ) -> Result<Option<Vec<u8>>, Error> {
+                let (bucket, key) = self.key(k)?;
+                let op = OrNone(GetObject::new(bucket, key).range(range));
+                let (Some(head), mut reader) = self.client.open(&op)$($await)*? else {
+                    return Ok(None);
+                };
+                let mut out = $crate::body::buffer_for(&head);
+                reader.read_all(&mut out)$($await)*?;
+                Ok(Some(out))
+            }
+
+            /// True when the key exists.
+            pub $($async)* fn exists(&self, k: &str) -> Result<bool, Error> {
+                Ok(self.head(k)$($await)*?.is_some())
+            }
+
+            /// A URL anyone can GET `key` with until `expires` (at most 7 days with SigV4).
+            /// Treat it as a secret: it authorises the request.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for an invalid key, anonymous credentials or an expiry out
+            /// of range.
+            pub fn presign_get(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
+                let (bucket, key) = self.key(k)?;
+                self.client.presign(&GetObject::new(bucket, key), expires)
+            }
+
+            /// A URL for a fully specified GetObject: a version, a range, or `response-*`
+            /// overrides such as the file name a browser saves
+            /// ([`GetObject::response`](s3_proto::ops::GetObject::response)).
+            ///
+            /// # Errors
+            /// As [`Bucket::presign_get`].
+            pub fn presign_get_with(&self, op: &GetObject, expires: Duration) -> Result<Uri, Error> {
+                self.client.presign(op, expires)
+            }
+
+            /// A URL anyone can PUT `key` with until `expires`; headers the uploader sends
+            /// beyond `Host` are not signed, so any content type goes.
+            ///
+            /// # Errors
+            /// As [`Bucket::presign_get`].
+            pub fn presign_put(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
+                let (bucket, key) = self.key(k)?;
+                self.client.presign(&PutObject::new(bucket, key, Vec::new()), expires)
+            }
+
+            /// A URL for a fully specified PutObject: the headers it sets (content type,
+            /// ACL, metadata) are signed, and the uploader must send them alike.
+            ///
+            /// # Errors
+            /// As [`Bucket::presign_get`].
+            pub fn presign_put_with(&self, op: &PutObject, expires: Duration) -> Result<Uri, Error> {
+                self.client.presign(op, expires)
+            }
+
+            /// Signs a browser upload form into this bucket (see
+            /// [`Client::presigned_post`]).
+            ///
+            /// # Errors
+            /// As [`Client::presigned_post`].
+            pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
+                self.client.presigned_post(policy)
+            }
+
             /// The object's headers and metadata, or `None` when it does not exist (boto's
             /// `get_key`).
             pub $($async)* fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
@@ -292,6 +381,35 @@ macro_rules! bucket_surface {
                 self.client.send(&op)$($await)*
             }
 
+            /// Sends a fully specified CopyObject (metadata directive, ACL, conditions, SSE).
+            pub $($async)* fn copy_key_with(&self, op: &CopyObject) -> Result<CopyObjectOutput, Error> {
+                self.client.send(op)$($await)*
+            }
+
+            /// Replaces a key's user metadata by copying it onto itself with `REPLACE`,
+            /// keeping its content headers (boto's "update metadata" recipe).
+            ///
+            /// # Errors
+            /// As [`Client::send`]; `NoSuchKey` when the key does not exist.
+            pub $($async)* fn update_metadata(
+                &self,
+                k: &str,
+                metadata: Metadata,
+            ) -> Result<CopyObjectOutput, Error> {
+                let (bucket, key) = self.key(k)?;
+                let head = self.client.send(&HeadObject::new(bucket.clone(), key.clone()))$($await)*?;
+                let mut op = CopyObject::new(bucket.clone(), key.clone(), bucket, key)
+                    .metadata_directive(MetadataDirective::Replace)
+                    .metadata(metadata);
+                if let Some(v) = head.content_type { op = op.content_type(v); }
+                if let Some(v) = head.content_encoding { op = op.content_encoding(v); }
+                if let Some(v) = head.content_disposition { op = op.content_disposition(v); }
+                if let Some(v) = head.content_language { op = op.content_language(v); }
+                if let Some(v) = head.cache_control { op = op.cache_control(v); }
+                if let Some(v) = head.etag { op = op.copy_source_if_match(v); }
+                self.client.send(&op)$($await)*
+            }
+
             /// Copies an object of any size to `dst_key` in this bucket: one CopyObject below
             /// `options.threshold`, else UploadPartCopy parts in parallel, all from one
             /// version of the source, with its content headers and metadata, aborted after
@@ -320,6 +438,61 @@ macro_rules! bucket_surface {
             pub fn list_with(&self, op: ListObjectsV2) -> List {
                 let (client, listing) = (self.client.clone(), Listing::new(op));
                 List { client, listing }
+            }
+
+            /// Every key (and common prefix) through the original ListObjects (v1), for
+            /// servers without v2, paging by marker.
+            pub fn list_v1(&self, prefix: &str, delimiter: Option<&str>) -> List<ListObjects> {
+                let op = ListObjects::new(self.name.clone()).prefix(prefix);
+                let op = match delimiter {
+                    Some(d) => op.delimiter(d),
+                    None => op,
+                };
+                let (client, listing) = (self.client.clone(), Listing::new(op));
+                List { client, listing }
+            }
+
+            /// The multipart uploads in progress under `prefix`, paging by itself.
+            pub fn multipart_uploads(&self, prefix: &str) -> List<ListMultipartUploads> {
+                let op = ListMultipartUploads::new(self.name.clone()).prefix(prefix);
+                let (client, listing) = (self.client.clone(), Listing::new(op));
+                List { client, listing }
+            }
+
+            /// The parts uploaded so far to `upload_id` of `key`, paging by itself.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for an invalid key.
+            pub fn parts(&self, key: &str, upload_id: &str) -> Result<List<ListParts>, Error> {
+                let (bucket, key) = self.key(key)?;
+                let op = ListParts::new(bucket, key, upload_id);
+                let (client, listing) = (self.client.clone(), Listing::new(op));
+                Ok(List { client, listing })
+            }
+
+            /// Abandons the multipart upload `upload_id` of `key`, freeing its parts.
+            pub $($async)* fn abort(&self, key: &str, upload_id: &str) -> Result<(), Error> {
+                let (bucket, key) = self.key(key)?;
+                self.client.send(&AbortMultipartUpload::new(bucket, key, upload_id))$($await)*
+            }
+
+            /// Abandons every multipart upload started more than `age` ago (by the server's
+            /// clock as this client knows it); says how many.
+            pub $($async)* fn abort_all_older_than(&self, age: Duration) -> Result<usize, Error> {
+                let cutoff = self.client.now($now()).checked_sub(age);
+                let (mut uploads, mut aborted) = (self.multipart_uploads(""), 0);
+                while let Some(upload) = uploads.next()$($await)* {
+                    let upload = upload?;
+                    let old = match (upload.initiated, cutoff) {
+                        (Some(started), Some(cutoff)) => started < cutoff,
+                        _ => false,
+                    };
+                    if old {
+                        self.abort(&upload.key, &upload.upload_id)$($await)*?;
+                        aborted += 1;
+                    }
+                }
+                Ok(aborted)
             }
 
             /// Downloads `key` to `path` (see [`Bucket::download_file_with`]).

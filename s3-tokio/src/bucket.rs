@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
-use s3_proto::flow::paginate::{ListEntry, ListStep, Listing};
+use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::progress::ProgressCounter;
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::ops::{GetObject, ListObjectsV2, ObjectHead, PutObject, PutObjectOutput};
@@ -132,14 +132,15 @@ impl Bucket {
 }
 
 /// A listing that sends one request per page: call [`List::next`] until it returns `None`.
-pub struct List {
-    listing: Listing<ListObjectsV2>,
+/// Keys (the default), keys through ListObjects v1, multipart uploads or parts.
+pub struct List<O: Entries = ListObjectsV2> {
+    listing: Listing<O>,
     client: Client,
 }
 
-impl List {
+impl<O: Entries> List<O> {
     /// The next entry, fetching the next page when needed; `None` at the end.
-    pub async fn next(&mut self) -> Option<Result<ListEntry, Error>> {
+    pub async fn next(&mut self) -> Option<Result<O::Entry, Error>> {
         loop {
             let op = match self.listing.poll() {
                 ListStep::End => return None,
@@ -154,7 +155,7 @@ impl List {
     }
 }
 
-impl std::fmt::Debug for List {
+impl<O: Entries> std::fmt::Debug for List<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("List").field(&self.listing.pages()).finish()
     }

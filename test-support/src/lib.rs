@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
+pub mod http;
 pub mod proxy;
 pub mod tutorial;
 
@@ -72,6 +73,11 @@ pub struct Capabilities {
     /// Refuses a PutObject whose body does not match its `Content-MD5` (moto 5 stores it
     /// anyway).
     pub verifies_put_md5: bool,
+    /// Enforces a presigned POST's policy: size range, field conditions, expiry, signature
+    /// (Ceph; moto and s3s-fs check nothing).
+    pub post_policy_enforced: bool,
+    /// Answers a GET with the `response-*` overrides it asks for (moto 5 ignores them).
+    pub response_overrides: bool,
     /// Keeps versions (Put/GetBucketVersioning, ListObjectVersions, delete markers); s3s-fs
     /// 0.14 answers NotImplemented.
     pub versioning: bool,
@@ -289,6 +295,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: true,
             verifies_put_md5: true,
+            post_policy_enforced: true,
+            response_overrides: true,
             versioning: true,
             tagging: true,
             multipart_tagging: false,
@@ -329,6 +337,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: false,
             verifies_put_md5: true,
+            post_policy_enforced: false,
+            response_overrides: true,
             versioning: false,
             tagging: false,
             multipart_tagging: false,
@@ -369,6 +379,8 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: false,
             verifies_part_md5: false,
             verifies_put_md5: false,
+            post_policy_enforced: false,
+            response_overrides: false,
             versioning: true,
             tagging: true,
             multipart_tagging: true,

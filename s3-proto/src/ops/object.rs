@@ -12,8 +12,8 @@ use crate::headers;
 use crate::integrity::{BodyCheck, Integrity};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{
-    MetadataDirective, ObjectAttributes, ObjectHead, ReadOptions, attribute_setters,
-    condition_setters,
+    MetadataDirective, ObjectAttributes, ObjectHead, ReadOptions, ResponseOverrides,
+    attribute_setters, condition_setters,
 };
 use crate::op::Operation;
 use crate::sign::content_md5;
@@ -31,7 +31,7 @@ pub struct GetObject {
     bucket: BucketName,
     key: ObjectKey,
     read: ReadOptions,
-    response_content_type: Option<String>,
+    response: ResponseOverrides,
     sse_customer: Option<CustomerKey>,
 }
 
@@ -42,7 +42,7 @@ impl GetObject {
             bucket,
             key,
             read: ReadOptions::default(),
-            response_content_type: None,
+            response: ResponseOverrides::default(),
             sse_customer: None,
         }
     }
@@ -51,7 +51,14 @@ impl GetObject {
 
     /// Asks the server to answer with this `Content-Type` (`response-content-type`).
     pub fn response_content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.response_content_type = Some(content_type.into());
+        self.response.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Asks the server to answer with these headers instead of the stored ones (every
+    /// `response-*` parameter).
+    pub fn response(mut self, overrides: ResponseOverrides) -> Self {
+        self.response = overrides;
         self
     }
 
@@ -82,11 +89,8 @@ impl Operation for GetObject {
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = self
             .read
-            .request(target, Method::GET, &self.bucket, &self.key)
-            .query_opt(
-                "response-content-type",
-                self.response_content_type.as_deref(),
-            );
+            .request(target, Method::GET, &self.bucket, &self.key);
+        let req = self.response.apply(req);
         apply_customer(self.sse_customer.as_ref(), req, target, false).build()
     }
 

@@ -1,0 +1,180 @@
+// The bucket one-liners boto users reach for, shared by s3-blocking and s3-tokio (see
+// objects.rs for the prelude each client defines). Presigned URLs and forms are used the way
+// a stranger would: plain HTTP through test_support::http, not the S3 client.
+
+use s3::proto::post::PostPolicy;
+use s3::proto::ResponseOverrides;
+use test_support::http;
+
+scenario_fn! { presigned_urls_work_for_strangers(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "presign"));
+    x!(b.put_string("hello.txt", "hello, stranger")).unwrap();
+    let ten_minutes = Duration::from_secs(600);
+
+    let url = b.presign_get("hello.txt", ten_minutes).unwrap().to_string();
+    let got = http::request("GET", &url, &[], b"").unwrap();
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.text(), "hello, stranger");
+
+    let get = GetObject::new(b.name().clone(), "hello.txt".parse().unwrap()).response(
+        ResponseOverrides::new()
+            .content_disposition("attachment; filename=\"greeting.txt\"")
+            .content_type("application/x-greeting")
+            .cache_control("no-store"),
+    );
+    let url = b.presign_get_with(&get, ten_minutes).unwrap().to_string();
+    let got = http::request("GET", &url, &[], b"").unwrap();
+    assert_eq!(got.status, 200, "{}", got.text());
+    if server.caps.response_overrides {
+        assert_eq!(got.header("content-disposition"), Some("attachment; filename=\"greeting.txt\""));
+        assert_eq!(got.header("content-type"), Some("application/x-greeting"));
+        assert_eq!(got.header("cache-control"), Some("no-store"));
+    }
+
+    if server.caps.verifies_signatures {
+        // One character of the signature changed: refused.
+        let tampered = match url.char_indices().last() {
+            Some((i, ch)) => format!("{}{}", &url[..i], if ch == '0' { '1' } else { '0' }),
+            None => unreachable!(),
+        };
+        assert_eq!(http::request("GET", &tampered, &[], b"").unwrap().status, 403);
+    }
+
+    let url = b.presign_put("from-stranger.txt", ten_minutes).unwrap().to_string();
+    let put = http::request("PUT", &url, &[("Content-Type", "text/plain")], b"uploaded by URL").unwrap();
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(
+        x!(b.get_string("from-stranger.txt")).unwrap().as_deref(),
+        Some("uploaded by URL")
+    );
+    x!(cleanup(&b));
+}}
+
+scenario_fn! { presigned_posts_upload_within_their_policy(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "presignpost"));
+    let key: s3::proto::ObjectKey = "posted.txt".parse().unwrap();
+    let expires = std::time::SystemTime::now() + Duration::from_secs(600);
+    let policy = PostPolicy::new(b.name().clone(), key.clone(), expires)
+        .content_length_range(1, 1000)
+        .content_type("text/plain")
+        .success_action_status(201);
+    let form = b.presigned_post(&policy).unwrap();
+    let (content_type, body) =
+        http::multipart_form(form.fields(), "posted.txt", "text/plain", b"posted by a form");
+    let reply = http::request("POST", form.url(), &[("Content-Type", &content_type)], &body).unwrap();
+    assert!(matches!(reply.status, 200 | 201 | 204), "{} {}", reply.status, reply.text());
+    let (head, bytes) = x!(b.get("posted.txt")).unwrap().expect("the form stored the object");
+    assert_eq!(bytes, b"posted by a form");
+    assert_eq!(head.content_type.as_deref(), Some("text/plain"));
+
+    if server.caps.post_policy_enforced {
+        // Larger than the policy's range: refused by the server.
+        let big = vec![b'x'; 2000];
+        let (ct, body) = http::multipart_form(form.fields(), "posted.txt", "text/plain", &big);
+        let reply = http::request("POST", form.url(), &[("Content-Type", &ct)], &body).unwrap();
+        assert_eq!(reply.status, 400, "{}", reply.text());
+        // A field changed after signing: refused.
+        let mut fields = form.fields().to_vec();
+        for (name, value) in &mut fields {
+            if name == "Content-Type" {
+                *value = "text/html".into();
+            }
+        }
+        let (ct, body) = http::multipart_form(&fields, "posted.txt", "text/html", b"<b>hi</b>");
+        let reply = http::request("POST", form.url(), &[("Content-Type", &ct)], &body).unwrap();
+        assert_eq!(reply.status, 403, "{}", reply.text());
+        // Expired by the time it is used: refused.
+        let soon = std::time::SystemTime::now() + Duration::from_secs(2);
+        let short = PostPolicy::new(b.name().clone(), key.clone(), soon).content_type("text/plain");
+        let form = b.presigned_post(&short).unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        let (ct, body) = http::multipart_form(form.fields(), "posted.txt", "text/plain", b"late");
+        let reply = http::request("POST", form.url(), &[("Content-Type", &ct)], &body).unwrap();
+        assert_eq!(reply.status, 403, "{}", reply.text());
+        assert_eq!(x!(b.get_string("posted.txt")).unwrap().as_deref(), Some("posted by a form"));
+    }
+    x!(cleanup(&b));
+}}
+
+scenario_fn! { multipart_uploads_are_listed_and_aborted(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "mpuhouse"));
+    let name = b.name().clone();
+    let mut ids = Vec::new();
+    for k in ["a.bin", "b.bin"] {
+        let up = x!(c.send(&CreateMultipartUpload::new(name.clone(), k.parse().unwrap()))).unwrap();
+        let part = UploadPart::new(name.clone(), k.parse().unwrap(), &up.upload_id, 1, vec![7u8; 1000]);
+        x!(c.send(&part)).unwrap();
+        ids.push((k, up.upload_id));
+    }
+    let (key, id) = &ids[0];
+    let mut parts = b.parts(key, id).unwrap();
+    let part = x!(parts.next()).expect("one part").unwrap();
+    assert_eq!((part.part_number, part.size), (1, 1000));
+    assert!(x!(parts.next()).is_none());
+    if server.caps.list_multipart_uploads {
+        let mut uploads = b.multipart_uploads("");
+        let mut listed = Vec::new();
+        while let Some(u) = x!(uploads.next()) {
+            listed.push(u.unwrap().key);
+        }
+        listed.sort();
+        assert_eq!(listed, ["a.bin", "b.bin"]);
+    }
+    if server.caps.abort_multipart {
+        x!(b.abort(key, id)).unwrap();
+        let again = x!(b.parts(key, id).unwrap().next()).expect("an answer");
+        assert!(again.is_err(), "the upload is gone");
+        if server.caps.list_multipart_uploads {
+            // Nothing is a day old (moto dates every upload 2010); everything is older than
+            // nothing.
+            if server.caps.upload_times {
+                assert_eq!(x!(b.abort_all_older_than(Duration::from_secs(86_400))).unwrap(), 0);
+            }
+            std::thread::sleep(Duration::from_millis(1100));
+            assert_eq!(x!(b.abort_all_older_than(Duration::ZERO)).unwrap(), 1);
+            assert!(x!(b.multipart_uploads("").next()).is_none());
+        }
+    }
+    x!(cleanup(&b));
+}}
+
+scenario_fn! { small_one_liners(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "oneliners"));
+    x!(b.put_string("dir/one.txt", "0123456789")).unwrap();
+    x!(b.put_string("dir/two.txt", "two")).unwrap();
+    x!(b.put_string("other.txt", "other")).unwrap();
+    assert!(x!(b.exists("dir/one.txt")).unwrap());
+    assert!(!x!(b.exists("dir/none.txt")).unwrap());
+    let range = ByteRange::Inclusive { first: 2, last: 5 };
+    assert_eq!(x!(b.get_range("dir/one.txt", range)).unwrap().as_deref(), Some(&b"2345"[..]));
+    assert_eq!(x!(b.get_range("dir/none.txt", range)).unwrap(), None);
+
+    let mut v1 = b.list_v1("dir/", None);
+    let mut keys = Vec::new();
+    while let Some(entry) = x!(v1.next()) {
+        if let ListEntry::Object(o) = entry.unwrap() {
+            keys.push(o.key);
+        }
+    }
+    assert_eq!(keys, ["dir/one.txt", "dir/two.txt"]);
+
+    let mut metadata = s3::proto::Metadata::new();
+    metadata.insert("colour", "blue");
+    x!(b.update_metadata("dir/one.txt", metadata)).unwrap();
+    let head = x!(b.head("dir/one.txt")).unwrap().unwrap();
+    assert_eq!(head.metadata.get("colour"), Some("blue"));
+    assert_eq!(head.content_type.as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(x!(b.get_string("dir/one.txt")).unwrap().as_deref(), Some("0123456789"));
+
+    let copy = CopyObject::new(b.name().clone(), "other.txt".parse().unwrap(), b.name().clone(), "copied.txt".parse().unwrap())
+        .metadata_directive(MetadataDirective::Replace)
+        .content_type("text/x-copied");
+    x!(b.copy_key_with(&copy)).unwrap();
+    let head = x!(b.head("copied.txt")).unwrap().unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("text/x-copied"));
+    x!(cleanup(&b));
+}}
