@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test with the real S3 servers up: installs what is missing (Ceph RGW from Debian,
-# s3s-fs from crates.io, moto from PyPI), starts them on 127.0.0.1, runs the workspace tests
-# against all three, and stops the servers it started.
+# Runs every test with the real S3 servers up: installs what is missing (Ceph RGW and
+# chromium from Debian, s3s-fs from crates.io, moto from PyPI), starts them on 127.0.0.1,
+# runs the workspace tests against all three (and a headless browser against the page of the
+# browser upload examples), and stops the servers it started.
 #   scripts/test.sh                 all servers (a missing one fails the run)
 #   S3RS_SERVERS=ceph,moto scripts/test.sh   an explicit subset
 set -euo pipefail
@@ -14,5 +15,6 @@ if [[ ${S3RS_KEEP_SERVERS:-0} != 1 ]]; then
   trap 'scripts/servers/stop-all.sh >&2 || true' EXIT
 fi
 scripts/servers/start-all.sh >/dev/null
+scripts/install-chromium.sh
 
 cargo test --workspace --locked "$@"

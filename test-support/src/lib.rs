@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
+pub mod browser;
 pub mod http;
 pub mod proxy;
 pub mod tutorial;
