@@ -90,3 +90,83 @@ fn the_server_refuses_what_the_policy_or_signature_forbids() {
         cleanup(&bucket);
     }
 }
+
+/// A header's value in a message head (case-insensitive name).
+fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// A comma-separated header as a sorted, lower-cased list.
+fn list(value: Option<&str>) -> Vec<String> {
+    let mut items: Vec<String> = value
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    items.sort();
+    items
+}
+
+#[test]
+fn the_cors_evaluator_agrees_with_what_the_browser_saw() {
+    use s3_blocking::proto::cors::Dialect;
+    for server in servers() {
+        let dialect = match server.name {
+            "ceph" => Dialect::CephRgw,
+            _ => Dialect::AmazonS3,
+        };
+        for origin_rule in [None, Some("http://elsewhere.example")] {
+            let proxy = test_support::proxy::FaultProxy::start(&server.endpoint);
+            let bucket_name = unique_bucket("preflight");
+            let mut args = vec![bucket_name.as_str(), "--timeout", "40"];
+            if let Some(origin) = origin_rule {
+                args.extend(["--cors-origin", origin]);
+            }
+            let exe = example("s3-blocking", "browser_upload");
+            let run = test_support::browser::run_via(&exe, &server, &proxy.endpoint(), &args);
+            let client = Client::new(server.config(), server.credentials());
+            let bucket = client.bucket(&bucket_name).unwrap();
+            let rules = bucket.cors().unwrap().expect("the example set a CORS rule");
+            let heads = proxy.stats().heads.lock().unwrap().clone();
+            let preflights: Vec<_> = heads
+                .iter()
+                .filter(|(request, _)| request.starts_with("OPTIONS "))
+                .collect();
+            assert!(
+                !preflights.is_empty(),
+                "{}: the browser sent no preflight: {run:?}",
+                server.name
+            );
+            for (request, response) in preflights {
+                let origin = header(request, "origin").expect("a preflight has an Origin");
+                let method = header(request, "access-control-request-method").unwrap();
+                let asked = list(header(request, "access-control-request-headers"));
+                let asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+                let status = response.split_whitespace().nth(1).unwrap_or("");
+                match rules.preflight_as(dialect, origin, method, &asked) {
+                    Ok(answer) => {
+                        assert_eq!(status, "200", "{request}\n--\n{response}");
+                        for (name, value) in answer.headers() {
+                            if name == "vary" {
+                                continue;
+                            }
+                            assert_eq!(
+                                list(header(response, name)),
+                                list(Some(&value)),
+                                "{name}: {request}\n--\n{response}"
+                            );
+                        }
+                    }
+                    Err(why) => {
+                        assert_eq!(status, "403", "{why:?}: {request}\n--\n{response}");
+                    }
+                }
+            }
+            cleanup(&bucket);
+        }
+    }
+}

@@ -59,12 +59,18 @@ pub fn chromium() -> PathBuf {
 /// Runs example `exe` on `server` with `args` (the bucket first), loads its page in headless
 /// Chromium and waits for the example to end.
 pub fn run(exe: &std::path::Path, server: &Server, args: &[&str]) -> Run {
+    run_via(exe, server, &server.endpoint, args)
+}
+
+/// [`run`], the example and the page reaching the server through `endpoint` (a
+/// [`crate::proxy::FaultProxy`] that records what the browser sent).
+pub fn run_via(exe: &std::path::Path, server: &Server, endpoint: &str, args: &[&str]) -> Run {
     let mut child = Command::new(exe)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
-        .env("AWS_ENDPOINT_URL", &server.endpoint)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", &server.access_key)
         .env("AWS_SECRET_ACCESS_KEY", &server.secret_key)
         .env("AWS_REGION", &server.region)

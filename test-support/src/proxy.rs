@@ -58,6 +58,9 @@ pub struct Stats {
     pub open: AtomicU64,
     /// The most connections open at once.
     pub max_open: AtomicU64,
+    /// The head of every request forwarded and of the response it got (request line and
+    /// headers, as text), in the order the exchanges ended.
+    pub heads: Mutex<Vec<(String, String)>>,
 }
 
 #[derive(Debug)]
@@ -213,6 +216,7 @@ fn serve(
         return Ok(());
     }
     first.truncate(n);
+    let request_head = head_text(&first);
     let first = with_connection_close(&first);
     let fault = take_fault(plan, stats);
     if let Fault::SlowDown | Fault::InternalError = fault {
@@ -277,6 +281,7 @@ fn serve(
         thread::sleep(d);
     }
     let mut head_rewritten = false;
+    let mut response_head = String::new();
     loop {
         let n = match s_read.read(&mut buf) {
             Ok(0) | Err(_) => break,
@@ -290,6 +295,7 @@ fn serve(
             &buf[..n]
         } else {
             head_rewritten = true;
+            response_head = head_text(&buf[..n]);
             rewritten = match fault {
                 Fault::LongerBody(_) => without_content_length(&with_connection_close(&buf[..n])),
                 _ => with_connection_close(&buf[..n]),
@@ -329,7 +335,19 @@ fn serve(
     }
     let _ = client.shutdown(Shutdown::Both);
     let _ = upstream_pump.join();
+    if let Ok(mut heads) = stats.heads.lock() {
+        heads.push((request_head, response_head));
+    }
     Ok(())
+}
+
+/// The head of an HTTP message (up to the blank line), as text.
+fn head_text(message: &[u8]) -> String {
+    let end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(message.len());
+    String::from_utf8_lossy(&message[..end]).into_owned()
 }
 
 /// Flips one bit at a body offset of a message passing through in chunks.
