@@ -194,6 +194,8 @@ impl Client {
     ) -> Sent<T> {
         let start = Instant::now();
         loop {
+            // Adaptive retry mode spaces attempts out after throttling; zero otherwise.
+            std::thread::sleep(attempts.pace(&self.session, now()));
             let result = attempt(attempts.config(&self.session));
             let (elapsed, random) = (start.elapsed(), random_bits());
             match attempts.handle(&self.session, result, elapsed, random, now()) {

@@ -202,3 +202,24 @@ pub fn buffer_for(head: &crate::ops::ObjectHead) -> Vec<u8> {
 pub fn utf8(bytes: Vec<u8>) -> Result<String, crate::Error> {
     String::from_utf8(bytes).map_err(|_| crate::ResponseError::invalid("body", "not UTF-8").into())
 }
+
+/// A `Content-MD5` an upload sends: one the caller computed, or the in-memory body's,
+/// computed when the request is built (on the thread that sends it, not the one that
+/// planned it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentMd5 {
+    /// This value (base64 of the 16-byte digest).
+    Given(String),
+    /// The MD5 of the request's in-memory body.
+    OfBody,
+}
+
+impl ContentMd5 {
+    /// The header value for `body`; `None` for [`ContentMd5::OfBody`] with a streamed body.
+    pub fn value(&self, body: &Body) -> Option<String> {
+        match self {
+            ContentMd5::Given(v) => Some(v.clone()),
+            ContentMd5::OfBody => body.as_bytes().map(crate::sign::content_md5),
+        }
+    }
+}

@@ -78,6 +78,7 @@ impl Error {
             ),
             Error::Service(e) => {
                 e.status.is_server_error()
+                    || e.status.as_u16() == 429
                     || matches!(
                         e.code,
                         ErrorCode::SlowDown

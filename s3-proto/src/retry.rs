@@ -33,6 +33,22 @@ pub enum Replay {
     BeforeSendOnly,
 }
 
+/// How retries are limited across all the requests of one client (see
+/// [`crate::flow::throttle`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryMode {
+    /// Each request retries on its own, bounded only by its attempts and time budget.
+    Legacy,
+    /// A client-wide retry quota (the SDKs' standard mode, the default): when a service
+    /// keeps failing, errors surface at once instead of multiplying its load.
+    #[default]
+    Standard,
+    /// The quota, and a client-side rate limit that slows down on throttling answers and
+    /// recovers smoothly (the SDKs' adaptive mode), for many clients sharing one service.
+    Adaptive,
+}
+
 /// How a runtime retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -45,6 +61,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts after this much time since the first attempt (default 2 min).
     pub budget: Duration,
+    /// How retries are limited across the client's requests (default
+    /// [`RetryMode::Standard`]).
+    pub mode: RetryMode,
 }
 
 impl Default for RetryPolicy {
@@ -54,6 +73,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(20),
             budget: Duration::from_secs(120),
+            mode: RetryMode::Standard,
         }
     }
 }
@@ -88,6 +108,12 @@ impl RetryPolicy {
     pub fn delays(mut self, base: Duration, max: Duration) -> Self {
         self.base_delay = base;
         self.max_delay = max.max(base);
+        self
+    }
+
+    /// Sets how retries are limited across the client's requests.
+    pub fn mode(mut self, mode: RetryMode) -> Self {
+        self.mode = mode;
         self
     }
 

@@ -212,6 +212,11 @@ impl Client {
     {
         let start = Instant::now();
         loop {
+            let pace = attempts.pace(&self.session, now());
+            if !pace.is_zero() {
+                // Adaptive retry mode, after throttling: the client-wide rate limit.
+                tokio::time::sleep(pace).await;
+            }
             let result = attempt(attempts.config(&self.session).clone()).await;
             let elapsed = start.elapsed();
             match attempts.handle(&self.session, result, elapsed, random_bits(), now()) {

@@ -5,13 +5,13 @@
 # Creates two S3 users so cross-account ACL checks can run, and sets the zonegroup's api_name
 # to EU (the boto tutorial's location; LocationConstraint must equal it).
 # Prints S3RS_CEPH_* export lines. Env: S3RS_CEPH_MON_PORT (msgr2 port, default 3300; msgr1 is
-# +3489), S3RS_CEPH_MEMSTORE_MB (default 2048).
+# +3489), S3RS_CEPH_MEMSTORE_MB (default 4096: the whole suite, twice, with room to spare).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); . "$here/common.sh"
 PORT=${1:-${S3RS_CEPH_PORT:-7480}}
 MON2=${S3RS_CEPH_MON_PORT:-3300}
 MON1=$((MON2 + 3489))
-MEM_MB=${S3RS_CEPH_MEMSTORE_MB:-2048}
+MEM_MB=${S3RS_CEPH_MEMSTORE_MB:-4096}
 DIR=/tmp/s3rs-ceph-$PORT
 CONF=$DIR/ceph.conf
 AK1=CEPHTESTERACCESSKEY1 SK1=cephtestersecretkey0000000000000000000001

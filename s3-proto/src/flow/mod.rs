@@ -46,6 +46,7 @@ pub mod guard;
 pub mod paginate;
 pub mod progress;
 pub mod request;
+pub mod throttle;
 pub mod upload;
 pub mod verify;
 

@@ -35,6 +35,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use super::throttle::{self, Throttle};
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::error::Error;
@@ -140,6 +141,8 @@ pub struct Session {
     clock_offset_ms: AtomicI64,
     /// Bucket → region, learnt from wrong-region answers.
     regions: Mutex<HashMap<String, String>>,
+    /// The retry quota and rate limiter every request of the client shares.
+    throttle: Mutex<Throttle>,
 }
 
 impl Session {
@@ -148,10 +151,24 @@ impl Session {
         Session {
             config,
             credentials,
-            options,
             clock_offset_ms: AtomicI64::new(0),
             regions: Mutex::new(HashMap::new()),
+            throttle: Mutex::new(Throttle::new(options.retry.mode)),
+            options,
         }
+    }
+
+    fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Tokens left in the client's retry quota, and its sending rate when throttling
+    /// started one (see [`crate::flow::throttle`]).
+    pub fn retry_budget(&self) -> (u32, Option<f64>) {
+        let throttle = self.throttle();
+        (throttle.tokens(), throttle.rate())
     }
 
     /// The config.
@@ -209,6 +226,7 @@ impl Session {
             redirect,
             redirected: false,
             lost: false,
+            spent: 0,
         }
     }
 }
@@ -225,6 +243,8 @@ pub struct Attempts {
     redirect: Option<Config>,
     redirected: bool,
     lost: bool,
+    /// Quota tokens this request's retries took.
+    spent: u32,
 }
 
 /// What to do after an attempt.
@@ -280,6 +300,13 @@ impl Attempts {
         self.attempt
     }
 
+    /// How long to wait before sending the next attempt at `local_now`: zero, but in
+    /// adaptive mode after throttling, where the client-wide rate limit spaces attempts out.
+    /// Call it before every attempt (and sleep that long).
+    pub fn pace(&self, session: &Session, local_now: SystemTime) -> Duration {
+        session.throttle().before_attempt(seconds(local_now))
+    }
+
     /// Takes an attempt's `result`, `elapsed` after the first attempt started; `random` is
     /// 64 random bits for jitter and `local_now` the local clock (for a skew correction).
     pub fn handle<T>(
@@ -290,10 +317,18 @@ impl Attempts {
         random: u64,
         local_now: SystemTime,
     ) -> Next<T> {
+        let now = seconds(local_now);
         let error = match result {
-            Ok(v) => return Next::Done(self.done(Ok(v))),
+            Ok(v) => {
+                let mut throttle = session.throttle();
+                throttle.attempt_ended(now, false);
+                throttle.succeeded(self.spent);
+                return Next::Done(self.done(Ok(v)));
+            }
             Err(e) => e,
         };
+        let throttled = throttle::is_throttling(&error);
+        session.throttle().attempt_ended(now, throttled);
         self.lost |= error.reply_lost();
         if let Some(region) = error.redirect_region() {
             if let Some(bucket) = &self.bucket {
@@ -308,12 +343,26 @@ impl Attempts {
             }
         }
         let jitter = retry::jitter_from(random);
+        // In adaptive mode the rate limiter answers throttling, so a throttled attempt does
+        // not use up the request's attempts (the time budget and the quota still bound it).
+        let counted = if self.policy.mode == retry::RetryMode::Adaptive && throttled {
+            self.attempt
+                .min(self.policy.max_attempts.saturating_sub(1))
+                .max(1)
+        } else {
+            self.attempt
+        };
         let Some(retry) = self
             .policy
-            .decide(self.attempt, &error, self.replay, elapsed, jitter)
+            .decide(counted, &error, self.replay, elapsed, jitter)
         else {
             return Next::Done(self.done(Err(error)));
         };
+        // The client-wide quota pays for the retry, or the error stands.
+        let Some(cost) = session.throttle().take_retry(&error) else {
+            return Next::Done(self.done(Err(error)));
+        };
+        self.spent += cost;
         if let Some(server) = retry.server_time {
             let offset = retry::clock_offset(server, local_now);
             session.clock_offset_ms.store(offset, Ordering::Relaxed);
@@ -329,4 +378,10 @@ impl Attempts {
             attempts: self.attempt,
         }
     }
+}
+
+/// `time` as seconds since the epoch: the steady-enough scale the throttle measures on.
+fn seconds(time: SystemTime) -> f64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

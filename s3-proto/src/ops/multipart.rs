@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use http::Method;
 
 use crate::acl::Owner;
-use crate::body::{Body, Response};
+use crate::body::{Body, ContentMd5, Response};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::flow::paginate::Paginated;
@@ -20,7 +20,6 @@ use crate::op::Operation;
 use crate::ops::list::check_page_size;
 use crate::ops::object::{copy_source, parse_bool, result_reader};
 use crate::request::RequestBuilder;
-use crate::sign::content_md5;
 use crate::sse::{CustomerKey, ServerSideEncryption, apply_customer, apply_sse};
 use crate::tagging::TagSet;
 use crate::time::parse_iso8601;
@@ -178,7 +177,7 @@ pub struct UploadPart {
     upload_id: String,
     part_number: u16,
     body: Body,
-    content_md5: Option<String>,
+    content_md5: Option<ContentMd5>,
     sse_customer: Option<CustomerKey>,
 }
 
@@ -210,8 +209,8 @@ impl UploadPart {
 
     /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused.
     pub fn content_md5(mut self) -> Self {
-        if let Some(bytes) = self.body.as_bytes() {
-            self.content_md5 = Some(content_md5(bytes));
+        if self.body.as_bytes().is_some() {
+            self.content_md5 = Some(ContentMd5::OfBody);
         }
         self
     }
@@ -219,7 +218,7 @@ impl UploadPart {
     /// Sends a `Content-MD5` the caller computed (base64 of the 16-byte digest), for a
     /// streamed body.
     pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
-        self.content_md5 = Some(value.into());
+        self.content_md5 = Some(ContentMd5::Given(value.into()));
         self
     }
 
@@ -258,7 +257,10 @@ impl Operation for UploadPart {
             &self.upload_id,
         )
         .query("partNumber", &self.part_number.to_string())
-        .header_opt("content-md5", self.content_md5.as_deref());
+        .header_opt(
+            "content-md5",
+            self.content_md5.as_ref().and_then(|m| m.value(&self.body)),
+        );
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
         check_part_number(req, self.part_number)
             .body(self.body.clone())

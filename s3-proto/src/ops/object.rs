@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use http::Method;
 
 use crate::acl::CannedAcl;
-use crate::body::{Body, BodyMode, Response};
+use crate::body::{Body, BodyMode, ContentMd5, Response};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError, ServiceError};
 use crate::headers;
@@ -169,7 +169,7 @@ pub struct PutObject {
     key: ObjectKey,
     body: Body,
     attributes: ObjectAttributes,
-    content_md5: Option<String>,
+    content_md5: Option<ContentMd5>,
     if_none_match: Option<String>,
     if_match: Option<String>,
     if_match_unquoted: bool,
@@ -217,15 +217,15 @@ impl PutObject {
     /// Sends `Content-MD5` computed from the in-memory body, so the server rejects a corrupted
     /// upload (no effect on a streamed body; use [`PutObject::content_md5_value`] there).
     pub fn content_md5(mut self) -> Self {
-        if let Some(bytes) = self.body.as_bytes() {
-            self.content_md5 = Some(content_md5(bytes));
+        if self.body.as_bytes().is_some() {
+            self.content_md5 = Some(ContentMd5::OfBody);
         }
         self
     }
 
     /// Sends a `Content-MD5` the caller computed (base64 of the 16-byte digest).
     pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
-        self.content_md5 = Some(value.into());
+        self.content_md5 = Some(ContentMd5::Given(value.into()));
         self
     }
 
@@ -311,7 +311,10 @@ impl Operation for PutObject {
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::PUT, Some(&self.bucket), Some(&self.key))
-            .header_opt("content-md5", self.content_md5.as_deref())
+            .header_opt(
+                "content-md5",
+                self.content_md5.as_ref().and_then(|m| m.value(&self.body)),
+            )
             .header_opt("if-none-match", self.if_none_match.as_deref())
             .header_opt(
                 "if-match",

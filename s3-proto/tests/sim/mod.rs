@@ -99,6 +99,9 @@ pub struct Settings {
     /// same parts) succeeds again with the same ETag, as AWS does for a while, instead of
     /// failing with NoSuchUpload as other servers do.
     pub repeat_complete: bool,
+    /// Requests served per second of virtual time; any beyond it in the last second get
+    /// 503 SlowDown and are not applied (a throttling service). `None`: unlimited.
+    pub capacity: Option<u32>,
 }
 
 impl Default for Settings {
@@ -108,6 +111,7 @@ impl Default for Settings {
             region: "us-east-1".to_owned(),
             latency: Duration::ZERO,
             repeat_complete: false,
+            capacity: None,
         }
     }
 }
@@ -190,6 +194,8 @@ pub struct Sim {
     requests: BTreeMap<OpKind, u64>,
     injected: BTreeMap<FaultKind, u64>,
     log: Vec<Logged>,
+    /// When the requests of the last second were served, for [`Settings::capacity`].
+    served: std::collections::VecDeque<SystemTime>,
 }
 
 impl Default for Sim {
@@ -214,6 +220,7 @@ impl Sim {
             requests: BTreeMap::new(),
             injected: BTreeMap::new(),
             log: Vec::new(),
+            served: std::collections::VecDeque::new(),
         }
     }
 
@@ -239,6 +246,36 @@ impl Sim {
     pub fn repeat_complete(mut self, yes: bool) -> Self {
         self.settings.repeat_complete = yes;
         self
+    }
+
+    /// Serves at most `per_second` requests per second of virtual time (see
+    /// [`Settings::capacity`]).
+    pub fn capacity(mut self, per_second: u32) -> Self {
+        self.settings.capacity = Some(per_second);
+        self
+    }
+
+    /// Moves the virtual clock forward to `time` (never back).
+    pub fn advance_to(&mut self, time: SystemTime) {
+        self.clock = self.clock.max(time);
+    }
+
+    /// True when serving one more request now would exceed the capacity; otherwise counts it.
+    fn over_capacity(&mut self) -> bool {
+        let Some(capacity) = self.settings.capacity else {
+            return false;
+        };
+        // Counted over the last tenth of a second, so a burst cannot take a whole second's
+        // capacity at once.
+        let window_start = self.clock - Duration::from_millis(100);
+        while self.served.front().is_some_and(|t| *t <= window_start) {
+            self.served.pop_front();
+        }
+        if self.served.len() >= (capacity as usize).div_ceil(10) {
+            return true;
+        }
+        self.served.push_back(self.clock);
+        false
     }
 
     /// Sets the fault plan.
@@ -273,7 +310,11 @@ impl Sim {
         let sequence = self.log.len() as u64 + 1;
         let (mut req, decode_error) = Incoming::parse(request);
         *self.requests.entry(req.op).or_default() += 1;
-        let fault = self.faults.pick(&req);
+        let fault = if self.over_capacity() {
+            Some(Fault::SlowDown)
+        } else {
+            self.faults.pick(&req)
+        };
         if let Some(f) = &fault {
             *self.injected.entry(f.kind()).or_default() += 1;
         }
