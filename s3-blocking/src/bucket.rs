@@ -18,7 +18,7 @@ use crate::body::ObjectReader;
 use crate::client::{Client, io_error, now};
 use crate::transfer::{Files, TempFile};
 
-s3_proto::bucket_surface!(sync, Client, ObjectReader, crate::client::now);
+s3_proto::bucket_surface!(sync, s3_blocking, Client, ObjectReader, crate::client::now);
 
 impl Bucket {
     /// Stores `length` bytes read from `reader` in one request (content type guessed from

@@ -12,19 +12,20 @@
 //! `Client: Deref<Target = Session>`, and beside the expansion a `List { client, listing }`
 //! and the `Bucket` methods `download_file_with` and `upload_file_with`.
 
-/// Expands the boto-style surface in a runtime crate: `bucket_surface!(sync, Client,
-/// ObjectReader, now)` or `bucket_surface!(async, Client, ObjectStream, now)`, where `now`
-/// is the runtime's wall-clock function.
+/// Expands the boto-style surface in a runtime crate: `bucket_surface!(sync, s3_blocking,
+/// Client, ObjectReader, now)` or `bucket_surface!(async, s3_tokio, Client, ObjectStream,
+/// now)`, where `now` is the runtime's wall-clock function and the crate name is what the
+/// methods' doc examples import.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! bucket_surface {
-    (sync, $client:ident, $reader:ident, $now:path) => {
-        $crate::bucket_surface!(@expand [] [], $client, $reader, $now);
+    (sync, $krate:ident, $client:ident, $reader:ident, $now:path) => {
+        $crate::bucket_surface!(@expand [] [], $krate, $client, $reader, $now);
     };
-    (async, $client:ident, $reader:ident, $now:path) => {
-        $crate::bucket_surface!(@expand [async] [.await], $client, $reader, $now);
+    (async, $krate:ident, $client:ident, $reader:ident, $now:path) => {
+        $crate::bucket_surface!(@expand [async] [.await], $krate, $client, $reader, $now);
     };
-    (@expand [$($async:tt)*] [$($await:tt)*], $client:ident, $reader:ident, $now:path) => {
+    (@expand [$($async:tt)*] [$($await:tt)*], $krate:ident, $client:ident, $reader:ident, $now:path) => {
         pub use self::surface::Bucket;
 
         /// The methods every runtime shares, expanded from `s3_proto::bucket_surface!`.
@@ -61,6 +62,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// [`Error::Input`] for an invalid name.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let bucket = client.bucket(\"my-bucket\")?;")]
             pub fn bucket(&self, name: &str) -> Result<Bucket, Error> {
                 Ok(self.handle(BucketName::relaxed(name)?))
             }
@@ -79,6 +83,9 @@ macro_rules! bucket_surface {
             /// # Errors
             /// [`Error::Service`] with [`s3_proto::ErrorCode::BucketAlreadyExists`] for a
             /// taken name.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let bucket = client.create_bucket(\"my-new-bucket\")", "?;")]
             pub $($async)* fn create_bucket(&self, name: &str) -> Result<Bucket, Error> {
                 let op = CreateBucket::new(name.parse()?);
                 Ok(self.create_bucket_with(op)$($await)*?.0)
@@ -88,6 +95,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::create_bucket`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ops::LocationConstraint;\nlet bucket = client.create_bucket_in(\"my-eu-bucket\", LocationConstraint::EU)", "?;")]
             pub $($async)* fn create_bucket_in(
                 &self,
                 name: &str,
@@ -101,6 +111,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::create_bucket`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::{CannedAcl, ops::CreateBucket};\nlet op = CreateBucket::new(\"my-new-bucket\".parse()?).acl(CannedAcl::Private);\nlet (bucket, _out) = client.create_bucket_with(op)", "?;")]
             pub $($async)* fn create_bucket_with(
                 &self,
                 op: CreateBucket,
@@ -115,6 +128,9 @@ macro_rules! bucket_surface {
             /// # Errors
             /// [`Error::Service`] for other answers (`AccessDenied` for someone else's
             /// bucket).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if client.lookup(\"maybe-there\")", "?.is_none() {\n    println!(\"no such bucket\");\n}")]
             pub $($async)* fn lookup(&self, name: &str) -> Result<Option<Bucket>, Error> {
                 let bucket = self.bucket(name)?;
                 let op = OrNone(HeadBucket::new(bucket.name.clone()));
@@ -127,11 +143,17 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// [`Error::Input`] for an expired policy or anonymous credentials.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(\"my-bucket\".parse()?, \"upload.txt\".parse()?, expires)\n    .content_length_range(1, 1 << 20);\nlet form = client.presigned_post(&policy)?;\nprintln!(\"POST {} with {:?}\", form.url(), form.fields().len());")]
             pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
                 policy.sign(self.config(), self.credentials(), self.now($now()))
             }
 
             /// All buckets the caller owns.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "for b in client.list_buckets()", "? {\n    println!(\"{}\", b.name);\n}")]
             pub $($async)* fn list_buckets(&self) -> Result<Vec<BucketInfo>, Error> {
                 Ok(self.send(&ListBuckets::new())$($await)*?.buckets)
             }
@@ -140,6 +162,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// `BucketNotEmpty` when it still holds keys.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "client.delete_bucket(\"my-old-bucket\")", "?;")]
             pub $($async)* fn delete_bucket(&self, name: &str) -> Result<(), Error> {
                 self.send(&DeleteBucket::new(BucketName::relaxed(name)?))$($await)*
             }
@@ -168,6 +193,9 @@ macro_rules! bucket_surface {
         impl Bucket {
             /// This handle, reporting the progress of its transfers to `callback` as parts
             /// and ranges complete (boto's `cb`).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let bucket = bucket.with_progress(|p| println!(\"{} bytes done\", p.bytes));\nbucket.upload_file(\"big.bin\", \"/tmp/big.bin\")", "?;")]
             pub fn with_progress(
                 &self,
                 callback: impl Fn(Progress) + Send + Sync + 'static,
@@ -180,11 +208,17 @@ macro_rules! bucket_surface {
             }
 
             /// The name.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "assert_eq!(bucket.name().as_str(), \"my-bucket\");")]
             pub fn name(&self) -> &BucketName {
                 &self.name
             }
 
             /// The client this handle sends through.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let same_client = bucket.client();\nlet _ = same_client;")]
             pub fn client(&self) -> &$client {
                 &self.client
             }
@@ -194,6 +228,9 @@ macro_rules! bucket_surface {
             }
 
             /// Stores a string (`text/plain; charset=utf-8`).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.put_string(\"greeting.txt\", \"hello\")", "?;")]
             pub $($async)* fn put_string(
                 &self,
                 k: &str,
@@ -204,6 +241,9 @@ macro_rules! bucket_surface {
             }
 
             /// Stores bytes (content type guessed from the key).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.put_bytes(\"photo.jpg\", vec![0xFF, 0xD8, 0xFF])", "?;")]
             pub $($async)* fn put_bytes(
                 &self,
                 k: &str,
@@ -215,12 +255,18 @@ macro_rules! bucket_surface {
             }
 
             /// Sends a fully specified PutObject (metadata, ACL, content headers).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ops::PutObject;\nlet op = PutObject::new(bucket.name().clone(), \"page.html\".parse()?, \"<h1>hi</h1>\")\n    .content_type(\"text/html\")\n    .cache_control(\"max-age=60\");\nbucket.put(op)", "?;")]
             pub $($async)* fn put(&self, op: PutObject) -> Result<PutObjectOutput, Error> {
                 self.client.send(&op)$($await)*
             }
 
             /// The object's bytes, or `None` when the key does not exist (see
             /// [`Bucket::get`]).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some(bytes) = bucket.get_bytes(\"photo.jpg\")", "? {\n    println!(\"{} bytes\", bytes.len());\n}")]
             pub $($async)* fn get_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, Error> {
                 Ok(self.get(k)$($await)*?.map(|(_, bytes)| bytes))
             }
@@ -231,6 +277,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; `ChecksumMismatch` when every read was corrupted.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some((head, bytes)) = bucket.get(\"photo.jpg\")", "? {\n    println!(\"{} bytes, verified: {:?}\", bytes.len(), head.verified);\n}")]
             pub $($async)* fn get(&self, k: &str) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
                 let (bucket, key) = self.key(k)?;
                 let mut read = WholeRead::new(bucket, key, self.client.options());
@@ -250,6 +299,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; [`Error::Response`] when the bytes are not UTF-8.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let text = bucket.get_string(\"greeting.txt\")", "?;\nassert_eq!(text.as_deref(), Some(\"hello\"));")]
             pub $($async)* fn get_string(&self, k: &str) -> Result<Option<String>, Error> {
                 self.get_bytes(k)$($await)*?.map($crate::body::utf8).transpose()
             }
@@ -259,6 +311,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::open`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ops::GetObject;\nlet op = GetObject::new(bucket.name().clone(), \"big.bin\".parse()?);\nif let Some((head, _reader)) = bucket.open(op)", "? {\n    println!(\"{:?} bytes to read\", head.content_length);\n}")]
             pub $($async)* fn open(
                 &self,
                 op: GetObject,
@@ -272,6 +327,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; `InvalidRange` when the range starts past the end.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ByteRange;\nlet first_kib = bucket.get_range(\"big.bin\", ByteRange::Inclusive { first: 0, last: 1023 })", "?;")]
             pub $($async)* fn get_range(
                 &self,
                 k: &str,
@@ -288,6 +346,9 @@ macro_rules! bucket_surface {
             }
 
             /// True when the key exists.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if !bucket.exists(\"greeting.txt\")", "? {\n    bucket.put_string(\"greeting.txt\", \"hello\")", "?;\n}")]
             pub $($async)* fn exists(&self, k: &str) -> Result<bool, Error> {
                 Ok(self.head(k)$($await)*?.is_some())
             }
@@ -298,6 +359,9 @@ macro_rules! bucket_surface {
             /// # Errors
             /// [`Error::Input`] for an invalid key, anonymous credentials or an expiry out
             /// of range.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_get(\"report.pdf\", Duration::from_secs(3600))?;\nprintln!(\"{url}\");")]
             pub fn presign_get(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
                 let (bucket, key) = self.key(k)?;
                 self.client.presign(&GetObject::new(bucket, key), expires)
@@ -309,6 +373,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Bucket::presign_get`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::{ResponseOverrides, ops::GetObject};\nlet op = GetObject::new(bucket.name().clone(), \"report.pdf\".parse()?)\n    .response(ResponseOverrides::new().content_disposition(\"attachment; filename=\\\"q3.pdf\\\"\"));\nlet url = bucket.presign_get_with(&op, Duration::from_secs(3600))?;")]
             pub fn presign_get_with(&self, op: &GetObject, expires: Duration) -> Result<Uri, Error> {
                 self.client.presign(op, expires)
             }
@@ -318,6 +385,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Bucket::presign_get`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_put(\"incoming/upload.bin\", Duration::from_secs(600))?;")]
             pub fn presign_put(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
                 let (bucket, key) = self.key(k)?;
                 self.client.presign(&PutObject::new(bucket, key, Vec::new()), expires)
@@ -328,6 +398,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Bucket::presign_get`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::ops::PutObject;\nlet op = PutObject::new(bucket.name().clone(), \"avatar.png\".parse()?, Vec::new())\n    .content_type(\"image/png\");\nlet url = bucket.presign_put_with(&op, Duration::from_secs(600))?;")]
             pub fn presign_put_with(&self, op: &PutObject, expires: Duration) -> Result<Uri, Error> {
                 self.client.presign(op, expires)
             }
@@ -337,29 +410,44 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::presigned_post`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(bucket.name().clone(), \"upload.txt\".parse()?, expires);\nlet form = bucket.presigned_post(&policy)?;")]
             pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
                 self.client.presigned_post(policy)
             }
 
             /// The object's headers and metadata, or `None` when it does not exist (boto's
             /// `get_key`).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some(head) = bucket.head(\"photo.jpg\")", "? {\n    println!(\"{:?} {:?}\", head.content_type, head.etag);\n}")]
             pub $($async)* fn head(&self, k: &str) -> Result<Option<ObjectHead>, Error> {
                 let (bucket, key) = self.key(k)?;
                 self.client.send(&OrNone(HeadObject::new(bucket, key)))$($await)*
             }
 
             /// The user metadata of a key, or `None` when it does not exist.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let colour = bucket.metadata(\"photo.jpg\")", "?.and_then(|m| m.get(\"colour\").map(str::to_owned));")]
             pub $($async)* fn metadata(&self, k: &str) -> Result<Option<Metadata>, Error> {
                 Ok(self.head(k)$($await)*?.map(|h| h.metadata))
             }
 
             /// Deletes a key (success when it did not exist).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.delete_key(\"old.txt\")", "?;")]
             pub $($async)* fn delete_key(&self, k: &str) -> Result<(), Error> {
                 let (bucket, key) = self.key(k)?;
                 self.client.send(&DeleteObject::new(bucket, key))$($await)*
             }
 
             /// Deletes many keys, 1000 per request; per-key failures are returned as data.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let out = bucket.delete_keys([\"a.txt\", \"b.txt\", \"c.txt\"])", "?;\nprintln!(\"{:?}\", out);")]
             pub $($async)* fn delete_keys<'k>(
                 &self,
                 keys: impl IntoIterator<Item = &'k str>,
@@ -369,6 +457,9 @@ macro_rules! bucket_surface {
             }
 
             /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.copy_key(\"copy.jpg\", \"my-bucket\", \"photo.jpg\")", "?;")]
             pub $($async)* fn copy_key(
                 &self,
                 dst_key: &str,
@@ -382,6 +473,9 @@ macro_rules! bucket_surface {
             }
 
             /// Sends a fully specified CopyObject (metadata directive, ACL, conditions, SSE).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::{object::MetadataDirective, ops::CopyObject};\nlet op = CopyObject::new(bucket.name().clone(), \"a.txt\".parse()?, bucket.name().clone(), \"b.txt\".parse()?)\n    .metadata_directive(MetadataDirective::Replace)\n    .content_type(\"text/markdown\");\nbucket.copy_key_with(&op)", "?;")]
             pub $($async)* fn copy_key_with(&self, op: &CopyObject) -> Result<CopyObjectOutput, Error> {
                 self.client.send(op)$($await)*
             }
@@ -391,6 +485,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; `NoSuchKey` when the key does not exist.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut metadata = s3_proto::Metadata::new();\nmetadata.insert(\"colour\", \"blue\");\nbucket.update_metadata(\"photo.jpg\", metadata)", "?;")]
             pub $($async)* fn update_metadata(
                 &self,
                 k: &str,
@@ -417,6 +514,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; `PreconditionFailed` when the source changed meanwhile.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::copy::CopyOptions;\nbucket.copy_object(\"backup/huge.bin\", \"my-bucket\", \"huge.bin\", CopyOptions::default())", "?;")]
             pub $($async)* fn copy_object(
                 &self,
                 dst_key: &str,
@@ -430,11 +530,17 @@ macro_rules! bucket_surface {
             }
 
             /// Every key (and, with a delimiter, common prefix), paging by itself.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut keys = bucket.list(\"photos/\", Some(\"/\"));\nwhile let Some(entry) = keys.next()", " {\n    println!(\"{:?}\", entry?);\n}")]
             pub fn list(&self, prefix: &str, delimiter: Option<&str>) -> List {
                 self.list_with(ListObjectsV2::under(self.name.clone(), prefix, delimiter))
             }
 
             /// Pages through a fully specified ListObjectsV2.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ops::ListObjectsV2;\nlet mut keys = bucket.list_with(ListObjectsV2::new(bucket.name().clone()).start_after(\"m\"));\nwhile let Some(entry) = keys.next()", " {\n    println!(\"{:?}\", entry?);\n}")]
             pub fn list_with(&self, op: ListObjectsV2) -> List {
                 let (client, listing) = (self.client.clone(), Listing::new(op));
                 List { client, listing }
@@ -442,6 +548,9 @@ macro_rules! bucket_surface {
 
             /// Every key (and common prefix) through the original ListObjects (v1), for
             /// servers without v2, paging by marker.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut keys = bucket.list_v1(\"\", None);\nwhile let Some(entry) = keys.next()", " {\n    println!(\"{:?}\", entry?);\n}")]
             pub fn list_v1(&self, prefix: &str, delimiter: Option<&str>) -> List<ListObjects> {
                 let op = ListObjects::new(self.name.clone()).prefix(prefix);
                 let op = match delimiter {
@@ -453,6 +562,9 @@ macro_rules! bucket_surface {
             }
 
             /// The multipart uploads in progress under `prefix`, paging by itself.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut uploads = bucket.multipart_uploads(\"\");\nwhile let Some(upload) = uploads.next()", " {\n    let upload = upload?;\n    println!(\"{} {}\", upload.key, upload.upload_id);\n}")]
             pub fn multipart_uploads(&self, prefix: &str) -> List<ListMultipartUploads> {
                 let op = ListMultipartUploads::new(self.name.clone()).prefix(prefix);
                 let (client, listing) = (self.client.clone(), Listing::new(op));
@@ -463,6 +575,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// [`Error::Input`] for an invalid key.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut parts = bucket.parts(\"big.bin\", \"UPLOAD-ID\")?;\nwhile let Some(part) = parts.next()", " {\n    println!(\"{:?}\", part?);\n}")]
             pub fn parts(&self, key: &str, upload_id: &str) -> Result<List<ListParts>, Error> {
                 let (bucket, key) = self.key(key)?;
                 let op = ListParts::new(bucket, key, upload_id);
@@ -471,6 +586,9 @@ macro_rules! bucket_surface {
             }
 
             /// Abandons the multipart upload `upload_id` of `key`, freeing its parts.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.abort(\"big.bin\", \"UPLOAD-ID\")", "?;")]
             pub $($async)* fn abort(&self, key: &str, upload_id: &str) -> Result<(), Error> {
                 let (bucket, key) = self.key(key)?;
                 self.client.send(&AbortMultipartUpload::new(bucket, key, upload_id))$($await)*
@@ -478,6 +596,9 @@ macro_rules! bucket_surface {
 
             /// Abandons every multipart upload started more than `age` ago (by the server's
             /// clock as this client knows it); says how many.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet n = bucket.abort_all_older_than(Duration::from_secs(24 * 3600))", "?;\nprintln!(\"abandoned {n} uploads\");")]
             pub $($async)* fn abort_all_older_than(&self, age: Duration) -> Result<usize, Error> {
                 let cutoff = self.client.now($now()).checked_sub(age);
                 let (mut uploads, mut aborted) = (self.multipart_uploads(""), 0);
@@ -499,6 +620,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Bucket::download_file_with`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let head = bucket.download_file(\"big.bin\", \"/tmp/big.bin\")", "?;\nprintln!(\"verified: {:?}\", head.verified);")]
             pub $($async)* fn download_file(
                 &self,
                 key: &str,
@@ -512,6 +636,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Bucket::upload_file_with`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let out = bucket.upload_file(\"big.bin\", \"/tmp/big.bin\")", "?;\nprintln!(\"{} parts\", out.parts);")]
             pub $($async)* fn upload_file(
                 &self,
                 key: &str,
@@ -522,12 +649,18 @@ macro_rules! bucket_surface {
             }
 
             /// The bucket's ACL.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let policy = bucket.acl()", "?;\nprintln!(\"{:?}\", policy.grants);")]
             pub $($async)* fn acl(&self) -> Result<AccessControlPolicy, Error> {
                 self.client.send(&GetBucketAcl::new(self.name.clone()))$($await)*
             }
 
             /// Replaces the bucket's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or
             /// grants.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::CannedAcl;\nbucket.set_acl(CannedAcl::PublicRead)", "?;")]
             pub $($async)* fn set_acl(&self, acl: impl Into<AclSpec>) -> Result<(), Error> {
                 self.client.send(&PutBucketAcl::new(self.name.clone(), acl))$($await)*
             }
@@ -537,6 +670,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; servers answer an error for an unknown email.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::acl::Permission;\nbucket.add_email_grant(Permission::Read, \"friend@example.com\")", "?;")]
             pub $($async)* fn add_email_grant(
                 &self,
                 permission: Permission,
@@ -548,6 +684,9 @@ macro_rules! bucket_surface {
             }
 
             /// Grants `permission` on the bucket to a canonical user id (read-modify-write).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::acl::Permission;\nbucket.add_user_grant(Permission::Read, \"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\")", "?;")]
             pub $($async)* fn add_user_grant(
                 &self,
                 permission: Permission,
@@ -558,12 +697,18 @@ macro_rules! bucket_surface {
             }
 
             /// A key's ACL.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let policy = bucket.key_acl(\"photo.jpg\")", "?;")]
             pub $($async)* fn key_acl(&self, k: &str) -> Result<AccessControlPolicy, Error> {
                 let (bucket, key) = self.key(k)?;
                 self.client.send(&GetObjectAcl::new(bucket, key))$($await)*
             }
 
             /// Replaces a key's ACL: a [`CannedAcl`], an [`AccessControlPolicy`] or grants.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::CannedAcl;\nbucket.set_key_acl(\"photo.jpg\", CannedAcl::PublicRead)", "?;")]
             pub $($async)* fn set_key_acl(
                 &self,
                 k: &str,
@@ -577,6 +722,9 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// As [`Client::send`]; servers answer an error for an unknown email.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::acl::Permission;\nbucket.add_key_email_grant(\"photo.jpg\", Permission::Read, \"friend@example.com\")", "?;")]
             pub $($async)* fn add_key_email_grant(
                 &self,
                 k: &str,
@@ -588,6 +736,9 @@ macro_rules! bucket_surface {
             }
 
             /// Grants `permission` on a key to a canonical user id (read-modify-write).
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::acl::Permission;\nbucket.add_key_user_grant(\"photo.jpg\", Permission::Read, \"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\")", "?;")]
             pub $($async)* fn add_key_user_grant(
                 &self,
                 k: &str,
@@ -599,6 +750,9 @@ macro_rules! bucket_surface {
             }
 
             /// The bucket's CORS configuration, or `None` when it has none.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some(cors) = bucket.cors()", "? {\n    println!(\"{} rules\", cors.rules.len());\n}")]
             pub $($async)* fn cors(&self) -> Result<Option<CorsConfiguration>, Error> {
                 self.client.send(&OrNone(GetBucketCors::new(self.name.clone())))$($await)*
             }
@@ -607,22 +761,34 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// [`Error::Input`] for an invalid configuration; otherwise as [`Client::send`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::cors::{CorsConfiguration, CorsMethod, CorsRule};\nlet rule = CorsRule::new([CorsMethod::Get], [\"https://example.com\"]);\nbucket.set_cors(&CorsConfiguration::new().rule(rule))", "?;")]
             pub $($async)* fn set_cors(&self, config: &CorsConfiguration) -> Result<(), Error> {
                 let op = PutBucketCors::new(self.name.clone(), config.clone());
                 self.client.send(&op)$($await)*
             }
 
             /// Removes the bucket's CORS configuration.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.delete_cors()", "?;")]
             pub $($async)* fn delete_cors(&self) -> Result<(), Error> {
                 self.client.send(&DeleteBucketCors::new(self.name.clone()))$($await)*
             }
 
             /// The bucket's location.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "println!(\"{:?}\", bucket.location()", "?);")]
             pub $($async)* fn location(&self) -> Result<BucketLocation, Error> {
                 self.client.send(&GetBucketLocation::new(self.name.clone()))$($await)*
             }
 
             /// Creates the bucket with a canned ACL, or sets one on an existing bucket.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::CannedAcl;\nbucket.create(Some(CannedAcl::Private))", "?;")]
             pub $($async)* fn create(
                 &self,
                 acl: Option<CannedAcl>,
@@ -634,10 +800,43 @@ macro_rules! bucket_surface {
             ///
             /// # Errors
             /// `BucketNotEmpty` when it still holds keys.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "bucket.delete()", "?;")]
             pub $($async)* fn delete(&self) -> Result<(), Error> {
                 self.client.send(&DeleteBucket::new(self.name.clone()))$($await)*
             }
         }
         }
+    };
+}
+
+/// The doc example of one surface method, for the runtime `$krate`: the code pieces are
+/// joined by `.await` in the async runtime, by nothing in the blocking one, inside a
+/// function that has a `client` and a `bucket` (`no_run`: they need a server).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __surface_example {
+    ($krate:ident, [$($async:tt)*], [$($await:tt)*], $($piece:literal),+) => {
+        concat!(
+            "```no_run\n# ",
+            stringify!($($async)* fn),
+            " example(client: &",
+            stringify!($krate),
+            "::Client) -> Result<(), Box<dyn std::error::Error>> {\n",
+            "# let bucket = client.bucket(\"my-bucket\")?;\n",
+            $crate::__surface_join!([$($await)*] $($piece),+),
+            "\n# Ok(())\n# }\n```"
+        )
+    };
+}
+
+/// Joins code pieces with the await tokens (see `__surface_example!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __surface_join {
+    ([$($await:tt)*] $a:literal) => { $a };
+    ([$($await:tt)*] $a:literal, $($rest:literal),+) => {
+        concat!($a, stringify!($($await)*), $crate::__surface_join!([$($await)*] $($rest),+))
     };
 }

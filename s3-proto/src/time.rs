@@ -95,7 +95,7 @@ fn put_digits(out: &mut [u8], mut value: u32) {
 }
 
 /// `2013-08-07T12:00:00.000Z`, as POST policies and XML documents write times.
-pub(crate) fn to_iso8601(t: SystemTime) -> String {
+pub fn to_iso8601(t: SystemTime) -> String {
     let c = Civil::from_system(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",

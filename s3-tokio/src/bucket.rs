@@ -19,7 +19,7 @@ use crate::body::ObjectStream;
 use crate::client::{Client, now};
 use crate::transfer::{Files, TempFile, io};
 
-s3_proto::bucket_surface!(async, Client, ObjectStream, crate::client::now);
+s3_proto::bucket_surface!(async, s3_tokio, Client, ObjectStream, crate::client::now);
 
 impl Bucket {
     /// Stores `length` bytes read from `reader` in one request (content type guessed from
