@@ -10,6 +10,7 @@ mod client;
 mod harness;
 mod parse;
 mod sign;
+mod verify;
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ fn all_workloads() -> HashMap<&'static str, Workload> {
     sign::workloads()
         .into_iter()
         .chain(parse::workloads())
+        .chain(verify::workloads())
         .map(|w| (w.name, w))
         .collect()
 }
@@ -200,7 +202,26 @@ fn run_all() {
         rows.push(Row::new(format!("{label}, {bytes} B"), Unit::MBs, t[0]));
     }
 
-    // 5. Client overhead.
+    // 5. Verifying downloads (issue: every byte read verified), per GiB of body.
+    let t = group(
+        &mut w,
+        &["verify-md5", "verify-multipart", "verify-multipart-4", "verify-floor"],
+        Unit::MBs,
+    );
+    let per_gib = |mbs: f64| 1073.741_824 / mbs;
+    for (i, label) in [
+        "Verify a single-part object (MD5 ETag), 8 MiB",
+        "Verify a multipart object (ETag rebuilt, one part size), 8 MiB",
+        "Verify a multipart object (four candidate part sizes), 8 MiB",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rows.push(Row::new(label, Unit::MBs, t[i]).floor(t[3]));
+        eprintln!("{label}: {:.2} CPU s/GiB", per_gib(t[i]));
+    }
+
+    // 6. Client overhead.
     let [blocking, tokio, aws, raw] = client::run(client::start_server());
     rows.push(
         Row::new("GetObject round trip, s3-blocking", Unit::Us, blocking)
