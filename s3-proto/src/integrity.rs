@@ -385,6 +385,45 @@ impl ObjectDigest {
         &self.object
     }
 
+    /// The most likely part size of a multipart object (see [`part_size_candidates`]): its
+    /// parts can be hashed separately, side by side, and judged with
+    /// [`ObjectDigest::finish_parts`] (a wrong guess then reads as a mismatch; a re-read in
+    /// one stream tries every candidate).
+    pub fn part_size(&self) -> Option<u64> {
+        match &self.expected {
+            Expected::Multipart { layouts, .. } => layouts.first().map(|l| l.part_size),
+            Expected::Md5(_) => None,
+        }
+    }
+
+    /// Judges a multipart object from the MD5s of its parts, in order (see
+    /// [`ObjectDigest::part_size`]).
+    ///
+    /// # Errors
+    /// [`ResponseError::ChecksumMismatch`] when the rebuilt ETag differs.
+    pub fn finish_parts(self, parts: &[[u8; 16]]) -> Result<Verification, Error> {
+        let mut of_parts = Md5::new();
+        parts.iter().for_each(|p| of_parts.update(p));
+        let actual = format!("{}-{}", of_parts.hex(), parts.len());
+        let part_size = self.part_size().unwrap_or(0);
+        let expected = self.etag.trim_matches('"');
+        let n = u32::try_from(parts.len()).unwrap_or(u32::MAX);
+        if actual.eq_ignore_ascii_case(expected) {
+            return Ok(Verification::MultipartEtag {
+                parts: n,
+                part_size,
+            });
+        }
+        Err(ResponseError::ChecksumMismatch {
+            object: self.object,
+            scope: format!("the object as {n} parts of {part_size} bytes"),
+            expected: self.etag,
+            actual: format!("\"{actual}\""),
+            inferred: true,
+        }
+        .into())
+    }
+
     /// Adds the next bytes of the body.
     pub fn update(&mut self, data: &[u8]) {
         match &mut self.expected {

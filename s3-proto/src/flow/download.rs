@@ -363,6 +363,8 @@ pub struct DownloadFlow {
     rereads: Rereads,
     digest: Option<Ordered>,
     verified: Option<Verification>,
+    /// The object is being read again after a mismatch.
+    reread: bool,
 }
 
 impl DownloadFlow {
@@ -382,6 +384,7 @@ impl DownloadFlow {
             rereads: crate::flow::request::Options::default().rereads(),
             digest: None,
             verified: None,
+            reread: false,
         }
     }
 
@@ -420,9 +423,17 @@ impl DownloadFlow {
 
     /// Starts a fresh digest (at the start, and again for a re-read after a mismatch).
     fn restart(&mut self) {
-        let Some(head) = &self.head else { return };
+        let (Some(head), Some(download)) = (&self.head, &self.download) else {
+            return;
+        };
         match ObjectDigest::planned(head, &self.object(), self.rereads.integrity()) {
-            Ok(digest) => self.digest = Some(Ordered::new(digest)),
+            // The first read hashes a multipart object part by part, side by side, at its
+            // most likely part size; a re-read hashes it in one stream against every
+            // candidate size, so a wrong guess costs a re-read, never a false error.
+            Ok(digest) => {
+                let per_part = !self.reread;
+                self.digest = Some(Ordered::new(digest, download.size(), per_part));
+            }
             Err(verification) => {
                 self.digest = None;
                 self.verified = Some(verification);
@@ -447,6 +458,7 @@ impl DownloadFlow {
                 if let Some(download) = self.download.as_mut() {
                     download.next = 0;
                 }
+                self.reread = true;
                 self.restart();
                 Ok(())
             }

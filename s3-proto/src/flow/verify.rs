@@ -1,18 +1,22 @@
-//! One in-order digest for the ranges of a download that arrive in any order.
+//! The digest of a download whose ranges arrive in any order.
 //!
 //! An object's digest (its ETag) covers its bytes in order, but a download fetches ranges side
-//! by side. [`Ordered`] takes each chunk as it is written to the destination: the chunk at the
-//! frontier is hashed at once, from memory, by the job that wrote it; a chunk beyond the
-//! frontier is only noted, and when the gap before it fills, the job that fills it reads the
-//! noted bytes back from the destination (still in the page cache) and hashes them. Ranges
-//! are thus hashed as contiguous prefixes complete: no pass over the file at the end, and no
-//! memory held for ranges that finish early.
+//! by side. [`Ordered`] takes each chunk as it is written to the destination: the chunk at a
+//! frontier is hashed at once, from memory, by the job that wrote it; a chunk beyond it is only
+//! noted, and when the gap before it fills, the job that fills it reads the noted bytes back
+//! from the destination (still in the page cache) and hashes them. No pass over the file at
+//! the end, and no memory held for ranges that finish early.
+//!
+//! A single-part object has one frontier: its MD5 is one stream. A multipart object can have
+//! one per part, cut at its most likely part size, each part's MD5 computed on its own, side
+//! by side, and the ETag rebuilt from them at the end; downloads cut along part boundaries
+//! (the default 8 MiB ranges of an object uploaded in 8 MiB parts) never read anything back.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, TransportError, TransportErrorKind};
-use crate::integrity::{ObjectDigest, Verification};
+use crate::integrity::{Md5, ObjectDigest, Verification};
 
 /// Fills a buffer with the destination's bytes at an offset (the runtime's file IO).
 pub type ReadBack<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Error> + 'a;
@@ -20,7 +24,7 @@ pub type ReadBack<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Error> + 'a;
 /// Bytes read back from the destination at a time.
 const READ_BACK: usize = 1 << 20;
 
-/// A shared in-order digest over one download (clones share it).
+/// A shared digest over one download (clones share it).
 #[derive(Debug, Clone)]
 pub struct Ordered {
     state: Arc<Mutex<State>>,
@@ -28,25 +32,66 @@ pub struct Ordered {
 
 #[derive(Debug)]
 struct State {
-    /// The digest; `None` while a job is hashing outside the lock, or after reading back
-    /// failed.
-    digest: Option<ObjectDigest>,
-    /// Bytes before this offset are hashed or being hashed.
-    frontier: u64,
-    /// Spans written beyond the frontier and not hashed yet: offset → length.
-    pending: BTreeMap<u64, u64>,
-    /// Why the digest was lost, when reading back failed.
+    /// Consecutive spans of the object, each hashed in order on its own.
+    segments: Vec<Segment>,
+    /// Bytes per segment (the last may be shorter).
+    segment_len: u64,
+    /// The object's digest, judging the parts' MD5s at the end (multipart objects).
+    outer: Option<ObjectDigest>,
+    /// Why a digest was lost, when reading back failed.
     broken: Option<String>,
 }
 
+#[derive(Debug)]
+struct Segment {
+    /// The digest; `None` while a job is hashing outside the lock, or after reading back
+    /// failed.
+    digest: Option<Digest>,
+    /// Bytes of the object before this offset are hashed or being hashed.
+    frontier: u64,
+    /// Spans written beyond the frontier and not hashed yet: offset → length.
+    pending: BTreeMap<u64, u64>,
+}
+
+#[derive(Debug)]
+enum Digest {
+    /// The whole object, in order.
+    Whole(ObjectDigest),
+    /// One part of a multipart object.
+    Part(Md5),
+}
+
+impl Digest {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Digest::Whole(d) => d.update(data),
+            Digest::Part(d) => d.update(data),
+        }
+    }
+}
+
 impl Ordered {
-    /// An empty digest of the body `digest` describes.
-    pub fn new(digest: ObjectDigest) -> Self {
-        let state = State {
-            digest: Some(digest),
-            frontier: 0,
-            pending: BTreeMap::new(),
-            broken: None,
+    /// An empty digest of the `size`-byte body `digest` describes: one stream, or with
+    /// `per_part` one per part of a multipart object, cut at its most likely part size.
+    pub fn new(digest: ObjectDigest, size: u64, per_part: bool) -> Self {
+        let part_size = digest
+            .part_size()
+            .filter(|&p| per_part && p > 0 && size > 0);
+        let state = match part_size {
+            Some(part) => State {
+                segments: (0..size.div_ceil(part))
+                    .map(|i| Segment::new(i * part, Digest::Part(Md5::new())))
+                    .collect(),
+                segment_len: part,
+                outer: Some(digest),
+                broken: None,
+            },
+            None => State {
+                segments: vec![Segment::new(0, Digest::Whole(digest))],
+                segment_len: u64::MAX,
+                outer: None,
+                broken: None,
+            },
         };
         Ordered {
             state: Arc::new(Mutex::new(state)),
@@ -57,54 +102,73 @@ impl Ordered {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes `chunk`, just written at `offset` of the destination: hashes it now when it is
-    /// next in order, notes it otherwise. Bytes this makes contiguous are read back with
+    /// Takes `chunk`, just written at `offset` of the destination: hashes what is next in
+    /// order now, notes the rest. Bytes this makes contiguous are read back with
     /// `read_back(offset, buffer)`, which fills the whole buffer from the destination.
     ///
     /// # Errors
     /// What `read_back` failed with; the download then fails when judged.
     pub fn push(
         &self,
+        mut offset: u64,
+        mut chunk: &[u8],
+        read_back: &mut ReadBack<'_>,
+    ) -> Result<(), Error> {
+        let segment_len = self.lock().segment_len;
+        while !chunk.is_empty() {
+            let index = usize::try_from(offset / segment_len).unwrap_or(usize::MAX);
+            let end = (offset / segment_len)
+                .saturating_add(1)
+                .saturating_mul(segment_len);
+            let take = usize::try_from(end - offset).map_or(chunk.len(), |n| n.min(chunk.len()));
+            self.push_into(index, offset, &chunk[..take], read_back)?;
+            offset += take as u64;
+            chunk = &chunk[take..];
+        }
+        Ok(())
+    }
+
+    /// [`Ordered::push`] for a chunk within segment `index`.
+    fn push_into(
+        &self,
+        index: usize,
         offset: u64,
         chunk: &[u8],
         read_back: &mut ReadBack<'_>,
     ) -> Result<(), Error> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
         let mut state = self.lock();
-        let digest = match state.digest.take() {
-            Some(digest) if offset == state.frontier => digest,
+        let Some(segment) = state.segments.get_mut(index) else {
+            return Ok(());
+        };
+        let mut digest = match segment.digest.take() {
+            Some(digest) if offset == segment.frontier => digest,
             taken => {
-                state.digest = taken;
-                state.pending.insert(offset, chunk.len() as u64);
+                segment.digest = taken;
+                segment.pending.insert(offset, chunk.len() as u64);
                 return Ok(());
             }
         };
-        state.frontier += chunk.len() as u64;
+        segment.frontier += chunk.len() as u64;
         drop(state);
-        let mut digest = digest;
         digest.update(chunk);
         let mut buffer = Vec::new();
         loop {
             let mut state = self.lock();
-            let at = state.frontier;
-            let Some(len) = state.pending.remove(&at) else {
-                state.digest = Some(digest);
+            let Some(segment) = state.segments.get_mut(index) else {
                 return Ok(());
             };
-            state.frontier += len;
+            let at = segment.frontier;
+            let Some(len) = segment.pending.remove(&at) else {
+                segment.digest = Some(digest);
+                return Ok(());
+            };
+            segment.frontier += len;
             drop(state);
             if let Err(e) = hash_back(&mut digest, at, len, &mut buffer, read_back) {
                 self.lock().broken = Some(e.to_string());
                 return Err(e);
             }
         }
-    }
-
-    /// Bytes hashed (or being hashed) from the start of the object.
-    pub fn frontier(&self) -> u64 {
-        self.lock().frontier
     }
 
     /// Judges the whole object of `size` bytes, once every range is written.
@@ -118,16 +182,42 @@ impl Ordered {
             let message = format!("reading the download back to verify it failed: {why}");
             return Err(TransportError::new(TransportErrorKind::Io, message).into());
         }
-        match state.digest.take() {
-            Some(digest) if state.frontier == size && state.pending.is_empty() => digest.finish(),
+        let segment_len = state.segment_len;
+        let count = state.segments.len() as u64;
+        let mut parts = Vec::with_capacity(state.segments.len());
+        let mut whole = None;
+        for (i, segment) in state.segments.iter_mut().enumerate() {
+            let end = (i as u64 + 1).saturating_mul(segment_len).min(size);
+            if segment.frontier != end || !segment.pending.is_empty() {
+                return Err(super::unexpected());
+            }
+            match segment.digest.take() {
+                Some(Digest::Part(md5)) => parts.push(md5.digest()),
+                Some(Digest::Whole(digest)) if count == 1 => whole = Some(digest),
+                _ => return Err(super::unexpected()),
+            }
+        }
+        match (whole, state.outer.take()) {
+            (Some(digest), None) => digest.finish(),
+            (None, Some(outer)) => outer.finish_parts(&parts),
             _ => Err(super::unexpected()),
+        }
+    }
+}
+
+impl Segment {
+    fn new(start: u64, digest: Digest) -> Self {
+        Segment {
+            digest: Some(digest),
+            frontier: start,
+            pending: BTreeMap::new(),
         }
     }
 }
 
 /// Reads `len` bytes at `at` back from the destination into `digest`.
 fn hash_back(
-    digest: &mut ObjectDigest,
+    digest: &mut Digest,
     mut at: u64,
     len: u64,
     buffer: &mut Vec<u8>,
@@ -162,25 +252,74 @@ mod tests {
             out.copy_from_slice(&file[at..at + out.len()]);
             Ok(())
         };
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap());
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
         ordered.push(3, b"lo", &mut read).unwrap();
         ordered.push(3, b"", &mut read).unwrap();
         ordered.push(1, b"el", &mut read).unwrap();
-        assert_eq!(ordered.frontier(), 0);
         ordered.push(0, b"h", &mut read).unwrap();
-        assert_eq!(ordered.frontier(), 5);
         assert_eq!(ordered.finish(5).unwrap(), Verification::Md5);
 
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap());
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
         ordered.push(0, b"hel", &mut read).unwrap();
         assert!(ordered.finish(5).is_err(), "incomplete");
 
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap());
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
         ordered.push(2, b"llo", &mut read).unwrap();
         let mut broken = |_: u64, _: &mut [u8]| -> Result<(), Error> {
             Err(TransportError::new(TransportErrorKind::Io, "gone").into())
         };
         assert!(ordered.push(0, b"he", &mut broken).is_err());
         assert!(ordered.finish(5).unwrap_err().to_string().contains("gone"));
+    }
+
+    #[test]
+    fn parts_of_a_multipart_object_hash_side_by_side() {
+        // 2 MiB + 1 byte in parts of 1 MiB: the only whole-MiB cut of 3 parts.
+        let body: Vec<u8> = (0..(2u32 << 20) + 1).map(|i| (i % 253) as u8).collect();
+        let mut of_parts = Md5::new();
+        for part in body.chunks(1 << 20) {
+            let mut md5 = Md5::new();
+            md5.update(part);
+            of_parts.update(&md5.digest());
+        }
+        let head = ObjectHead {
+            etag: Some(format!("\"{}-3\"", of_parts.hex())),
+            content_length: Some(body.len() as u64),
+            ..ObjectHead::default()
+        };
+        let digest = ObjectDigest::of(&head, "b/k").unwrap();
+        assert_eq!(digest.part_size(), Some(1 << 20));
+        let ordered = Ordered::new(digest, body.len() as u64, true);
+        let mut reads = 0;
+        let mut read = |at: u64, out: &mut [u8]| {
+            reads += 1;
+            let at = usize::try_from(at).unwrap();
+            out.copy_from_slice(&body[at..at + out.len()]);
+            Ok(())
+        };
+        // Ranges of 700,000 bytes, last first: they straddle part boundaries.
+        let ranges: Vec<(usize, &[u8])> = body
+            .chunks(700_000)
+            .enumerate()
+            .map(|(i, c)| (i * 700_000, c))
+            .collect();
+        for (at, range) in ranges.iter().rev() {
+            for (j, chunk) in range.chunks(65_536).enumerate() {
+                ordered
+                    .push((at + j * 65_536) as u64, chunk, &mut read)
+                    .unwrap();
+            }
+        }
+        assert!(
+            reads > 0,
+            "ranges ahead of a part's frontier were read back"
+        );
+        assert_eq!(
+            ordered.finish(body.len() as u64).unwrap(),
+            Verification::MultipartEtag {
+                parts: 3,
+                part_size: 1 << 20
+            }
+        );
     }
 }
