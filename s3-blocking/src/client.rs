@@ -8,8 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
+use s3_proto::credentials::CredentialSource;
+use s3_proto::credentials::chain::DefaultChain;
+use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::retry::Replay;
 use s3_proto::{
     Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
     TransportError, TransportErrorKind,
@@ -17,6 +21,7 @@ use s3_proto::{
 use ureq::SendBody;
 
 use crate::body::{ObjectReader, SourceReader};
+use crate::credentials;
 
 /// A blocking S3 client. Cheap to clone: clones share connections, credentials and what
 /// servers taught the client (clock offset, bucket regions).
@@ -34,11 +39,52 @@ use crate::body::{ObjectReader, SourceReader};
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
+    /// The agent's TLS settings, also used by credential requests (STS on the same server).
+    tls: TlsSetup,
     session: Arc<Session>,
 }
 
+/// What one attempt signs with.
+pub(crate) type Signer<'a> = s3_proto::flow::request::Signer<&'a Config>;
+
+/// The roots an agent trusts (the default: ureq's built-in Mozilla roots).
+#[derive(Clone, Default)]
+pub(crate) struct TlsSetup(#[cfg(feature = "rustls")] Option<ureq::tls::TlsConfig>);
+
+impl TlsSetup {
+    /// Trusts exactly `roots` (DER) when given.
+    fn new(roots: Option<Vec<Vec<u8>>>) -> Self {
+        #[cfg(feature = "rustls")]
+        return TlsSetup(roots.map(|roots| {
+            let roots = roots
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned());
+            ureq::tls::TlsConfig::builder()
+                .root_certs(roots.into())
+                .build()
+        }));
+        #[cfg(not(feature = "rustls"))]
+        {
+            drop(roots);
+            TlsSetup()
+        }
+    }
+
+    /// Puts these settings into an agent's configuration.
+    pub(crate) fn apply(
+        &self,
+        builder: ureq::config::ConfigBuilder<ureq::typestate::AgentScope>,
+    ) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.0 {
+            return builder.tls_config(tls.clone());
+        }
+        builder
+    }
+}
+
 /// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` are the session's.
+/// `client.credentials()` (the credential source) are the session's.
 impl std::ops::Deref for Client {
     type Target = Session;
 
@@ -56,14 +102,31 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials`, with default options.
-    pub fn new(config: Config, credentials: Credentials) -> Self {
-        Client::with_options(config, credentials, Options::default())
+    /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
+    /// [`CredentialSource`] such as [`DefaultChain::cached`]), with default options.
+    pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
+        let tls = TlsSetup::default();
+        Client::build(config, credentials.into(), Options::default(), tls)
     }
 
     /// A client with explicit options.
-    pub fn with_options(config: Config, credentials: Credentials, options: Options) -> Self {
-        let agent_config = ureq::Agent::config_builder()
+    ///
+    /// # Errors
+    /// [`Error::Input`] for a CA bundle without certificates, [`Error::Transport`] when the
+    /// platform's certificate store is asked for and cannot be loaded.
+    pub fn with_options(
+        config: Config,
+        credentials: impl Into<CredentialSource>,
+        options: Options,
+    ) -> Result<Self, Error> {
+        let roots = options.tls.roots(native_roots)?;
+        let tls = TlsSetup::new(roots);
+        Ok(Client::build(config, credentials.into(), options, tls))
+    }
+
+    fn build(config: Config, source: CredentialSource, options: Options, tls: TlsSetup) -> Self {
+        let agent_config = tls
+            .apply(ureq::Agent::config_builder())
             // S3's XML error bodies must reach s3-proto, and redirects carry the bucket region.
             .http_status_as_error(false)
             .max_redirects(0)
@@ -76,23 +139,59 @@ impl Client {
             .build();
         Client {
             agent: ureq::Agent::new_with_config(agent_config),
-            session: Arc::new(Session::new(config, credentials, options)),
+            tls,
+            session: Arc::new(Session::new(config, source, options)),
         }
     }
 
-    /// A client configured the way the AWS CLI would be (see
-    /// [`s3_proto::profile::from_env`] for the variables and files read). Without any
-    /// credentials, requests go out anonymous.
+    /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
+    /// bundle from the variables and shared files ([`s3_proto::profile::setup_from_env`]),
+    /// credentials from the default chain ([`DefaultChain`]: environment, web identity,
+    /// profile, container, instance metadata), cached and refreshed for every clone.
+    /// Never anonymous: see [`Client::anonymous_from_env`].
     ///
     /// # Errors
-    /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
-    /// shared file exists but cannot be read.
+    /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
+    /// credential source s3-rs cannot use (the error names the key) or a bad CA bundle;
+    /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
+    /// credentials at all fails the first request, listing what was tried.
     pub fn from_env() -> Result<Self, Error> {
-        let (config, credentials) = s3_proto::profile::from_env(
-            |name| std::env::var(name).ok(),
-            |path| std::fs::read_to_string(path),
-        )?;
-        Ok(Client::new(config, credentials))
+        Client::env_with(DefaultChain::new(|name| std::env::var(name).ok()).cached())
+    }
+
+    /// [`Client::from_env`] without credentials: every request goes out anonymous.
+    ///
+    /// # Errors
+    /// As [`Client::from_env`].
+    pub fn anonymous_from_env() -> Result<Self, Error> {
+        Client::env_with(Credentials::anonymous().into())
+    }
+
+    fn env_with(source: CredentialSource) -> Result<Self, Error> {
+        let env = |name: &str| std::env::var(name).ok();
+        let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
+        Client::with_options(setup.config, source, Options::default().tls(setup.tls))
+    }
+
+    /// The credentials the next request signs with: the cached ones, or resolved now.
+    ///
+    /// # Errors
+    /// The credential chain's, when nothing valid is cached and resolving fails.
+    pub fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
+        self.fetch_credentials(&mut self.session.attempts_with(Replay::Safe, None))
+    }
+
+    /// Credentials for the next attempt, refreshed by this thread when it is its turn.
+    fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+        loop {
+            match attempts.credentials(&self.session, now(), random_bits()) {
+                Fetch::Use(credentials) => return Ok(credentials),
+                Fetch::Refresh(mut refresh) => {
+                    credentials::run_with(&mut refresh, &self.tls)?;
+                }
+                Fetch::Wait(delay) => std::thread::sleep(delay),
+            }
+        }
     }
 
     /// Executes `op` under the retry policy; a reply naming another region for the bucket is
@@ -109,9 +208,9 @@ impl Client {
 
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
-        self.retrying(self.session.attempts(op, true), |config| {
-            let resp = self.exchange(config, op, None)?;
-            self.finish_buffered(config, op, resp)
+        self.retrying(self.session.attempts(op, true), |signer| {
+            let resp = self.exchange(signer, op, None)?;
+            self.finish_buffered(signer, op, resp)
         })
     }
 
@@ -126,8 +225,8 @@ impl Client {
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
-        self.retrying(self.session.attempts(op, false), |config| {
-            self.send_once(config, op, &mut *body)
+        self.retrying(self.session.attempts(op, false), |signer| {
+            self.send_once(signer, op, &mut *body)
         })
         .result
     }
@@ -135,7 +234,7 @@ impl Client {
     /// One attempt of `op` with its streamed body from `body`.
     pub(crate) fn send_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer<'_>,
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
@@ -149,8 +248,8 @@ impl Client {
     /// # Errors
     /// As [`Client::send`].
     pub fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectReader), Error> {
-        self.retrying(self.session.attempts(op, true), |config| {
-            self.open_once(config, op)
+        self.retrying(self.session.attempts(op, true), |signer| {
+            self.open_once(signer, op)
         })
         .result
     }
@@ -158,7 +257,7 @@ impl Client {
     /// One attempt of [`Client::open`].
     pub(crate) fn open_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer<'_>,
         op: &O,
     ) -> Result<(O::Output, ObjectReader), Error> {
         let resp = self.exchange(config, op, None)?;
@@ -179,22 +278,32 @@ impl Client {
     /// as a secret: it authorises the request.
     ///
     /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range.
+    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
+    /// chain's error when no valid credentials can be had.
     pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+        let credentials = self.current_credentials()?;
         let now = self.session.now(now());
-        self.config().presign(op, self.credentials(), now, expires)
+        self.config().presign(op, &credentials, now, expires)
     }
 
-    /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
-    /// over, sleeping between attempts as told.
+    /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
+    /// until it decides the request is over, sleeping between attempts as told.
     pub(crate) fn retrying<T>(
         &self,
         mut attempts: Attempts,
-        mut attempt: impl FnMut(&Config) -> Result<T, Error>,
+        mut attempt: impl FnMut(&Signer<'_>) -> Result<T, Error>,
     ) -> Sent<T> {
         let start = Instant::now();
         loop {
-            let result = attempt(attempts.config(&self.session));
+            let result = self
+                .fetch_credentials(&mut attempts)
+                .and_then(|credentials| {
+                    let config = attempts.config(&self.session);
+                    attempt(&Signer {
+                        config,
+                        credentials,
+                    })
+                });
             let (elapsed, random) = (start.elapsed(), random_bits());
             match attempts.handle(&self.session, result, elapsed, random, now()) {
                 Next::Retry(delay) => std::thread::sleep(delay),
@@ -207,12 +316,11 @@ impl Client {
     /// `reader`), return the response with its body unread.
     fn exchange<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        signer: &Signer<'_>,
         op: &O,
         reader: Option<&mut dyn Read>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let now = self.session.now(now());
-        let request = config.prepare(op, self.credentials(), now)?;
+        let request = signer.prepare(op, self.session.now(now()))?;
         let (mut parts, body) = request.into_parts();
         if let Some(uri) = loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -269,6 +377,21 @@ impl Client {
     }
 }
 
+/// The platform's root certificates and the errors met loading them.
+fn native_roots() -> (Vec<Vec<u8>>, Vec<String>) {
+    #[cfg(feature = "rustls")]
+    {
+        let found = rustls_native_certs::load_native_certs();
+        let errors = found.errors.iter().map(ToString::to_string).collect();
+        (found.certs.iter().map(|c| c.to_vec()).collect(), errors)
+    }
+    #[cfg(not(feature = "rustls"))]
+    (
+        Vec::new(),
+        vec!["s3-blocking was built without the rustls feature".to_owned()],
+    )
+}
+
 /// 64 random bits for backoff jitter, from the standard library's per-process hash keys.
 pub(crate) fn random_bits() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -292,7 +415,9 @@ pub(crate) fn transport_error(e: ureq::Error, options: &Options) -> Error {
         ureq::Error::Io(io) => return io_error(io, options),
         ureq::Error::HostNotFound => (K::Connect, "host not found".to_owned()),
         ureq::Error::ConnectionFailed => (K::Connect, "connection failed".to_owned()),
-        ureq::Error::Tls(msg) => (K::Connect, format!("tls: {msg}")),
+        ureq::Error::Tls(msg) => (K::Tls, format!("tls: {msg}")),
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(e) => (K::Tls, format!("tls: {e}")),
         ureq::Error::BadUri(_) => (K::Other, "invalid URI".to_owned()),
         ureq::Error::Protocol(p) => (K::Io, format!("http protocol error: {p}")),
         other => (
@@ -323,6 +448,10 @@ fn timeout(t: ureq::Timeout, options: &Options) -> Error {
 
 /// An IO failure on a body: ours when a guard or ureq put one inside it.
 pub(crate) fn io_error(e: io::Error, options: &Options) -> Error {
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        return TransportError::new(TransportErrorKind::Tls, format!("tls: {tls}")).into();
+    }
     let ureq_inside = e
         .get_ref()
         .is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>);

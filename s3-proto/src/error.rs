@@ -759,8 +759,11 @@ impl std::error::Error for InputError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// Could not connect (refused, DNS, TLS handshake).
+    /// Could not connect (refused, DNS).
     Connect,
+    /// The TLS handshake failed: the server's certificate is not trusted (unknown CA, expired,
+    /// self-signed) or not valid for the host; not retried.
+    Tls,
     /// A connect, request or stall timeout fired.
     Timeout,
     /// The connection broke while sending or receiving.

@@ -45,6 +45,7 @@ pub mod sse;
 pub mod surface;
 pub mod tagging;
 pub mod time;
+pub mod tls;
 pub mod versioning;
 mod xml;
 

@@ -14,14 +14,19 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use s3_proto::body::{BodyMode, Response};
+use s3_proto::credentials::CredentialSource;
+use s3_proto::credentials::chain::DefaultChain;
+use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::retry::Replay;
 use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
 use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
 use crate::body::{Activity, ObjectStream, RequestBody, Source};
+use crate::credentials;
 
 #[cfg(feature = "rustls")]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -48,11 +53,91 @@ pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
 #[derive(Clone)]
 pub struct Client {
     http: HyperClient<Connector, RequestBody>,
+    /// The connector's TLS settings, also used by credential requests (STS on the server).
+    tls: TlsSetup,
     session: Arc<Session>,
 }
 
+/// What one attempt signs with.
+pub(crate) type Signer = s3_proto::flow::request::Signer<Config>;
+
+/// The TLS client settings of a client, shared by its connections: `None` for the built-in
+/// Mozilla roots.
+#[derive(Clone, Default)]
+pub(crate) struct TlsSetup(#[cfg(feature = "rustls")] Option<Arc<rustls::ClientConfig>>);
+
+impl TlsSetup {
+    fn new(tls: &s3_proto::tls::Tls) -> Result<Self, Error> {
+        #[cfg(feature = "rustls")]
+        let native = || {
+            let found = rustls_native_certs::load_native_certs();
+            let certs = found.certs.iter().map(|c| c.to_vec()).collect();
+            (
+                certs,
+                found.errors.iter().map(ToString::to_string).collect(),
+            )
+        };
+        #[cfg(not(feature = "rustls"))]
+        let native = || {
+            (
+                Vec::new(),
+                vec!["built without the rustls feature".to_owned()],
+            )
+        };
+        let Some(roots) = tls.roots(native)? else {
+            return Ok(TlsSetup::default());
+        };
+        #[cfg(feature = "rustls")]
+        {
+            let mut store = rustls::RootCertStore::empty();
+            let ders = roots
+                .into_iter()
+                .map(rustls::pki_types::CertificateDer::from);
+            let (_, rejected) = store.add_parsable_certificates(ders);
+            let tls_error = |why: String| Error::from(TransportError::new(Kind::Tls, why));
+            if store.is_empty() {
+                let why = format!("tls: none of the {rejected} root certificates is usable");
+                return Err(tls_error(why));
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| tls_error(format!("tls: {e}")))?
+                .with_root_certificates(store)
+                .with_no_client_auth();
+            Ok(TlsSetup(Some(Arc::new(config))))
+        }
+        #[cfg(not(feature = "rustls"))]
+        {
+            drop(roots);
+            Ok(TlsSetup())
+        }
+    }
+}
+
+/// An HTTP (and, with rustls, HTTPS) connector trusting what `tls` trusts.
+pub(crate) fn connector(tls: &TlsSetup, connect_timeout: Option<Duration>) -> Connector {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(connect_timeout);
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    #[cfg(feature = "rustls")]
+    let http = match &tls.0 {
+        Some(config) => {
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config((**config).clone())
+        }
+        None => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+    }
+    .https_or_http()
+    .enable_http1()
+    .wrap_connector(http);
+    #[cfg(not(feature = "rustls"))]
+    let _ = tls;
+    http
+}
+
 /// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` are the session's.
+/// `client.credentials()` (the credential source) are the session's.
 impl std::ops::Deref for Client {
     type Target = Session;
 
@@ -68,43 +153,94 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials`, with default options.
-    pub fn new(config: Config, credentials: Credentials) -> Self {
-        Client::with_options(config, credentials, Options::default())
+    /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
+    /// [`CredentialSource`] such as [`DefaultChain::cached`]), with default options.
+    pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
+        Client::build(
+            config,
+            credentials.into(),
+            Options::default(),
+            TlsSetup::default(),
+        )
     }
 
     /// A client with explicit options.
-    pub fn with_options(config: Config, credentials: Credentials, options: Options) -> Self {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(options.connect_timeout);
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        #[cfg(feature = "rustls")]
-        let http = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+    ///
+    /// # Errors
+    /// [`Error::Input`] for a CA bundle without certificates, [`Error::Transport`] when the
+    /// platform's certificate store is asked for and cannot be loaded.
+    pub fn with_options(
+        config: Config,
+        credentials: impl Into<CredentialSource>,
+        options: Options,
+    ) -> Result<Self, Error> {
+        let tls = TlsSetup::new(&options.tls)?;
+        Ok(Client::build(config, credentials.into(), options, tls))
+    }
+
+    fn build(config: Config, source: CredentialSource, options: Options, tls: TlsSetup) -> Self {
         let mut builder = HyperClient::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(options.idle_timeout);
-        let http = builder.build(http);
-        let session = Arc::new(Session::new(config, credentials, options));
-        Client { http, session }
+        let http = builder.build(connector(&tls, options.connect_timeout));
+        let session = Arc::new(Session::new(config, source, options));
+        Client { http, tls, session }
     }
 
-    /// A client configured the way the AWS CLI would be ([`s3_proto::profile::from_env`]),
-    /// reading the shared files synchronously: call it once at start-up.
+    /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
+    /// bundle from the variables and shared files ([`s3_proto::profile::setup_from_env`],
+    /// read synchronously: call it once at start-up), credentials from the default chain
+    /// ([`DefaultChain`]: environment, web identity, profile, container, instance metadata),
+    /// cached and refreshed for every clone. Never anonymous: see
+    /// [`Client::anonymous_from_env`].
     ///
     /// # Errors
-    /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
-    /// shared file exists but cannot be read.
+    /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
+    /// credential source s3-rs cannot use (the error names the key) or a bad CA bundle;
+    /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
+    /// credentials at all fails the first request, listing what was tried.
     pub fn from_env() -> Result<Self, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let (config, credentials) =
-            s3_proto::profile::from_env(env, |path| std::fs::read_to_string(path))?;
-        Ok(Client::new(config, credentials))
+        let chain = DefaultChain::new(|name| std::env::var(name).ok());
+        Client::env_with(chain.cached())
+    }
+
+    /// [`Client::from_env`] without credentials: every request goes out anonymous.
+    ///
+    /// # Errors
+    /// As [`Client::from_env`].
+    pub fn anonymous_from_env() -> Result<Self, Error> {
+        Client::env_with(CredentialSource::fixed(Credentials::anonymous()))
+    }
+
+    fn env_with(source: CredentialSource) -> Result<Self, Error> {
+        let lookup = |name: &str| std::env::var(name).ok();
+        let setup = s3_proto::profile::setup_from_env(lookup, |path| std::fs::read(path))?;
+        let options = Options::default().tls(setup.tls);
+        Client::with_options(setup.config, source, options)
+    }
+
+    /// The credentials the next request signs with: the cached ones, or resolved now.
+    ///
+    /// # Errors
+    /// The credential chain's, when nothing valid is cached and resolving fails.
+    pub async fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
+        let mut attempts = self.session.attempts_with(Replay::Safe, None);
+        self.fetch_credentials(&mut attempts).await
+    }
+
+    /// Credentials for the next attempt, refreshed by this task when it is its turn.
+    async fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+        loop {
+            let fetch = attempts.credentials(&self.session, now(), random_bits());
+            match fetch {
+                Fetch::Refresh(mut refresh) => {
+                    credentials::run_with(&mut refresh, &self.tls).await?;
+                }
+                Fetch::Wait(delay) => tokio::time::sleep(delay).await,
+                Fetch::Use(credentials) => return Ok(credentials),
+            }
+        }
     }
 
     /// Executes `op` under the retry policy, following (and remembering) a reply that names
@@ -120,8 +256,8 @@ impl Client {
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) async fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
         let attempts = self.session.attempts(op, true);
-        let sent = self.retrying(attempts, |config| async move {
-            self.send_once(&config, op, None).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.send_once(&signer, op, None).await
         });
         sent.await
     }
@@ -137,8 +273,8 @@ impl Client {
         body: impl AsyncRead + Send + 'static,
     ) -> Result<O::Output, Error> {
         let (source, attempts) = (&Source::new(body), self.session.attempts(op, false));
-        let sent = self.retrying(attempts, |config| async move {
-            self.send_once(&config, op, Some(source)).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.send_once(&signer, op, Some(source)).await
         });
         sent.await.result
     }
@@ -146,7 +282,7 @@ impl Client {
     /// One attempt of `op`, its streamed body (if any) from `source`, its reply buffered.
     pub(crate) async fn send_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer,
         op: &O,
         source: Option<&Source>,
     ) -> Result<O::Output, Error> {
@@ -161,8 +297,8 @@ impl Client {
     /// As [`Client::send`].
     pub async fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectStream), Error> {
         let attempts = self.session.attempts(op, true);
-        let sent = self.retrying(attempts, |config| async move {
-            self.open_once(&config, op).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.open_once(&signer, op).await
         });
         sent.await.result
     }
@@ -170,7 +306,7 @@ impl Client {
     /// One attempt of [`Client::open`].
     pub(crate) async fn open_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer,
         op: &O,
     ) -> Result<(O::Output, ObjectStream), Error> {
         let (response, deadline) = self.exchange(config, op, None).await?;
@@ -194,25 +330,37 @@ impl Client {
     /// as a secret: it authorises the request.
     ///
     /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range.
-    pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
+    /// chain's error when no valid credentials can be had.
+    pub async fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+        let credentials = self.current_credentials().await?;
         let now = self.session.now(now());
-        self.config().presign(op, self.credentials(), now, expires)
+        self.config().presign(op, &credentials, now, expires)
     }
 
-    /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
-    /// over, sleeping between attempts as told.
+    /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
+    /// until it decides the request is over, sleeping between attempts as told.
     pub(crate) async fn retrying<T, F>(
         &self,
         mut attempts: Attempts,
-        mut attempt: impl FnMut(Config) -> F,
+        mut attempt: impl FnMut(Signer) -> F,
     ) -> Sent<T>
     where
         F: Future<Output = Result<T, Error>>,
     {
         let start = Instant::now();
         loop {
-            let result = attempt(attempts.config(&self.session).clone()).await;
+            let result = match self.fetch_credentials(&mut attempts).await {
+                Ok(credentials) => {
+                    let config = attempts.config(&self.session).clone();
+                    attempt(Signer {
+                        config,
+                        credentials,
+                    })
+                    .await
+                }
+                Err(e) => Err(e),
+            };
             let elapsed = start.elapsed();
             match attempts.handle(&self.session, result, elapsed, random_bits(), now()) {
                 Next::Done(sent) => return sent,
@@ -225,13 +373,13 @@ impl Client {
     /// `source`), wait for the response headers under the attempt's deadlines.
     async fn exchange<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        signer: &Signer,
         op: &O,
         source: Option<&Source>,
     ) -> Result<Reply, Error> {
         let (options, activity) = (self.options(), Activity::new());
         let deadline = options.request_timeout.map(|t| activity.last() + t);
-        let request = config.prepare(op, self.credentials(), self.session.now(now()))?;
+        let request = signer.prepare(op, self.session.now(now()))?;
         let (mut parts, body) = request.into_parts();
         if let Some(uri) = s3_proto::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -271,7 +419,7 @@ impl Client {
             let doing = "awaiting the response";
             return Err(TransportError::timeout(fired, after.unwrap_or_default(), doing).into());
         };
-        let response = result.map_err(|e| transport_error(&e, options))?;
+        let response = result.map_err(|e| transport_error(&e, options.connect_timeout))?;
         Ok((response, deadline))
     }
 
@@ -315,22 +463,26 @@ pub(crate) fn now() -> SystemTime {
 /// Maps a hyper client error to ours: the upload source's own failure when hyper carries
 /// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
 /// never a presigned signature).
-fn transport_error(e: &hyper_util::client::legacy::Error, options: &Options) -> Error {
+pub(crate) fn transport_error(
+    e: &hyper_util::client::legacy::Error,
+    connect_timeout: Option<Duration>,
+) -> Error {
     let (mut message, mut timed_out) = (format!("http error: {e}"), false);
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
             return TransportError::new(ours.kind(), ours.to_string()).into();
         }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return TransportError::new(Kind::Tls, format!("tls: {tls}")).into();
+        }
         let io = s.downcast_ref::<std::io::Error>();
         timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         message = format!("{message}: {s}");
         source = s.source();
     }
-    match (
-        e.is_connect(),
-        options.connect_timeout.filter(|_| timed_out),
-    ) {
+    match (e.is_connect(), connect_timeout.filter(|_| timed_out)) {
         (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),
         (true, None) => TransportError::new(Kind::Connect, message),
         (false, _) => TransportError::new(Kind::Io, message),

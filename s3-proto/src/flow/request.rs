@@ -4,7 +4,9 @@
 //! [`Attempts`] decides; the runtime sends, sleeps and reads its clock. It counts attempts,
 //! applies the [`RetryPolicy`] (with jitter passed in as random bits), re-signs with the
 //! server's clock after `RequestTimeTooSkewed`, re-sends once to the region a wrong-region
-//! answer names (and remembers that bucket's region in [`Session`]), and notes whether any
+//! answer names (and remembers that bucket's region in [`Session`]), fetches credentials for
+//! every attempt and, when a server refuses the token, drops it and tries once more with fresh
+//! ones (see [`crate::credentials::source`]), and notes whether any
 //! attempt's reply was lost, so a flow can recover what such a request may have done.
 //!
 //! ```
@@ -18,6 +20,7 @@
 //! let op = ListBuckets::new();
 //! let mut attempts = session.attempts(&op, true);
 //! let sent = loop {
+//!     // get credentials with attempts.credentials(..) (fixed ones: at once),
 //!     // prepare with attempts.config(&session) at session.now(local clock), send; then:
 //!     let result: Result<(), Error> = Err(ServiceError::new(http::StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown).into());
 //!     match attempts.handle(&session, result, Duration::ZERO, 42, SystemTime::UNIX_EPOCH) {
@@ -31,12 +34,13 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
-use crate::credentials::Credentials;
+use crate::credentials::source::{Fetch, refuses_credentials};
+use crate::credentials::{CredentialSource, Credentials};
 use crate::error::Error;
 use crate::name::BucketName;
 use crate::op::Operation;
@@ -66,6 +70,8 @@ pub struct Options {
     /// How much verification object reads insist on (default
     /// [`Integrity::Verify`](crate::integrity::Integrity)).
     pub integrity: crate::integrity::Integrity,
+    /// Which certificates https connections trust (default: the built-in Mozilla roots).
+    pub tls: crate::tls::Tls,
 }
 
 impl Default for Options {
@@ -78,6 +84,7 @@ impl Default for Options {
             max_buffered_body: crate::MAX_XML_BODY,
             retry: RetryPolicy::default(),
             integrity: crate::integrity::Integrity::default(),
+            tls: crate::tls::Tls::default(),
         }
     }
 }
@@ -119,6 +126,12 @@ impl Options {
         self
     }
 
+    /// Sets which certificates https connections trust.
+    pub fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -129,12 +142,13 @@ impl Options {
 /// Buckets whose region is remembered at most; past it the cache starts over.
 pub const MAX_CACHED_REGIONS: usize = 1024;
 
-/// What a client and its clones share: where and how to send, with which keys, and what
-/// servers taught it (how far our clock is off, which region each redirected bucket is in).
+/// What a client and its clones share: where and how to send, with which keys (fixed, or a
+/// cache the credential chain refreshes), and what servers taught it (how far our clock is
+/// off, which region each redirected bucket is in).
 #[derive(Debug)]
 pub struct Session {
     config: Config,
-    credentials: Credentials,
+    credentials: CredentialSource,
     options: Options,
     /// Milliseconds to add to the local clock when signing.
     clock_offset_ms: AtomicI64,
@@ -143,11 +157,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session for `config`, signing with `credentials`.
-    pub fn new(config: Config, credentials: Credentials, options: Options) -> Self {
+    /// A session for `config`, signing with `credentials`: fixed [`Credentials`], or a
+    /// [`CredentialSource`] whose cache is refreshed.
+    pub fn new(config: Config, credentials: impl Into<CredentialSource>, options: Options) -> Self {
         Session {
             config,
-            credentials,
+            credentials: credentials.into(),
             options,
             clock_offset_ms: AtomicI64::new(0),
             regions: Mutex::new(HashMap::new()),
@@ -159,8 +174,8 @@ impl Session {
         &self.config
     }
 
-    /// The credentials.
-    pub fn credentials(&self) -> &Credentials {
+    /// Where the credentials come from.
+    pub fn credentials(&self) -> &CredentialSource {
         &self.credentials
     }
 
@@ -209,7 +224,41 @@ impl Session {
             redirect,
             redirected: false,
             lost: false,
+            signed_with: None,
+            reauthenticated: false,
         }
+    }
+}
+
+/// What one attempt signs with: the config [`Attempts::config`] names (borrowed or owned) and
+/// the credentials [`Attempts::credentials`] fetched. Derefs to the config.
+#[derive(Debug, Clone)]
+pub struct Signer<C> {
+    /// The config (endpoint, region) of this attempt.
+    pub config: C,
+    /// The credentials, current when the attempt started.
+    pub credentials: Arc<Credentials>,
+}
+
+impl<C: std::borrow::Borrow<Config>> Signer<C> {
+    /// Builds and signs `op` at `now` (see [`Config::prepare`]).
+    ///
+    /// # Errors
+    /// As [`Config::prepare`].
+    pub fn prepare<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        now: SystemTime,
+    ) -> Result<http::Request<crate::body::Body>, Error> {
+        self.config.borrow().prepare(op, &self.credentials, now)
+    }
+}
+
+impl<C: std::borrow::Borrow<Config>> std::ops::Deref for Signer<C> {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        self.config.borrow()
     }
 }
 
@@ -225,6 +274,10 @@ pub struct Attempts {
     redirect: Option<Config>,
     redirected: bool,
     lost: bool,
+    /// The credentials the last attempt was signed with.
+    signed_with: Option<Arc<Credentials>>,
+    /// A refused token was already answered with fresh credentials.
+    reauthenticated: bool,
 }
 
 /// What to do after an attempt.
@@ -275,6 +328,18 @@ impl Attempts {
         self.redirect.as_ref().unwrap_or(&session.config)
     }
 
+    /// The credentials to sign the next attempt with, at `local_now` (shifted by the session's
+    /// clock offset); `random` is 64 random bits. Loop until [`Fetch::Use`]: run a
+    /// [`Fetch::Refresh`] to its end (a failure is that attempt's result), sleep on
+    /// [`Fetch::Wait`].
+    pub fn credentials(&mut self, session: &Session, local_now: SystemTime, random: u64) -> Fetch {
+        let fetch = session.credentials.fetch(session.now(local_now), random);
+        if let Fetch::Use(c) = &fetch {
+            self.signed_with = Some(c.clone());
+        }
+        fetch
+    }
+
     /// The attempt about to be made (from 1).
     pub fn attempt(&self) -> u32 {
         self.attempt
@@ -295,6 +360,18 @@ impl Attempts {
             Err(e) => e,
         };
         self.lost |= error.reply_lost();
+        // A refused token: drop it and go once more with fresh credentials, not counted against
+        // the policy. A refused request had no effect, but a one-shot body is gone.
+        if let Some(used) = &self.signed_with {
+            if !self.reauthenticated
+                && refuses_credentials(&error, used, session.now(local_now))
+                && session.credentials.refused(used)
+                && self.replay == Replay::Safe
+            {
+                self.reauthenticated = true;
+                return Next::Retry(Duration::ZERO);
+            }
+        }
         if let Some(region) = error.redirect_region() {
             if let Some(bucket) = &self.bucket {
                 session.learn_region(bucket, region);
