@@ -50,6 +50,7 @@ pub fn parse_output(output: &ProcessOutput) -> Result<Credentials, Error> {
 /// Runs the command once and parses its output.
 pub(crate) struct Process {
     command: Option<String>,
+    timeout: Duration,
     done: Option<Result<Credentials, Error>>,
 }
 
@@ -57,8 +58,19 @@ impl Process {
     pub(crate) fn new(command: String) -> Self {
         Process {
             command: Some(command),
+            timeout: TIMEOUT,
             done: None,
         }
+    }
+}
+
+impl super::Provider {
+    /// `credential_process` outside a profile: runs `command` through the shell, killed after
+    /// `timeout` (profiles use [`TIMEOUT`]).
+    pub fn process(command: impl Into<String>, timeout: Duration) -> Self {
+        let mut process = Process::new(command.into());
+        process.timeout = timeout;
+        super::Provider::new("credential_process", process)
     }
 }
 
@@ -67,7 +79,7 @@ impl Machine for Process {
         if let Some(command) = self.command.take() {
             return Step::Io(Io::Run {
                 command,
-                timeout: TIMEOUT,
+                timeout: self.timeout,
             });
         }
         Step::Done(self.done.take().unwrap_or_else(|| Err(misuse())))
