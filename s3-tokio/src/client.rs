@@ -460,6 +460,18 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
+/// The rustls error behind a connect failure: hyper-rustls wraps the io::Error carrying it
+/// in another io::Error, and io::Error's `source()` skips what it wraps.
+#[cfg(feature = "rustls")]
+fn rustls_inside<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
 /// Maps a hyper client error to ours: the upload source's own failure when hyper carries
 /// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
 /// never a presigned signature).
@@ -473,11 +485,11 @@ pub(crate) fn transport_error(
         if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
             return TransportError::new(ours.kind(), ours.to_string()).into();
         }
+        let io = s.downcast_ref::<std::io::Error>();
         #[cfg(feature = "rustls")]
-        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+        if let Some(tls) = rustls_inside(s) {
             return TransportError::new(Kind::Tls, format!("tls: {tls}")).into();
         }
-        let io = s.downcast_ref::<std::io::Error>();
         timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
         message = format!("{message}: {s}");
         source = s.source();
