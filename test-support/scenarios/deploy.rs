@@ -140,6 +140,28 @@ deploy_fn! { web_identity_assumes_the_role(server) {
     assert!(stdout.contains("web-identity") && stdout.contains(&name), "{stdout}");
     assert!(!stdout.contains(&secret), "whoami never prints the secret");
 
+    // The same over https: AWS_CA_BUNDLE makes the client (and its STS call) trust the CA;
+    // without it, a TLS error and no anonymous fallback.
+    let https = server.https_endpoint.clone().expect("https");
+    let ca = server.ca_file.clone().expect("CA");
+    for bundle in [Some(&ca), None] {
+        let mut cmd = std::process::Command::new(&whoami);
+        cmd.env_clear()
+            .env("HOME", &dir)
+            .env("AWS_ENDPOINT_URL", &https)
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+            .env("AWS_ROLE_ARN", &sts.web_role_arn);
+        if let Some(bundle) = bundle {
+            cmd.env("AWS_CA_BUNDLE", bundle);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        match bundle {
+            Some(_) => assert!(out.status.success() && stdout.contains(&name), "{stdout}\n{stderr}"),
+            None => assert!(!out.status.success() && stderr.contains("tls"), "{stdout}\n{stderr}"),
+        }
+    }
+
     // A token the issuer did not sign: a typed credentials error naming the provider.
     std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln").unwrap();
     let err = x!(run_machine(&mut DefaultChain::new(env))).unwrap_err();
