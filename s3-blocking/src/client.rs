@@ -9,7 +9,6 @@ use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
 use s3_proto::credentials::CredentialSource;
-use s3_proto::credentials::chain::DefaultChain;
 use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
@@ -44,7 +43,7 @@ pub struct Client {
     session: Arc<Session>,
 }
 
-/// What one attempt signs with.
+/// What one attempt signs with: the config it names and the credentials current then.
 pub(crate) type Signer<'a> = s3_proto::flow::request::Signer<&'a Config>;
 
 /// The roots an agent trusts (the default: ureq's built-in Mozilla roots).
@@ -103,7 +102,7 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
-    /// [`CredentialSource`] such as [`DefaultChain::cached`]), with default options.
+    /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
     pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
         let tls = TlsSetup::default();
         Client::build(config, credentials.into(), Options::default(), tls)
@@ -145,10 +144,10 @@ impl Client {
     }
 
     /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
-    /// bundle from the variables and shared files ([`s3_proto::profile::setup_from_env`]),
-    /// credentials from the default chain ([`DefaultChain`]: environment, web identity,
-    /// profile, container, instance metadata), cached and refreshed for every clone.
-    /// Never anonymous: see [`Client::anonymous_from_env`].
+    /// bundle from the variables and shared files, credentials from the default chain
+    /// (environment, web identity, profile, container, instance metadata), cached and
+    /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
+    /// ask for that with `Client::new(config, Credentials::anonymous())`.
     ///
     /// # Errors
     /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
@@ -156,21 +155,10 @@ impl Client {
     /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
     /// credentials at all fails the first request, listing what was tried.
     pub fn from_env() -> Result<Self, Error> {
-        Client::env_with(DefaultChain::new(|name| std::env::var(name).ok()).cached())
-    }
-
-    /// [`Client::from_env`] without credentials: every request goes out anonymous.
-    ///
-    /// # Errors
-    /// As [`Client::from_env`].
-    pub fn anonymous_from_env() -> Result<Self, Error> {
-        Client::env_with(Credentials::anonymous().into())
-    }
-
-    fn env_with(source: CredentialSource) -> Result<Self, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
-        Client::with_options(setup.config, source, Options::default().tls(setup.tls))
+        let options = Options::default().tls(setup.tls);
+        Client::with_options(setup.config, setup.credentials, options)
     }
 
     /// The credentials the next request signs with: the cached ones, or resolved now.
@@ -422,7 +410,7 @@ pub(crate) fn transport_error(e: ureq::Error, options: &Options) -> Error {
         ureq::Error::Protocol(p) => (K::Io, format!("http protocol error: {p}")),
         other => (
             K::Other,
-            format!("http error: {}", scrub(&other.to_string())),
+            format!("http error: {}", TransportError::scrub(&other.to_string())),
         ),
     };
     TransportError::new(kind, message).into()
@@ -464,25 +452,4 @@ pub(crate) fn io_error(e: io::Error, options: &Options) -> Error {
         return TransportError::new(TransportErrorKind::Io, "i/o error").into();
     }
     TransportError::from_io(e)
-}
-
-/// Drops query strings from text that may quote a URL.
-fn scrub(text: &str) -> String {
-    text.split_whitespace()
-        .map(|w| w.split_once('?').map_or(w, |(head, _)| head))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scrub_removes_queries() {
-        assert_eq!(
-            scrub("failed http://h/b/k?X-Amz-Signature=abc now"),
-            "failed http://h/b/k now"
-        );
-    }
 }

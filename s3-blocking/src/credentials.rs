@@ -3,31 +3,22 @@
 //!
 //! Every decision (which provider, which request, how to parse, when to refresh) is made in
 //! [`s3_proto::credentials`]; this module only performs the [`Io`] a machine asks for.
-//! [`Client::from_env`](crate::Client::from_env) signs with [`DefaultChain::cached`].
+//! [`Client::from_env`](crate::Client::from_env) signs with a cached
+//! [`DefaultChain`](s3_proto::credentials::chain::DefaultChain); `run(&mut DefaultChain::new(..))`
+//! resolves once.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use s3_proto::credentials::chain::DefaultChain;
 use s3_proto::credentials::{Io, IoResult, ProcessOutput, Resolve, Step};
-use s3_proto::{Credentials, Error, ResponseError, TransportError, TransportErrorKind};
+use s3_proto::{Error, ResponseError, TransportError, TransportErrorKind};
 
 use crate::Options;
 use crate::client::{TlsSetup, now, transport_error};
 
-/// Resolves credentials once with the default chain over this process's environment (see
-/// [`DefaultChain`]): environment, web identity, profile, container, instance metadata.
-///
-/// # Errors
-/// [`Error::Credentials`] listing every provider skipped when none is configured, or the
-/// failure of the first configured provider.
-pub fn resolve_default() -> Result<Credentials, Error> {
-    run(&mut DefaultChain::new(|name| std::env::var(name).ok()))
-}
-
 /// Drives any credential machine (a [`Provider`](s3_proto::credentials::Provider), the
-/// [`DefaultChain`], a cache refresh) to its end, performing each IO it asks for with the
+/// default chain, a cache refresh) to its end, performing each IO it asks for with the
 /// built-in TLS roots.
 ///
 /// # Errors
@@ -109,11 +100,7 @@ fn read_file(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
 /// a thread so a chatty command cannot fill the pipe and stall; that thread ends when the
 /// pipe closes, and is left behind if a grandchild keeps it open.
 fn run_command(command: &str, timeout: Duration, limit: usize) -> Result<ProcessOutput, Error> {
-    let (shell, flag) = if cfg!(windows) {
-        ("cmd", "/C")
-    } else {
-        ("sh", "-c")
-    };
+    let [shell, flag] = s3_proto::credentials::process::SHELL;
     let error = |kind, what: String| Error::from(TransportError::new(kind, what));
     let failed = |what: &str, e: std::io::Error| -> Error {
         let what = format!("credential_process {what}");

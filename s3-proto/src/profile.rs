@@ -62,8 +62,7 @@ fn read_shared(
     Ok((text(files.credentials)?, text(files.config)?))
 }
 
-/// What a runtime's `Client::from_env` needs besides credentials (which come from the
-/// [`DefaultChain`](crate::credentials::chain::DefaultChain)).
+/// Everything a runtime's `Client::from_env` needs.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct EnvSetup {
@@ -71,12 +70,16 @@ pub struct EnvSetup {
     pub config: Config,
     /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
     pub tls: crate::tls::Tls,
+    /// The [`DefaultChain`](crate::credentials::chain::DefaultChain) over the variables
+    /// `lookup` gave, cached ([`DefaultChain::cached`](crate::credentials::chain::DefaultChain::cached)).
+    pub credentials: crate::credentials::CredentialSource,
 }
 
-/// Everything `Client::from_env` needs besides credentials, with `lookup` reading a variable
-/// and `read` a file (the shared files, then the CA bundle). When no `AWS_ACCESS_KEY_ID` is
-/// set, the profile's credential settings are checked now, so a profile naming a source s3-rs
-/// cannot use fails here, naming the key, rather than at the first request.
+/// Everything `Client::from_env` needs, with `lookup` reading a variable and `read` a file
+/// (the shared files, then the CA bundle). When no `AWS_ACCESS_KEY_ID` is set, the profile's
+/// credential settings are checked now, so a profile naming a source s3-rs cannot use fails
+/// here, naming the key, rather than at the first request. Credentials themselves are
+/// resolved at the first request; none found is an error there, never anonymous access.
 ///
 /// # Errors
 /// As [`config_from_env`]; [`InputError`] for an unusable credential setting of the profile or
@@ -114,7 +117,12 @@ pub fn setup_from_env(
         tls = tls.ca_bundle(pem);
         tls.bundle_certificates()?;
     }
-    Ok(EnvSetup { config, tls })
+    let credentials = crate::credentials::chain::DefaultChain::new(lookup).cached();
+    Ok(EnvSetup {
+        config,
+        tls,
+        credentials,
+    })
 }
 
 /// Locates the shared files; nothing is read.

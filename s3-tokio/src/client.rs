@@ -15,7 +15,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::credentials::CredentialSource;
-use s3_proto::credentials::chain::DefaultChain;
 use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
@@ -154,7 +153,7 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
-    /// [`CredentialSource`] such as [`DefaultChain::cached`]), with default options.
+    /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
     pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
         Client::build(
             config,
@@ -189,11 +188,10 @@ impl Client {
     }
 
     /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
-    /// bundle from the variables and shared files ([`s3_proto::profile::setup_from_env`],
-    /// read synchronously: call it once at start-up), credentials from the default chain
-    /// ([`DefaultChain`]: environment, web identity, profile, container, instance metadata),
-    /// cached and refreshed for every clone. Never anonymous: see
-    /// [`Client::anonymous_from_env`].
+    /// bundle from the variables and shared files, credentials from the default chain
+    /// (environment, web identity, profile, container, instance metadata), cached and
+    /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
+    /// ask for that with `Client::new(config, Credentials::anonymous())`.
     ///
     /// # Errors
     /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
@@ -201,23 +199,10 @@ impl Client {
     /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
     /// credentials at all fails the first request, listing what was tried.
     pub fn from_env() -> Result<Self, Error> {
-        let chain = DefaultChain::new(|name| std::env::var(name).ok());
-        Client::env_with(chain.cached())
-    }
-
-    /// [`Client::from_env`] without credentials: every request goes out anonymous.
-    ///
-    /// # Errors
-    /// As [`Client::from_env`].
-    pub fn anonymous_from_env() -> Result<Self, Error> {
-        Client::env_with(CredentialSource::fixed(Credentials::anonymous()))
-    }
-
-    fn env_with(source: CredentialSource) -> Result<Self, Error> {
-        let lookup = |name: &str| std::env::var(name).ok();
-        let setup = s3_proto::profile::setup_from_env(lookup, |path| std::fs::read(path))?;
+        let env = |name: &str| std::env::var(name).ok();
+        let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
         let options = Options::default().tls(setup.tls);
-        Client::with_options(setup.config, source, options)
+        Client::with_options(setup.config, setup.credentials, options)
     }
 
     /// The credentials the next request signs with: the cached ones, or resolved now.
@@ -460,18 +445,6 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// The rustls error behind a connect failure: hyper-rustls wraps the io::Error carrying it
-/// in another io::Error, and io::Error's `source()` skips what it wraps.
-#[cfg(feature = "rustls")]
-fn rustls_inside<'a>(mut e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    loop {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
-        }
-        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
-    }
-}
-
 /// Maps a hyper client error to ours: the upload source's own failure when hyper carries
 /// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
 /// never a presigned signature).
@@ -485,14 +458,22 @@ pub(crate) fn transport_error(
         if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
             return TransportError::new(ours.kind(), ours.to_string()).into();
         }
-        let io = s.downcast_ref::<std::io::Error>();
         #[cfg(feature = "rustls")]
-        if let Some(tls) = rustls_inside(s) {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
             return TransportError::new(Kind::Tls, format!("tls: {tls}")).into();
         }
+        let io = s.downcast_ref::<std::io::Error>();
         timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
-        message = format!("{message}: {s}");
-        source = s.source();
+        let text = s.to_string();
+        if !message.ends_with(&text) {
+            message = format!("{message}: {text}");
+        }
+        // io::Error's source() skips the error it wraps (where rustls puts a refused
+        // certificate, two io::Errors deep through hyper-rustls): walk into it instead.
+        let inner = io
+            .and_then(|io| io.get_ref())
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        source = inner.or_else(|| s.source());
     }
     match (e.is_connect(), connect_timeout.filter(|_| timed_out)) {
         (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),

@@ -3,7 +3,9 @@
 //!
 //! Every decision (which provider, which request, how to parse, when to refresh) is made in
 //! [`s3_proto::credentials`]; this module only performs the [`Io`] a machine asks for.
-//! [`Client::from_env`](crate::Client::from_env) signs with [`DefaultChain::cached`].
+//! [`Client::from_env`](crate::Client::from_env) signs with a cached
+//! [`DefaultChain`](s3_proto::credentials::chain::DefaultChain); `run(&mut DefaultChain::new(..))`
+//! resolves once.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,25 +14,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
-use s3_proto::credentials::chain::DefaultChain;
 use s3_proto::credentials::{Io, IoResult, ProcessOutput, Resolve, Step};
-use s3_proto::{Credentials, Error, ResponseError, TransportError, TransportErrorKind as Kind};
+use s3_proto::{Error, ResponseError, TransportError, TransportErrorKind as Kind};
 use tokio::io::AsyncReadExt as _;
 
 use crate::client::{TlsSetup, connector, now};
 
-/// Resolves credentials once with the default chain over this process's environment (see
-/// [`DefaultChain`]): environment, web identity, profile, container, instance metadata.
-///
-/// # Errors
-/// [`Error::Credentials`] listing every provider skipped when none is configured, or the
-/// failure of the first configured provider.
-pub async fn resolve_default() -> Result<Credentials, Error> {
-    run(&mut DefaultChain::new(|name| std::env::var(name).ok())).await
-}
-
 /// Drives any credential machine (a [`Provider`](s3_proto::credentials::Provider), the
-/// [`DefaultChain`], a cache refresh) to its end, performing each IO it asks for with the
+/// default chain, a cache refresh) to its end, performing each IO it asks for with the
 /// built-in TLS roots.
 ///
 /// # Errors
@@ -111,11 +102,7 @@ async fn read_file(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<
 /// Runs `command` through the platform shell; past `timeout` (or when this future is dropped)
 /// the process is killed.
 async fn process(command: &str, timeout: Duration, limit: usize) -> Result<ProcessOutput, Error> {
-    let (shell, flag) = if cfg!(windows) {
-        ("cmd", "/C")
-    } else {
-        ("sh", "-c")
-    };
+    let [shell, flag] = s3_proto::credentials::process::SHELL;
     let failed = |what: &str, e: std::io::Error| -> Error {
         let what = format!("credential_process {what}");
         TransportError::new(Kind::Other, what).with_source(e).into()

@@ -12,7 +12,16 @@ use super::json::{self, Value};
 use super::machine::{Machine, from_json, misuse};
 use crate::error::{Error, ResponseError, TransportError, TransportErrorKind};
 
-/// Time a credential command may run before it is killed.
+/// The platform shell a runtime runs a command through, and its flag: `sh -c`, or `cmd /C`
+/// on Windows (as the AWS SDKs do).
+pub const SHELL: [&str; 2] = if cfg!(windows) {
+    ["cmd", "/C"]
+} else {
+    ["sh", "-c"]
+};
+
+/// How long a `credential_process` may run in a profile
+/// ([`Provider::process`](super::Provider::process) takes its own).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Parses a credential command's output.
