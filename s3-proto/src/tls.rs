@@ -6,7 +6,7 @@
 //! (`AWS_CA_BUNDLE`, a profile's `ca_bundle`, or your own). A bundle *replaces* the built-in
 //! roots, as `AWS_CA_BUNDLE` does for the AWS CLI and boto3; with native roots it is added to
 //! them. A certificate that does not verify fails as
-//! [`TransportErrorKind::Tls`](crate::TransportErrorKind::Tls).
+//! [`crate::TransportErrorKind::Tls`].
 
 use base64::Engine as _;
 
