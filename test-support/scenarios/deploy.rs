@@ -286,3 +286,44 @@ deploy_fn! { hostile_credential_sources_are_typed_errors_in_time(server) {
         assert_eq!(c.access_key(), Some("PK"));
     }
 }}
+
+/// Mints with a provider but claims the credentials live `.1` from now: a server whose idea
+/// of the lifetime (or clock) differs from ours.
+struct Overclaim(Provider, Duration, std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl s3::proto::credentials::Resolve for Overclaim {
+    type Output = Credentials;
+    fn poll(&mut self, now: std::time::SystemTime) -> s3::proto::credentials::Step {
+        match self.0.poll(now) {
+            s3::proto::credentials::Step::Done(Ok(c)) => {
+                self.2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                s3::proto::credentials::Step::Done(Ok(c.with_expiry(now + self.1)))
+            }
+            other => other,
+        }
+    }
+    fn handle(&mut self, result: s3::proto::credentials::IoResult) {
+        self.0.handle(result);
+    }
+}
+
+deploy_fn! { an_expired_session_refused_as_access_denied_is_refreshed_once(server) {
+    // 5 s sessions the cache believes live 45 s: it will not refresh them in time, and Ceph
+    // answers the expired token with 403 AccessDenied (not ExpiredToken).
+    let mints = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let (server2, counter) = (server.clone(), mints.clone());
+    let source = CredentialSource::cached(SharedCache::default(), move || {
+        Box::new(Overclaim(assume_role(&server2, 5), Duration::from_secs(45), counter.clone()))
+    });
+    let c = Client::new(server.config(), source);
+    x!(c.list_buckets()).unwrap();
+    x!(pause(Duration::from_secs(7)));
+    // Expiry is plausible (temporary credentials within a minute of their end): the refused
+    // token is dropped, fresh credentials resolved, the request sent once more.
+    x!(c.list_buckets()).unwrap();
+    assert_eq!(mints.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Long-lived keys that are refused stay refused: AccessDenied is the answer.
+    let wrong = Credentials::new(server.access_key.clone(), "not-the-secret");
+    let err = x!(Client::new(server.config(), wrong).list_buckets()).unwrap_err();
+    assert_eq!(err.code(), Some(&s3::ErrorCode::AccessDenied), "{err}");
+}}
