@@ -1,5 +1,6 @@
-//! The client: one ureq agent (connection reuse) and the shared [`Session`]; every request
-//! goes through [`Client::retrying`], the per-request machine of s3-proto.
+//! The client: ureq agents (connection reuse; direct and through each proxy) and the shared
+//! [`Session`]; every request goes through [`Client::retrying`], the per-request machine of
+//! s3-proto.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -37,45 +38,59 @@ use crate::credentials;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    agent: ureq::Agent,
-    /// The agent's TLS settings, also used by credential requests (STS on the same server).
-    tls: TlsSetup,
+    /// Direct, through the http proxy, through the https proxy ([`Options::proxy`]).
+    agents: [ureq::Agent; 3],
+    /// The agents' roots and proxies, also used by credential requests (STS on the server).
+    net: Net,
     session: Arc<Session>,
 }
 
 /// What one attempt signs with: the config it names and the credentials current then.
 pub(crate) type Signer<'a> = s3_proto::flow::request::Signer<&'a Config>;
 
-/// The roots an agent trusts (the default: ureq's built-in Mozilla roots).
+/// How agents reach servers: the roots they trust (by default ureq's built-in Mozilla
+/// roots) and the proxies requests go through.
 #[derive(Clone, Default)]
-pub(crate) struct TlsSetup(#[cfg(feature = "rustls")] Option<ureq::tls::TlsConfig>);
+pub(crate) struct Net {
+    #[cfg(feature = "rustls")]
+    tls: Option<ureq::tls::TlsConfig>,
+    pub(crate) proxies: s3_proto::proxy::Proxies,
+}
 
-impl TlsSetup {
+impl Net {
     /// Trusts exactly `roots` (DER) when given.
-    fn new(roots: Option<Vec<Vec<u8>>>) -> Self {
+    fn new(roots: Option<Vec<Vec<u8>>>, proxies: s3_proto::proxy::Proxies) -> Self {
         #[cfg(feature = "rustls")]
-        return TlsSetup(roots.map(|roots| {
+        let tls = roots.map(|roots| {
             let roots = roots
                 .iter()
                 .map(|der| ureq::tls::Certificate::from_der(der).to_owned());
             ureq::tls::TlsConfig::builder()
                 .root_certs(roots.into())
                 .build()
-        }));
+        });
         #[cfg(not(feature = "rustls"))]
-        {
-            drop(roots);
-            TlsSetup()
+        let _ = roots;
+        Net {
+            #[cfg(feature = "rustls")]
+            tls,
+            proxies,
         }
     }
 
-    /// Puts these settings into an agent's configuration.
-    pub(crate) fn apply(
+    /// An agent configuration with these roots, going through `proxy` (or direct), which
+    /// leaves S3's error bodies and redirects to s3-proto.
+    pub(crate) fn agent(
         &self,
-        builder: ureq::config::ConfigBuilder<ureq::typestate::AgentScope>,
+        proxy: Option<&str>,
     ) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+        let builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(proxy.and_then(|url| ureq::Proxy::new(url).ok()))
+            .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")));
         #[cfg(feature = "rustls")]
-        if let Some(tls) = &self.0 {
+        if let Some(tls) = &self.tls {
             return builder.tls_config(tls.clone());
         }
         builder
@@ -104,8 +119,8 @@ impl Client {
     /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
     /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
     pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
-        let tls = TlsSetup::default();
-        Client::build(config, credentials.into(), Options::default(), tls)
+        let net = Net::default();
+        Client::build(config, credentials.into(), Options::default(), net)
     }
 
     /// A client with explicit options.
@@ -119,32 +134,35 @@ impl Client {
         options: Options,
     ) -> Result<Self, Error> {
         let roots = options.tls.roots(native_roots)?;
-        let tls = TlsSetup::new(roots);
-        Ok(Client::build(config, credentials.into(), options, tls))
+        let proxies = [&options.proxy.http, &options.proxy.https];
+        for url in proxies.into_iter().flatten() {
+            ureq::Proxy::new(url).map_err(|e| InputError::argument("proxy", e.to_string()))?;
+        }
+        let net = Net::new(roots, options.proxy.clone());
+        Ok(Client::build(config, credentials.into(), options, net))
     }
 
-    fn build(config: Config, source: CredentialSource, options: Options, tls: TlsSetup) -> Self {
-        let agent_config = tls
-            .apply(ureq::Agent::config_builder())
-            // S3's XML error bodies must reach s3-proto, and redirects carry the bucket region.
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(options.connect_timeout)
-            .timeout_global(options.request_timeout)
-            .timeout_per_read(options.stall_timeout)
-            .timeout_per_write(options.stall_timeout)
-            .max_idle_age(options.idle_timeout.unwrap_or(Duration::from_secs(15)))
-            .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")))
-            .build();
+    fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
+        let agent = |proxy: &Option<String>| {
+            let config = net
+                .agent(proxy.as_deref())
+                .timeout_connect(options.connect_timeout)
+                .timeout_global(options.request_timeout)
+                .timeout_per_read(options.stall_timeout)
+                .timeout_per_write(options.stall_timeout)
+                .max_idle_age(options.idle_timeout.unwrap_or(Duration::from_secs(15)));
+            ureq::Agent::new_with_config(config.build())
+        };
+        let proxy = &options.proxy;
         Client {
-            agent: ureq::Agent::new_with_config(agent_config),
-            tls,
+            agents: [agent(&None), agent(&proxy.http), agent(&proxy.https)],
+            net,
             session: Arc::new(Session::new(config, source, options)),
         }
     }
 
-    /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
-    /// bundle from the variables and shared files, credentials from the default chain
+    /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
+    /// bundle and proxies from the variables and shared files, credentials from the default chain
     /// (environment, web identity, profile, container, instance metadata), cached and
     /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
     /// ask for that with `Client::new(config, Credentials::anonymous())`.
@@ -157,7 +175,7 @@ impl Client {
     pub fn from_env() -> Result<Self, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
-        let options = Options::default().tls(setup.tls);
+        let options = Options::default().tls(setup.tls).proxy(setup.proxy);
         Client::with_options(setup.config, setup.credentials, options)
     }
 
@@ -175,7 +193,7 @@ impl Client {
             match attempts.credentials(&self.session, now(), random_bits()) {
                 Fetch::Use(credentials) => return Ok(credentials),
                 Fetch::Refresh(mut refresh) => {
-                    credentials::run_with(&mut refresh, &self.tls)?;
+                    credentials::run_with(&mut refresh, &self.net)?;
                 }
                 Fetch::Wait(delay) => std::thread::sleep(delay),
             }
@@ -314,17 +332,22 @@ impl Client {
             parts.uri = uri;
         }
         s3_proto::body::set_content_length(&mut parts, &body);
+        let agent = match self.options().proxy.for_uri(&parts.uri) {
+            None => &self.agents[0],
+            Some(_) if parts.uri.scheme_str() == Some("https") => &self.agents[2],
+            Some(_) => &self.agents[1],
+        };
         let result = match (&body, reader) {
             (Body::Bytes(bytes), _) => {
                 let mut slice: &[u8] = bytes;
                 let body = SendBody::from_reader(&mut slice);
-                self.agent.run(http::Request::from_parts(parts, body))
+                agent.run(http::Request::from_parts(parts, body))
             }
             (Body::Stream { length }, Some(reader)) => {
                 let length = s3_proto::body::stream_length(*length)?;
                 let mut source = SourceReader::new(reader, length);
                 let body = SendBody::from_reader(&mut source);
-                let result = self.agent.run(http::Request::from_parts(parts, body));
+                let result = agent.run(http::Request::from_parts(parts, body));
                 // A source that broke its promise explains the failure better than ureq.
                 source.check()?;
                 result
@@ -336,9 +359,7 @@ impl Client {
                 )
                 .into());
             }
-            _ => self
-                .agent
-                .run(http::Request::from_parts(parts, SendBody::none())),
+            _ => agent.run(http::Request::from_parts(parts, SendBody::none())),
         };
         result.map_err(|e| transport_error(e, self.options()))
     }

@@ -15,7 +15,7 @@ use s3_proto::credentials::{Io, IoResult, ProcessOutput, Resolve, Step};
 use s3_proto::{Error, ResponseError, TransportError, TransportErrorKind};
 
 use crate::Options;
-use crate::client::{TlsSetup, now, transport_error};
+use crate::client::{Net, now, transport_error};
 
 /// Drives any credential machine (a [`Provider`](s3_proto::credentials::Provider), the
 /// default chain, a cache refresh) to its end, performing each IO it asks for with the
@@ -24,27 +24,27 @@ use crate::client::{TlsSetup, now, transport_error};
 /// # Errors
 /// The machine's: [`Error::Credentials`] when a provider is not configured or fails.
 pub fn run<R: Resolve + ?Sized>(machine: &mut R) -> Result<R::Output, Error> {
-    run_with(machine, &TlsSetup::default())
+    run_with(machine, &Net::default())
 }
 
-/// [`run`], with HTTPS trusting what `tls` trusts (the client's roots and CA bundle).
+/// [`run`], reaching servers as `net` says (the client's roots, CA bundle and proxies).
 pub(crate) fn run_with<R: Resolve + ?Sized>(
     machine: &mut R,
-    tls: &TlsSetup,
+    net: &Net,
 ) -> Result<R::Output, Error> {
     loop {
         match machine.poll(now()) {
-            Step::Io(io) => machine.handle(perform(io, tls)),
+            Step::Io(io) => machine.handle(perform(io, net)),
             Step::Done(result) => return result,
         }
     }
 }
 
 /// Performs one piece of machine IO.
-fn perform(io: Io, tls: &TlsSetup) -> IoResult {
+fn perform(io: Io, net: &Net) -> IoResult {
     let limit = io.limit();
     match io {
-        Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, tls)),
+        Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, net)),
         Io::ReadFile(path) => IoResult::File(read_file(&path, limit)),
         Io::Run { command, timeout } => IoResult::Run(run_command(&command, timeout, limit)),
         // `Io` is non-exhaustive; a kind this runtime does not know cannot be performed.
@@ -60,18 +60,15 @@ fn http(
     request: http::Request<Vec<u8>>,
     timeout: Duration,
     limit: usize,
-    tls: &TlsSetup,
+    net: &Net,
 ) -> Result<http::Response<Vec<u8>>, Error> {
     let options = Options::default()
         .connect_timeout(Some(timeout))
         .request_timeout(Some(timeout));
-    let config = tls
-        .apply(ureq::Agent::config_builder())
-        .http_status_as_error(false)
-        .max_redirects(0)
+    let config = net
+        .agent(net.proxies.for_uri(request.uri()))
         .timeout_connect(Some(timeout))
         .timeout_global(Some(timeout))
-        .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")))
         .build();
     let agent = ureq::Agent::new_with_config(config);
     let resp = agent

@@ -57,6 +57,14 @@ fn run_child(envs: &[(&str, String)]) {
         "AWS_ROLE_ARN",
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
     ] {
         cmd.env_remove(var);
     }
@@ -185,5 +193,49 @@ fn ca_bundle_from_the_environment_and_the_profile() {
     ]);
     run_child(&profile);
     std::fs::remove_dir_all(&dir).unwrap();
+    bucket.delete().unwrap();
+}
+
+/// `from_env` sends through the proxies the environment names, and not past `NO_PROXY`.
+#[test]
+fn proxies_from_the_environment() {
+    let (Some(server), Some(proxy)) = (test_support::server("ceph"), test_support::forward_proxy())
+    else {
+        return;
+    };
+    let client = s3_blocking::Client::new(server.config(), server.credentials());
+    let bucket = client.create_bucket(&unique_bucket("envproxy")).unwrap();
+    let port = server
+        .endpoint
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let tunnel = format!("CONNECT 127.0.0.1:{port}");
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", server.access_key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", server.secret_key.clone()),
+        ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+        ("S3RS_EXPECT_BUCKET", bucket.name().to_string()),
+    ];
+    let before = proxy.seen(&tunnel);
+    let mut through = keys.to_vec();
+    through.push(("http_proxy", proxy.url.clone()));
+    run_child(&through);
+    assert!(proxy.seen(&tunnel) > before, "http_proxy was used");
+    let before = proxy.seen(&tunnel);
+    let mut bypass = keys.to_vec();
+    bypass.extend([
+        ("HTTP_PROXY", proxy.url.clone()),
+        ("NO_PROXY", "127.0.0.1".to_owned()),
+    ]);
+    run_child(&bypass);
+    assert_eq!(proxy.seen(&tunnel), before, "NO_PROXY was honoured");
+    let mut dead = keys[..3].to_vec();
+    dead.extend([
+        ("HTTP_PROXY", "http://127.0.0.1:1".to_owned()),
+        ("S3RS_EXPECT_ERROR", "refused".to_owned()),
+    ]);
+    run_child(&dead);
     bucket.delete().unwrap();
 }

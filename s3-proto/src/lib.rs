@@ -38,6 +38,7 @@ pub mod ops;
 pub mod policy;
 pub mod post;
 pub mod profile;
+pub mod proxy;
 pub mod request;
 pub mod retry;
 pub mod sign;

@@ -70,6 +70,8 @@ pub struct EnvSetup {
     pub config: Config,
     /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
     pub tls: crate::tls::Tls,
+    /// The proxies of `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and lower case).
+    pub proxy: crate::proxy::Proxies,
     /// The [`DefaultChain`](crate::credentials::chain::DefaultChain) over the variables
     /// `lookup` gave, cached ([`DefaultChain::cached`](crate::credentials::chain::DefaultChain::cached)).
     pub credentials: crate::credentials::CredentialSource,
@@ -117,10 +119,12 @@ pub fn setup_from_env(
         tls = tls.ca_bundle(pem);
         tls.bundle_certificates()?;
     }
+    let proxy = crate::proxy::Proxies::from_lookup(&mut lookup);
     let credentials = crate::credentials::chain::DefaultChain::new(lookup).cached();
     Ok(EnvSetup {
         config,
         tls,
+        proxy,
         credentials,
     })
 }

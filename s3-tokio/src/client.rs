@@ -4,6 +4,7 @@
 
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -12,12 +13,14 @@ use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::credentials::CredentialSource;
 use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::proxy::Proxies;
 use s3_proto::retry::Replay;
 use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
 use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
@@ -28,9 +31,9 @@ use crate::body::{Activity, ObjectStream, RequestBody, Source};
 use crate::credentials;
 
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = ProxyConnector;
 
 /// A reply whose headers arrived, with the end of its attempt's `request_timeout`.
 pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
@@ -52,21 +55,25 @@ pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
 #[derive(Clone)]
 pub struct Client {
     http: HyperClient<Connector, RequestBody>,
-    /// The connector's TLS settings, also used by credential requests (STS on the server).
-    tls: TlsSetup,
+    /// The connector's roots and proxies, also used by credential requests (STS on the server).
+    net: Net,
     session: Arc<Session>,
 }
 
 /// What one attempt signs with.
 pub(crate) type Signer = s3_proto::flow::request::Signer<Config>;
 
-/// The TLS client settings of a client, shared by its connections: `None` for the built-in
-/// Mozilla roots.
+/// How a client reaches servers: the TLS settings of its connections (`None`: the built-in
+/// Mozilla roots) and the proxies.
 #[derive(Clone, Default)]
-pub(crate) struct TlsSetup(#[cfg(feature = "rustls")] Option<Arc<rustls::ClientConfig>>);
+pub(crate) struct Net {
+    #[cfg(feature = "rustls")]
+    tls: Option<Arc<rustls::ClientConfig>>,
+    proxies: Arc<Proxies>,
+}
 
-impl TlsSetup {
-    fn new(tls: &s3_proto::tls::Tls) -> Result<Self, Error> {
+impl Net {
+    fn new(tls: &s3_proto::tls::Tls, proxies: Proxies) -> Result<Self, Error> {
         #[cfg(feature = "rustls")]
         let native = || {
             let found = rustls_native_certs::load_native_certs();
@@ -83,8 +90,10 @@ impl TlsSetup {
                 vec!["built without the rustls feature".to_owned()],
             )
         };
+        let proxies = Arc::new(proxies);
         let Some(roots) = tls.roots(native)? else {
-            return Ok(TlsSetup::default());
+            #[rustfmt::skip]
+            return Ok(Net { #[cfg(feature = "rustls")] tls: None, proxies });
         };
         #[cfg(feature = "rustls")]
         {
@@ -104,24 +113,26 @@ impl TlsSetup {
                 .map_err(|e| tls_error(format!("tls: {e}")))?
                 .with_root_certificates(store)
                 .with_no_client_auth();
-            Ok(TlsSetup(Some(Arc::new(config))))
+            let tls = Some(Arc::new(config));
+            Ok(Net { tls, proxies })
         }
         #[cfg(not(feature = "rustls"))]
         {
             drop(roots);
-            Ok(TlsSetup())
+            Ok(Net { proxies })
         }
     }
 }
 
-/// An HTTP (and, with rustls, HTTPS) connector trusting what `tls` trusts.
-pub(crate) fn connector(tls: &TlsSetup, connect_timeout: Option<Duration>) -> Connector {
+/// An HTTP (and, with rustls, HTTPS) connector trusting what `net` trusts, through its proxies.
+pub(crate) fn connector(net: &Net, connect_timeout: Option<Duration>) -> Connector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(connect_timeout);
     http.set_nodelay(true);
     http.enforce_http(false);
+    let http = ProxyConnector(http, net.proxies.clone());
     #[cfg(feature = "rustls")]
-    let http = match &tls.0 {
+    let http = match &net.tls {
         Some(config) => {
             hyper_rustls::HttpsConnectorBuilder::new().with_tls_config((**config).clone())
         }
@@ -130,9 +141,36 @@ pub(crate) fn connector(tls: &TlsSetup, connect_timeout: Option<Duration>) -> Co
     .https_or_http()
     .enable_http1()
     .wrap_connector(http);
-    #[cfg(not(feature = "rustls"))]
-    let _ = tls;
     http
+}
+
+/// Connects directly, or through the proxy [`Proxies`] names for the target, with a `CONNECT`
+/// tunnel (for https and http targets alike; TLS, when wanted, runs inside the tunnel).
+#[derive(Clone)]
+pub(crate) struct ProxyConnector(HttpConnector, Arc<Proxies>);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Tcp = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+
+impl tower_service::Service<Uri> for ProxyConnector {
+    type Response = Tcp;
+    type Error = BoxError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Tcp, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, target: Uri) -> Self::Future {
+        let mut http = self.0.clone();
+        match self.1.for_uri(&target).map(str::parse::<Uri>) {
+            None => Box::pin(async move { Ok(http.call(target).await?) }),
+            Some(Ok(proxy)) => {
+                Box::pin(async move { Ok(Tunnel::new(proxy, http).call(target).await?) })
+            }
+            Some(Err(e)) => Box::pin(async move { Err(e.into()) }),
+        }
+    }
 }
 
 /// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
@@ -155,12 +193,8 @@ impl Client {
     /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
     /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
     pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
-        Client::build(
-            config,
-            credentials.into(),
-            Options::default(),
-            TlsSetup::default(),
-        )
+        let net = Net::default();
+        Client::build(config, credentials.into(), Options::default(), net)
     }
 
     /// A client with explicit options.
@@ -173,22 +207,22 @@ impl Client {
         credentials: impl Into<CredentialSource>,
         options: Options,
     ) -> Result<Self, Error> {
-        let tls = TlsSetup::new(&options.tls)?;
-        Ok(Client::build(config, credentials.into(), options, tls))
+        let net = Net::new(&options.tls, options.proxy.clone())?;
+        Ok(Client::build(config, credentials.into(), options, net))
     }
 
-    fn build(config: Config, source: CredentialSource, options: Options, tls: TlsSetup) -> Self {
+    fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
         let mut builder = HyperClient::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(options.idle_timeout);
-        let http = builder.build(connector(&tls, options.connect_timeout));
+        let http = builder.build(connector(&net, options.connect_timeout));
         let session = Arc::new(Session::new(config, source, options));
-        Client { http, tls, session }
+        Client { http, net, session }
     }
 
-    /// A client configured the way the AWS CLI would be: region, endpoint, addressing and CA
-    /// bundle from the variables and shared files, credentials from the default chain
+    /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
+    /// bundle and proxies from the variables and shared files, credentials from the default chain
     /// (environment, web identity, profile, container, instance metadata), cached and
     /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
     /// ask for that with `Client::new(config, Credentials::anonymous())`.
@@ -201,7 +235,7 @@ impl Client {
     pub fn from_env() -> Result<Self, Error> {
         let env = |name: &str| std::env::var(name).ok();
         let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
-        let options = Options::default().tls(setup.tls);
+        let options = Options::default().tls(setup.tls).proxy(setup.proxy);
         Client::with_options(setup.config, setup.credentials, options)
     }
 
@@ -220,7 +254,7 @@ impl Client {
             let fetch = attempts.credentials(&self.session, now(), random_bits());
             match fetch {
                 Fetch::Refresh(mut refresh) => {
-                    credentials::run_with(&mut refresh, &self.tls).await?;
+                    credentials::run_with(&mut refresh, &self.net).await?;
                 }
                 Fetch::Wait(delay) => tokio::time::sleep(delay).await,
                 Fetch::Use(credentials) => return Ok(credentials),

@@ -18,7 +18,7 @@ use s3_proto::credentials::{Io, IoResult, ProcessOutput, Resolve, Step};
 use s3_proto::{Error, ResponseError, TransportError, TransportErrorKind as Kind};
 use tokio::io::AsyncReadExt as _;
 
-use crate::client::{TlsSetup, connector, now};
+use crate::client::{Net, connector, now};
 
 /// Drives any credential machine (a [`Provider`](s3_proto::credentials::Provider), the
 /// default chain, a cache refresh) to its end, performing each IO it asks for with the
@@ -27,27 +27,27 @@ use crate::client::{TlsSetup, connector, now};
 /// # Errors
 /// The machine's: [`Error::Credentials`] when a provider is not configured or fails.
 pub async fn run<R: Resolve + ?Sized>(machine: &mut R) -> Result<R::Output, Error> {
-    run_with(machine, &TlsSetup::default()).await
+    run_with(machine, &Net::default()).await
 }
 
-/// [`run`], with HTTPS trusting what `tls` trusts (the client's roots and CA bundle).
+/// [`run`], reaching servers as `net` says (the client's roots, CA bundle and proxies).
 pub(crate) async fn run_with<R: Resolve + ?Sized>(
     machine: &mut R,
-    tls: &TlsSetup,
+    net: &Net,
 ) -> Result<R::Output, Error> {
     loop {
         match machine.poll(now()) {
-            Step::Io(io) => machine.handle(perform(io, tls).await),
+            Step::Io(io) => machine.handle(perform(io, net).await),
             Step::Done(result) => return result,
         }
     }
 }
 
 /// Performs one piece of machine IO.
-async fn perform(io: Io, tls: &TlsSetup) -> IoResult {
+async fn perform(io: Io, net: &Net) -> IoResult {
     let limit = io.limit();
     match io {
-        Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, tls).await),
+        Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, net).await),
         Io::ReadFile(path) => IoResult::File(read_file(&path, limit).await),
         Io::Run { command, timeout } => IoResult::Run(process(&command, timeout, limit).await),
         // `Io` is non-exhaustive; a kind this runtime does not know cannot be performed.
@@ -63,10 +63,10 @@ async fn http(
     request: http::Request<Vec<u8>>,
     timeout: Duration,
     limit: usize,
-    tls: &TlsSetup,
+    net: &Net,
 ) -> Result<http::Response<Vec<u8>>, Error> {
     let client: HyperClient<_, Full<Bytes>> =
-        HyperClient::builder(TokioExecutor::new()).build(connector(tls, Some(timeout)));
+        HyperClient::builder(TokioExecutor::new()).build(connector(net, Some(timeout)));
     let exchange = async {
         let request = request.map(|b| Full::new(Bytes::from(b)));
         let response = client

@@ -16,6 +16,7 @@ use s3::proto::credentials::chain::DefaultChain;
 use s3::proto::credentials::sts::{AssumeRoleParams, StsTarget};
 use s3::proto::credentials::{CredentialSource, Provider};
 use s3::proto::ops::{CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, UploadPart};
+use s3::proto::proxy::Proxies;
 use s3::proto::tls::Tls;
 use s3::proto::{Credentials, ObjectKey, TransportErrorKind};
 use s3::{Client, Error as S3Error, Options};
@@ -326,4 +327,35 @@ deploy_fn! { an_expired_session_refused_as_access_denied_is_refreshed_once(serve
     let wrong = Credentials::new(server.access_key.clone(), "not-the-secret");
     let err = x!(Client::new(server.config(), wrong).list_buckets()).unwrap_err();
     assert_eq!(err.code(), Some(&s3::ErrorCode::AccessDenied), "{err}");
+}}
+
+deploy_fn! { through_a_forward_proxy(server) {
+    let Some(proxy) = test_support::forward_proxy() else {
+        return;
+    };
+    let port = |url: &str| url.rsplit(':').next().unwrap_or_default().trim_end_matches('/').to_owned();
+    let https = server.over_https();
+    for s in [server.clone(), https.clone()] {
+        let tunnel = format!("CONNECT 127.0.0.1:{}", port(&s.endpoint));
+        let before = proxy.seen(&tunnel);
+        let options = s.options().proxy(Proxies::all(proxy.url.clone()));
+        let c = Client::with_options(s.config(), server.credentials(), options).unwrap();
+        let b = x!(c.create_bucket(&unique_bucket("proxied"))).unwrap();
+        x!(b.put_string("k", "through the proxy")).unwrap();
+        assert_eq!(x!(b.get_string("k")).unwrap().as_deref(), Some("through the proxy"));
+        x!(b.delete_keys(["k"])).unwrap();
+        x!(b.delete()).unwrap();
+        assert!(proxy.seen(&tunnel) > before, "{} went through {}", s.endpoint, proxy.url);
+        // NO_PROXY: the same client setup, direct.
+        let before = proxy.seen(&tunnel);
+        let direct = Proxies::all(proxy.url.clone()).no_proxy("localhost, 127.0.0.1");
+        let c = Client::with_options(s.config(), server.credentials(), s.options().proxy(direct)).unwrap();
+        x!(c.list_buckets()).unwrap();
+        assert_eq!(proxy.seen(&tunnel), before, "NO_PROXY bypasses the proxy");
+    }
+    // A proxy that is not there: a typed connect error, not a silent direct connection.
+    let dead = https.options().proxy(Proxies::all("http://127.0.0.1:1"));
+    let c = Client::with_options(https.config(), server.credentials(), dead).unwrap();
+    let err = x!(c.list_buckets()).unwrap_err();
+    assert!(matches!(&err, S3Error::Transport(t) if t.kind() == TransportErrorKind::Connect), "{err:?}");
 }}

@@ -569,6 +569,42 @@ macro_rules! scenario_async {
     };
 }
 
+/// The forward proxy started by `scripts/servers/start-proxy.sh` (tinyproxy).
+#[derive(Debug, Clone)]
+pub struct ForwardProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its connection log.
+    pub log: PathBuf,
+}
+
+impl ForwardProxy {
+    /// Lines of its log containing `needle` (`CONNECT 127.0.0.1:7491`, say).
+    pub fn seen(&self, needle: &str) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines().filter(|l| l.contains(needle)).count()
+    }
+}
+
+/// The forward proxy, or `None` when the run was narrowed to exclude it.
+///
+/// # Panics
+/// When it is selected but not running.
+pub fn forward_proxy() -> Option<ForwardProxy> {
+    if !selected("proxy") {
+        return None;
+    }
+    let get = |k: &str| {
+        settings().get(k).cloned().unwrap_or_else(|| {
+            panic!("the forward proxy is not running: no {k} in {}; start it with scripts/servers/start-all.sh", env_file().display())
+        })
+    };
+    Some(ForwardProxy {
+        url: get("S3RS_PROXY_URL"),
+        log: PathBuf::from(get("S3RS_PROXY_LOG")),
+    })
+}
+
 /// The TLS and STS server ([`sts_server`]) reached over https, or `None` when the run was
 /// narrowed to exclude it.
 pub fn https_server() -> Option<Server> {

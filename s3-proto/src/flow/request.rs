@@ -72,6 +72,9 @@ pub struct Options {
     pub integrity: crate::integrity::Integrity,
     /// Which certificates https connections trust (default: the built-in Mozilla roots).
     pub tls: crate::tls::Tls,
+    /// The forward proxies requests go through (default: none, every request direct;
+    /// `Client::from_env` reads `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+    pub proxy: crate::proxy::Proxies,
 }
 
 impl Default for Options {
@@ -85,6 +88,7 @@ impl Default for Options {
             retry: RetryPolicy::default(),
             integrity: crate::integrity::Integrity::default(),
             tls: crate::tls::Tls::default(),
+            proxy: crate::proxy::Proxies::default(),
         }
     }
 }
@@ -129,6 +133,12 @@ impl Options {
     /// Sets which certificates https connections trust.
     pub fn tls(mut self, tls: crate::tls::Tls) -> Self {
         self.tls = tls;
+        self
+    }
+
+    /// Sets the forward proxies.
+    pub fn proxy(mut self, proxies: crate::proxy::Proxies) -> Self {
+        self.proxy = proxies;
         self
     }
 
