@@ -58,8 +58,15 @@ pub(crate) struct Net {
 }
 
 impl Net {
-    /// Trusts exactly `roots` (DER) when given.
-    fn new(roots: Option<Vec<Vec<u8>>>, proxies: s3_proto::proxy::Proxies) -> Self {
+    /// The roots and proxies `options` ask for.
+    fn new(options: &Options) -> Result<Self, Error> {
+        let roots = options.tls.roots(native_roots)?;
+        for url in [&options.proxy.http, &options.proxy.https]
+            .into_iter()
+            .flatten()
+        {
+            ureq::Proxy::new(url).map_err(|e| InputError::argument("proxy", e.to_string()))?;
+        }
         #[cfg(feature = "rustls")]
         let tls = roots.map(|roots| {
             let roots = roots
@@ -71,11 +78,11 @@ impl Net {
         });
         #[cfg(not(feature = "rustls"))]
         let _ = roots;
-        Net {
+        Ok(Net {
             #[cfg(feature = "rustls")]
             tls,
-            proxies,
-        }
+            proxies: options.proxy.clone(),
+        })
     }
 
     /// An agent configuration with these roots, going through `proxy` (or direct), which
@@ -116,31 +123,10 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
-    /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
-    pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
-        let net = Net::default();
-        Client::build(config, credentials.into(), Options::default(), net)
-    }
-
-    /// A client with explicit options.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for a CA bundle without certificates, [`Error::Transport`] when the
-    /// platform's certificate store is asked for and cannot be loaded.
-    pub fn with_options(
-        config: Config,
-        credentials: impl Into<CredentialSource>,
-        options: Options,
-    ) -> Result<Self, Error> {
-        let roots = options.tls.roots(native_roots)?;
-        let proxies = [&options.proxy.http, &options.proxy.https];
-        for url in proxies.into_iter().flatten() {
-            ureq::Proxy::new(url).map_err(|e| InputError::argument("proxy", e.to_string()))?;
-        }
-        let net = Net::new(roots, options.proxy.clone());
-        Ok(Client::build(config, credentials.into(), options, net))
-    }
+    s3_proto::client_constructors!(
+        |name: &str| std::env::var(name).ok(),
+        |path: &std::path::Path| std::fs::read(path)
+    );
 
     fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
         let agent = |proxy: &Option<String>| {
@@ -159,24 +145,6 @@ impl Client {
             net,
             session: Arc::new(Session::new(config, source, options)),
         }
-    }
-
-    /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
-    /// bundle and proxies from the variables and shared files, credentials from the default chain
-    /// (environment, web identity, profile, container, instance metadata), cached and
-    /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
-    /// ask for that with `Client::new(config, Credentials::anonymous())`.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
-    /// credential source s3-rs cannot use (the error names the key) or a bad CA bundle;
-    /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
-    /// credentials at all fails the first request, listing what was tried.
-    pub fn from_env() -> Result<Self, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
-        let options = Options::default().tls(setup.tls).proxy(setup.proxy);
-        Client::with_options(setup.config, setup.credentials, options)
     }
 
     /// The credentials the next request signs with: the cached ones, or resolved now.

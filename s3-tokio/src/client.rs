@@ -73,7 +73,9 @@ pub(crate) struct Net {
 }
 
 impl Net {
-    fn new(tls: &s3_proto::tls::Tls, proxies: Proxies) -> Result<Self, Error> {
+    /// The TLS settings and proxies `options` ask for.
+    fn new(options: &Options) -> Result<Self, Error> {
+        let (tls, proxies) = (&options.tls, options.proxy.clone());
         #[cfg(feature = "rustls")]
         let native = || {
             let found = rustls_native_certs::load_native_certs();
@@ -190,26 +192,10 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials` (fixed [`Credentials`], or a
-    /// [`CredentialSource`] such as `DefaultChain::cached`), with default options.
-    pub fn new(config: Config, credentials: impl Into<CredentialSource>) -> Self {
-        let net = Net::default();
-        Client::build(config, credentials.into(), Options::default(), net)
-    }
-
-    /// A client with explicit options.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for a CA bundle without certificates, [`Error::Transport`] when the
-    /// platform's certificate store is asked for and cannot be loaded.
-    pub fn with_options(
-        config: Config,
-        credentials: impl Into<CredentialSource>,
-        options: Options,
-    ) -> Result<Self, Error> {
-        let net = Net::new(&options.tls, options.proxy.clone())?;
-        Ok(Client::build(config, credentials.into(), options, net))
-    }
+    s3_proto::client_constructors!(
+        |name: &str| std::env::var(name).ok(),
+        |path: &std::path::Path| std::fs::read(path)
+    );
 
     fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
         let mut builder = HyperClient::builder(TokioExecutor::new());
@@ -219,24 +205,6 @@ impl Client {
         let http = builder.build(connector(&net, options.connect_timeout));
         let session = Arc::new(Session::new(config, source, options));
         Client { http, net, session }
-    }
-
-    /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
-    /// bundle and proxies from the variables and shared files, credentials from the default chain
-    /// (environment, web identity, profile, container, instance metadata), cached and
-    /// refreshed for every clone (see [`s3_proto::profile::setup_from_env`]). Never anonymous:
-    /// ask for that with `Client::new(config, Credentials::anonymous())`.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for a bad endpoint URL, a malformed shared file, a profile naming a
-    /// credential source s3-rs cannot use (the error names the key) or a bad CA bundle;
-    /// [`Error::Transport`] when a shared file or the CA bundle cannot be read. Finding no
-    /// credentials at all fails the first request, listing what was tried.
-    pub fn from_env() -> Result<Self, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let setup = s3_proto::profile::setup_from_env(env, |path| std::fs::read(path))?;
-        let options = Options::default().tls(setup.tls).proxy(setup.proxy);
-        Client::with_options(setup.config, setup.credentials, options)
     }
 
     /// The credentials the next request signs with: the cached ones, or resolved now.
