@@ -159,6 +159,17 @@ fn run_all() {
         .rusty(t[3]),
     );
 
+    // 2b. Credentials per attempt: the warm cache against fixed keys (same order as signing).
+    let t = group(&mut w, &["creds-cached", "creds-fixed"], Unit::Ns);
+    rows.push(
+        Row::new(
+            "Credentials for one attempt, warm cache (floor: fixed keys)",
+            Unit::Ns,
+            t[0],
+        )
+        .floor(t[1]),
+    );
+
     // 3. SigV2 and aws-chunked.
     let t = group(&mut w, &["sigv2", "sigv2-floor"], Unit::Ns);
     rows.push(Row::new("SigV2 header signing, GET with range", Unit::Ns, t[0]).floor(t[1]));

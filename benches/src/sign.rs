@@ -12,6 +12,9 @@ use aws_sigv4::http_request::{
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use s3_proto::credentials::cache::SharedCache;
+use s3_proto::credentials::source::Fetch;
+use s3_proto::credentials::{CredentialSource, IoResult, Resolve, Step};
 use s3_proto::sign::chunked::ChunkedSigner;
 use s3_proto::sign::{EMPTY_SHA256, SigV2, SigV4, UNSIGNED_PAYLOAD};
 use s3_proto::{Addressing, BucketName, Config, Credentials, ObjectKey};
@@ -254,6 +257,18 @@ fn ours_config_presign(
         .to_string()
 }
 
+/// Resolves at once to keys valid for a day: a cache that, once filled, is only looked up.
+struct LongLived;
+
+impl Resolve for LongLived {
+    type Output = Credentials;
+    fn poll(&mut self, now: SystemTime) -> Step {
+        let c = Credentials::new(ACCESS_KEY, SECRET_KEY).with_session_token("token");
+        Step::Done(Ok(c.with_expiry(now + Duration::from_secs(86_400))))
+    }
+    fn handle(&mut self, _result: IoResult) {}
+}
+
 /// All signing workloads.
 pub fn workloads() -> Vec<Workload> {
     let mut w = Vec::new();
@@ -299,6 +314,28 @@ pub fn workloads() -> Vec<Workload> {
         let key = floor_key();
         w.push(Workload::new("sign-floor", 0, move || {
             black_box(floor_sign(&key));
+        }));
+    }
+
+    // 1b. Credentials for one attempt: a warm shared cache (what `Client::from_env` signs
+    // with) against fixed keys (`Client::new` with `Credentials`).
+    {
+        let cached = CredentialSource::cached(SharedCache::default(), || Box::new(LongLived));
+        let warm = |source: &CredentialSource| match source.fetch(time(), 7) {
+            Fetch::Use(c) => c,
+            Fetch::Refresh(mut refresh) => match refresh.poll(time()) {
+                Step::Done(result) => result.expect("long-lived credentials"),
+                Step::Io(_) => unreachable!("resolves without IO"),
+            },
+            Fetch::Wait(_) => unreachable!("nobody else refreshes"),
+        };
+        warm(&cached);
+        w.push(Workload::new("creds-cached", 0, move || {
+            black_box(warm(&cached));
+        }));
+        let fixed = CredentialSource::fixed(Credentials::new(ACCESS_KEY, SECRET_KEY));
+        w.push(Workload::new("creds-fixed", 0, move || {
+            black_box(fixed.fetch(time(), 7));
         }));
     }
 

@@ -1,4 +1,4 @@
-//! Who am I: resolves credentials through the AWS default chain and shows where they came from
+//! Who am I: resolves credentials through the AWS default chain (as `Client::from_env` does) and shows where they came from
 //! (never the secret), the region, the endpoint, and the buckets they can list.
 //!
 //! ```sh
@@ -23,11 +23,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), s3_blocking::Error> {
-    let credentials = s3_blocking::credentials::resolve_default()?;
-    let config = s3_blocking::proto::profile::config_from_env(
-        |name| std::env::var(name).ok(),
-        |path| std::fs::read_to_string(path),
-    )?;
+    // The same client a program would use: config, CA bundle and the cached default chain.
+    let client = Client::from_env()?;
+    let credentials = client.current_credentials()?;
     println!(
         "provider:   {}",
         credentials.provider().unwrap_or("(unnamed)")
@@ -42,9 +40,8 @@ fn run() -> Result<(), s3_blocking::Error> {
             .unwrap_or_default();
         println!("expires in: {} s", left.as_secs());
     }
-    println!("region:     {}", config.region());
-    println!("endpoint:   {}", config.target().endpoint().url());
-    let client = Client::new(config, credentials);
+    println!("region:     {}", client.config().region());
+    println!("endpoint:   {}", client.config().target().endpoint().url());
     let out = client.send(&ListBuckets::new())?;
     println!("buckets:    {}", out.buckets.len());
     for bucket in out.buckets {

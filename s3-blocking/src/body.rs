@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use s3_proto::Error;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::Options;
-use s3_proto::integrity::{Unverified, Verification};
+use s3_proto::integrity::Verification;
 
 /// A reader over an object's body that fails, rather than ending quietly, when the
 /// connection delivers fewer or more bytes than `Content-Length` announced; a deadline that
@@ -45,20 +45,7 @@ impl ObjectReader {
         }
     }
 
-    /// Bytes the server announced, when it did.
-    pub fn expected_len(&self) -> Option<u64> {
-        self.guard.remaining().map(|r| r + self.guard.received())
-    }
-
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.guard.received()
-    }
-
-    /// How the object's bytes were verified, once the reader reached the end.
-    pub fn verification(&self) -> Option<Verification> {
-        self.guard.verification()
-    }
+    s3_proto::body_accessors!("reader");
 
     /// Reads the rest of the body into `out`, and says how the bytes were verified.
     ///
@@ -69,9 +56,7 @@ impl ObjectReader {
         while let n @ 1.. = self.read_checked(&mut buf)? {
             out.extend_from_slice(&buf[..n]);
         }
-        Ok(self
-            .verification()
-            .unwrap_or(Verification::Unverified(Unverified::NoEtag)))
+        Ok(self.guard.verdict())
     }
 
     /// The next chunk into `buf` as an s3-proto result: `Ok(0)` only at a body's whole end.

@@ -1,5 +1,6 @@
-//! The client: one ureq agent (connection reuse) and the shared [`Session`]; every request
-//! goes through [`Client::retrying`], the per-request machine of s3-proto.
+//! The client: ureq agents (connection reuse; direct and through each proxy) and the shared
+//! [`Session`]; every request goes through [`Client::retrying`], the per-request machine of
+//! s3-proto.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -8,8 +9,11 @@ use std::time::{Duration, Instant, SystemTime};
 use http::Uri;
 use s3_proto::body::{BodyMode, Response};
 use s3_proto::config::loopback_uri;
+use s3_proto::credentials::CredentialSource;
+use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::retry::Replay;
 use s3_proto::{
     Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
     TransportError, TransportErrorKind,
@@ -17,6 +21,7 @@ use s3_proto::{
 use ureq::SendBody;
 
 use crate::body::{ObjectReader, SourceReader};
+use crate::credentials;
 
 /// A blocking S3 client. Cheap to clone: clones share connections, credentials and what
 /// servers taught the client (clock offset, bucket regions).
@@ -33,12 +38,74 @@ use crate::body::{ObjectReader, SourceReader};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    agent: ureq::Agent,
+    /// Direct, through the http proxy, through the https proxy ([`Options::proxy`]).
+    agents: [ureq::Agent; 3],
+    /// The agents' roots and proxies, also used by credential requests (STS on the server).
+    net: Net,
     session: Arc<Session>,
 }
 
+/// What one attempt signs with: the config it names and the credentials current then.
+pub(crate) type Signer<'a> = s3_proto::flow::request::Signer<&'a Config>;
+
+/// How agents reach servers: the roots they trust (by default ureq's built-in Mozilla
+/// roots) and the proxies requests go through.
+#[derive(Clone, Default)]
+pub(crate) struct Net {
+    #[cfg(feature = "rustls")]
+    tls: Option<ureq::tls::TlsConfig>,
+    pub(crate) proxies: s3_proto::proxy::Proxies,
+}
+
+impl Net {
+    /// The roots and proxies `options` ask for.
+    fn new(options: &Options) -> Result<Self, Error> {
+        let roots = options.tls.roots(native_roots)?;
+        for url in [&options.proxy.http, &options.proxy.https]
+            .into_iter()
+            .flatten()
+        {
+            ureq::Proxy::new(url).map_err(|e| InputError::argument("proxy", e.to_string()))?;
+        }
+        #[cfg(feature = "rustls")]
+        let tls = roots.map(|roots| {
+            let roots = roots
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned());
+            ureq::tls::TlsConfig::builder()
+                .root_certs(roots.into())
+                .build()
+        });
+        #[cfg(not(feature = "rustls"))]
+        let _ = roots;
+        Ok(Net {
+            #[cfg(feature = "rustls")]
+            tls,
+            proxies: options.proxy.clone(),
+        })
+    }
+
+    /// An agent configuration with these roots, going through `proxy` (or direct), which
+    /// leaves S3's error bodies and redirects to s3-proto.
+    pub(crate) fn agent(
+        &self,
+        proxy: Option<&str>,
+    ) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+        let builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(proxy.and_then(|url| ureq::Proxy::new(url).ok()))
+            .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")));
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            return builder.tls_config(tls.clone());
+        }
+        builder
+    }
+}
+
 /// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` are the session's.
+/// `client.credentials()` (the credential source) are the session's.
 impl std::ops::Deref for Client {
     type Target = Session;
 
@@ -56,43 +123,49 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials`, with default options.
-    pub fn new(config: Config, credentials: Credentials) -> Self {
-        Client::with_options(config, credentials, Options::default())
-    }
+    s3_proto::client_constructors!(
+        |name: &str| std::env::var(name).ok(),
+        |path: &std::path::Path| std::fs::read(path)
+    );
 
-    /// A client with explicit options.
-    pub fn with_options(config: Config, credentials: Credentials, options: Options) -> Self {
-        let agent_config = ureq::Agent::config_builder()
-            // S3's XML error bodies must reach s3-proto, and redirects carry the bucket region.
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(options.connect_timeout)
-            .timeout_global(options.request_timeout)
-            .timeout_per_read(options.stall_timeout)
-            .timeout_per_write(options.stall_timeout)
-            .max_idle_age(options.idle_timeout.unwrap_or(Duration::from_secs(15)))
-            .user_agent(concat!("s3-rs/", env!("CARGO_PKG_VERSION")))
-            .build();
+    fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
+        let agent = |proxy: &Option<String>| {
+            let config = net
+                .agent(proxy.as_deref())
+                .timeout_connect(options.connect_timeout)
+                .timeout_global(options.request_timeout)
+                .timeout_per_read(options.stall_timeout)
+                .timeout_per_write(options.stall_timeout)
+                .max_idle_age(options.idle_timeout.unwrap_or(Duration::from_secs(15)));
+            ureq::Agent::new_with_config(config.build())
+        };
+        let proxy = &options.proxy;
         Client {
-            agent: ureq::Agent::new_with_config(agent_config),
-            session: Arc::new(Session::new(config, credentials, options)),
+            agents: [agent(&None), agent(&proxy.http), agent(&proxy.https)],
+            net,
+            session: Arc::new(Session::new(config, source, options)),
         }
     }
 
-    /// A client configured the way the AWS CLI would be (see
-    /// [`s3_proto::profile::from_env`] for the variables and files read). Without any
-    /// credentials, requests go out anonymous.
+    /// The credentials the next request signs with: the cached ones, or resolved now.
     ///
     /// # Errors
-    /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
-    /// shared file exists but cannot be read.
-    pub fn from_env() -> Result<Self, Error> {
-        let (config, credentials) = s3_proto::profile::from_env(
-            |name| std::env::var(name).ok(),
-            |path| std::fs::read_to_string(path),
-        )?;
-        Ok(Client::new(config, credentials))
+    /// The credential chain's, when nothing valid is cached and resolving fails.
+    pub fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
+        self.fetch_credentials(&mut self.session.attempts_with(Replay::Safe, None))
+    }
+
+    /// Credentials for the next attempt, refreshed by this thread when it is its turn.
+    fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+        loop {
+            match attempts.credentials(&self.session, now(), random_bits()) {
+                Fetch::Use(credentials) => return Ok(credentials),
+                Fetch::Refresh(mut refresh) => {
+                    credentials::run_with(&mut refresh, &self.net)?;
+                }
+                Fetch::Wait(delay) => std::thread::sleep(delay),
+            }
+        }
     }
 
     /// Executes `op` under the retry policy; a reply naming another region for the bucket is
@@ -109,9 +182,9 @@ impl Client {
 
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
-        self.retrying(self.session.attempts(op, true), |config| {
-            let resp = self.exchange(config, op, None)?;
-            self.finish_buffered(config, op, resp)
+        self.retrying(self.session.attempts(op, true), |signer| {
+            let resp = self.exchange(signer, op, None)?;
+            self.finish_buffered(signer, op, resp)
         })
     }
 
@@ -126,8 +199,8 @@ impl Client {
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
-        self.retrying(self.session.attempts(op, false), |config| {
-            self.send_once(config, op, &mut *body)
+        self.retrying(self.session.attempts(op, false), |signer| {
+            self.send_once(signer, op, &mut *body)
         })
         .result
     }
@@ -135,7 +208,7 @@ impl Client {
     /// One attempt of `op` with its streamed body from `body`.
     pub(crate) fn send_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer<'_>,
         op: &O,
         body: &mut dyn Read,
     ) -> Result<O::Output, Error> {
@@ -149,8 +222,8 @@ impl Client {
     /// # Errors
     /// As [`Client::send`].
     pub fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectReader), Error> {
-        self.retrying(self.session.attempts(op, true), |config| {
-            self.open_once(config, op)
+        self.retrying(self.session.attempts(op, true), |signer| {
+            self.open_once(signer, op)
         })
         .result
     }
@@ -158,7 +231,7 @@ impl Client {
     /// One attempt of [`Client::open`].
     pub(crate) fn open_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer<'_>,
         op: &O,
     ) -> Result<(O::Output, ObjectReader), Error> {
         let resp = self.exchange(config, op, None)?;
@@ -179,24 +252,34 @@ impl Client {
     /// as a secret: it authorises the request.
     ///
     /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range.
+    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
+    /// chain's error when no valid credentials can be had.
     pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+        let credentials = self.current_credentials()?;
         let now = self.session.now(now());
-        self.config().presign(op, self.credentials(), now, expires)
+        self.config().presign(op, &credentials, now, expires)
     }
 
-    /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
-    /// over, sleeping between attempts as told.
+    /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
+    /// until it decides the request is over, sleeping between attempts as told.
     pub(crate) fn retrying<T>(
         &self,
         mut attempts: Attempts,
-        mut attempt: impl FnMut(&Config) -> Result<T, Error>,
+        mut attempt: impl FnMut(&Signer<'_>) -> Result<T, Error>,
     ) -> Sent<T> {
         let start = Instant::now();
         loop {
             // Adaptive retry mode spaces attempts out after throttling; zero otherwise.
             std::thread::sleep(attempts.pace(&self.session, now()));
-            let result = attempt(attempts.config(&self.session));
+            let result = self
+                .fetch_credentials(&mut attempts)
+                .and_then(|credentials| {
+                    let config = attempts.config(&self.session);
+                    attempt(&Signer {
+                        config,
+                        credentials,
+                    })
+                });
             let (elapsed, random) = (start.elapsed(), random_bits());
             match attempts.handle(&self.session, result, elapsed, random, now()) {
                 Next::Retry(delay) => std::thread::sleep(delay),
@@ -209,28 +292,32 @@ impl Client {
     /// `reader`), return the response with its body unread.
     fn exchange<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        signer: &Signer<'_>,
         op: &O,
         reader: Option<&mut dyn Read>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let now = self.session.now(now());
-        let request = config.prepare(op, self.credentials(), now)?;
+        let request = signer.prepare(op, self.session.now(now()))?;
         let (mut parts, body) = request.into_parts();
         if let Some(uri) = loopback_uri(&parts.uri) {
             parts.uri = uri;
         }
         s3_proto::body::set_content_length(&mut parts, &body);
+        let agent = match self.options().proxy.for_uri(&parts.uri) {
+            None => &self.agents[0],
+            Some(_) if parts.uri.scheme_str() == Some("https") => &self.agents[2],
+            Some(_) => &self.agents[1],
+        };
         let result = match (&body, reader) {
             (Body::Bytes(bytes), _) => {
                 let mut slice: &[u8] = bytes;
                 let body = SendBody::from_reader(&mut slice);
-                self.agent.run(http::Request::from_parts(parts, body))
+                agent.run(http::Request::from_parts(parts, body))
             }
             (Body::Stream { length }, Some(reader)) => {
                 let length = s3_proto::body::stream_length(*length)?;
                 let mut source = SourceReader::new(reader, length);
                 let body = SendBody::from_reader(&mut source);
-                let result = self.agent.run(http::Request::from_parts(parts, body));
+                let result = agent.run(http::Request::from_parts(parts, body));
                 // A source that broke its promise explains the failure better than ureq.
                 source.check()?;
                 result
@@ -242,9 +329,7 @@ impl Client {
                 )
                 .into());
             }
-            _ => self
-                .agent
-                .run(http::Request::from_parts(parts, SendBody::none())),
+            _ => agent.run(http::Request::from_parts(parts, SendBody::none())),
         };
         result.map_err(|e| transport_error(e, self.options()))
     }
@@ -271,6 +356,21 @@ impl Client {
     }
 }
 
+/// The platform's root certificates and the errors met loading them.
+fn native_roots() -> (Vec<Vec<u8>>, Vec<String>) {
+    #[cfg(feature = "rustls")]
+    {
+        let found = rustls_native_certs::load_native_certs();
+        let errors = found.errors.iter().map(ToString::to_string).collect();
+        (found.certs.iter().map(|c| c.to_vec()).collect(), errors)
+    }
+    #[cfg(not(feature = "rustls"))]
+    (
+        Vec::new(),
+        vec!["s3-blocking was built without the rustls feature".to_owned()],
+    )
+}
+
 /// 64 random bits for backoff jitter, from the standard library's per-process hash keys.
 pub(crate) fn random_bits() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -294,12 +394,14 @@ pub(crate) fn transport_error(e: ureq::Error, options: &Options) -> Error {
         ureq::Error::Io(io) => return io_error(io, options),
         ureq::Error::HostNotFound => (K::Connect, "host not found".to_owned()),
         ureq::Error::ConnectionFailed => (K::Connect, "connection failed".to_owned()),
-        ureq::Error::Tls(msg) => (K::Connect, format!("tls: {msg}")),
+        ureq::Error::Tls(msg) => (K::Tls, format!("tls: {msg}")),
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(e) => (K::Tls, format!("tls: {e}")),
         ureq::Error::BadUri(_) => (K::Other, "invalid URI".to_owned()),
         ureq::Error::Protocol(p) => (K::Io, format!("http protocol error: {p}")),
         other => (
             K::Other,
-            format!("http error: {}", scrub(&other.to_string())),
+            format!("http error: {}", TransportError::scrub(&other.to_string())),
         ),
     };
     TransportError::new(kind, message).into()
@@ -325,6 +427,10 @@ fn timeout(t: ureq::Timeout, options: &Options) -> Error {
 
 /// An IO failure on a body: ours when a guard or ureq put one inside it.
 pub(crate) fn io_error(e: io::Error, options: &Options) -> Error {
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        return TransportError::new(TransportErrorKind::Tls, format!("tls: {tls}")).into();
+    }
     let ureq_inside = e
         .get_ref()
         .is_some_and(<dyn std::error::Error + Send + Sync>::is::<ureq::Error>);
@@ -337,25 +443,4 @@ pub(crate) fn io_error(e: io::Error, options: &Options) -> Error {
         return TransportError::new(TransportErrorKind::Io, "i/o error").into();
     }
     TransportError::from_io(e)
-}
-
-/// Drops query strings from text that may quote a URL.
-fn scrub(text: &str) -> String {
-    text.split_whitespace()
-        .map(|w| w.split_once('?').map_or(w, |(head, _)| head))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scrub_removes_queries() {
-        assert_eq!(
-            scrub("failed http://h/b/k?X-Amz-Signature=abc now"),
-            "failed http://h/b/k now"
-        );
-    }
 }

@@ -20,7 +20,8 @@ macro_rules! scenario_fn {
 }
 
 fn client(server: &test_support::Server) -> s3::Client {
-    s3::Client::new(server.config(), server.credentials())
+    s3::Client::with_options(server.config(), server.credentials(), server.options())
+        .expect("client options")
 }
 
 fn temp_bucket(client: &s3::Client, prefix: &str) -> s3::Bucket {
@@ -68,3 +69,13 @@ fn put_stream(
     let len = data.len() as u64;
     b.put_reader(key, &mut std::io::Cursor::new(data), len)
 }
+
+// The core of the suite over https, trusting the throw-away CA of `cephsts`.
+test_support::over_https!(
+    put_get_string,
+    awkward_keys_round_trip,
+    listing_pages_with_prefix_and_delimiter,
+    copy_and_range_reads,
+    file_round_trips,
+    multipart_files_round_trip,
+);

@@ -760,8 +760,11 @@ impl std::error::Error for InputError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
-    /// Could not connect (refused, DNS, TLS handshake).
+    /// Could not connect (refused, DNS).
     Connect,
+    /// The TLS handshake failed: the server's certificate is not trusted (unknown CA, expired,
+    /// self-signed) or not valid for the host; not retried.
+    Tls,
     /// A connect, request or stall timeout fired.
     Timeout,
     /// The connection broke while sending or receiving.
@@ -867,6 +870,15 @@ impl TransportError {
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
+
+    /// `text` without query strings, for an HTTP stack's message that may quote a URL (and
+    /// so a presigned signature or token) before it goes into an error.
+    pub fn scrub(text: &str) -> String {
+        text.split_whitespace()
+            .map(|w| w.split_once('?').map_or(w, |(head, _)| head))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl fmt::Display for TransportError {
@@ -899,6 +911,12 @@ pub(crate) fn shorten(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_removes_queries() {
+        let text = "failed http://h/b/k?X-Amz-Signature=abc now";
+        assert_eq!(TransportError::scrub(text), "failed http://h/b/k now");
+    }
 
     #[test]
     fn unknown_codes_round_trip() {

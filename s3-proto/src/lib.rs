@@ -38,6 +38,7 @@ pub mod ops;
 pub mod policy;
 pub mod post;
 pub mod profile;
+pub mod proxy;
 pub mod request;
 pub mod retry;
 pub mod sign;
@@ -45,6 +46,7 @@ pub mod sse;
 pub mod surface;
 pub mod tagging;
 pub mod time;
+pub mod tls;
 pub mod versioning;
 mod xml;
 

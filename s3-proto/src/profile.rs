@@ -62,6 +62,73 @@ fn read_shared(
     Ok((text(files.credentials)?, text(files.config)?))
 }
 
+/// Everything a runtime's `Client::from_env` needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EnvSetup {
+    /// Region, endpoint and addressing, as [`resolve_config`].
+    pub config: Config,
+    /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
+    pub tls: crate::tls::Tls,
+    /// The proxies of `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and lower case).
+    pub proxy: crate::proxy::Proxies,
+    /// The [`DefaultChain`](crate::credentials::chain::DefaultChain) over the variables
+    /// `lookup` gave, cached ([`DefaultChain::cached`](crate::credentials::chain::DefaultChain::cached)).
+    pub credentials: crate::credentials::CredentialSource,
+}
+
+/// Everything `Client::from_env` needs, with `lookup` reading a variable and `read` a file
+/// (the shared files, then the CA bundle). When no `AWS_ACCESS_KEY_ID` is set, the profile's
+/// credential settings are checked now, so a profile naming a source s3-rs cannot use fails
+/// here, naming the key, rather than at the first request. Credentials themselves are
+/// resolved at the first request; none found is an error there, never anonymous access.
+///
+/// # Errors
+/// As [`config_from_env`]; [`InputError`] for an unusable credential setting of the profile or
+/// a CA bundle without certificates; a transport error naming a CA bundle that cannot be read.
+pub fn setup_from_env(
+    mut lookup: impl FnMut(&str) -> Option<String>,
+    mut read: impl FnMut(&std::path::Path) -> std::io::Result<Vec<u8>>,
+) -> Result<EnvSetup, crate::Error> {
+    let (credentials, config) = read_shared(&mut lookup, |path| {
+        String::from_utf8(read(path)?)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    })?;
+    let profile = profile_name(&mut lookup);
+    let files = ProfileFiles::parse(
+        credentials.as_deref().map(|t| ("credentials file", t)),
+        config.as_deref().map(|t| ("config file", t)),
+    )?;
+    if Credentials::from_lookup(&mut lookup)?.is_none() {
+        files.credential_chain(&profile)?;
+    }
+    let config = config_of(&mut lookup, &files, &profile)?;
+    let bundle = lookup("AWS_CA_BUNDLE")
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from)
+        .or(files.settings(&profile).ca_bundle);
+    let mut tls = crate::tls::Tls::default();
+    if let Some(path) = bundle {
+        let pem = read(&path).map_err(|e| {
+            crate::TransportError::new(
+                crate::TransportErrorKind::Body,
+                format!("cannot read the CA bundle {}", path.display()),
+            )
+            .with_source(e)
+        })?;
+        tls = tls.ca_bundle(pem);
+        tls.bundle_certificates()?;
+    }
+    let proxy = crate::proxy::Proxies::from_lookup(&mut lookup);
+    let credentials = crate::credentials::chain::DefaultChain::new(lookup).cached();
+    Ok(EnvSetup {
+        config,
+        tls,
+        proxy,
+        credentials,
+    })
+}
+
 /// Locates the shared files; nothing is read.
 pub fn shared_files(mut lookup: impl FnMut(&str) -> Option<String>) -> SharedFiles {
     let mut get = |name: &str| lookup(name).filter(|v| !v.is_empty());

@@ -145,9 +145,10 @@ macro_rules! bucket_surface {
             /// [`Error::Input`] for an expired policy or anonymous credentials.
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(\"my-bucket\".parse()?, \"upload.txt\".parse()?, expires)\n    .content_length_range(1, 1 << 20);\nlet form = client.presigned_post(&policy)?;\nprintln!(\"POST {} with {:?}\", form.url(), form.fields().len());")]
-            pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
-                policy.sign(self.config(), self.credentials(), self.now($now()))
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(\"my-bucket\".parse()?, \"upload.txt\".parse()?, expires)\n    .content_length_range(1, 1 << 20);\nlet form = client.presigned_post(&policy)", "?;\nprintln!(\"POST {} with {:?}\", form.url(), form.fields().len());")]
+            pub $($async)* fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
+                let credentials = self.current_credentials()$($await)*?;
+                policy.sign(self.config(), &credentials, self.now($now()))
             }
 
             /// All buckets the caller owns.
@@ -361,10 +362,10 @@ macro_rules! bucket_surface {
             /// of range.
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_get(\"report.pdf\", Duration::from_secs(3600))?;\nprintln!(\"{url}\");")]
-            pub fn presign_get(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_get(\"report.pdf\", Duration::from_secs(3600))", "?;\nprintln!(\"{url}\");")]
+            pub $($async)* fn presign_get(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
                 let (bucket, key) = self.key(k)?;
-                self.client.presign(&GetObject::new(bucket, key), expires)
+                self.client.presign(&GetObject::new(bucket, key), expires)$($await)*
             }
 
             /// A URL for a fully specified GetObject: a version, a range, or `response-*`
@@ -375,9 +376,9 @@ macro_rules! bucket_surface {
             /// As [`Bucket::presign_get`].
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::{ResponseOverrides, ops::GetObject};\nlet op = GetObject::new(bucket.name().clone(), \"report.pdf\".parse()?)\n    .response(ResponseOverrides::new().content_disposition(\"attachment; filename=\\\"q3.pdf\\\"\"));\nlet url = bucket.presign_get_with(&op, Duration::from_secs(3600))?;")]
-            pub fn presign_get_with(&self, op: &GetObject, expires: Duration) -> Result<Uri, Error> {
-                self.client.presign(op, expires)
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::{ResponseOverrides, ops::GetObject};\nlet op = GetObject::new(bucket.name().clone(), \"report.pdf\".parse()?)\n    .response(ResponseOverrides::new().content_disposition(\"attachment; filename=\\\"q3.pdf\\\"\"));\nlet url = bucket.presign_get_with(&op, Duration::from_secs(3600))", "?;")]
+            pub $($async)* fn presign_get_with(&self, op: &GetObject, expires: Duration) -> Result<Uri, Error> {
+                self.client.presign(op, expires)$($await)*
             }
 
             /// A URL anyone can PUT `key` with until `expires`; headers the uploader sends
@@ -387,10 +388,10 @@ macro_rules! bucket_surface {
             /// As [`Bucket::presign_get`].
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_put(\"incoming/upload.bin\", Duration::from_secs(600))?;")]
-            pub fn presign_put(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nlet url = bucket.presign_put(\"incoming/upload.bin\", Duration::from_secs(600))", "?;")]
+            pub $($async)* fn presign_put(&self, k: &str, expires: Duration) -> Result<Uri, Error> {
                 let (bucket, key) = self.key(k)?;
-                self.client.presign(&PutObject::new(bucket, key, Vec::new()), expires)
+                self.client.presign(&PutObject::new(bucket, key, Vec::new()), expires)$($await)*
             }
 
             /// A URL for a fully specified PutObject: the headers it sets (content type,
@@ -400,9 +401,9 @@ macro_rules! bucket_surface {
             /// As [`Bucket::presign_get`].
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::ops::PutObject;\nlet op = PutObject::new(bucket.name().clone(), \"avatar.png\".parse()?, Vec::new())\n    .content_type(\"image/png\");\nlet url = bucket.presign_put_with(&op, Duration::from_secs(600))?;")]
-            pub fn presign_put_with(&self, op: &PutObject, expires: Duration) -> Result<Uri, Error> {
-                self.client.presign(op, expires)
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::ops::PutObject;\nlet op = PutObject::new(bucket.name().clone(), \"avatar.png\".parse()?, Vec::new())\n    .content_type(\"image/png\");\nlet url = bucket.presign_put_with(&op, Duration::from_secs(600))", "?;")]
+            pub $($async)* fn presign_put_with(&self, op: &PutObject, expires: Duration) -> Result<Uri, Error> {
+                self.client.presign(op, expires)$($await)*
             }
 
             /// Signs a browser upload form into this bucket (see
@@ -412,9 +413,9 @@ macro_rules! bucket_surface {
             /// As [`Client::presigned_post`].
             ///
             /// # Example
-            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(bucket.name().clone(), \"upload.txt\".parse()?, expires);\nlet form = bucket.presigned_post(&policy)?;")]
-            pub fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
-                self.client.presigned_post(policy)
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::{Duration, SystemTime};\nuse s3_proto::post::PostPolicy;\nlet expires = SystemTime::now() + Duration::from_secs(600);\nlet policy = PostPolicy::new(bucket.name().clone(), \"upload.txt\".parse()?, expires);\nlet form = bucket.presigned_post(&policy)", "?;")]
+            pub $($async)* fn presigned_post(&self, policy: &PostPolicy) -> Result<PostForm, Error> {
+                self.client.presigned_post(policy)$($await)*
             }
 
             /// The object's headers and metadata, or `None` when it does not exist (boto's

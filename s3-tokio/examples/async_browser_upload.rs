@@ -70,13 +70,15 @@ async fn run(args: &page::Args) -> Result<u8, Error> {
         bucket.delete_key(key).await?;
     }
 
-    let put_url = bucket.presign_put(page::PUT_KEY, Duration::from_secs(600))?;
+    let put_url = bucket
+        .presign_put(page::PUT_KEY, Duration::from_secs(600))
+        .await?;
     let expires = SystemTime::now() + Duration::from_secs(args.post_expires);
     let policy = PostPolicy::new(bucket.name().clone(), page::POST_KEY.parse()?, expires)
         .content_length_range(1, args.post_max)
         .content_type("text/plain")
         .success_action_status(201);
-    let form = bucket.presigned_post(&policy)?;
+    let form = bucket.presigned_post(&policy).await?;
     let html = page::html(args, &put_url.to_string(), form.url(), form.fields());
     let reports = page::serve(listener, html, Duration::from_millis(args.delay_ms));
     println!("page: {origin}/");

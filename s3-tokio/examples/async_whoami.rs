@@ -1,4 +1,4 @@
-//! Who am I: resolves credentials through the AWS default chain and shows where they came from
+//! Who am I: resolves credentials through the AWS default chain (as `Client::from_env` does) and shows where they came from
 //! (never the secret), the region, the endpoint, and the buckets they can list.
 //!
 //! ```sh
@@ -24,11 +24,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), s3_tokio::Error> {
-    let credentials = s3_tokio::credentials::resolve_default().await?;
-    let config = s3_tokio::proto::profile::config_from_env(
-        |name| std::env::var(name).ok(),
-        |path| std::fs::read_to_string(path),
-    )?;
+    // The same client a program would use: config, CA bundle and the cached default chain.
+    let client = Client::from_env()?;
+    let credentials = client.current_credentials().await?;
     println!(
         "provider:   {}",
         credentials.provider().unwrap_or("(unnamed)")
@@ -43,9 +41,8 @@ async fn run() -> Result<(), s3_tokio::Error> {
             .unwrap_or_default();
         println!("expires in: {} s", left.as_secs());
     }
-    println!("region:     {}", config.region());
-    println!("endpoint:   {}", config.target().endpoint().url());
-    let client = Client::new(config, credentials);
+    println!("region:     {}", client.config().region());
+    println!("endpoint:   {}", client.config().target().endpoint().url());
     let out = client.send(&ListBuckets::new()).await?;
     println!("buckets:    {}", out.buckets.len());
     for bucket in out.buckets {

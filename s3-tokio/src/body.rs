@@ -13,7 +13,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::Options;
-use s3_proto::integrity::{Unverified, Verification};
+use s3_proto::integrity::Verification;
 use s3_proto::{Deadline, Error, TransportError, TransportErrorKind};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -86,20 +86,7 @@ impl ObjectStream {
         }
     }
 
-    /// Bytes the server announced, when it did.
-    pub fn expected_len(&self) -> Option<u64> {
-        self.guard.remaining().map(|r| r + self.guard.received())
-    }
-
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.guard.received()
-    }
-
-    /// How the object's bytes were verified, once the stream reached the end.
-    pub fn verification(&self) -> Option<Verification> {
-        self.guard.verification()
-    }
+    s3_proto::body_accessors!("stream");
 
     /// Reads the rest of the body into `out`, and says how the bytes were verified.
     ///
@@ -109,9 +96,7 @@ impl ObjectStream {
         while let Some(chunk) = self.chunk().await? {
             out.extend_from_slice(&chunk);
         }
-        Ok(self
-            .verification()
-            .unwrap_or(Verification::Unverified(Unverified::NoEtag)))
+        Ok(self.guard.verdict())
     }
 
     /// The next chunk as the network delivered it, as an s3-proto result: `None` only at the

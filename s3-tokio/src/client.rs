@@ -4,6 +4,7 @@
 
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -12,21 +13,27 @@ use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use s3_proto::body::{BodyMode, Response};
+use s3_proto::credentials::CredentialSource;
+use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::proxy::Proxies;
+use s3_proto::retry::Replay;
 use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
 use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
 use crate::body::{Activity, ObjectStream, RequestBody, Source};
+use crate::credentials;
 
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = ProxyConnector;
 
 /// A reply whose headers arrived, with the end of its attempt's `request_timeout`.
 pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
@@ -48,11 +55,128 @@ pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
 #[derive(Clone)]
 pub struct Client {
     http: HyperClient<Connector, RequestBody>,
+    /// The connector's roots and proxies, also used by credential requests (STS on the server).
+    net: Net,
     session: Arc<Session>,
 }
 
+/// What one attempt signs with.
+pub(crate) type Signer = s3_proto::flow::request::Signer<Config>;
+
+/// How a client reaches servers: the TLS settings of its connections (`None`: the built-in
+/// Mozilla roots) and the proxies.
+#[derive(Clone, Default)]
+pub(crate) struct Net {
+    #[cfg(feature = "rustls")]
+    tls: Option<Arc<rustls::ClientConfig>>,
+    proxies: Arc<Proxies>,
+}
+
+impl Net {
+    /// The TLS settings and proxies `options` ask for.
+    fn new(options: &Options) -> Result<Self, Error> {
+        let (tls, proxies) = (&options.tls, options.proxy.clone());
+        #[cfg(feature = "rustls")]
+        let native = || {
+            let found = rustls_native_certs::load_native_certs();
+            let certs = found.certs.iter().map(|c| c.to_vec()).collect();
+            (
+                certs,
+                found.errors.iter().map(ToString::to_string).collect(),
+            )
+        };
+        #[cfg(not(feature = "rustls"))]
+        let native = || {
+            (
+                Vec::new(),
+                vec!["built without the rustls feature".to_owned()],
+            )
+        };
+        let proxies = Arc::new(proxies);
+        let Some(roots) = tls.roots(native)? else {
+            #[rustfmt::skip]
+            return Ok(Net { #[cfg(feature = "rustls")] tls: None, proxies });
+        };
+        #[cfg(feature = "rustls")]
+        {
+            let mut store = rustls::RootCertStore::empty();
+            let ders = roots
+                .into_iter()
+                .map(rustls::pki_types::CertificateDer::from);
+            let (_, rejected) = store.add_parsable_certificates(ders);
+            let tls_error = |why: String| Error::from(TransportError::new(Kind::Tls, why));
+            if store.is_empty() {
+                let why = format!("tls: none of the {rejected} root certificates is usable");
+                return Err(tls_error(why));
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| tls_error(format!("tls: {e}")))?
+                .with_root_certificates(store)
+                .with_no_client_auth();
+            let tls = Some(Arc::new(config));
+            Ok(Net { tls, proxies })
+        }
+        #[cfg(not(feature = "rustls"))]
+        {
+            drop(roots);
+            Ok(Net { proxies })
+        }
+    }
+}
+
+/// An HTTP (and, with rustls, HTTPS) connector trusting what `net` trusts, through its proxies.
+pub(crate) fn connector(net: &Net, connect_timeout: Option<Duration>) -> Connector {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(connect_timeout);
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let http = ProxyConnector(http, net.proxies.clone());
+    #[cfg(feature = "rustls")]
+    let http = match &net.tls {
+        Some(config) => {
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config((**config).clone())
+        }
+        None => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+    }
+    .https_or_http()
+    .enable_http1()
+    .wrap_connector(http);
+    http
+}
+
+/// Connects directly, or through the proxy [`Proxies`] names for the target, with a `CONNECT`
+/// tunnel (for https and http targets alike; TLS, when wanted, runs inside the tunnel).
+#[derive(Clone)]
+pub(crate) struct ProxyConnector(HttpConnector, Arc<Proxies>);
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Tcp = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+
+impl tower_service::Service<Uri> for ProxyConnector {
+    type Response = Tcp;
+    type Error = BoxError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Tcp, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, target: Uri) -> Self::Future {
+        let mut http = self.0.clone();
+        match self.1.for_uri(&target).map(str::parse::<Uri>) {
+            None => Box::pin(async move { Ok(http.call(target).await?) }),
+            Some(Ok(proxy)) => {
+                Box::pin(async move { Ok(Tunnel::new(proxy, http).call(target).await?) })
+            }
+            Some(Err(e)) => Box::pin(async move { Err(e.into()) }),
+        }
+    }
+}
+
 /// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` are the session's.
+/// `client.credentials()` (the credential source) are the session's.
 impl std::ops::Deref for Client {
     type Target = Session;
 
@@ -68,43 +192,42 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, signing with `credentials`, with default options.
-    pub fn new(config: Config, credentials: Credentials) -> Self {
-        Client::with_options(config, credentials, Options::default())
-    }
+    s3_proto::client_constructors!(
+        |name: &str| std::env::var(name).ok(),
+        |path: &std::path::Path| std::fs::read(path)
+    );
 
-    /// A client with explicit options.
-    pub fn with_options(config: Config, credentials: Credentials, options: Options) -> Self {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(options.connect_timeout);
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        #[cfg(feature = "rustls")]
-        let http = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+    fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
         let mut builder = HyperClient::builder(TokioExecutor::new());
         builder
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(options.idle_timeout);
-        let http = builder.build(http);
-        let session = Arc::new(Session::new(config, credentials, options));
-        Client { http, session }
+        let http = builder.build(connector(&net, options.connect_timeout));
+        let session = Arc::new(Session::new(config, source, options));
+        Client { http, net, session }
     }
 
-    /// A client configured the way the AWS CLI would be ([`s3_proto::profile::from_env`]),
-    /// reading the shared files synchronously: call it once at start-up.
+    /// The credentials the next request signs with: the cached ones, or resolved now.
     ///
     /// # Errors
-    /// [`Error::Input`] for half a key pair or a bad endpoint URL; [`Error::Transport`] when a
-    /// shared file exists but cannot be read.
-    pub fn from_env() -> Result<Self, Error> {
-        let env = |name: &str| std::env::var(name).ok();
-        let (config, credentials) =
-            s3_proto::profile::from_env(env, |path| std::fs::read_to_string(path))?;
-        Ok(Client::new(config, credentials))
+    /// The credential chain's, when nothing valid is cached and resolving fails.
+    pub async fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
+        let mut attempts = self.session.attempts_with(Replay::Safe, None);
+        self.fetch_credentials(&mut attempts).await
+    }
+
+    /// Credentials for the next attempt, refreshed by this task when it is its turn.
+    async fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+        loop {
+            let fetch = attempts.credentials(&self.session, now(), random_bits());
+            match fetch {
+                Fetch::Refresh(mut refresh) => {
+                    credentials::run_with(&mut refresh, &self.net).await?;
+                }
+                Fetch::Wait(delay) => tokio::time::sleep(delay).await,
+                Fetch::Use(credentials) => return Ok(credentials),
+            }
+        }
     }
 
     /// Executes `op` under the retry policy, following (and remembering) a reply that names
@@ -120,8 +243,8 @@ impl Client {
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) async fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
         let attempts = self.session.attempts(op, true);
-        let sent = self.retrying(attempts, |config| async move {
-            self.send_once(&config, op, None).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.send_once(&signer, op, None).await
         });
         sent.await
     }
@@ -137,8 +260,8 @@ impl Client {
         body: impl AsyncRead + Send + 'static,
     ) -> Result<O::Output, Error> {
         let (source, attempts) = (&Source::new(body), self.session.attempts(op, false));
-        let sent = self.retrying(attempts, |config| async move {
-            self.send_once(&config, op, Some(source)).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.send_once(&signer, op, Some(source)).await
         });
         sent.await.result
     }
@@ -146,7 +269,7 @@ impl Client {
     /// One attempt of `op`, its streamed body (if any) from `source`, its reply buffered.
     pub(crate) async fn send_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer,
         op: &O,
         source: Option<&Source>,
     ) -> Result<O::Output, Error> {
@@ -161,8 +284,8 @@ impl Client {
     /// As [`Client::send`].
     pub async fn open<O: Operation>(&self, op: &O) -> Result<(O::Output, ObjectStream), Error> {
         let attempts = self.session.attempts(op, true);
-        let sent = self.retrying(attempts, |config| async move {
-            self.open_once(&config, op).await
+        let sent = self.retrying(attempts, |signer| async move {
+            self.open_once(&signer, op).await
         });
         sent.await.result
     }
@@ -170,7 +293,7 @@ impl Client {
     /// One attempt of [`Client::open`].
     pub(crate) async fn open_once<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer,
         op: &O,
     ) -> Result<(O::Output, ObjectStream), Error> {
         let (response, deadline) = self.exchange(config, op, None).await?;
@@ -194,18 +317,20 @@ impl Client {
     /// as a secret: it authorises the request.
     ///
     /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range.
-    pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
+    /// chain's error when no valid credentials can be had.
+    pub async fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
+        let credentials = self.current_credentials().await?;
         let now = self.session.now(now());
-        self.config().presign(op, self.credentials(), now, expires)
+        self.config().presign(op, &credentials, now, expires)
     }
 
-    /// Runs `attempt` with each config [`Attempts`] names until it decides the request is
-    /// over, sleeping between attempts as told.
+    /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
+    /// until it decides the request is over, sleeping between attempts as told.
     pub(crate) async fn retrying<T, F>(
         &self,
         mut attempts: Attempts,
-        mut attempt: impl FnMut(Config) -> F,
+        mut attempt: impl FnMut(Signer) -> F,
     ) -> Sent<T>
     where
         F: Future<Output = Result<T, Error>>,
@@ -217,7 +342,17 @@ impl Client {
                 // Adaptive retry mode, after throttling: the client-wide rate limit.
                 tokio::time::sleep(pace).await;
             }
-            let result = attempt(attempts.config(&self.session).clone()).await;
+            let result = match self.fetch_credentials(&mut attempts).await {
+                Ok(credentials) => {
+                    let config = attempts.config(&self.session).clone();
+                    attempt(Signer {
+                        config,
+                        credentials,
+                    })
+                    .await
+                }
+                Err(e) => Err(e),
+            };
             let elapsed = start.elapsed();
             match attempts.handle(&self.session, result, elapsed, random_bits(), now()) {
                 Next::Done(sent) => return sent,
@@ -230,13 +365,13 @@ impl Client {
     /// `source`), wait for the response headers under the attempt's deadlines.
     async fn exchange<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        signer: &Signer,
         op: &O,
         source: Option<&Source>,
     ) -> Result<Reply, Error> {
         let (options, activity) = (self.options(), Activity::new());
         let deadline = options.request_timeout.map(|t| activity.last() + t);
-        let request = config.prepare(op, self.credentials(), self.session.now(now()))?;
+        let request = signer.prepare(op, self.session.now(now()))?;
         let (mut parts, body) = request.into_parts();
         if let Some(uri) = s3_proto::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -276,7 +411,7 @@ impl Client {
             let doing = "awaiting the response";
             return Err(TransportError::timeout(fired, after.unwrap_or_default(), doing).into());
         };
-        let response = result.map_err(|e| transport_error(&e, options))?;
+        let response = result.map_err(|e| transport_error(&e, options.connect_timeout))?;
         Ok((response, deadline))
     }
 
@@ -320,22 +455,34 @@ pub(crate) fn now() -> SystemTime {
 /// Maps a hyper client error to ours: the upload source's own failure when hyper carries
 /// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
 /// never a presigned signature).
-fn transport_error(e: &hyper_util::client::legacy::Error, options: &Options) -> Error {
+pub(crate) fn transport_error(
+    e: &hyper_util::client::legacy::Error,
+    connect_timeout: Option<Duration>,
+) -> Error {
     let (mut message, mut timed_out) = (format!("http error: {e}"), false);
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
             return TransportError::new(ours.kind(), ours.to_string()).into();
         }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return TransportError::new(Kind::Tls, format!("tls: {tls}")).into();
+        }
         let io = s.downcast_ref::<std::io::Error>();
         timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
-        message = format!("{message}: {s}");
-        source = s.source();
+        let text = s.to_string();
+        if !message.ends_with(&text) {
+            message = format!("{message}: {text}");
+        }
+        // io::Error's source() skips the error it wraps (where rustls puts a refused
+        // certificate, two io::Errors deep through hyper-rustls): walk into it instead.
+        let inner = io
+            .and_then(|io| io.get_ref())
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        source = inner.or_else(|| s.source());
     }
-    match (
-        e.is_connect(),
-        options.connect_timeout.filter(|_| timed_out),
-    ) {
+    match (e.is_connect(), connect_timeout.filter(|_| timed_out)) {
         (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),
         (true, None) => TransportError::new(Kind::Connect, message),
         (false, _) => TransportError::new(Kind::Io, message),

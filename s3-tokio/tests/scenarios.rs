@@ -19,7 +19,8 @@ macro_rules! scenario_fn {
 }
 
 fn client(server: &test_support::Server) -> s3::Client {
-    s3::Client::new(server.config(), server.credentials())
+    s3::Client::with_options(server.config(), server.credentials(), server.options())
+        .expect("client options")
 }
 
 async fn temp_bucket(client: &s3::Client, prefix: &str) -> s3::Bucket {
@@ -81,3 +82,13 @@ fn transfer_futures_are_send(b: &s3::Bucket) {
     is_send(&b.upload_file("k", "p"));
     is_send(&b.download_file("k", "p"));
 }
+
+// The core of the suite over https, trusting the throw-away CA of `cephsts`.
+test_support::over_https_async!(
+    put_get_string,
+    awkward_keys_round_trip,
+    listing_pages_with_prefix_and_delimiter,
+    copy_and_range_reads,
+    file_round_trips,
+    multipart_files_round_trip,
+);

@@ -50,3 +50,20 @@ pip_install() { python3 -m pip install -q "$@" >&2; }
 
 # emit NAME VALUE... -> prints `export NAME=VALUE` lines, shell-quoted
 emit() { while (($#)); do printf 'export %s=%q\n' "$1" "$2"; shift 2; done; }
+
+# make_test_tls DIR -> DIR/ca.crt DIR/ca.key DIR/server.crt DIR/server.key: a throw-away CA and a
+# server certificate it signed (openssl, RSA 2048) for IP:127.0.0.1, IP:::1, DNS:localhost and
+# DNS:*.localhost. Keeps existing files.
+make_test_tls() {
+  local d=$1
+  [[ -s $d/ca.crt && -s $d/server.crt && -s $d/server.key ]] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=s3-rs test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:*.localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+  rm -f "$d/server.csr" "$d/ca.srl"
+}

@@ -1,34 +1,32 @@
 #!/usr/bin/env bash
-# start-all.sh - starts Ceph RGW, s3s-fs and moto (installing what is missing) and writes
-# their addresses and keys to $S3_SERVERS_ENV (default target/s3-servers.env), which the
-# tests read. Also prints the export lines. S3RS_SERVERS=ceph,moto starts a subset.
+# start-all.sh - starts Ceph RGW, s3s-fs, moto, a second Ceph RGW with TLS and STS
+# (`cephsts`) and a forward proxy (`proxy`, tinyproxy), installing what is missing, and writes their addresses and keys to
+# $S3_SERVERS_ENV (default target/s3-servers.env), which the tests read. Also prints the export
+# lines. S3RS_SERVERS=ceph,moto starts a subset.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); . "$here/common.sh"
 root=$(cd "$here/../.." && pwd)
 out=${S3_SERVERS_ENV:-$root/target/s3-servers.env}
 mkdir -p "$(dirname "$out")"
-want=${S3RS_SERVERS:-ceph,s3s,moto}
+all="ceph s3s moto cephsts proxy"
+want=${S3RS_SERVERS:-${all// /,}}
 selected() { [[ ,$want, == *,$1,* || $want == all ]]; }
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp" "$tmp".*' EXIT
-pids=()
-# Ceph installs from apt and s3s-fs builds with cargo: run them side by side.
-for name in ceph s3s moto; do
-  if selected "$name"; then
-    "$here/start-$name.sh" >"$tmp.$name" &
-    pids+=("$!:$name")
-  fi
-done
-failed=()
-for entry in "${pids[@]}"; do
-  wait "${entry%%:*}" || failed+=("${entry#*:}")
-done
-((${#failed[@]} == 0)) || die "could not start: ${failed[*]}"
+start() { "$here/start-$1.sh" >"$tmp.$1" || { echo "$1" >>"$tmp.failed"; return 1; }; }
+# Ceph installs from apt and s3s-fs builds with cargo: run them side by side. The two Ceph
+# clusters start one after the other (one apt/dpkg lock, and less memory pressure).
+( if selected ceph; then start ceph; fi; if selected cephsts; then start cephsts; fi ) &
+( if selected s3s; then start s3s; fi ) &
+( if selected moto; then start moto; fi ) &
+( if selected proxy; then start proxy; fi ) &
+wait || true
+[[ ! -s $tmp.failed ]] || die "could not start: $(tr '\n' ' ' <"$tmp.failed")"
 {
   echo "# written by scripts/servers/start-all.sh"
   [[ -n ${S3RS_SERVERS:-} ]] && printf 'export S3RS_SERVERS=%q\n' "$S3RS_SERVERS"
-  for name in ceph s3s moto; do
+  for name in $all; do
     if selected "$name"; then cat "$tmp.$name"; fi
   done
 } >"$tmp"

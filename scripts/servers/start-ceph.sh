@@ -5,25 +5,50 @@
 # Creates two S3 users so cross-account ACL checks can run, and sets the zonegroup's api_name
 # to EU (the boto tutorial's location; LocationConstraint must equal it).
 # Prints S3RS_CEPH_* export lines. Env: S3RS_CEPH_MON_PORT (msgr2 port, default 3300; msgr1 is
-# +3489), S3RS_CEPH_MEMSTORE_MB (default 4096: the whole suite, twice, with room to spare).
+# +3489), S3RS_CEPH_MEMSTORE_MB (default 4096: the whole suite,
+# twice, with room to spare), S3RS_CEPH_NAME (the prefix of the exports,
+# default CEPH: S3RS_<NAME>_ENDPOINT ...).
+# Switches (off by default; without them the cluster is exactly as before):
+#   S3RS_CEPH_TLS=1  beast also serves https on 127.0.0.1:RGW_PORT+1 with a throw-away CA and a
+#                    server certificate for 127.0.0.1/localhost (openssl); exports
+#                    S3RS_<NAME>_HTTPS_ENDPOINT and S3RS_<NAME>_CA_FILE.
+#   S3RS_CEPH_STS=1  STS: AssumeRole into role s3rs-role (trusts user tester, s3:* on all) and
+#                    AssumeRoleWithWebIdentity into s3rs-web-role through a local OIDC issuer
+#                    (ceph_oidc.py + python3 http.server on 127.0.0.1:RGW_PORT+2). Session
+#                    lifetimes down to 5 s, so tests see credentials expire. Exports
+#                    S3RS_<NAME>_STS_ROLE_ARN, _STS_WEB_ROLE_ARN, _OIDC_DIR (ceph_oidc.py token
+#                    DIR prints a fresh token). Side effect seen on RGW 16: a bad signature or an
+#                    unknown key is answered AccessDenied instead of SignatureDoesNotMatch /
+#                    InvalidAccessKeyId.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); . "$here/common.sh"
 PORT=${1:-${S3RS_CEPH_PORT:-7480}}
 MON2=${S3RS_CEPH_MON_PORT:-3300}
 MON1=$((MON2 + 3489))
 MEM_MB=${S3RS_CEPH_MEMSTORE_MB:-4096}
+NAME=${S3RS_CEPH_NAME:-CEPH}
+TLS=${S3RS_CEPH_TLS:-0} STS=${S3RS_CEPH_STS:-0}
+TLS_PORT=$((PORT + 1)) OIDC_PORT=$((PORT + 2))
 DIR=/tmp/s3rs-ceph-$PORT
 CONF=$DIR/ceph.conf
 AK1=CEPHTESTERACCESSKEY1 SK1=cephtestersecretkey0000000000000000000001
 AK2=CEPHTESTERACCESSKEY2 SK2=cephtestersecretkey0000000000000000000002
 
 exports() {
-  emit S3RS_CEPH_ENDPOINT "http://127.0.0.1:$PORT" S3RS_CEPH_ACCESS_KEY "$AK1" \
-    S3RS_CEPH_SECRET_KEY "$SK1" S3RS_CEPH_REGION us-east-1 \
-    S3RS_CEPH_USER1_ID tester S3RS_CEPH_USER1_EMAIL tester@example.com \
-    S3RS_CEPH_USER2_ACCESS_KEY "$AK2" S3RS_CEPH_USER2_SECRET_KEY "$SK2" \
-    S3RS_CEPH_USER2_ID tester2 S3RS_CEPH_USER2_EMAIL tester2@example.com \
-    S3RS_CEPH_CONF "$CONF"
+  local p=S3RS_$NAME
+  emit "${p}_ENDPOINT" "http://127.0.0.1:$PORT" "${p}_ACCESS_KEY" "$AK1" \
+    "${p}_SECRET_KEY" "$SK1" "${p}_REGION" us-east-1 \
+    "${p}_USER1_ID" tester "${p}_USER1_EMAIL" tester@example.com \
+    "${p}_USER2_ACCESS_KEY" "$AK2" "${p}_USER2_SECRET_KEY" "$SK2" \
+    "${p}_USER2_ID" tester2 "${p}_USER2_EMAIL" tester2@example.com \
+    "${p}_CONF" "$CONF"
+  if [[ $TLS == 1 ]]; then
+    emit "${p}_HTTPS_ENDPOINT" "https://127.0.0.1:$TLS_PORT" "${p}_CA_FILE" "$DIR/tls/ca.crt"
+  fi
+  if [[ $STS == 1 ]]; then
+    emit "${p}_STS_ROLE_ARN" arn:aws:iam:::role/s3rs-role \
+      "${p}_STS_WEB_ROLE_ARN" arn:aws:iam:::role/s3rs-web-role "${p}_OIDC_DIR" "$DIR/oidc"
+  fi
 }
 
 [[ $(id -u) == 0 ]] || die "Ceph needs root (it runs mon, osd and radosgw directly)"
@@ -35,17 +60,33 @@ if ((${#missing[@]})); then
   log "installing ceph-mon ceph-osd radosgw ceph-common from Debian (missing: ${missing[*]})"
   apt_install ceph-mon ceph-osd radosgw ceph-common
 fi
+if [[ $TLS == 1 || $STS == 1 ]] && ! command -v openssl >/dev/null; then apt_install openssl; fi
 for b in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool curl python3; do need_cmd "$b"; done
 
 if [[ -f $DIR/rgw.pid ]] && kill -0 "$(cat "$DIR/rgw.pid")" 2>/dev/null; then
   log "ceph already running on $PORT"
-  exports
+  if [[ -s $DIR/exports ]]; then cat "$DIR/exports"; else exports; fi
   exit 0
 fi
 # A half-started earlier run: stop whatever it left.
 "$here/stop-ceph.sh" "$PORT" >/dev/null 2>&1 || true
-for p in "$MON2" "$MON1" "$PORT"; do port_free "$p" || die "port $p is busy"; done
+ports=("$MON2" "$MON1" "$PORT")
+[[ $TLS == 1 ]] && ports+=("$TLS_PORT")
+[[ $STS == 1 ]] && ports+=("$OIDC_PORT")
+for p in "${ports[@]}"; do port_free "$p" || die "port $p is busy"; done
 rm -rf "$DIR"; mkdir -p "$DIR"/{mon-a,osd-0,rgw,run,log}
+FRONTEND="beast endpoint=127.0.0.1:$PORT"
+EXTRA=""
+if [[ $TLS == 1 ]]; then
+  make_test_tls "$DIR/tls"
+  FRONTEND+=" ssl_endpoint=127.0.0.1:$TLS_PORT ssl_certificate=$DIR/tls/server.crt ssl_private_key=$DIR/tls/server.key"
+fi
+if [[ $STS == 1 ]]; then
+  # Session tokens are AES-encrypted with this 16-byte key; 5 s sessions let tests see expiry.
+  EXTRA="rgw s3 auth use sts = true
+rgw sts key = $(head -c8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+rgw sts min session duration = 5"
+fi
 FSID=$(cat /proc/sys/kernel/random/uuid)
 cat >"$CONF" <<CONF
 [global]
@@ -92,11 +133,12 @@ debug ms = 0
 ms mon client mode = crc
 rgw data = $DIR/rgw
 # tcp_nodelay=1: without it small GETs take ~45 ms (Nagle + delayed ACK).
-rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
+rgw frontends = $FRONTEND tcp_nodelay=1
 rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
 rgw cors rules max num = 100
+$EXTRA
 CONF
 
 monmaptool --create --addv a "[v2:127.0.0.1:$MON2,v1:127.0.0.1:$MON1]" --fsid "$FSID" "$DIR/monmap" >&2
@@ -143,5 +185,30 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 ((ready)) || die "radosgw does not accept the test user yet"
+if [[ $STS == 1 ]]; then
+  S3ALL='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}'
+  radosgw-admin -c "$CONF" role create --role-name=s3rs-role --path=/ --assume-role-policy-doc='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/tester"]},"Action":["sts:AssumeRole"]}]}' >/dev/null
+  radosgw-admin -c "$CONF" role-policy put --role-name=s3rs-role --policy-name=s3all --policy-doc="$S3ALL" >/dev/null
+  radosgw-admin -c "$CONF" caps add --uid=tester --caps="roles=*;oidc-provider=*" >/dev/null
+  # RGW 16 fetches ISSUER/.well-known/openid-configuration and then jwks_uri over plain http,
+  # and verifies the token with the first key's x5c certificate (see ceph_oidc.py).
+  ISS="http://127.0.0.1:$OIDC_PORT"
+  THUMB=$(python3 "$here/ceph_oidc.py" init "$DIR/oidc" "$ISS")
+  setsid python3 -m http.server --bind 127.0.0.1 --directory "$DIR/oidc/www" "$OIDC_PORT" \
+    >"$DIR/oidc/server.log" 2>&1 </dev/null &
+  echo $! >"$DIR/oidc/server.pid"
+  wait_http "$ISS/.well-known/openid-configuration" 30 "$(cat "$DIR/oidc/server.pid")" || die "OIDC issuer did not start"
+  resp=$(curl -s --aws-sigv4 "aws:amz:us-east-1:iam" --user "$AK1:$SK1" \
+    --data-urlencode Action=CreateOpenIDConnectProvider --data-urlencode "Url=$ISS" \
+    --data-urlencode ClientIDList.member.1=s3rs --data-urlencode "ThumbprintList.member.1=$THUMB" \
+    "http://127.0.0.1:$PORT/")
+  grep -q "oidc-provider/127.0.0.1:$OIDC_PORT" <<<"$resp" || die "CreateOpenIDConnectProvider failed: $resp"
+  radosgw-admin -c "$CONF" role create --role-name=s3rs-web-role --path=/ --assume-role-policy-doc="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":[\"arn:aws:iam:::oidc-provider/127.0.0.1:$OIDC_PORT\"]},\"Action\":[\"sts:AssumeRoleWithWebIdentity\"],\"Condition\":{\"StringEquals\":{\"127.0.0.1:$OIDC_PORT:app_id\":\"s3rs\"}}}]}" >/dev/null
+  radosgw-admin -c "$CONF" role-policy put --role-name=s3rs-web-role --policy-name=s3all --policy-doc="$S3ALL" >/dev/null
+  log "sts: roles s3rs-role, s3rs-web-role; OIDC issuer $ISS"
+fi
+if [[ $TLS == 1 ]]; then
+  curl -s -o /dev/null --cacert "$DIR/tls/ca.crt" "https://127.0.0.1:$TLS_PORT/" || die "https on $TLS_PORT does not answer"
+fi
 log "ceph rgw ready on $PORT (dir $DIR)"
 exports | tee "$DIR/exports"

@@ -7,6 +7,7 @@ PORT=${1:-${S3RS_CEPH_PORT:-7480}}
 DIR=/tmp/s3rs-ceph-$PORT
 [[ -d $DIR ]] || exit 0
 stop_pidfile "$DIR/rgw.pid"
+stop_pidfile "$DIR/oidc/server.pid"   # S3RS_CEPH_STS=1's OIDC issuer
 for f in "$DIR"/run/*.pid; do
   [[ -e $f ]] && stop_pidfile "$f"
 done

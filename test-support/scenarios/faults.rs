@@ -16,6 +16,7 @@ fn faulty_client(server: &test_support::Server, proxy: &FaultProxy, attempts: u3
         .retry(retry)
         .stall_timeout(Some(Duration::from_secs(1)));
     s3::Client::with_options(server.config_via(&proxy.endpoint()), server.credentials(), options)
+        .expect("client options")
 }
 
 /// The faults each transfer meets twice before the network heals.

@@ -12,7 +12,7 @@ scenario_fn! { presigned_urls_work_for_strangers(server) {
     x!(b.put_string("hello.txt", "hello, stranger")).unwrap();
     let ten_minutes = Duration::from_secs(600);
 
-    let url = b.presign_get("hello.txt", ten_minutes).unwrap().to_string();
+    let url = x!(b.presign_get("hello.txt", ten_minutes)).unwrap().to_string();
     let got = http::request("GET", &url, &[], b"").unwrap();
     assert_eq!(got.status, 200, "{}", got.text());
     assert_eq!(got.text(), "hello, stranger");
@@ -23,7 +23,7 @@ scenario_fn! { presigned_urls_work_for_strangers(server) {
             .content_type("application/x-greeting")
             .cache_control("no-store"),
     );
-    let url = b.presign_get_with(&get, ten_minutes).unwrap().to_string();
+    let url = x!(b.presign_get_with(&get, ten_minutes)).unwrap().to_string();
     let got = http::request("GET", &url, &[], b"").unwrap();
     assert_eq!(got.status, 200, "{}", got.text());
     if server.caps.response_overrides {
@@ -41,7 +41,7 @@ scenario_fn! { presigned_urls_work_for_strangers(server) {
         assert_eq!(http::request("GET", &tampered, &[], b"").unwrap().status, 403);
     }
 
-    let url = b.presign_put("from-stranger.txt", ten_minutes).unwrap().to_string();
+    let url = x!(b.presign_put("from-stranger.txt", ten_minutes)).unwrap().to_string();
     let put = http::request("PUT", &url, &[("Content-Type", "text/plain")], b"uploaded by URL").unwrap();
     assert_eq!(put.status, 200, "{}", put.text());
     assert_eq!(
@@ -60,7 +60,7 @@ scenario_fn! { presigned_posts_upload_within_their_policy(server) {
         .content_length_range(1, 1000)
         .content_type("text/plain")
         .success_action_status(201);
-    let form = b.presigned_post(&policy).unwrap();
+    let form = x!(b.presigned_post(&policy)).unwrap();
     let (content_type, body) =
         http::multipart_form(form.fields(), "posted.txt", "text/plain", b"posted by a form");
     let reply = http::request("POST", form.url(), &[("Content-Type", &content_type)], &body).unwrap();
@@ -88,7 +88,7 @@ scenario_fn! { presigned_posts_upload_within_their_policy(server) {
         // Expired by the time it is used: refused.
         let soon = std::time::SystemTime::now() + Duration::from_secs(2);
         let short = PostPolicy::new(b.name().clone(), key.clone(), soon).content_type("text/plain");
-        let form = b.presigned_post(&short).unwrap();
+        let form = x!(b.presigned_post(&short)).unwrap();
         std::thread::sleep(Duration::from_secs(3));
         let (ct, body) = http::multipart_form(form.fields(), "posted.txt", "text/plain", b"late");
         let reply = http::request("POST", form.url(), &[("Content-Type", &ct)], &body).unwrap();

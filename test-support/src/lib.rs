@@ -15,10 +15,15 @@ use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 pub mod browser;
 pub mod http;
 pub mod proxy;
+pub mod standin;
 pub mod tutorial;
 
 /// The servers every scenario runs against.
 pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
+
+/// The Ceph RGW with TLS and STS switched on (`scripts/servers/start-cephsts.sh`), for the
+/// credential-chain, TLS and proxy tests.
+pub const STS_SERVER: &str = "cephsts";
 
 /// What a server lacks or does differently: documented facts, never a way around our bugs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +149,48 @@ pub struct Server {
     pub user2: Option<User>,
     /// What the server supports.
     pub caps: Capabilities,
+    /// `https://127.0.0.1:PORT`, when the server also speaks TLS.
+    pub https_endpoint: Option<String>,
+    /// The throw-away CA that signed the https certificate (PEM file).
+    pub ca_file: Option<PathBuf>,
+    /// The STS setup, when the server has one.
+    pub sts: Option<Sts>,
+}
+
+/// Roles and the local OIDC issuer of a server with STS (Ceph RGW 16 with
+/// `rgw s3 auth use sts`): STS is served on the S3 endpoint itself.
+#[derive(Debug, Clone)]
+pub struct Sts {
+    /// A role the main user may assume (s3:* on everything).
+    pub role_arn: String,
+    /// A role assumable with a web identity token from [`Sts::web_token`].
+    pub web_role_arn: String,
+    /// The issuer's key and documents (`scripts/servers/ceph_oidc.py`).
+    pub oidc_dir: PathBuf,
+}
+
+impl Sts {
+    /// A fresh RS256 web identity token from the local issuer, valid for `ttl_s` seconds.
+    pub fn web_token(&self, ttl_s: u32) -> String {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/servers/ceph_oidc.py");
+        let out = std::process::Command::new("python3")
+            .arg(script)
+            .arg("token")
+            .arg(&self.oidc_dir)
+            .args(["--ttl", &ttl_s.to_string()])
+            .output()
+            .expect("python3 runs ceph_oidc.py");
+        assert!(
+            out.status.success(),
+            "ceph_oidc.py token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("token is text")
+            .trim()
+            .to_owned()
+    }
 }
 
 /// A second account on the server.
@@ -165,6 +212,31 @@ impl Server {
         Config::new(&self.endpoint, self.region.clone())
             .unwrap_or_else(|e| panic!("{}: bad endpoint {}: {e}", self.name, self.endpoint))
             .addressing(Addressing::Path)
+    }
+
+    /// Client options for this server: trusting its CA when the endpoint is https.
+    pub fn options(&self) -> s3_proto::flow::request::Options {
+        let options = s3_proto::flow::request::Options::default();
+        match (&self.ca_file, self.endpoint.starts_with("https:")) {
+            (Some(ca), true) => {
+                options.tls(s3_proto::tls::Tls::default().ca_bundle(self.ca_pem(ca)))
+            }
+            _ => options,
+        }
+    }
+
+    fn ca_pem(&self, ca: &std::path::Path) -> Vec<u8> {
+        std::fs::read(ca).unwrap_or_else(|e| panic!("{}: CA {}: {e}", self.name, ca.display()))
+    }
+
+    /// The same server reached over https (panics on a server without it).
+    pub fn over_https(&self) -> Server {
+        let https = self.https_endpoint.clone();
+        let endpoint = https.unwrap_or_else(|| panic!("{} has no https endpoint", self.name));
+        Server {
+            endpoint,
+            ..self.clone()
+        }
     }
 
     /// Path-style SigV4 config reaching the server through `endpoint` (a [`proxy::FaultProxy`]).
@@ -274,7 +346,7 @@ pub fn server(name: &'static str) -> Option<Server> {
         email: required("USER2_EMAIL"),
     });
     let caps = match name {
-        "ceph" => Capabilities {
+        "ceph" | "cephsts" => Capabilities {
             acl: true,
             acl_enforced: true,
             full_canned_acls: true,
@@ -410,7 +482,28 @@ pub fn server(name: &'static str) -> Option<Server> {
         user_id: get("USER1_ID"),
         user2,
         caps,
+        https_endpoint: get("HTTPS_ENDPOINT"),
+        ca_file: get("CA_FILE").map(PathBuf::from),
+        sts: get("STS_ROLE_ARN").map(|role_arn| Sts {
+            role_arn,
+            web_role_arn: required("STS_WEB_ROLE_ARN"),
+            oidc_dir: PathBuf::from(required("OIDC_DIR")),
+        }),
     })
+}
+
+/// The server with TLS and STS ([`STS_SERVER`]), or `None` when the run was narrowed to
+/// exclude it.
+///
+/// # Panics
+/// When it is selected but not running, or runs without TLS or STS.
+pub fn sts_server() -> Option<Server> {
+    let server = server(STS_SERVER)?;
+    assert!(
+        server.https_endpoint.is_some() && server.ca_file.is_some() && server.sts.is_some(),
+        "{STS_SERVER} runs without TLS or STS: start it with scripts/servers/start-cephsts.sh"
+    );
+    Some(server)
 }
 
 /// A bucket name no other test (or earlier run) uses: `prefix-<pid>-<n>-<time>`.
@@ -485,6 +578,87 @@ macro_rules! scenario_async {
                     run(server);
                 }
             }
+        }
+    };
+}
+
+/// The forward proxy started by `scripts/servers/start-proxy.sh` (tinyproxy).
+#[derive(Debug, Clone)]
+pub struct ForwardProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its connection log.
+    pub log: PathBuf,
+}
+
+impl ForwardProxy {
+    /// Lines of its log containing `needle` (`CONNECT 127.0.0.1:7491`, say).
+    pub fn seen(&self, needle: &str) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines().filter(|l| l.contains(needle)).count()
+    }
+}
+
+/// The forward proxy, or `None` when the run was narrowed to exclude it.
+///
+/// # Panics
+/// When it is selected but not running.
+pub fn forward_proxy() -> Option<ForwardProxy> {
+    if !selected("proxy") {
+        return None;
+    }
+    let get = |k: &str| {
+        settings().get(k).cloned().unwrap_or_else(|| {
+            panic!("the forward proxy is not running: no {k} in {}; start it with scripts/servers/start-all.sh", env_file().display())
+        })
+    };
+    Some(ForwardProxy {
+        url: get("S3RS_PROXY_URL"),
+        log: PathBuf::from(get("S3RS_PROXY_LOG")),
+    })
+}
+
+/// The TLS and STS server ([`sts_server`]) reached over https, or `None` when the run was
+/// narrowed to exclude it.
+pub fn https_server() -> Option<Server> {
+    sts_server().map(|s| s.over_https())
+}
+
+/// Runs scenarios `fn(&Server)` over https against [`https_server`], one test each, in a
+/// module `over_https`.
+#[macro_export]
+macro_rules! over_https {
+    ($($name:ident),* $(,)?) => {
+        mod over_https {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(server) = $crate::https_server() {
+                        super::$name(&server);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// [`over_https!`] for `async fn(&Server)` scenarios, each on a fresh tokio runtime.
+#[macro_export]
+macro_rules! over_https_async {
+    ($($name:ident),* $(,)?) => {
+        mod over_https {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(server) = $crate::https_server() {
+                        ::tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("tokio runtime")
+                            .block_on(super::$name(&server));
+                    }
+                }
+            )*
         }
     };
 }

@@ -162,6 +162,26 @@ impl CredentialsCache {
         self.retry_after = None;
     }
 
+    /// [`CredentialsCache::invalidate`], but only while `refused` are still the cached
+    /// credentials: a reply refusing old credentials must not drop the fresh ones another
+    /// caller stored meanwhile. True when they were dropped.
+    pub fn invalidate_if(&mut self, refused: &Arc<Credentials>) -> bool {
+        let current = self
+            .current
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, refused));
+        if current {
+            self.invalidate();
+        }
+        current
+    }
+
+    /// Ends a refresh that was given up without a result (its task was cancelled): the next
+    /// caller may refresh at once, without the failure backoff.
+    pub fn abandon(&mut self) {
+        self.refreshing_since = None;
+    }
+
     /// When the cached credentials will be refreshed, if they expire at all.
     pub fn refresh_at(&self) -> Option<SystemTime> {
         self.refresh_at
@@ -207,6 +227,16 @@ impl SharedCache {
     /// See [`CredentialsCache::invalidate`].
     pub fn invalidate(&self) {
         self.with(CredentialsCache::invalidate);
+    }
+
+    /// See [`CredentialsCache::invalidate_if`].
+    pub fn invalidate_if(&self, refused: &Arc<Credentials>) -> bool {
+        self.with(|c| c.invalidate_if(refused))
+    }
+
+    /// See [`CredentialsCache::abandon`].
+    pub fn abandon(&self) {
+        self.with(CredentialsCache::abandon);
     }
 
     /// See [`CredentialsCache::current`].

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::cache::SharedCache;
 use super::container::container_env;
 use super::imds::imds_env;
 use super::io::{Io, IoResult, Step};
@@ -16,7 +17,7 @@ use super::machine::{Env, Machine, Provider, Ready, environment, misuse};
 use super::process::Process;
 use super::sso::Sso;
 use super::sts::{AssumeRoleMachine, AssumeRoleParams, StsTarget, WebIdentity, web_identity_env};
-use super::{Credentials, CredentialsError};
+use super::{CredentialSource, Credentials, CredentialsError};
 use crate::error::{Error, InputError};
 use crate::profile::{self, ProfileChain, ProfileFiles, ProfileSource};
 
@@ -79,6 +80,22 @@ impl DefaultChain {
             env,
             state: State::Start(0),
         }
+    }
+
+    /// A [`CredentialSource`] that resolves with this chain (a fresh copy for every refresh,
+    /// over the variables captured now) and caches the result for every clone of a client.
+    pub fn cached(&self) -> CredentialSource {
+        let (env, profile, explicit) = (
+            self.env.clone(),
+            self.profile.clone(),
+            self.profile_explicit,
+        );
+        CredentialSource::cached(SharedCache::default(), move || {
+            let mut chain = DefaultChain::new(env.lookup());
+            chain.profile = profile.clone();
+            chain.profile_explicit = explicit;
+            Box::new(chain)
+        })
     }
 
     /// Uses profile `name` instead of `AWS_PROFILE` / `default`.
@@ -282,6 +299,16 @@ impl DefaultChain {
             settings.region.as_deref(),
             settings.endpoint_url.as_deref(),
         )
+    }
+}
+
+impl super::io::Resolve for DefaultChain {
+    type Output = Credentials;
+    fn poll(&mut self, now: SystemTime) -> Step {
+        DefaultChain::poll(self, now)
+    }
+    fn handle(&mut self, result: IoResult) {
+        DefaultChain::handle(self, result);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The IO a credential provider asks for, and the results a runtime feeds back.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http::{Request, Response};
 
@@ -74,11 +74,28 @@ pub enum IoResult {
 
 /// What a provider wants next.
 #[derive(Debug)]
-pub enum Step {
+pub enum Step<T = Credentials> {
     /// Do this IO and pass its [`IoResult`] to `handle`.
     Io(Io),
     /// The provider is finished: credentials, or why there are none.
-    Done(Result<Credentials, Error>),
+    Done(Result<T, Error>),
+}
+
+/// A machine that resolves credentials through IO it asks a runtime to perform: the one shape
+/// ([`Provider`](super::Provider), [`DefaultChain`](super::chain::DefaultChain),
+/// [`Refresh`](super::source::Refresh)) every runtime drives with one loop:
+///
+/// ```text
+/// loop { match m.poll(now()) { Step::Io(io) => m.handle(perform(io)), Step::Done(r) => return r } }
+/// ```
+pub trait Resolve: Send {
+    /// What the machine produces.
+    type Output;
+    /// The next step at `now`; after [`Step::Io`] the caller must `handle` the result before
+    /// polling again.
+    fn poll(&mut self, now: SystemTime) -> Step<Self::Output>;
+    /// Feeds the result of the last [`Step::Io`].
+    fn handle(&mut self, result: IoResult);
 }
 
 /// The body of a response, checked against [`MAX_RESPONSE`].

@@ -84,6 +84,16 @@ impl Provider {
     }
 }
 
+impl super::io::Resolve for Provider {
+    type Output = Credentials;
+    fn poll(&mut self, now: SystemTime) -> Step {
+        Provider::poll(self, now)
+    }
+    fn handle(&mut self, result: IoResult) {
+        Provider::handle(self, result);
+    }
+}
+
 /// Names the provider on its credentials, rejects expired ones, and wraps failures.
 fn finish(
     name: &'static str,

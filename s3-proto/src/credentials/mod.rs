@@ -42,14 +42,16 @@ mod io;
 mod json;
 mod machine;
 pub mod process;
+pub mod source;
 pub mod sso;
 pub mod sts;
 #[cfg(test)]
 mod tests;
 
 pub use error::CredentialsError;
-pub use io::{Io, IoResult, MAX_FILE, MAX_RESPONSE, ProcessOutput, Step};
+pub use io::{Io, IoResult, MAX_FILE, MAX_RESPONSE, ProcessOutput, Resolve, Step};
 pub use machine::Provider;
+pub use source::CredentialSource;
 
 /// A secret string: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]

@@ -12,7 +12,16 @@ use super::json::{self, Value};
 use super::machine::{Machine, from_json, misuse};
 use crate::error::{Error, ResponseError, TransportError, TransportErrorKind};
 
-/// Time a credential command may run before it is killed.
+/// The platform shell a runtime runs a command through, and its flag: `sh -c`, or `cmd /C`
+/// on Windows (as the AWS SDKs do).
+pub const SHELL: [&str; 2] = if cfg!(windows) {
+    ["cmd", "/C"]
+} else {
+    ["sh", "-c"]
+};
+
+/// How long a `credential_process` may run in a profile
+/// ([`Provider::process`](super::Provider::process) takes its own).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Parses a credential command's output.
@@ -50,6 +59,7 @@ pub fn parse_output(output: &ProcessOutput) -> Result<Credentials, Error> {
 /// Runs the command once and parses its output.
 pub(crate) struct Process {
     command: Option<String>,
+    timeout: Duration,
     done: Option<Result<Credentials, Error>>,
 }
 
@@ -57,8 +67,19 @@ impl Process {
     pub(crate) fn new(command: String) -> Self {
         Process {
             command: Some(command),
+            timeout: TIMEOUT,
             done: None,
         }
+    }
+}
+
+impl super::Provider {
+    /// `credential_process` outside a profile: runs `command` through the shell, killed after
+    /// `timeout` (profiles use [`TIMEOUT`]).
+    pub fn process(command: impl Into<String>, timeout: Duration) -> Self {
+        let mut process = Process::new(command.into());
+        process.timeout = timeout;
+        super::Provider::new("credential_process", process)
     }
 }
 
@@ -67,7 +88,7 @@ impl Machine for Process {
         if let Some(command) = self.command.take() {
             return Step::Io(Io::Run {
                 command,
-                timeout: TIMEOUT,
+                timeout: self.timeout,
             });
         }
         Step::Done(self.done.take().unwrap_or_else(|| Err(misuse())))

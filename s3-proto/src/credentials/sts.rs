@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use http::{Method, Request, StatusCode};
 
 use super::io::{Io, IoResult, Step};
-use super::machine::{Env, Machine, Provider, http_body, misuse};
+use super::machine::{Env, Machine, Provider, Ready, http_body, misuse};
 use super::{Credentials, CredentialsError};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode, InputError, ResponseError, ServiceError};
@@ -472,6 +472,17 @@ impl Machine for AssumeRoleMachine {
 }
 
 impl Provider {
+    /// STS `AssumeRole` at `target`, signed with `source`: the role's temporary credentials.
+    /// `DurationSeconds` is sent as given (AWS wants 900 or more; Ceph RGW accepts down to
+    /// its `rgw sts min session duration`).
+    pub fn assume_role(target: StsTarget, params: AssumeRoleParams, source: Credentials) -> Self {
+        let source: Box<dyn Machine> = Box::new(Ready(Some(Ok(source))));
+        Provider::new(
+            "assume-role",
+            AssumeRoleMachine::new(target, params, source),
+        )
+    }
+
     /// Web identity from the environment: `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`,
     /// `AWS_ROLE_SESSION_NAME`, exchanged with STS `AssumeRoleWithWebIdentity` (EKS IRSA,
     /// GitHub OIDC). `region` and `profile_endpoint` come from the profile, when there is one.

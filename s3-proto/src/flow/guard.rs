@@ -87,6 +87,15 @@ impl BodyGuard {
         self.verified
     }
 
+    /// [`BodyGuard::verification`] of a body read to its end: a body with nothing to check
+    /// it against counts as unverified (no ETag).
+    pub fn verdict(&self) -> crate::integrity::Verification {
+        self.verification()
+            .unwrap_or(crate::integrity::Verification::Unverified(
+                crate::integrity::Unverified::NoEtag,
+            ))
+    }
+
     /// Bytes accepted so far.
     pub fn received(&self) -> u64 {
         self.received
@@ -150,6 +159,29 @@ impl BodyGuard {
         self.verified = Some(verified);
         Ok(verified)
     }
+}
+
+/// The accessors of a runtime's object body (a struct with a `guard: BodyGuard` field),
+/// written once for both runtimes: `expected_len`, `bytes_read`, `verification`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! body_accessors {
+    ($what:literal) => {
+        /// Bytes the server announced, when it did.
+        pub fn expected_len(&self) -> Option<u64> {
+            self.guard.remaining().map(|r| r + self.guard.received())
+        }
+
+        /// Bytes read so far.
+        pub fn bytes_read(&self) -> u64 {
+            self.guard.received()
+        }
+
+        #[doc = concat!("How the object's bytes were verified, once the ", $what, " reached the end.")]
+        pub fn verification(&self) -> Option<$crate::integrity::Verification> {
+            self.guard.verification()
+        }
+    };
 }
 
 #[cfg(test)]

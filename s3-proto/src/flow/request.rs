@@ -4,7 +4,9 @@
 //! [`Attempts`] decides; the runtime sends, sleeps and reads its clock. It counts attempts,
 //! applies the [`RetryPolicy`] (with jitter passed in as random bits), re-signs with the
 //! server's clock after `RequestTimeTooSkewed`, re-sends once to the region a wrong-region
-//! answer names (and remembers that bucket's region in [`Session`]), and notes whether any
+//! answer names (and remembers that bucket's region in [`Session`]), fetches credentials for
+//! every attempt and, when a server refuses the token, drops it and tries once more with fresh
+//! ones (see [`crate::credentials::source`]), and notes whether any
 //! attempt's reply was lost, so a flow can recover what such a request may have done.
 //!
 //! ```
@@ -18,6 +20,7 @@
 //! let op = ListBuckets::new();
 //! let mut attempts = session.attempts(&op, true);
 //! let sent = loop {
+//!     // get credentials with attempts.credentials(..) (fixed ones: at once),
 //!     // prepare with attempts.config(&session) at session.now(local clock), send; then:
 //!     let result: Result<(), Error> = Err(ServiceError::new(http::StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown).into());
 //!     match attempts.handle(&session, result, Duration::ZERO, 42, SystemTime::UNIX_EPOCH) {
@@ -31,13 +34,14 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::throttle::{self, Throttle};
 use crate::config::Config;
-use crate::credentials::Credentials;
+use crate::credentials::source::{Fetch, refuses_credentials};
+use crate::credentials::{CredentialSource, Credentials};
 use crate::error::Error;
 use crate::name::BucketName;
 use crate::op::Operation;
@@ -67,6 +71,11 @@ pub struct Options {
     /// How much verification object reads insist on (default
     /// [`Integrity::Verify`](crate::integrity::Integrity)).
     pub integrity: crate::integrity::Integrity,
+    /// Which certificates https connections trust (default: the built-in Mozilla roots).
+    pub tls: crate::tls::Tls,
+    /// The forward proxies requests go through (default: none, every request direct;
+    /// `Client::from_env` reads `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+    pub proxy: crate::proxy::Proxies,
 }
 
 impl Default for Options {
@@ -79,6 +88,8 @@ impl Default for Options {
             max_buffered_body: crate::MAX_XML_BODY,
             retry: RetryPolicy::default(),
             integrity: crate::integrity::Integrity::default(),
+            tls: crate::tls::Tls::default(),
+            proxy: crate::proxy::Proxies::default(),
         }
     }
 }
@@ -120,6 +131,18 @@ impl Options {
         self
     }
 
+    /// Sets which certificates https connections trust.
+    pub fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Sets the forward proxies.
+    pub fn proxy(mut self, proxies: crate::proxy::Proxies) -> Self {
+        self.proxy = proxies;
+        self
+    }
+
     /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -130,12 +153,13 @@ impl Options {
 /// Buckets whose region is remembered at most; past it the cache starts over.
 pub const MAX_CACHED_REGIONS: usize = 1024;
 
-/// What a client and its clones share: where and how to send, with which keys, and what
-/// servers taught it (how far our clock is off, which region each redirected bucket is in).
+/// What a client and its clones share: where and how to send, with which keys (fixed, or a
+/// cache the credential chain refreshes), and what servers taught it (how far our clock is
+/// off, which region each redirected bucket is in).
 #[derive(Debug)]
 pub struct Session {
     config: Config,
-    credentials: Credentials,
+    credentials: CredentialSource,
     options: Options,
     /// Milliseconds to add to the local clock when signing.
     clock_offset_ms: AtomicI64,
@@ -146,11 +170,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session for `config`, signing with `credentials`.
-    pub fn new(config: Config, credentials: Credentials, options: Options) -> Self {
+    /// A session for `config`, signing with `credentials`: fixed [`Credentials`], or a
+    /// [`CredentialSource`] whose cache is refreshed.
+    pub fn new(config: Config, credentials: impl Into<CredentialSource>, options: Options) -> Self {
         Session {
             config,
-            credentials,
+            credentials: credentials.into(),
             clock_offset_ms: AtomicI64::new(0),
             regions: Mutex::new(HashMap::new()),
             throttle: Mutex::new(Throttle::new(options.retry.mode)),
@@ -176,8 +201,8 @@ impl Session {
         &self.config
     }
 
-    /// The credentials.
-    pub fn credentials(&self) -> &Credentials {
+    /// Where the credentials come from.
+    pub fn credentials(&self) -> &CredentialSource {
         &self.credentials
     }
 
@@ -227,7 +252,41 @@ impl Session {
             redirected: false,
             lost: false,
             spent: 0,
+            signed_with: None,
+            reauthenticated: false,
         }
+    }
+}
+
+/// What one attempt signs with: the config [`Attempts::config`] names (borrowed or owned) and
+/// the credentials [`Attempts::credentials`] fetched. Derefs to the config.
+#[derive(Debug, Clone)]
+pub struct Signer<C> {
+    /// The config (endpoint, region) of this attempt.
+    pub config: C,
+    /// The credentials, current when the attempt started.
+    pub credentials: Arc<Credentials>,
+}
+
+impl<C: std::borrow::Borrow<Config>> Signer<C> {
+    /// Builds and signs `op` at `now` (see [`Config::prepare`]).
+    ///
+    /// # Errors
+    /// As [`Config::prepare`].
+    pub fn prepare<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        now: SystemTime,
+    ) -> Result<http::Request<crate::body::Body>, Error> {
+        self.config.borrow().prepare(op, &self.credentials, now)
+    }
+}
+
+impl<C: std::borrow::Borrow<Config>> std::ops::Deref for Signer<C> {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        self.config.borrow()
     }
 }
 
@@ -245,6 +304,10 @@ pub struct Attempts {
     lost: bool,
     /// Quota tokens this request's retries took.
     spent: u32,
+    /// The credentials the last attempt was signed with.
+    signed_with: Option<Arc<Credentials>>,
+    /// A refused token was already answered with fresh credentials.
+    reauthenticated: bool,
 }
 
 /// What to do after an attempt.
@@ -295,6 +358,18 @@ impl Attempts {
         self.redirect.as_ref().unwrap_or(&session.config)
     }
 
+    /// The credentials to sign the next attempt with, at `local_now` (shifted by the session's
+    /// clock offset); `random` is 64 random bits. Loop until [`Fetch::Use`]: run a
+    /// [`Fetch::Refresh`] to its end (a failure is that attempt's result), sleep on
+    /// [`Fetch::Wait`].
+    pub fn credentials(&mut self, session: &Session, local_now: SystemTime, random: u64) -> Fetch {
+        let fetch = session.credentials.fetch(session.now(local_now), random);
+        if let Fetch::Use(c) = &fetch {
+            self.signed_with = Some(c.clone());
+        }
+        fetch
+    }
+
     /// The attempt about to be made (from 1).
     pub fn attempt(&self) -> u32 {
         self.attempt
@@ -330,6 +405,18 @@ impl Attempts {
         let throttled = throttle::is_throttling(&error);
         session.throttle().attempt_ended(now, throttled);
         self.lost |= error.reply_lost();
+        // A refused token: drop it and go once more with fresh credentials, not counted against
+        // the policy. A refused request had no effect, but a one-shot body is gone.
+        if let Some(used) = &self.signed_with {
+            if !self.reauthenticated
+                && refuses_credentials(&error, used, session.now(local_now))
+                && session.credentials.refused(used)
+                && self.replay == Replay::Safe
+            {
+                self.reauthenticated = true;
+                return Next::Retry(Duration::ZERO);
+            }
+        }
         if let Some(region) = error.redirect_region() {
             if let Some(bucket) = &self.bucket {
                 session.learn_region(bucket, region);
@@ -384,4 +471,61 @@ impl Attempts {
 fn seconds(time: SystemTime) -> f64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The constructors of a runtime's `Client`, written once for both runtimes: `new`,
+/// `with_options` and `from_env`, given the runtime's environment lookup and file reader. The
+/// runtime provides `Net::default()`, `Net::new(&Options) -> Result<Net, Error>` (its TLS roots
+/// and proxies) and `Client::build(Config, CredentialSource, Options, Net) -> Client`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! client_constructors {
+    ($lookup:expr, $read:expr) => {
+        /// A client for `config`, signing with `credentials` (fixed
+        /// [`Credentials`](s3_proto::Credentials), or a
+        /// [`CredentialSource`](s3_proto::credentials::CredentialSource) such as
+        /// `DefaultChain::cached`), with default options.
+        pub fn new(
+            config: $crate::Config,
+            credentials: impl Into<$crate::credentials::CredentialSource>,
+        ) -> Self {
+            let options = $crate::flow::request::Options::default();
+            Self::build(config, credentials.into(), options, Net::default())
+        }
+
+        /// A client with explicit options.
+        ///
+        /// # Errors
+        /// [`Error::Input`](s3_proto::Error::Input) for a CA bundle without certificates or an
+        /// unusable proxy URL, [`Error::Transport`](s3_proto::Error::Transport) when the
+        /// platform's certificate store is asked for and cannot be loaded.
+        pub fn with_options(
+            config: $crate::Config,
+            credentials: impl Into<$crate::credentials::CredentialSource>,
+            options: $crate::flow::request::Options,
+        ) -> Result<Self, $crate::Error> {
+            let net = Net::new(&options)?;
+            Ok(Self::build(config, credentials.into(), options, net))
+        }
+
+        /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
+        /// bundle and proxies from the variables and shared files, credentials from the
+        /// default chain (environment, web identity, profile, container, instance metadata),
+        /// cached and refreshed for every clone (see
+        /// [`setup_from_env`](s3_proto::profile::setup_from_env)). Never anonymous: ask for
+        /// that with `Client::new(config, Credentials::anonymous())`.
+        ///
+        /// # Errors
+        /// [`Error::Input`](s3_proto::Error::Input) for a bad endpoint URL, a malformed shared
+        /// file, a profile naming a credential source s3-rs cannot use (the error names the
+        /// key), a bad CA bundle or proxy; [`Error::Transport`](s3_proto::Error::Transport)
+        /// when a shared file or the CA bundle cannot be read. Finding no credentials at all
+        /// fails the first request, listing what was tried.
+        pub fn from_env() -> Result<Self, $crate::Error> {
+            let setup = $crate::profile::setup_from_env($lookup, $read)?;
+            let options = $crate::flow::request::Options::default();
+            let options = options.tls(setup.tls).proxy(setup.proxy);
+            Self::with_options(setup.config, setup.credentials, options)
+        }
+    };
 }

@@ -1,0 +1,146 @@
+//! Which certificates an https connection trusts: the same meaning in every runtime.
+//!
+//! Runtimes use rustls. By default they trust the Mozilla roots built into `webpki-roots`;
+//! [`Tls::native_roots`] switches to the platform's store (read by `rustls-native-certs`,
+//! which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`), and [`Tls::ca_bundle`] adds a PEM bundle
+//! (`AWS_CA_BUNDLE`, a profile's `ca_bundle`, or your own). A bundle *replaces* the built-in
+//! roots, as `AWS_CA_BUNDLE` does for the AWS CLI and boto3; with native roots it is added to
+//! them. A certificate that does not verify fails as
+//! [`crate::TransportErrorKind::Tls`].
+
+use base64::Engine as _;
+
+use crate::error::{Error, InputError, TransportError, TransportErrorKind};
+
+/// The trust settings of a client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tls {
+    /// Trust the platform's certificate store instead of the built-in Mozilla roots.
+    pub native_roots: bool,
+    /// PEM text of extra CA certificates (read by the caller: proto reads no files).
+    pub ca_bundle: Option<Vec<u8>>,
+}
+
+impl Tls {
+    /// Trusts the platform's certificate store (`true`) or the built-in roots (`false`).
+    pub fn native_roots(mut self, yes: bool) -> Self {
+        self.native_roots = yes;
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` (see the module doc for how it combines).
+    pub fn ca_bundle(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_bundle = Some(pem.into());
+        self
+    }
+
+    /// The DER certificates of the bundle, if one is set.
+    ///
+    /// # Errors
+    /// As [`certificates`].
+    pub fn bundle_certificates(&self) -> Result<Vec<Vec<u8>>, Error> {
+        self.ca_bundle
+            .as_deref()
+            .map_or(Ok(Vec::new()), certificates)
+    }
+}
+
+impl Tls {
+    /// The roots to trust: `None` for the built-in Mozilla roots; otherwise the DER
+    /// certificates of the platform's store (from `native`, which returns the certificates it
+    /// found and the errors it met, only called with [`Tls::native_roots`]) and of the bundle.
+    ///
+    /// # Errors
+    /// As [`certificates`] for a bad bundle; [`TransportErrorKind::Tls`] when the platform's
+    /// store was asked for but nothing could be loaded from it.
+    pub fn roots(
+        &self,
+        native: impl FnOnce() -> (Vec<Vec<u8>>, Vec<String>),
+    ) -> Result<Option<Vec<Vec<u8>>>, Error> {
+        let mut roots = self.bundle_certificates()?;
+        if self.native_roots {
+            let (mut found, errors) = native();
+            if found.is_empty() {
+                let why = errors.first().map_or("it is empty", String::as_str);
+                let message =
+                    format!("tls: no certificate loaded from the platform's store: {why}");
+                return Err(TransportError::new(TransportErrorKind::Tls, message).into());
+            }
+            roots.append(&mut found);
+        }
+        Ok((!roots.is_empty()).then_some(roots))
+    }
+}
+
+/// The DER bytes of every `CERTIFICATE` block in PEM text (other blocks are skipped).
+///
+/// # Errors
+/// [`Error::Input`] naming `ca_bundle` when a block is not valid base64, a block does not end,
+/// or there is no certificate at all.
+pub fn certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let bad = |why: &str| -> Error { InputError::argument("ca_bundle", why.to_owned()).into() };
+    let text = std::str::from_utf8(pem).map_err(|_| bad("is not PEM text"))?;
+    let mut out = Vec::new();
+    let mut block: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match &mut block {
+            None if line == BEGIN => block = Some(String::new()),
+            None => {}
+            Some(b64) if line == END => {
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|_| bad("holds a certificate that is not valid base64"))?;
+                out.push(der);
+                block = None;
+            }
+            Some(b64) => b64.push_str(line),
+        }
+    }
+    if block.is_some() {
+        return Err(bad("ends inside a certificate"));
+    }
+    if out.is_empty() {
+        return Err(bad("holds no PEM certificate"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_blocks() {
+        let pem = "junk\n-----BEGIN CERTIFICATE-----\nAAEC\nAw==\n-----END CERTIFICATE-----\n\
+                   -----BEGIN PRIVATE KEY-----\nBB==\n-----END PRIVATE KEY-----\n\
+                   -----BEGIN CERTIFICATE-----\r\nBAU=\r\n-----END CERTIFICATE-----\r\n";
+        assert_eq!(
+            certificates(pem.as_bytes()).unwrap(),
+            vec![vec![0, 1, 2, 3], vec![4, 5]]
+        );
+        for bad in [
+            "",
+            "no pem",
+            "-----BEGIN CERTIFICATE-----\nAA",
+            "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----",
+        ] {
+            let e = certificates(bad.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("ca_bundle"), "{e}");
+        }
+        assert!(Tls::default().bundle_certificates().unwrap().is_empty());
+        let none = || -> (Vec<Vec<u8>>, Vec<String>) { (Vec::new(), vec!["no store".into()]) };
+        assert_eq!(Tls::default().roots(none).unwrap(), None);
+        let e = Tls::default().native_roots(true).roots(none).unwrap_err();
+        assert!(
+            e.to_string().contains("tls: no certificate") && e.to_string().contains("no store"),
+            "{e}"
+        );
+        let pem = pem.as_bytes().to_vec();
+        let both = Tls::default().native_roots(true).ca_bundle(pem);
+        let roots = both.roots(|| (vec![vec![9]], Vec::new())).unwrap().unwrap();
+        assert_eq!(roots, vec![vec![0, 1, 2, 3], vec![4, 5], vec![9]]);
+    }
+}
