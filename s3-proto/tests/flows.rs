@@ -21,7 +21,7 @@ use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::flow::{Call, Flow, Job, Reply, Step, Work};
-use s3_proto::integrity::{Integrity, Md5, Unverified, Verification};
+use s3_proto::integrity::{Integrity, Unverified, Verification};
 use s3_proto::ops::{
     CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, ListMultipartUploads,
     ListObjectsV2, PutObject, UploadPart,
@@ -175,7 +175,7 @@ impl<'a> Runtime<'a> {
                 call,
                 offset,
                 len,
-                md5,
+                mut digests,
             } => {
                 let range = usize::try_from(offset)
                     .ok()
@@ -185,12 +185,11 @@ impl<'a> Runtime<'a> {
                     let e = InputError::argument("source", "shorter than the flow asks for");
                     return Sent::failed(e.into());
                 };
-                let call = if md5 {
-                    let mut digest = Md5::new();
-                    digest.update(body);
-                    call.with_content_md5(digest.content_md5())
-                } else {
+                let call = if digests.is_empty() {
                     call
+                } else {
+                    digests.update(body);
+                    call.with_digests(digests)
                 };
                 self.send(&call, Some(body), true)
             }

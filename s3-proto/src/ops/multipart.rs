@@ -10,6 +10,7 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, Response};
+use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, ObjectChecksum};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::flow::paginate::Paginated;
@@ -68,6 +69,8 @@ pub struct CreateMultipartUpload {
     tagging: Option<TagSet>,
     lock_retention: Option<crate::lock::ObjectLockRetention>,
     lock_legal_hold: Option<crate::lock::LegalHold>,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    checksum_type: Option<ChecksumType>,
 }
 
 impl CreateMultipartUpload {
@@ -81,7 +84,23 @@ impl CreateMultipartUpload {
             tagging: None,
             lock_retention: None,
             lock_legal_hold: None,
+            checksum_algorithm: None,
+            checksum_type: None,
         }
+    }
+
+    /// Fixes the flexible checksum algorithm every part carries (`x-amz-checksum-algorithm`).
+    pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum_algorithm = Some(algorithm);
+        self
+    }
+
+    /// What the object's checksum covers (`x-amz-checksum-type`); without it S3 takes the
+    /// algorithm's default ([`ChecksumAlgorithm::default_multipart_type`]). Needs an
+    /// algorithm that supports the type, checked before sending.
+    pub fn checksum_type(mut self, checksum_type: ChecksumType) -> Self {
+        self.checksum_type = Some(checksum_type);
+        self
     }
 
     /// Locks the new object until a date (`x-amz-object-lock-mode`, `-retain-until-date`).
@@ -133,7 +152,26 @@ impl Operation for CreateMultipartUpload {
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::POST, Some(&self.bucket), Some(&self.key))
-            .subresource("uploads");
+            .subresource("uploads")
+            .header_opt(
+                crate::checksum::ALGORITHM_HEADER,
+                self.checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            )
+            .header_opt(
+                crate::checksum::TYPE_HEADER,
+                self.checksum_type.map(ChecksumType::as_str),
+            );
+        let req = match (self.checksum_algorithm, self.checksum_type) {
+            (None, Some(_)) => req.fail(InputError::argument(
+                "checksum_type",
+                "a checksum type needs a checksum algorithm",
+            )),
+            (Some(a), Some(t)) if !a.supports(t) => req.fail(InputError::argument(
+                "checksum_type",
+                format!("S3 has no {t} checksum for {a}"),
+            )),
+            _ => req,
+        };
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
         let req =
@@ -179,6 +217,7 @@ pub struct UploadPart {
     part_number: u16,
     body: Body,
     content_md5: Option<String>,
+    checksum: Option<Checksum>,
     sse_customer: Option<CustomerKey>,
 }
 
@@ -198,8 +237,25 @@ impl UploadPart {
             part_number,
             body: body.into(),
             content_md5: None,
+            checksum: None,
             sse_customer: None,
         }
+    }
+
+    /// Sends the part's flexible checksum, of the algorithm the upload was created with
+    /// (parse text with [`Checksum::parse`]).
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// Sends a flexible checksum of `algorithm` computed from the in-memory body (no effect
+    /// on a streamed body: use [`UploadPart::checksum`]).
+    pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        if let Some(bytes) = self.body.as_bytes() {
+            self.checksum = Some(Checksum::compute(algorithm, bytes));
+        }
+        self
     }
 
     /// Sends the SSE-C key the upload was created with (S3 needs it on every part).
@@ -240,6 +296,8 @@ impl UploadPart {
 pub struct UploadPartOutput {
     /// The part's ETag, with its quotes; CompleteMultipartUpload names it.
     pub etag: String,
+    /// The part's flexible checksum: as the server echoed it, else as sent.
+    pub checksum: Option<Checksum>,
 }
 
 impl Operation for UploadPart {
@@ -259,6 +317,7 @@ impl Operation for UploadPart {
         )
         .query("partNumber", &self.part_number.to_string())
         .header_opt("content-md5", self.content_md5.as_deref());
+        let req = crate::checksum::apply(self.checksum.as_ref(), req);
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
         check_part_number(req, self.part_number)
             .body(self.body.clone())
@@ -267,8 +326,19 @@ impl Operation for UploadPart {
 
     fn parse(&self, resp: Response<'_>) -> Result<UploadPartOutput, Error> {
         let etag = headers::required(&resp, "etag")?;
+        let echoed = match self.checksum {
+            Some(sent) => {
+                let name = sent.algorithm().header_name();
+                match headers::optional(&resp, name)? {
+                    Some(v) => Some(Checksum::from_header(sent.algorithm(), v)?),
+                    None => Some(sent),
+                }
+            }
+            None => None,
+        };
         Ok(UploadPartOutput {
             etag: etag.to_owned(),
+            checksum: echoed,
         })
     }
 }
@@ -434,6 +504,8 @@ pub struct CompleteMultipartUpload {
     key: ObjectKey,
     upload_id: String,
     parts: Vec<CompletedPart>,
+    part_checksums: std::collections::BTreeMap<u16, Checksum>,
+    checksum: Option<ObjectChecksum>,
     if_match: Option<String>,
     if_none_match: Option<String>,
     if_match_unquoted: bool,
@@ -454,10 +526,38 @@ impl CompleteMultipartUpload {
             key,
             upload_id: upload_id.into(),
             parts,
+            part_checksums: std::collections::BTreeMap::new(),
+            checksum: None,
             if_match: None,
             if_none_match: None,
             if_match_unquoted: false,
         }
+    }
+
+    /// Names part `part_number`'s flexible checksum in the request body (`<ChecksumCRC32>`
+    /// …): an upload created with a checksum algorithm needs every part's.
+    pub fn part_checksum(mut self, part_number: u16, checksum: Checksum) -> Self {
+        self.part_checksums.insert(part_number, checksum);
+        self
+    }
+
+    /// Every part's checksum from `parts`, and for a `FULL_OBJECT` upload the object's
+    /// checksum, which the server compares with its own (`x-amz-checksum-<algorithm>` and
+    /// `x-amz-checksum-type`).
+    ///
+    /// # Errors
+    /// As [`MultipartChecksum::finish`](crate::checksum::MultipartChecksum::finish).
+    pub fn checksums(
+        mut self,
+        parts: &crate::checksum::MultipartChecksum,
+        checksum_type: ChecksumType,
+    ) -> Result<Self, InputError> {
+        let object = parts.finish(checksum_type)?;
+        for (number, checksum) in parts.parts() {
+            self.part_checksums.insert(number, checksum);
+        }
+        self.checksum = Some(object);
+        Ok(self)
     }
 
     /// Completes only under this `If-None-Match` condition: `"*"` makes the upload
@@ -496,8 +596,11 @@ impl CompleteMultipartUpload {
         for part in &self.parts {
             w.open("Part")
                 .element("PartNumber", &part.part_number.to_string())
-                .element("ETag", &part.etag)
-                .close("Part");
+                .element("ETag", &part.etag);
+            if let Some(c) = self.part_checksums.get(&part.part_number) {
+                w.element(c.algorithm().xml_element(), &c.to_base64());
+            }
+            w.close("Part");
         }
         w.close("CompleteMultipartUpload");
         w.finish()
@@ -542,6 +645,9 @@ pub struct CompleteMultipartUploadOutput {
     pub etag: Option<String>,
     /// The new version, in a versioned bucket.
     pub version_id: Option<String>,
+    /// The object's flexible checksum, when the server reports one (`<ChecksumCRC32>` …
+    /// with `<ChecksumType>`).
+    pub checksum: Option<ObjectChecksum>,
 }
 
 impl Operation for CompleteMultipartUpload {
@@ -562,6 +668,16 @@ impl Operation for CompleteMultipartUpload {
         if let Err(e) = self.check_parts() {
             return req.fail(e).build();
         }
+        let full = self.checksum.filter(ObjectChecksum::covers_body);
+        let req = match full {
+            Some(c) => req
+                .header(c.algorithm().header_name(), &c.to_header_value())
+                .header(
+                    crate::checksum::TYPE_HEADER,
+                    ChecksumType::FullObject.as_str(),
+                ),
+            None => req,
+        };
         req.header("content-type", "application/xml")
             .header_opt("if-none-match", self.if_none_match.as_deref())
             .header_opt(
@@ -585,8 +701,14 @@ impl Operation for CompleteMultipartUpload {
             version_id: headers::string_opt(&resp, "x-amz-version-id")?,
             ..Default::default()
         };
+        let (mut sum, mut ty) = (None, None);
         while let Some(tag) = r.next_child()? {
+            if let Some(a) = ChecksumAlgorithm::from_xml_element(tag.name()) {
+                sum = Some((a, r.text()?.into_owned()));
+                continue;
+            }
             match tag.name() {
+                b"ChecksumType" => ty = Some(r.parse("ChecksumType", |s| s.parse().ok())?),
                 b"Location" => out.location = Some(r.text()?.into_owned()),
                 b"Bucket" => out.bucket = r.text()?.into_owned(),
                 b"Key" => out.key = r.text()?.into_owned(),
@@ -596,6 +718,10 @@ impl Operation for CompleteMultipartUpload {
             }
         }
         r.finish()?;
+        out.checksum = match sum {
+            Some((a, v)) => Some(ObjectChecksum::parse(a, ty, &v)?),
+            None => ObjectChecksum::from_headers(resp.headers)?,
+        };
         Ok(out)
     }
 }
@@ -693,6 +819,8 @@ pub struct Part {
     pub size: u64,
     /// When the part was uploaded.
     pub last_modified: Option<SystemTime>,
+    /// Its flexible checksum, for an upload created with a checksum algorithm.
+    pub checksum: Option<Checksum>,
 }
 
 /// One page of ListParts.
@@ -715,6 +843,10 @@ pub struct ListPartsOutput {
     pub is_truncated: bool,
     /// The marker for the next page.
     pub next_part_number_marker: Option<u32>,
+    /// The upload's checksum algorithm, when it was created with one.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// The upload's checksum type, when the server says it.
+    pub checksum_type: Option<ChecksumType>,
     /// The parts.
     pub parts: Vec<Part>,
 }
@@ -754,6 +886,13 @@ impl Operation for ListParts {
                 b"Initiator" => out.initiator = Some(Owner::read(&mut r)?),
                 b"Owner" => out.owner = Some(Owner::read(&mut r)?),
                 b"StorageClass" => out.storage_class = Some(r.text()?.into_owned()),
+                b"ChecksumAlgorithm" => {
+                    out.checksum_algorithm =
+                        Some(r.parse("ChecksumAlgorithm", |s| s.parse().ok())?);
+                }
+                b"ChecksumType" => {
+                    out.checksum_type = Some(r.parse("ChecksumType", |s| s.parse().ok())?);
+                }
                 b"IsTruncated" => out.is_truncated = r.parse("IsTruncated", parse_bool)?,
                 b"NextPartNumberMarker" => {
                     out.next_part_number_marker = opt_number(&mut r, "NextPartNumberMarker")?;
@@ -794,6 +933,11 @@ fn opt_number(r: &mut XmlReader<'_>, field: &'static str) -> Result<Option<u32>,
 fn parse_part(r: &mut XmlReader<'_>) -> Result<Part, Error> {
     let mut part = Part::default();
     while let Some(field) = r.next_child()? {
+        if let Some(a) = ChecksumAlgorithm::from_xml_element(field.name()) {
+            let text = r.text()?;
+            part.checksum = Some(Checksum::from_header(a, &text)?);
+            continue;
+        }
         match field.name() {
             b"PartNumber" => {
                 part.part_number = r.parse("PartNumber", |s| {
