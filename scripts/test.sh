@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test with the real S3 servers up: installs what is missing (Ceph RGW from Debian,
-# s3s-fs from crates.io, moto from PyPI), starts them on 127.0.0.1, runs the workspace tests
-# against all three, and stops the servers it started.
+# s3s-fs from crates.io, moto from PyPI, LocalStack into a Python 3.13 virtualenv), starts them
+# on 127.0.0.1, runs the workspace tests against all four, and stops the servers it started.
 #   scripts/test.sh                 all servers (a missing one fails the run)
 #   S3RS_SERVERS=ceph,moto scripts/test.sh   an explicit subset
 set -euo pipefail

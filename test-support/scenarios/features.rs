@@ -345,7 +345,8 @@ mod features {
 
         let kms = ServerSideEncryption::kms().key_id("test-key-1").context_json(r#"{"app":"s3-rs"}"#);
         let out = x!(b.put(op::PutObject::new(name.clone(), key("kms"), "kms").server_side_encryption(kms.into()))).unwrap();
-        assert_eq!(out.sse_kms_key_id.as_deref() == Some("test-key-1"), reported);
+        // AWS and LocalStack report the key's ARN, moto the id as sent.
+        assert_eq!(out.sse_kms_key_id.as_deref().is_some_and(|k| k.ends_with("test-key-1")), reported);
 
         // SSE-C: put, read back with the key, copy to another SSE-C key, multipart with the key.
         x!(b.put(op::PutObject::new(name.clone(), key("c"), "secret").server_side_encryption(key_c.clone().into()))).unwrap();
@@ -372,7 +373,11 @@ mod features {
             assert_eq!(got.rules[0].sse_algorithm, "AES256");
             x!(c.send(&op::DeleteBucketEncryption::new(name.clone()))).unwrap();
             let err = x!(c.send(&op::GetBucketEncryption::new(name.clone()))).unwrap_err();
-            assert_eq!(err.code(), Some(&ErrorCode::ServerSideEncryptionConfigurationNotFoundError), "{err}");
+            if server.caps.encryption_not_found {
+                assert_eq!(err.code(), Some(&ErrorCode::ServerSideEncryptionConfigurationNotFoundError), "{err}");
+            } else {
+                assert!(matches!(err, S3Error::Response(_)), "an empty 200: {err}");
+            }
         } else {
             assert_gap!(x!(c.send(&op::PutBucketEncryption::new(name.clone(), cfg))));
         }

@@ -16,7 +16,7 @@ pub mod proxy;
 pub mod tutorial;
 
 /// The servers every scenario runs against.
-pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
+pub const ALL_SERVERS: [&str; 4] = ["ceph", "s3s", "moto", "localstack"];
 
 /// What a server lacks or does differently: documented facts, never a way around our bugs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,8 @@ pub struct Capabilities {
     pub email_grants: bool,
     /// Stores CORS configurations (s3s-fs answers 501).
     pub cors: bool,
-    /// Answers OPTIONS preflights per the rules (Ceph; moto's object-URL preflight is wrong).
+    /// Answers OPTIONS preflights per the rules (Ceph; moto's object-URL preflight is wrong,
+    /// LocalStack allows every method of the matching rule instead of the one requested).
     pub preflight: bool,
     /// Implements ListMultipartUploads (s3s-fs answers 501).
     pub list_multipart_uploads: bool,
@@ -103,6 +104,10 @@ pub struct Capabilities {
     /// Stores bucket default encryption (moto; Ceph RGW 16 without a KMS answers
     /// InvalidArgument, s3s-fs NotImplemented).
     pub bucket_encryption: bool,
+    /// Answers GetBucketEncryption after DeleteBucketEncryption with
+    /// ServerSideEncryptionConfigurationNotFoundError (LocalStack answers an empty 200, which
+    /// is no configuration document: a malformed reply).
+    pub encryption_not_found: bool,
     /// Object lock: lock-enabled buckets, lock configuration, retention, legal hold (s3s-fs:
     /// NotImplemented).
     pub object_lock: bool,
@@ -116,12 +121,21 @@ pub struct Capabilities {
     /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
     /// hex (see `PutObject::if_match_unquoted`).
     pub if_match_quoted_writes: bool,
+    /// Checks the flexible checksum of a PutObject (400 BadDigest), stores it and returns it
+    /// (LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto accepts them and forgets).
+    pub checksums: bool,
+    /// Checks part checksums and stores COMPOSITE and FULL_OBJECT multipart checksums
+    /// (LocalStack only; moto answers HEAD with made-up values, Ceph and s3s-fs ignore them).
+    pub multipart_checksums: bool,
+    /// Gives every object a stored checksum, sent or not (LocalStack: CRC64NVME, like AWS
+    /// since 2025).
+    pub default_checksum: bool,
 }
 
 /// One running server and how to reach it.
 #[derive(Debug, Clone)]
 pub struct Server {
-    /// `ceph`, `s3s` or `moto`.
+    /// `ceph`, `s3s`, `moto` or `localstack`.
     pub name: &'static str,
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
@@ -137,6 +151,9 @@ pub struct Server {
     pub user2: Option<User>,
     /// What the server supports.
     pub caps: Capabilities,
+    /// The domain under which buckets are virtual hosts: `localhost`, or `s3.localhost` for
+    /// LocalStack (which takes any Host containing `.s3.`).
+    pub vhost_domain: &'static str,
 }
 
 /// A second account on the server.
@@ -167,9 +184,10 @@ impl Server {
             .addressing(Addressing::Path)
     }
 
-    /// Virtual-hosted config: `http://bucket.localhost:PORT`, connected on 127.0.0.1.
+    /// Virtual-hosted config: `http://bucket.localhost:PORT` (under [`Server::vhost_domain`]),
+    /// connected on 127.0.0.1.
     pub fn vhost_config(&self) -> Config {
-        let url = self.endpoint.replace("127.0.0.1", "localhost");
+        let url = self.endpoint.replace("127.0.0.1", self.vhost_domain);
         Config::new(&url, self.region.clone())
             .unwrap_or_else(|e| panic!("{}: bad endpoint {url}: {e}", self.name))
             .addressing(Addressing::VirtualHost)
@@ -301,11 +319,15 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: false,
             sse_reported: false,
             bucket_encryption: false,
+            encryption_not_found: true,
             object_lock: true,
             retention_read: true,
             conditional_writes: true,
             conditional_complete: false,
             if_match_quoted_writes: false,
+            checksums: false,
+            multipart_checksums: false,
+            default_checksum: false,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -341,11 +363,62 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: true,
             sse_reported: false,
             bucket_encryption: false,
+            encryption_not_found: true,
             object_lock: false,
             retention_read: false,
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
+            checksums: true,
+            multipart_checksums: false,
+            default_checksum: false,
+        },
+        // LocalStack's S3 (community): checks and stores flexible checksums of every kind and
+        // honours conditional writes; its gaps: header signatures are never verified, ACLs
+        // and bucket policies are stored but not enforced (PEERS-2 in the project notes).
+        "localstack" => Capabilities {
+            acl: true,
+            acl_enforced: false,
+            full_canned_acls: true,
+            email_grants: true,
+            cors: true,
+            preflight: false,
+            list_multipart_uploads: true,
+            abort_multipart: true,
+            recreate_owned_ok: true,
+            location: true,
+            verifies_signatures: false,
+            second_user: false,
+            bucket_not_empty: true,
+            quiet_delete: true,
+            conditional_reads: true,
+            slash_keys_hold_data: true,
+            max_key_len: 1024,
+            exact_path_keys: true,
+            upload_times: true,
+            verifies_part_md5: true,
+            verifies_put_md5: true,
+            versioning: true,
+            tagging: true,
+            multipart_tagging: true,
+            policy: true,
+            policy_enforced: false,
+            public_access_block: true,
+            ownership_controls: true,
+            lifecycle: true,
+            expiration_header: true,
+            sse_over_http: true,
+            sse_reported: true,
+            bucket_encryption: true,
+            encryption_not_found: false,
+            object_lock: true,
+            retention_read: true,
+            conditional_writes: true,
+            conditional_complete: true,
+            if_match_quoted_writes: true,
+            checksums: true,
+            multipart_checksums: true,
+            default_checksum: true,
         },
         _ => Capabilities {
             acl: true,
@@ -381,11 +454,15 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: true,
             sse_reported: true,
             bucket_encryption: true,
+            encryption_not_found: true,
             object_lock: true,
             retention_read: false,
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
+            checksums: false,
+            multipart_checksums: false,
+            default_checksum: false,
         },
     };
     Some(Server {
@@ -397,6 +474,11 @@ pub fn server(name: &'static str) -> Option<Server> {
         user_id: get("USER1_ID"),
         user2,
         caps,
+        vhost_domain: if name == "localstack" {
+            "s3.localhost"
+        } else {
+            "localhost"
+        },
     })
 }
 
@@ -437,6 +519,12 @@ macro_rules! scenario {
                     super::$name(&server);
                 }
             }
+            #[test]
+            fn localstack() {
+                if let Some(server) = $crate::server("localstack") {
+                    super::$name(&server);
+                }
+            }
         }
     };
 }
@@ -469,6 +557,12 @@ macro_rules! scenario_async {
             #[test]
             fn moto() {
                 if let Some(server) = $crate::server("moto") {
+                    run(server);
+                }
+            }
+            #[test]
+            fn localstack() {
+                if let Some(server) = $crate::server("localstack") {
                     run(server);
                 }
             }
