@@ -821,4 +821,81 @@ mod tests {
         let unverified = Ok(Verification::Unverified(Unverified::Range));
         assert!(matches!(r.judge(unverified, "b/k"), Reread::Fail(_)));
     }
+
+    fn with_checksum(mut head: ObjectHead, checksum: ObjectChecksum) -> ObjectHead {
+        head.checksum = Some(checksum);
+        head
+    }
+
+    fn composite(body: &[u8], part: usize, alg: ChecksumAlgorithm) -> ObjectChecksum {
+        let mut sums = crate::checksum::MultipartChecksum::new(alg);
+        for (i, c) in body.chunks(part).enumerate() {
+            sums.add(i as u16 + 1, Checksum::compute(alg, c), c.len() as u64)
+                .unwrap();
+        }
+        sums.composite().unwrap()
+    }
+
+    #[test]
+    fn a_stored_checksum_takes_precedence() {
+        let alg = ChecksumAlgorithm::Crc32c;
+        let full = ObjectChecksum::full_object(Checksum::compute(alg, b"hello"));
+        let by_sum = Verification::Checksum {
+            algorithm: alg,
+            checksum_type: ChecksumType::FullObject,
+        };
+        let md5 = head("\"5d41402abc4b2a76b9719d911017c592\"", 5);
+        let h = with_checksum(md5.clone(), full);
+        assert_eq!(digest_of(&h, b"hello", 2).unwrap(), by_sum);
+        let e = digest_of(&h, b"jello", 2).unwrap_err();
+        assert!(e.to_string().contains("CRC32C"), "{e}");
+        // A stored checksum that is not the bytes' while the MD5 ETag is (moto makes up
+        // checksums for multipart objects): the ETag's verdict stands.
+        let bogus = ObjectChecksum::full_object(Checksum::compute(alg, b"other"));
+        let h = with_checksum(md5.clone(), bogus);
+        assert_eq!(digest_of(&h, b"hello", 5).unwrap(), Verification::Md5);
+        // Where the ETag says nothing (SSE-KMS), the checksum alone decides.
+        let mut kms = with_checksum(md5, full);
+        kms.server_side_encryption = Some("aws:kms".to_owned());
+        assert_eq!(digest_of(&kms, b"hello", 1).unwrap(), by_sum);
+        assert!(digest_of(&kms, b"hellO", 1).is_err());
+        kms.checksum = Some(bogus);
+        assert!(digest_of(&kms, b"hello", 1).is_err());
+        // Ranges stay unverified, checksum or not.
+        kms.content_range = Some(ContentRange {
+            first: 0,
+            last: 1,
+            total: Some(5),
+        });
+        assert_eq!(ObjectDigest::of(&kms, "x").unwrap_err(), Unverified::Range);
+    }
+
+    #[test]
+    fn composite_checksums_are_checked_part_by_part() {
+        let body: Vec<u8> = (0..(13u32 << 20) + 9).map(|i| (i % 251) as u8).collect();
+        for alg in [ChecksumAlgorithm::Sha256, ChecksumAlgorithm::Crc32] {
+            let sum = composite(&body, 5 << 20, alg);
+            assert_eq!(sum.parts(), Some(3));
+            // No ETag at all: the checksum is the only digest.
+            let mut h = with_checksum(ObjectHead::default(), sum);
+            h.content_length = Some(body.len() as u64);
+            let by = Verification::Checksum {
+                algorithm: alg,
+                checksum_type: ChecksumType::Composite,
+            };
+            assert_eq!(digest_of(&h, &body, 1 << 16).unwrap(), by);
+            let mut bad = body.clone();
+            bad[7 << 20] ^= 0x10;
+            let e = digest_of(&h, &bad, 1 << 20).unwrap_err();
+            assert!(matches!(
+                e,
+                Error::Response(ResponseError::ChecksumMismatch { inferred: true, .. })
+            ));
+        }
+        // A part count no layout fits: nothing to check against.
+        let sum = composite(b"abc", 1, ChecksumAlgorithm::Sha1);
+        let mut h = with_checksum(ObjectHead::default(), sum);
+        h.content_length = Some(2);
+        assert_eq!(ObjectDigest::of(&h, "x").unwrap_err(), Unverified::NoEtag);
+    }
 }

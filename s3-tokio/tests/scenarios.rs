@@ -63,6 +63,7 @@ include!("../../test-support/scenarios/faults.rs");
 include!("../../test-support/scenarios/parity.rs");
 include!("../../test-support/scenarios/integrity.rs");
 include!("../../test-support/scenarios/features.rs");
+include!("../../test-support/scenarios/checksums.rs");
 
 async fn put_stream(
     b: &s3::Bucket,

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
+pub mod boto3;
 pub mod proxy;
 pub mod tutorial;
 
@@ -121,9 +122,15 @@ pub struct Capabilities {
     /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
     /// hex (see `PutObject::if_match_unquoted`).
     pub if_match_quoted_writes: bool,
-    /// Checks the flexible checksum of a PutObject (400 BadDigest), stores it and returns it
-    /// (LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto accepts them and forgets).
-    pub checksums: bool,
+    /// Refuses a PutObject whose flexible checksum is not its body's (400 BadDigest):
+    /// LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto stores whatever it is sent.
+    pub checks_checksums: bool,
+    /// Stores a PutObject's flexible checksum and returns it with checksum mode (LocalStack,
+    /// s3s-fs, and moto 5 when `x-amz-sdk-checksum-algorithm` names it; not Ceph RGW 16).
+    pub stores_checksums: bool,
+    /// A refused checksum leaves nothing behind (s3s-fs 0.14 stores the object and then
+    /// answers BadDigest).
+    pub checksum_refusal_stores_nothing: bool,
     /// Checks part checksums and stores COMPOSITE and FULL_OBJECT multipart checksums
     /// (LocalStack only; moto answers HEAD with made-up values, Ceph and s3s-fs ignore them).
     pub multipart_checksums: bool,
@@ -325,7 +332,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_writes: true,
             conditional_complete: false,
             if_match_quoted_writes: false,
-            checksums: false,
+            checks_checksums: false,
+            stores_checksums: false,
+            checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
         },
@@ -369,7 +378,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
-            checksums: true,
+            checks_checksums: true,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: false,
             multipart_checksums: false,
             default_checksum: false,
         },
@@ -416,7 +427,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
-            checksums: true,
+            checks_checksums: true,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: true,
             multipart_checksums: true,
             default_checksum: true,
         },
@@ -460,7 +473,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
-            checksums: false,
+            checks_checksums: false,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
         },

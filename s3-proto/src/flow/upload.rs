@@ -1159,7 +1159,9 @@ impl UploadFlow {
             }
             (Phase::Completing, Reply::CompleteMultipartUpload(done)) => {
                 let parts = u16::try_from(self.up.done.len()).unwrap_or(MAX_PARTS);
-                self.output = Some(UploadOutput::multipart(done, parts));
+                let mut output = UploadOutput::multipart(done, parts);
+                output.checksum = output.checksum.or_else(|| self.up.checksum());
+                self.output = Some(output);
             }
             (Phase::Confirming, Reply::HeadObject(head)) => {
                 let error = self.complete_error.take();
