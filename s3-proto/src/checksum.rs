@@ -793,6 +793,36 @@ impl fmt::Display for ObjectChecksum {
     }
 }
 
+/// A multipart upload's checksum algorithm and type, checked together: a type needs an
+/// algorithm that supports it ([`ChecksumAlgorithm::supports`]); without one, the algorithm's
+/// default type. `None` when no algorithm is named.
+///
+/// # Errors
+/// [`InputError::InvalidArgument`] for a type without an algorithm, or one it lacks.
+pub fn multipart_type(
+    algorithm: Option<ChecksumAlgorithm>,
+    ty: Option<ChecksumType>,
+) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, InputError> {
+    match (algorithm, ty) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(InputError::argument(
+            "checksum_type",
+            "a checksum type needs a checksum algorithm",
+        )),
+        (Some(a), ty) => {
+            let ty = ty.unwrap_or(a.default_multipart_type());
+            if a.supports(ty) {
+                Ok(Some((a, ty)))
+            } else {
+                Err(InputError::argument(
+                    "checksum_type",
+                    format!("S3 has no {ty} checksum for {a}"),
+                ))
+            }
+        }
+    }
+}
+
 /// Adds `checksum` to a request: `x-amz-checksum-<algorithm>` and
 /// `x-amz-sdk-checksum-algorithm`.
 pub(crate) fn apply(

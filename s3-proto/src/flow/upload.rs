@@ -199,29 +199,6 @@ impl UploadOptions {
         self.if_match = Some(etag.into());
         self
     }
-
-    /// The checksum type of a multipart upload, once checked against the algorithm.
-    fn multipart_checksum(&self) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, InputError> {
-        let Some(algorithm) = self.checksum else {
-            return match self.checksum_type {
-                Some(_) => Err(InputError::argument(
-                    "checksum_type",
-                    "a checksum type needs a checksum algorithm",
-                )),
-                None => Ok(None),
-            };
-        };
-        let ty = self
-            .checksum_type
-            .unwrap_or(algorithm.default_multipart_type());
-        if !algorithm.supports(ty) {
-            return Err(InputError::argument(
-                "checksum_type",
-                format!("S3 has no {ty} checksum for {algorithm}"),
-            ));
-        }
-        Ok(Some((algorithm, ty)))
-    }
 }
 
 /// The sizes of an upload's parts, for a known or an unknown total length.
@@ -371,7 +348,7 @@ impl Upload {
     ) -> Result<Self, InputError> {
         let plan = PartPlan::new(total, options.part_size)?;
         let threshold = options.threshold.clamp(1, MAX_PUT_SIZE);
-        let checksum = options.multipart_checksum()?;
+        let checksum = crate::checksum::multipart_type(options.checksum, options.checksum_type)?;
         Ok(Upload {
             bucket,
             key,

@@ -161,16 +161,10 @@ impl Operation for CreateMultipartUpload {
                 crate::checksum::TYPE_HEADER,
                 self.checksum_type.map(ChecksumType::as_str),
             );
-        let req = match (self.checksum_algorithm, self.checksum_type) {
-            (None, Some(_)) => req.fail(InputError::argument(
-                "checksum_type",
-                "a checksum type needs a checksum algorithm",
-            )),
-            (Some(a), Some(t)) if !a.supports(t) => req.fail(InputError::argument(
-                "checksum_type",
-                format!("S3 has no {t} checksum for {a}"),
-            )),
-            _ => req,
+        let req = match crate::checksum::multipart_type(self.checksum_algorithm, self.checksum_type)
+        {
+            Err(e) => req.fail(e),
+            Ok(_) => req,
         };
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
