@@ -1246,7 +1246,7 @@ impl Flow for UploadFlow {
             Ok(Reply::UploadPart(out)) => out,
             Ok(Reply::UploadPartCopy(out)) => UploadPartOutput {
                 etag: out.etag,
-                checksum: None,
+                checksum: out.checksum,
             },
             Ok(_) => return self.failed(super::unexpected()),
             Err(e) => return self.failed(e),

@@ -423,6 +423,9 @@ pub struct UploadPartCopyOutput {
     pub etag: String,
     /// When the part was written.
     pub last_modified: Option<SystemTime>,
+    /// The part's flexible checksum, which S3 computes for an upload created with a checksum
+    /// algorithm (`<ChecksumCRC32>` … in the reply).
+    pub checksum: Option<Checksum>,
 }
 
 impl Operation for UploadPartCopy {
@@ -462,6 +465,10 @@ impl Operation for UploadPartCopy {
         let mut r = result_reader(resp.body, "CopyPartResult", None)?;
         let mut out = UploadPartCopyOutput::default();
         while let Some(tag) = r.next_child()? {
+            if let Some(a) = ChecksumAlgorithm::from_xml_element(tag.name()) {
+                out.checksum = Some(Checksum::from_header(a, &r.text()?)?);
+                continue;
+            }
             match tag.name() {
                 b"ETag" => out.etag = r.text()?.into_owned(),
                 b"LastModified" => {
@@ -1143,6 +1150,77 @@ mod tests {
     fn ok<O: Operation>(op: &O, body: &[u8]) -> Result<O::Output, Error> {
         let h = HeaderMap::new();
         op.parse(Response::new(StatusCode::OK, &h, body))
+    }
+
+    #[test]
+    fn checksums_on_the_wire() {
+        let alg = ChecksumAlgorithm::Crc32c;
+        let create = CreateMultipartUpload::new(b(), k("k"))
+            .checksum_algorithm(alg)
+            .checksum_type(ChecksumType::FullObject);
+        let req = create.request(config().target()).unwrap();
+        assert_eq!(req.headers()["x-amz-checksum-algorithm"], "CRC32C");
+        assert_eq!(req.headers()["x-amz-checksum-type"], "FULL_OBJECT");
+        let bad = CreateMultipartUpload::new(b(), k("k"))
+            .checksum_algorithm(ChecksumAlgorithm::Sha1)
+            .checksum_type(ChecksumType::FullObject);
+        assert!(matches!(
+            bad.request(config().target()),
+            Err(Error::Input(_))
+        ));
+
+        let part = UploadPart::new(b(), k("k"), "id", 1, "hello").checksum_algorithm(alg);
+        let req = part.request(config().target()).unwrap();
+        let sum = Checksum::compute(alg, b"hello");
+        assert_eq!(
+            req.headers()["x-amz-checksum-crc32c"],
+            sum.to_base64().as_str()
+        );
+        assert_eq!(req.headers()["x-amz-sdk-checksum-algorithm"], "CRC32C");
+        let mut h = HeaderMap::new();
+        h.insert("etag", "\"e\"".parse().unwrap());
+        let out = part.parse(Response::new(StatusCode::OK, &h, b"")).unwrap();
+        assert_eq!(out.checksum, Some(sum), "as sent, when not echoed");
+
+        let mut sums = crate::checksum::MultipartChecksum::new(alg);
+        sums.add(1, sum, 5).unwrap();
+        let parts = [CompletedPart {
+            part_number: 1,
+            etag: "\"e\"".into(),
+        }];
+        let complete = CompleteMultipartUpload::new(b(), k("k"), "id", parts)
+            .checksums(&sums, ChecksumType::FullObject)
+            .unwrap();
+        let body = complete.body();
+        let element = format!(
+            "<ChecksumCRC32C>{}</ChecksumCRC32C></Part>",
+            sum.to_base64()
+        );
+        assert!(body.contains(&element), "{body}");
+        let req = complete.request(config().target()).unwrap();
+        assert_eq!(
+            req.headers()["x-amz-checksum-crc32c"],
+            sum.to_base64().as_str()
+        );
+        assert_eq!(req.headers()["x-amz-checksum-type"], "FULL_OBJECT");
+        let reply = br#"<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>
+            <ETag>"x-1"</ETag><ChecksumCRC32C>mnG7TA==</ChecksumCRC32C>
+            <ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"#;
+        let out = ok(&complete, reply).unwrap();
+        assert_eq!(out.checksum.unwrap().to_header_value(), "mnG7TA==");
+
+        let listed = br#"<ListPartsResult><Bucket>b</Bucket><Key>k</Key><UploadId>id</UploadId>
+            <ChecksumAlgorithm>SHA1</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType>
+            <Part><PartNumber>1</PartNumber><ETag>"e"</ETag><Size>5</Size>
+            <ChecksumSHA1>qvTGHdzF6KLavt4PO0gs2a6pQ00=</ChecksumSHA1></Part></ListPartsResult>"#;
+        let out = ok(&ListParts::new(b(), k("k"), "id"), listed).unwrap();
+        assert_eq!(out.checksum_algorithm, Some(ChecksumAlgorithm::Sha1));
+        assert_eq!(out.checksum_type, Some(ChecksumType::Composite));
+        let sha1 = Checksum::compute(ChecksumAlgorithm::Sha1, b"hello");
+        assert_eq!(out.parts[0].checksum, Some(sha1));
+        let bad = br#"<ListPartsResult><Part><PartNumber>1</PartNumber>
+            <ChecksumSHA1>short</ChecksumSHA1></Part></ListPartsResult>"#;
+        assert!(ok(&ListParts::new(b(), k("k"), "id"), bad).is_err());
     }
 
     #[test]
