@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test with the real S3 servers up: installs what is missing (Ceph RGW, tinyproxy and
-# chromium from Debian, s3s-fs from crates.io, moto from PyPI), starts them on 127.0.0.1 (Ceph,
-# s3s-fs, moto, a second Ceph with TLS and STS, a forward proxy), runs the workspace tests
-# against them (and a headless browser against the page of the browser upload examples), and
-# stops the servers it started.
+# chromium from Debian, s3s-fs from crates.io, moto from PyPI, LocalStack into a Python 3.13
+# virtualenv), starts them on 127.0.0.1 (Ceph, s3s-fs, moto, LocalStack, a second Ceph with TLS
+# and STS, a forward proxy), runs the workspace tests against them (and a headless browser
+# against the page of the browser upload examples), and stops the servers it started.
 #   scripts/test.sh                 all servers (a missing one fails the run)
 #   S3RS_SERVERS=ceph,moto scripts/test.sh   an explicit subset
 set -euo pipefail

@@ -86,7 +86,9 @@ impl Bucket {
     /// is unverified when the digest did not match.
     pub fn download_to(&self, key: &str, mut writer: impl Write) -> Result<ObjectHead, Error> {
         let (bucket, key) = self.key(key)?;
-        let (mut head, mut reader) = self.client.open(&GetObject::new(bucket, key))?;
+        let (mut head, mut reader) = self
+            .client
+            .open(&GetObject::new(bucket, key).checksum_mode(true))?;
         let (mut buf, io) = (vec![0u8; 1 << 20], |e| io_error(e, self.client.options()));
         while let n @ 1.. = reader.read_checked(&mut buf)? {
             writer.write_all(&buf[..n]).map_err(io)?;

@@ -7,8 +7,7 @@ use std::sync::mpsc;
 
 use s3_proto::Error;
 use s3_proto::flow::download::RangeJob;
-use s3_proto::flow::{Call, Flow, Job, Reply, Sent, Step, Work};
-use s3_proto::integrity::Md5;
+use s3_proto::flow::{BodyDigests, Call, Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::ops::ObjectHead;
 
 use crate::client::{Client, io_error};
@@ -81,9 +80,9 @@ impl Client {
                 call,
                 offset,
                 len,
-                md5,
+                digests,
             } => match files.source.map(File::open) {
-                Some(Ok(file)) => self.send_file(call, file, (offset, len), md5),
+                Some(Ok(file)) => self.send_file(call, file, (offset, len), digests),
                 Some(Err(e)) => Sent::failed(io_error(e, self.options())),
                 None => Sent::failed(missing("a source file")),
             },
@@ -105,13 +104,14 @@ impl Client {
         call: Call,
         file: File,
         (offset, len): (u64, u64),
-        md5: bool,
+        digests: BodyDigests,
     ) -> Sent<Reply> {
-        let call = match md5.then(|| md5_of(&file, offset, len, self)) {
-            Some(Ok(value)) => call.with_content_md5(value),
-            Some(Err(e)) => return Sent::failed(e),
-            None => call,
-        };
+        let call =
+            match (!digests.is_empty()).then(|| digests_of(&file, (offset, len), digests, self)) {
+                Some(Ok(digests)) => call.with_digests(digests),
+                Some(Err(e)) => return Sent::failed(e),
+                None => call,
+            };
         self.retrying(self.attempts(&call, true), |config| {
             let mut at = &file;
             at.seek(SeekFrom::Start(offset))
@@ -212,24 +212,30 @@ pub(crate) fn read_up_to(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, E
     }
 }
 
-/// The `Content-MD5` of `len` bytes of `file` from `offset` (an extra read, asked for).
-fn md5_of(file: &File, offset: u64, len: u64, client: &Client) -> Result<String, Error> {
+/// The `digests` (`Content-MD5`, a checksum) of `len` bytes of `file` from `offset`, in one
+/// extra read, asked for.
+fn digests_of(
+    file: &File,
+    (offset, len): (u64, u64),
+    mut digests: BodyDigests,
+    client: &Client,
+) -> Result<BodyDigests, Error> {
     let io = |e| io_error(e, client.options());
     let mut reader = file;
     reader.seek(SeekFrom::Start(offset)).map_err(io)?;
     let mut reader = reader.take(len);
-    let (mut md5, mut buf, mut read) = (Md5::new(), vec![0u8; BUFFER], 0);
+    let (mut buf, mut read) = (vec![0u8; BUFFER], 0);
     loop {
         let n = reader.read(&mut buf).map_err(io)?;
         if n == 0 {
             break;
         }
-        md5.update(&buf[..n]);
+        digests.update(&buf[..n]);
         read += n as u64;
     }
     if read != len {
         let e = s3_proto::InputError::argument("body", "the file is shorter than its length");
         return Err(e.into());
     }
-    Ok(md5.content_md5())
+    Ok(digests)
 }

@@ -1,5 +1,5 @@
 //! The shared scenarios (`test-support/scenarios/`) run by the blocking client against Ceph
-//! RGW, s3s-fs and moto, one bucket per test.
+//! RGW, s3s-fs, moto and LocalStack, one bucket per test.
 
 #![allow(clippy::while_let_on_iterator)] // the shared text also drives an async lister
 #![allow(clippy::print_stderr)] // the fault scenario reports its counts
@@ -60,6 +60,7 @@ include!("../../test-support/scenarios/parity.rs");
 include!("../../test-support/scenarios/integrity.rs");
 include!("../../test-support/scenarios/features.rs");
 include!("../../test-support/scenarios/oneliners.rs");
+include!("../../test-support/scenarios/checksums.rs");
 
 fn put_stream(
     b: &s3::Bucket,

@@ -113,6 +113,25 @@ impl ChecksumAlgorithm {
         Self::ALL.into_iter().find(|a| a.header_name() == name)
     }
 
+    /// The XML element that carries a checksum of this algorithm in CompleteMultipartUpload
+    /// and ListParts (`ChecksumCRC32`, …).
+    pub fn xml_element(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "ChecksumCRC32",
+            ChecksumAlgorithm::Crc32c => "ChecksumCRC32C",
+            ChecksumAlgorithm::Crc64Nvme => "ChecksumCRC64NVME",
+            ChecksumAlgorithm::Sha1 => "ChecksumSHA1",
+            ChecksumAlgorithm::Sha256 => "ChecksumSHA256",
+        }
+    }
+
+    /// The algorithm an XML element name stands for.
+    pub fn from_xml_element(name: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.xml_element().as_bytes() == name)
+    }
+
     /// The digest length in bytes: 4, 8, 20 or 32.
     pub fn digest_len(self) -> usize {
         match self {
@@ -288,6 +307,25 @@ impl Checksum {
             .zip(buf.iter().take(len))
             .for_each(|(d, s)| *d = *s);
         Ok(Checksum { algorithm, bytes })
+    }
+
+    /// Parses a checksum the caller supplies: the base64 digest, as in
+    /// `x-amz-checksum-<algorithm>`.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] when the value is not base64 of the algorithm's digest
+    /// length, so a wrong value is refused before anything is sent.
+    pub fn parse(algorithm: ChecksumAlgorithm, value: &str) -> Result<Self, InputError> {
+        Checksum::from_header(algorithm, value).map_err(|_| {
+            InputError::argument(
+                "checksum",
+                format!(
+                    "{:?} is not a base64 {algorithm} digest ({} bytes)",
+                    shorten(value),
+                    algorithm.digest_len()
+                ),
+            )
+        })
     }
 
     /// A CRC value as a checksum (the low 32 bits for CRC32 and CRC32C).
@@ -522,6 +560,11 @@ impl MultipartChecksum {
         Ok(())
     }
 
+    /// The parts recorded, by number: each one's checksum, in ascending order.
+    pub fn parts(&self) -> impl Iterator<Item = (u16, Checksum)> + '_ {
+        self.parts.iter().map(|(n, c, _)| (*n, *c))
+    }
+
     /// Number of parts recorded.
     pub fn part_count(&self) -> usize {
         self.parts.len()
@@ -747,6 +790,50 @@ impl fmt::Display for ObjectChecksum {
             self.to_header_value(),
             self.checksum_type
         )
+    }
+}
+
+/// A multipart upload's checksum algorithm and type, checked together: a type needs an
+/// algorithm that supports it ([`ChecksumAlgorithm::supports`]); without one, the algorithm's
+/// default type. `None` when no algorithm is named.
+///
+/// # Errors
+/// [`InputError::InvalidArgument`] for a type without an algorithm, or one it lacks.
+pub fn multipart_type(
+    algorithm: Option<ChecksumAlgorithm>,
+    ty: Option<ChecksumType>,
+) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, InputError> {
+    match (algorithm, ty) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(InputError::argument(
+            "checksum_type",
+            "a checksum type needs a checksum algorithm",
+        )),
+        (Some(a), ty) => {
+            let ty = ty.unwrap_or(a.default_multipart_type());
+            if a.supports(ty) {
+                Ok(Some((a, ty)))
+            } else {
+                Err(InputError::argument(
+                    "checksum_type",
+                    format!("S3 has no {ty} checksum for {a}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Adds `checksum` to a request: `x-amz-checksum-<algorithm>` and
+/// `x-amz-sdk-checksum-algorithm`.
+pub(crate) fn apply(
+    checksum: Option<&Checksum>,
+    req: crate::request::RequestBuilder,
+) -> crate::request::RequestBuilder {
+    match checksum {
+        Some(c) => req
+            .header(SDK_ALGORITHM_HEADER, c.algorithm.as_str())
+            .header(c.algorithm.header_name(), &c.to_base64()),
+        None => req,
     }
 }
 

@@ -30,6 +30,7 @@
 use base64::Engine as _;
 use md5::Digest as _;
 
+use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Hasher, ObjectChecksum};
 use crate::error::{Error, ResponseError};
 use crate::object::ObjectHead;
 
@@ -93,6 +94,15 @@ pub enum Verification {
         parts: u32,
         /// Bytes in every part but the last.
         part_size: u64,
+    },
+    /// They match the flexible checksum the server stored (asked for with checksum mode),
+    /// which takes precedence over the ETag: a `FULL_OBJECT` checksum over the whole body,
+    /// a `COMPOSITE` one part by part.
+    Checksum {
+        /// The checksum's algorithm.
+        algorithm: ChecksumAlgorithm,
+        /// What it covers.
+        checksum_type: ChecksumType,
     },
     /// They were not verified, for this reason.
     Unverified(Unverified),
@@ -206,23 +216,60 @@ enum Expected {
     },
 }
 
+/// The digest of one part, and of the parts' digests: MD5 for a multipart ETag, the
+/// checksum's algorithm for a composite checksum.
+#[derive(Debug, Clone)]
+enum PartDigest {
+    Md5(Md5),
+    Sum(Hasher),
+}
+
+impl PartDigest {
+    fn like(&self) -> Self {
+        match self {
+            PartDigest::Md5(_) => PartDigest::Md5(Md5::new()),
+            PartDigest::Sum(h) => PartDigest::Sum(Hasher::new(h.algorithm())),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            PartDigest::Md5(m) => m.update(data),
+            PartDigest::Sum(h) => h.update(data),
+        }
+    }
+
+    /// The raw digest; the digest starts over.
+    fn take(&mut self) -> Vec<u8> {
+        let fresh = self.like();
+        match std::mem::replace(self, fresh) {
+            PartDigest::Md5(m) => m.digest().to_vec(),
+            PartDigest::Sum(h) => h.finish().as_bytes().to_vec(),
+        }
+    }
+}
+
 /// One guess at a multipart object's part size, hashed as bytes stream by.
 #[derive(Debug, Clone)]
 struct PartHasher {
     part_size: u64,
     in_part: u64,
-    part: Md5,
-    of_parts: Md5,
+    part: PartDigest,
+    of_parts: PartDigest,
     count: u32,
 }
 
 impl PartHasher {
     fn new(part_size: u64) -> Self {
+        PartHasher::of(part_size, PartDigest::Md5(Md5::new()))
+    }
+
+    fn of(part_size: u64, digest: PartDigest) -> Self {
         PartHasher {
             part_size,
             in_part: 0,
-            part: Md5::new(),
-            of_parts: Md5::new(),
+            part: digest.like(),
+            of_parts: digest,
             count: 0,
         }
     }
@@ -241,18 +288,110 @@ impl PartHasher {
     }
 
     fn end_part(&mut self) {
-        let part = std::mem::take(&mut self.part);
-        self.of_parts.update(&part.digest());
+        let part = self.part.take();
+        self.of_parts.update(&part);
         self.count += 1;
         self.in_part = 0;
     }
 
-    /// The ETag these bytes would have, cut at this part size (without quotes).
-    fn etag(mut self) -> String {
-        if self.in_part > 0 {
+    /// The digest of the part digests these bytes would have, cut at this part size, and
+    /// the part count.
+    fn finish(mut self) -> (Vec<u8>, u32) {
+        if self.in_part > 0 || self.count == 0 {
             self.end_part();
         }
-        format!("{}-{}", self.of_parts.hex(), self.count)
+        (self.of_parts.take(), self.count)
+    }
+
+    /// The ETag these bytes would have, cut at this part size (without quotes).
+    fn etag(self) -> String {
+        let (digest, count) = self.finish();
+        format!("{}-{count}", crate::sign::hex(&digest))
+    }
+}
+
+/// The stored flexible checksum a body is checked against.
+#[derive(Debug, Clone)]
+enum SumCheck {
+    /// A `FULL_OBJECT` checksum: the whole body hashed once.
+    Full(ObjectChecksum, Hasher),
+    /// A `COMPOSITE` checksum of `-N` parts, checked part by part at the likely part sizes.
+    Composite(ObjectChecksum, Vec<PartHasher>),
+}
+
+impl SumCheck {
+    /// The check of the body `head` describes against its stored checksum, if it has one
+    /// that can be checked (a composite one needs a part layout).
+    fn of(head: &ObjectHead) -> Option<Self> {
+        let stored = head.checksum?;
+        if stored.covers_body() {
+            return Some(SumCheck::Full(stored, Hasher::new(stored.algorithm())));
+        }
+        let size = head
+            .content_range
+            .and_then(|r| r.total)
+            .or(head.content_length)?;
+        let digest = PartDigest::Sum(Hasher::new(stored.algorithm()));
+        let layouts: Vec<_> = part_size_candidates(size, stored.parts()?)
+            .into_iter()
+            .map(|p| PartHasher::of(p, digest.like()))
+            .collect();
+        (!layouts.is_empty()).then_some(SumCheck::Composite(stored, layouts))
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            SumCheck::Full(_, h) => h.update(data),
+            SumCheck::Composite(_, layouts) => layouts.iter_mut().for_each(|l| l.update(data)),
+        }
+    }
+
+    /// Judges the body: its verification, or the mismatch error.
+    fn finish(self, object: &str) -> Result<Verification, Error> {
+        let (stored, actual, inferred) = match self {
+            SumCheck::Full(stored, hasher) => {
+                let actual = hasher.finish();
+                if stored.matches_body(&actual) {
+                    return Ok(stored.verification());
+                }
+                (stored, actual.to_base64(), false)
+            }
+            SumCheck::Composite(stored, layouts) => {
+                let mut first = None;
+                for layout in layouts {
+                    let (digest, count) = layout.finish();
+                    let value = Checksum::new(stored.algorithm(), &digest)
+                        .map(|c| format!("{}-{count}", c.to_base64()))
+                        .unwrap_or_default();
+                    if value == stored.to_header_value() {
+                        return Ok(stored.verification());
+                    }
+                    first.get_or_insert(value);
+                }
+                (stored, first.unwrap_or_default(), true)
+            }
+        };
+        Err(ResponseError::ChecksumMismatch {
+            object: object.to_owned(),
+            scope: format!(
+                "the object's {} {} checksum",
+                stored.algorithm(),
+                stored.checksum_type()
+            ),
+            expected: stored.to_header_value(),
+            actual,
+            inferred,
+        }
+        .into())
+    }
+}
+
+impl ObjectChecksum {
+    fn verification(&self) -> Verification {
+        Verification::Checksum {
+            algorithm: self.algorithm(),
+            checksum_type: self.checksum_type(),
+        }
     }
 }
 
@@ -300,12 +439,20 @@ impl BodyCheck {
     }
 }
 
-/// The digest of one whole object's body, fed in order, judged against its ETag at the end.
+/// The digest of one whole object's body, fed in order, judged at the end against its
+/// stored flexible checksum (when the reply carried one) and its ETag.
+///
+/// The checksum takes precedence: when it matches, the body is verified by it. When it does
+/// not but the ETag does, the ETag's verdict stands (moto invents multipart checksums it
+/// never stored); when neither matches, or the ETag cannot be checked, the mismatch is an
+/// error. So a body is refused whenever the stored checksum catches what the ETag cannot
+/// (SSE-KMS and SSE-C objects, multipart objects of unequal parts).
 #[derive(Debug, Clone)]
 pub struct ObjectDigest {
     object: String,
     etag: String,
-    expected: Expected,
+    expected: Option<Expected>,
+    sum: Option<SumCheck>,
 }
 
 impl ObjectDigest {
@@ -315,14 +462,30 @@ impl ObjectDigest {
     /// # Errors
     /// The [`Unverified`] reason when the body cannot be checked.
     pub fn of(head: &ObjectHead, object: &str) -> Result<Self, Unverified> {
-        let etag = head.etag.as_deref().ok_or(Unverified::NoEtag)?;
-        let bare = etag.trim_matches('"');
         let whole = head
             .content_range
             .is_none_or(|r| r.first == 0 && Some(r.len()) == r.total);
         if !whole {
             return Err(Unverified::Range);
         }
+        let sum = SumCheck::of(head);
+        let expected = match ObjectDigest::etag_plan(head) {
+            Ok(expected) => Some(expected),
+            Err(reason) if sum.is_none() => return Err(reason),
+            Err(_) => None,
+        };
+        Ok(ObjectDigest {
+            object: object.to_owned(),
+            etag: head.etag.clone().unwrap_or_default(),
+            expected,
+            sum,
+        })
+    }
+
+    /// What the ETag says the digest must be, or why it says nothing.
+    fn etag_plan(head: &ObjectHead) -> Result<Expected, Unverified> {
+        let etag = head.etag.as_deref().ok_or(Unverified::NoEtag)?;
+        let bare = etag.trim_matches('"');
         let encrypted = head.sse_customer_algorithm.is_some()
             || head
                 .server_side_encryption
@@ -357,11 +520,7 @@ impl ObjectDigest {
                 Expected::Multipart { parts, layouts }
             }
         };
-        Ok(ObjectDigest {
-            object: object.to_owned(),
-            etag: etag.to_owned(),
-            expected,
-        })
+        Ok(expected)
     }
 
     /// [`ObjectDigest::of`] under `integrity`: `Err` carries the verification to report
@@ -385,14 +544,17 @@ impl ObjectDigest {
         &self.object
     }
 
-    /// The most likely part size of a multipart object (see [`part_size_candidates`]): its
-    /// parts can be hashed separately, side by side, and judged with
-    /// [`ObjectDigest::finish_parts`] (a wrong guess then reads as a mismatch; a re-read in
-    /// one stream tries every candidate).
+    /// The most likely part size of a multipart object without a stored checksum (see
+    /// [`part_size_candidates`]): its parts can be hashed separately, side by side, and
+    /// judged with [`ObjectDigest::finish_parts`] (a wrong guess then reads as a mismatch; a
+    /// re-read in one stream tries every candidate).
     pub fn part_size(&self) -> Option<u64> {
-        match &self.expected {
-            Expected::Multipart { layouts, .. } => layouts.first().map(|l| l.part_size),
-            Expected::Md5(_) => None,
+        // A stored checksum covers the body in one stream: no per-part shortcut then.
+        match (&self.expected, &self.sum) {
+            (Some(Expected::Multipart { layouts, .. }), None) => {
+                layouts.first().map(|l| l.part_size)
+            }
+            _ => None,
         }
     }
 
@@ -427,18 +589,46 @@ impl ObjectDigest {
     /// Adds the next bytes of the body.
     pub fn update(&mut self, data: &[u8]) {
         match &mut self.expected {
-            Expected::Md5(md5) => md5.update(data),
-            Expected::Multipart { layouts, .. } => layouts.iter_mut().for_each(|l| l.update(data)),
+            Some(Expected::Md5(md5)) => md5.update(data),
+            Some(Expected::Multipart { layouts, .. }) => {
+                layouts.iter_mut().for_each(|l| l.update(data));
+            }
+            None => {}
+        }
+        if let Some(sum) = &mut self.sum {
+            sum.update(data);
         }
     }
 
-    /// Judges the whole body.
+    /// Judges the whole body (see [`ObjectDigest`] for which verdict wins).
     ///
     /// # Errors
-    /// [`ResponseError::ChecksumMismatch`] when the bytes are not the ETag's.
+    /// [`ResponseError::ChecksumMismatch`] when the bytes are not the stored checksum's nor
+    /// the ETag's.
     pub fn finish(self) -> Result<Verification, Error> {
-        let expected = self.etag.trim_matches('"');
-        let (scope, actual, inferred) = match self.expected {
+        let by_etag = |expected: Option<Expected>| match expected {
+            Some(e) => Self::judge_etag(e, &self.etag, &self.object),
+            None => Err(crate::flow::unexpected()),
+        };
+        let Some(sum) = self.sum else {
+            return by_etag(self.expected);
+        };
+        match sum.finish(&self.object) {
+            Ok(v) => Ok(v),
+            Err(e) => match self.expected {
+                Some(expected) => by_etag(Some(expected)).map_err(|_| e),
+                None => Err(e),
+            },
+        }
+    }
+
+    fn judge_etag(
+        expected_digest: Expected,
+        etag: &str,
+        object: &str,
+    ) -> Result<Verification, Error> {
+        let expected = etag.trim_matches('"');
+        let (scope, actual, inferred) = match expected_digest {
             Expected::Md5(md5) => {
                 let actual = md5.hex();
                 if actual.eq_ignore_ascii_case(expected) {
@@ -462,9 +652,9 @@ impl ObjectDigest {
             }
         };
         Err(ResponseError::ChecksumMismatch {
-            object: self.object,
+            object: object.to_owned(),
             scope,
-            expected: self.etag,
+            expected: etag.to_owned(),
             actual: format!("\"{actual}\""),
             inferred,
         }
@@ -672,5 +862,82 @@ mod tests {
         let mut r = Rereads::new(4, Integrity::Require);
         let unverified = Ok(Verification::Unverified(Unverified::Range));
         assert!(matches!(r.judge(unverified, "b/k"), Reread::Fail(_)));
+    }
+
+    fn with_checksum(mut head: ObjectHead, checksum: ObjectChecksum) -> ObjectHead {
+        head.checksum = Some(checksum);
+        head
+    }
+
+    fn composite(body: &[u8], part: usize, alg: ChecksumAlgorithm) -> ObjectChecksum {
+        let mut sums = crate::checksum::MultipartChecksum::new(alg);
+        for (i, c) in body.chunks(part).enumerate() {
+            sums.add(i as u16 + 1, Checksum::compute(alg, c), c.len() as u64)
+                .unwrap();
+        }
+        sums.composite().unwrap()
+    }
+
+    #[test]
+    fn a_stored_checksum_takes_precedence() {
+        let alg = ChecksumAlgorithm::Crc32c;
+        let full = ObjectChecksum::full_object(Checksum::compute(alg, b"hello"));
+        let by_sum = Verification::Checksum {
+            algorithm: alg,
+            checksum_type: ChecksumType::FullObject,
+        };
+        let md5 = head("\"5d41402abc4b2a76b9719d911017c592\"", 5);
+        let h = with_checksum(md5.clone(), full);
+        assert_eq!(digest_of(&h, b"hello", 2).unwrap(), by_sum);
+        let e = digest_of(&h, b"jello", 2).unwrap_err();
+        assert!(e.to_string().contains("CRC32C"), "{e}");
+        // A stored checksum that is not the bytes' while the MD5 ETag is (moto makes up
+        // checksums for multipart objects): the ETag's verdict stands.
+        let bogus = ObjectChecksum::full_object(Checksum::compute(alg, b"other"));
+        let h = with_checksum(md5.clone(), bogus);
+        assert_eq!(digest_of(&h, b"hello", 5).unwrap(), Verification::Md5);
+        // Where the ETag says nothing (SSE-KMS), the checksum alone decides.
+        let mut kms = with_checksum(md5, full);
+        kms.server_side_encryption = Some("aws:kms".to_owned());
+        assert_eq!(digest_of(&kms, b"hello", 1).unwrap(), by_sum);
+        assert!(digest_of(&kms, b"hellO", 1).is_err());
+        kms.checksum = Some(bogus);
+        assert!(digest_of(&kms, b"hello", 1).is_err());
+        // Ranges stay unverified, checksum or not.
+        kms.content_range = Some(ContentRange {
+            first: 0,
+            last: 1,
+            total: Some(5),
+        });
+        assert_eq!(ObjectDigest::of(&kms, "x").unwrap_err(), Unverified::Range);
+    }
+
+    #[test]
+    fn composite_checksums_are_checked_part_by_part() {
+        let body: Vec<u8> = (0..(13u32 << 20) + 9).map(|i| (i % 251) as u8).collect();
+        for alg in [ChecksumAlgorithm::Sha256, ChecksumAlgorithm::Crc32] {
+            let sum = composite(&body, 5 << 20, alg);
+            assert_eq!(sum.parts(), Some(3));
+            // No ETag at all: the checksum is the only digest.
+            let mut h = with_checksum(ObjectHead::default(), sum);
+            h.content_length = Some(body.len() as u64);
+            let by = Verification::Checksum {
+                algorithm: alg,
+                checksum_type: ChecksumType::Composite,
+            };
+            assert_eq!(digest_of(&h, &body, 1 << 16).unwrap(), by);
+            let mut bad = body.clone();
+            bad[7 << 20] ^= 0x10;
+            let e = digest_of(&h, &bad, 1 << 20).unwrap_err();
+            assert!(matches!(
+                e,
+                Error::Response(ResponseError::ChecksumMismatch { inferred: true, .. })
+            ));
+        }
+        // A part count no layout fits: nothing to check against.
+        let sum = composite(b"abc", 1, ChecksumAlgorithm::Sha1);
+        let mut h = with_checksum(ObjectHead::default(), sum);
+        h.content_length = Some(2);
+        assert_eq!(ObjectDigest::of(&h, "x").unwrap_err(), Unverified::NoEtag);
     }
 }

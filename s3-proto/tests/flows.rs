@@ -21,15 +21,15 @@ use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
 use s3_proto::flow::{Call, Flow, Job, Reply, Step, Work};
-use s3_proto::integrity::{Integrity, Md5, Unverified, Verification};
+use s3_proto::integrity::{Integrity, Unverified, Verification};
 use s3_proto::ops::{
     CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, ListMultipartUploads,
     ListObjectsV2, PutObject, UploadPart,
 };
 use s3_proto::retry::RetryPolicy;
 use s3_proto::{
-    Addressing, BucketName, Config, Error, ErrorCode, InputError, ObjectHead, ObjectKey, Operation,
-    Response, ResponseError,
+    Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, InputError,
+    ObjectHead, ObjectKey, Operation, Response, ResponseError,
 };
 use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim};
 
@@ -175,7 +175,7 @@ impl<'a> Runtime<'a> {
                 call,
                 offset,
                 len,
-                md5,
+                mut digests,
             } => {
                 let range = usize::try_from(offset)
                     .ok()
@@ -185,12 +185,11 @@ impl<'a> Runtime<'a> {
                     let e = InputError::argument("source", "shorter than the flow asks for");
                     return Sent::failed(e.into());
                 };
-                let call = if md5 {
-                    let mut digest = Md5::new();
-                    digest.update(body);
-                    call.with_content_md5(digest.content_md5())
-                } else {
+                let call = if digests.is_empty() {
                     call
+                } else {
+                    digests.update(body);
+                    call.with_digests(digests)
                 };
                 self.send(&call, Some(body), true)
             }
@@ -479,6 +478,141 @@ fn reader_of_known_length() {
         let out = upload(&mut sim, source, opts(), &bytes).unwrap();
         assert_eq!(stored(&sim), Some(&bytes[..]), "{len} bytes");
         assert_eq!(out.parts, parts);
+    }
+}
+
+#[test]
+fn every_upload_path_sends_checksums_and_combines_them() {
+    use s3_proto::checksum::{ChecksumType, MultipartChecksum, ObjectChecksum};
+    let bytes = data(2 * PART + 11, 9);
+    let cases = [
+        (ChecksumAlgorithm::Crc32c, ChecksumType::FullObject),
+        (ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject),
+        (ChecksumAlgorithm::Sha1, ChecksumType::Composite),
+    ];
+    for (alg, ty) in cases {
+        let mut sums = MultipartChecksum::new(alg);
+        for (i, part) in bytes.chunks(PART).enumerate() {
+            let sum = Checksum::compute(alg, part);
+            sums.add(i as u16 + 1, sum, part.len() as u64).unwrap();
+        }
+        let expected = sums.finish(ty).unwrap();
+        let sources = [
+            file(&bytes),
+            Source::Reader { len: None },
+            Source::Reader {
+                len: Some(bytes.len() as u64),
+            },
+        ];
+        for source in sources {
+            let mut sim = empty_sim();
+            let options = opts().checksum(alg).checksum_type(ty);
+            let out = upload(&mut sim, source.clone(), options, &bytes).unwrap();
+            assert_eq!(stored(&sim), Some(&bytes[..]));
+            assert_eq!(out.parts, 3);
+            // Combined from the part checksums the flow saw, without reading the data again.
+            assert_eq!(out.checksum, Some(expected), "{alg} {ty} {source:?}");
+            let create = logged(&sim, OpKind::CreateMultipartUpload);
+            assert_eq!(
+                header(create[0], "x-amz-checksum-algorithm"),
+                Some(alg.as_str())
+            );
+            assert_eq!(header(create[0], "x-amz-checksum-type"), Some(ty.as_str()));
+            for part in logged(&sim, OpKind::UploadPart) {
+                let n: usize = query(part, "partNumber").unwrap().parse().unwrap();
+                let chunk = bytes.chunks(PART).nth(n - 1).unwrap();
+                let sent = header(part, alg.header_name()).unwrap();
+                assert_eq!(sent, Checksum::compute(alg, chunk).to_base64());
+                assert_eq!(
+                    header(part, "x-amz-sdk-checksum-algorithm"),
+                    Some(alg.as_str())
+                );
+                assert!(header(part, "content-md5").is_some(), "both, in one pass");
+            }
+            let complete = logged(&sim, OpKind::CompleteMultipartUpload);
+            let whole = header(complete[0], alg.header_name());
+            match ty {
+                ChecksumType::FullObject => {
+                    let full = ObjectChecksum::full_object(Checksum::compute(alg, &bytes));
+                    assert_eq!(expected, full, "the combined CRC is the whole object's");
+                    assert_eq!(whole, Some(full.to_header_value().as_str()));
+                    assert_eq!(
+                        header(complete[0], "x-amz-checksum-type"),
+                        Some("FULL_OBJECT")
+                    );
+                }
+                ChecksumType::Composite => assert_eq!(whole, None),
+            }
+        }
+    }
+    // One PutObject, from a file and from a reader.
+    let small = data(1000, 10);
+    for source in [file(&small), Source::Reader { len: None }] {
+        let mut sim = empty_sim();
+        let options = opts().checksum(ChecksumAlgorithm::Sha256);
+        let out = upload(&mut sim, source, options, &small).unwrap();
+        let sum = Checksum::compute(ChecksumAlgorithm::Sha256, &small);
+        assert_eq!(out.checksum, Some(ObjectChecksum::full_object(sum)));
+        let put = logged(&sim, OpKind::PutObject);
+        assert_eq!(
+            header(put[0], "x-amz-checksum-sha256"),
+            Some(sum.to_base64().as_str())
+        );
+    }
+    // A type the algorithm lacks is the caller's mistake, before anything is sent.
+    let options = opts()
+        .checksum(ChecksumAlgorithm::Sha256)
+        .checksum_type(ChecksumType::FullObject);
+    let e = UploadFlow::new(
+        bucket(),
+        key(KEY),
+        file(&small),
+        options,
+        SystemTime::UNIX_EPOCH,
+    );
+    assert!(matches!(e, Err(Error::Input(_))));
+}
+
+#[test]
+fn upload_options_reach_every_request_that_needs_them() {
+    use s3_proto::sse::{CustomerKey, ServerSideEncryption};
+    let key_c = CustomerKey::new(&[7u8; 32]).unwrap().allow_http();
+    let tags = s3_proto::TagSet::new().tag("team", "core");
+    let options = opts()
+        .server_side_encryption(ServerSideEncryption::Customer(key_c.clone()))
+        .tagging(tags)
+        .if_none_match("*")
+        .storage_class("STANDARD_IA")
+        .meta("origin", "sim")
+        .content_type("application/x-test");
+    for bytes in [data(2 * PART + 1, 11), data(10, 12)] {
+        let mut sim = empty_sim();
+        let flow = upload_flow(&sim, file(&bytes), options.clone()).content_type("text/plain");
+        drive(&mut sim, &session(4), flow, &bytes, &mut Vec::new()).unwrap();
+        let first = if bytes.len() > PART {
+            logged(&sim, OpKind::CreateMultipartUpload)[0]
+        } else {
+            logged(&sim, OpKind::PutObject)[0]
+        };
+        assert_eq!(header(first, "x-amz-tagging"), Some("team=core"));
+        assert_eq!(header(first, "x-amz-storage-class"), Some("STANDARD_IA"));
+        assert_eq!(header(first, "x-amz-meta-origin"), Some("sim"));
+        // The options' type wins over the one a runtime guesses from the name.
+        assert_eq!(header(first, "content-type"), Some("application/x-test"));
+        let algorithm = "x-amz-server-side-encryption-customer-algorithm";
+        assert_eq!(header(first, algorithm), Some("AES256"));
+        for part in logged(&sim, OpKind::UploadPart) {
+            assert_eq!(
+                header(part, algorithm),
+                Some("AES256"),
+                "SSE-C on every part"
+            );
+        }
+        let last = match logged(&sim, OpKind::CompleteMultipartUpload).first() {
+            Some(complete) => *complete,
+            None => first,
+        };
+        assert_eq!(header(last, "if-none-match"), Some("*"));
     }
 }
 

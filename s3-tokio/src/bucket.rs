@@ -76,7 +76,7 @@ impl Bucket {
         key: &str,
         writer: impl AsyncWrite + Unpin + Send,
     ) -> Result<ObjectHead, Error> {
-        let op = GetObject::new(self.name.clone(), key.parse()?);
+        let op = GetObject::new(self.name.clone(), key.parse()?).checksum_mode(true);
         let ((mut head, mut stream), mut writer) = (self.client.open(&op).await?, writer);
         while let Some(chunk) = stream.chunk().await? {
             writer.write_all(&chunk).await.map_err(io)?;

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use s3_proto::flow::download::RangeJob;
-use s3_proto::flow::{Flow, Job, Reply, Sent, Step, Work};
-use s3_proto::integrity::Md5;
+use s3_proto::flow::{BodyDigests, Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::ops::ObjectHead;
 use s3_proto::{Error, InputError, TransportError, TransportErrorKind};
 use tokio::fs::{self, File, OpenOptions};
@@ -93,15 +92,15 @@ impl Client {
             call,
             offset,
             len,
-            md5,
+            digests,
         } = work
         else {
             return Sent::failed(missing("a file body"));
         };
-        let call = match md5 {
-            false => call,
-            true => match md5_of(path, offset, len).await {
-                Ok(value) => call.with_content_md5(value),
+        let call = match digests.is_empty() {
+            true => call,
+            false => match digests_of(path, offset, len, digests).await {
+                Ok(digests) => call.with_digests(digests),
                 Err(e) => return Sent::failed(e),
             },
         };
@@ -229,21 +228,26 @@ pub(crate) async fn read_up_to(reader: Reader<'_>, limit: u64) -> Result<Vec<u8>
     read.map(|_| buf).map_err(io)
 }
 
-/// The `Content-MD5` of `len` bytes of the file at `path` from `offset` (an extra read,
-/// asked for).
-async fn md5_of(path: &Path, offset: u64, len: u64) -> Result<String, Error> {
+/// The `digests` (`Content-MD5`, a checksum) of `len` bytes of the file at `path` from
+/// `offset`, in one extra read, asked for.
+async fn digests_of(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    mut digests: BodyDigests,
+) -> Result<BodyDigests, Error> {
     let mut file = open_at(path, offset).await?.take(len);
-    let (mut md5, mut buf, mut read) = (Md5::new(), vec![0u8; BUFFER], 0);
+    let (mut buf, mut read) = (vec![0u8; BUFFER], 0);
     loop {
         match file.read(&mut buf).await.map_err(io)? {
-            0 if read == len => return Ok(md5.content_md5()),
+            0 if read == len => return Ok(digests),
             0 => {
                 return Err(
                     InputError::argument("body", "the file is shorter than its length").into(),
                 );
             }
             n => {
-                md5.update(&buf[..n]);
+                digests.update(&buf[..n]);
                 read += n as u64;
             }
         }

@@ -77,7 +77,7 @@ async fn worker(id: u32, client: Client, bucket: String, counts: Arc<Counts>) {
 
         // Own key: read-after-write gives exactly what was written.
         let own = format!("w{id}/k{}", seq % 5);
-        b.upload_reader(&own, &data[..], Some(data.len() as u64), multipart)
+        b.upload_reader(&own, &data[..], Some(data.len() as u64), multipart.clone())
             .await
             .unwrap_or_else(|e| panic!("worker {id} put {own}: {e}"));
         counts.writes.fetch_add(1, Ordering::Relaxed);

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# start-all.sh - starts Ceph RGW, s3s-fs, moto, a second Ceph RGW with TLS and STS
-# (`cephsts`) and a forward proxy (`proxy`, tinyproxy), installing what is missing, and writes their addresses and keys to
-# $S3_SERVERS_ENV (default target/s3-servers.env), which the tests read. Also prints the export
-# lines. S3RS_SERVERS=ceph,moto starts a subset.
+# start-all.sh - starts Ceph RGW, s3s-fs, moto, LocalStack, a second Ceph RGW with TLS and STS
+# (`cephsts`) and a forward proxy (`proxy`, tinyproxy), installing what is missing, and writes
+# their addresses and keys to $S3_SERVERS_ENV (default target/s3-servers.env), which the tests
+# read. Also prints the export lines. S3RS_SERVERS=ceph,moto starts a subset.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); . "$here/common.sh"
 root=$(cd "$here/../.." && pwd)
 out=${S3_SERVERS_ENV:-$root/target/s3-servers.env}
 mkdir -p "$(dirname "$out")"
-all="ceph s3s moto cephsts proxy"
+all="ceph s3s moto localstack cephsts proxy"
 want=${S3RS_SERVERS:-${all// /,}}
 selected() { [[ ,$want, == *,$1,* || $want == all ]]; }
 
@@ -21,6 +21,8 @@ start() { "$here/start-$1.sh" >"$tmp.$1" || { echo "$1" >>"$tmp.failed"; return 
 ( if selected s3s; then start s3s; fi ) &
 ( if selected moto; then start moto; fi ) &
 ( if selected proxy; then start proxy; fi ) &
+# LocalStack fills a virtualenv the first time.
+( if selected localstack; then start localstack; fi ) &
 wait || true
 [[ ! -s $tmp.failed ]] || die "could not start: $(tr '\n' ' ' <"$tmp.failed")"
 {

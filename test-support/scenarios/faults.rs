@@ -49,7 +49,7 @@ scenario_fn! { transfers_survive_faults(server) {
             let want = test_support::files::sha256(&src);
 
             proxy.inject(*fault, 2);
-            x!(fb.upload_file_with(&name, &src, upload))
+            x!(fb.upload_file_with(&name, &src, upload.clone()))
                 .unwrap_or_else(|e| panic!("upload {name} through {fault:?}: {e}"));
             // Checked without the proxy: what the server stored is the source.
             let stored = dir.join(format!("{name}.stored"));
@@ -97,7 +97,7 @@ scenario_fn! { lost_replies_of_create_and_complete(server) {
     for (what, skip) in [("create", 0), ("complete", 3)] {
         let key = format!("lost-{what}.bin");
         proxy.inject_after(skip, Fault::DropResponseAfter(10), 1);
-        let out = x!(fb.upload_file_with(&key, &src, upload.memory_budget(1)))
+        let out = x!(fb.upload_file_with(&key, &src, upload.clone().memory_budget(1)))
             .unwrap_or_else(|e| panic!("{what} reply lost: {e}"));
         assert_eq!(out.parts, 2, "{what}");
         assert_eq!(proxy.pending(), 0, "the {what} fault was injected");

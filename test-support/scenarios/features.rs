@@ -175,6 +175,44 @@ mod features {
         x!(cleanup(&b));
     }}
 
+    scenario_fn! { upload_options_reach_the_object(server) {
+        // upload_file and upload_reader pass tags, metadata, content headers, storage class
+        // and a create-only condition on every request that needs them, single or multipart.
+        let c = client(server);
+        let b = x!(temp_bucket(&c, "upopts"));
+        let name = b.name().clone();
+        let dir = test_support::files::temp_dir("upopts");
+        let options = UploadOptions::default()
+            .threshold(FIVE_MIB)
+            .part_size(FIVE_MIB)
+            .tagging(TagSet::new().tag("team", "core"))
+            .meta("origin", "s3-rs")
+            .content_type("application/x-s3rs")
+            .cache_control("max-age=60")
+            .storage_class("STANDARD")
+            .if_none_match("*");
+        for (k, len) in [("small.bin", 1000u64), ("parts.bin", 2 * FIVE_MIB + 1)] {
+            let src = test_support::files::make_file(&dir, k, len);
+            x!(b.upload_file_with(k, &src, options.clone())).unwrap_or_else(|e| panic!("{k}: {e}"));
+            let head = x!(b.head(k)).unwrap().unwrap();
+            assert_eq!(head.metadata.get("origin"), Some("s3-rs"), "{k}");
+            assert_eq!(head.content_type.as_deref(), Some("application/x-s3rs"), "{k}");
+            assert_eq!(head.cache_control.as_deref(), Some("max-age=60"), "{k}");
+            if server.caps.tagging && (len < FIVE_MIB || server.caps.multipart_tagging) {
+                let got = x!(c.send(&op::GetObjectTagging::new(name.clone(), key(k)))).unwrap();
+                assert_eq!(got.get("team"), Some("core"), "{k}");
+            }
+            // The same upload again is refused where the server honours the condition.
+            let again = x!(b.upload_reader(k, std::io::Cursor::new(vec![1u8; len as usize]), Some(len), options.clone()));
+            let honoured = if len < FIVE_MIB { server.caps.conditional_writes } else { server.caps.conditional_complete };
+            match again {
+                Err(e) => assert!(honoured && e.is_precondition_failed(), "{k}: {e}"),
+                Ok(_) => assert!(!honoured, "{k}: a create-only upload overwrote the object"),
+            }
+        }
+        x!(cleanup(&b));
+    }}
+
     scenario_fn! { tagging(server) {
         let c = client(server);
         let b = x!(temp_bucket(&c, "tags"));
@@ -345,7 +383,8 @@ mod features {
 
         let kms = ServerSideEncryption::kms().key_id("test-key-1").context_json(r#"{"app":"s3-rs"}"#);
         let out = x!(b.put(op::PutObject::new(name.clone(), key("kms"), "kms").server_side_encryption(kms.into()))).unwrap();
-        assert_eq!(out.sse_kms_key_id.as_deref() == Some("test-key-1"), reported);
+        // AWS and LocalStack report the key's ARN, moto the id as sent.
+        assert_eq!(out.sse_kms_key_id.as_deref().is_some_and(|k| k.ends_with("test-key-1")), reported);
 
         // SSE-C: put, read back with the key, copy to another SSE-C key, multipart with the key.
         x!(b.put(op::PutObject::new(name.clone(), key("c"), "secret").server_side_encryption(key_c.clone().into()))).unwrap();
@@ -372,7 +411,11 @@ mod features {
             assert_eq!(got.rules[0].sse_algorithm, "AES256");
             x!(c.send(&op::DeleteBucketEncryption::new(name.clone()))).unwrap();
             let err = x!(c.send(&op::GetBucketEncryption::new(name.clone()))).unwrap_err();
-            assert_eq!(err.code(), Some(&ErrorCode::ServerSideEncryptionConfigurationNotFoundError), "{err}");
+            if server.caps.encryption_not_found {
+                assert_eq!(err.code(), Some(&ErrorCode::ServerSideEncryptionConfigurationNotFoundError), "{err}");
+            } else {
+                assert!(matches!(err, S3Error::Response(_)), "an empty 200: {err}");
+            }
         } else {
             assert_gap!(x!(c.send(&op::PutBucketEncryption::new(name.clone(), cfg))));
         }

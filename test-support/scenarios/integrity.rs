@@ -8,8 +8,9 @@ use s3::proto::ResponseError;
 
 /// Stores the objects every read is tried on: a small single-part one, a single-part one
 /// fetched in several ranges, and a multipart one (three parts of 5 MiB, rebuilt from its
-/// ETag). A macro, to be sync or async with the scenario.
-macro_rules! integrity_objects { ($b:expr) => {{
+/// ETag). On a server that gives every object a stored checksum (LocalStack: CRC64NVME),
+/// reads are verified against it instead. A macro, to be sync or async with the scenario.
+macro_rules! integrity_objects { ($b:expr, $server:expr) => {{
     let b = $b;
     let small: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
     let ranged: Vec<u8> = (0..(3u32 << 20) + 5).map(|i| (i % 239) as u8).collect();
@@ -23,10 +24,15 @@ macro_rules! integrity_objects { ($b:expr) => {{
     let out = x!(b.upload_file_with("multi.bin", &source, parts)).unwrap();
     assert_eq!(out.parts, 3);
     let multipart = Verification::MultipartEtag { parts: 3, part_size: FIVE_MIB };
+    let stored = Verification::Checksum {
+        algorithm: s3::proto::checksum::ChecksumAlgorithm::Crc64Nvme,
+        checksum_type: s3::proto::checksum::ChecksumType::FullObject,
+    };
+    let by = |etag| if $server.caps.default_checksum { stored } else { etag };
     vec![
-        ("small.bin", small, Verification::Md5),
-        ("ranged.bin", ranged, Verification::Md5),
-        ("multi.bin", multi, multipart),
+        ("small.bin", small, by(Verification::Md5)),
+        ("ranged.bin", ranged, by(Verification::Md5)),
+        ("multi.bin", multi, by(multipart)),
     ]
 }}}
 
@@ -37,7 +43,7 @@ fn is_mismatch(e: &S3Error) -> bool {
 scenario_fn! { corrupted_reads_are_repaired_or_refused(server) {
     let direct = client(server);
     let b = x!(temp_bucket(&direct, "integrity"));
-    let objects: Vec<(&str, Vec<u8>, Verification)> = integrity_objects!(&b);
+    let objects: Vec<(&str, Vec<u8>, Verification)> = integrity_objects!(&b, server);
     let proxy = FaultProxy::start(&server.endpoint);
     let options = s3::Options::default().retry(quick_retries(3));
     let c = client_at(server, &proxy.endpoint(), options);
@@ -69,7 +75,7 @@ scenario_fn! { corrupted_reads_are_repaired_or_refused(server) {
 
         // Streams hand bytes out as they come: a corrupted one ends in an error, not EOF.
         proxy.inject(flip, 1);
-        let (_, mut reader) = x!(fb.open(GetObject::new(b.name().clone(), key.parse().unwrap())))
+        let (_, mut reader) = x!(fb.open(GetObject::new(b.name().clone(), key.parse().unwrap()).checksum_mode(true)))
             .unwrap()
             .unwrap();
         let mut out = Vec::new();
@@ -81,7 +87,7 @@ scenario_fn! { corrupted_reads_are_repaired_or_refused(server) {
 
         // Unharmed, every path says how it verified the bytes.
         proxy.inject(Fault::None, 0);
-        let (_, mut reader) = x!(fb.open(GetObject::new(b.name().clone(), key.parse().unwrap())))
+        let (_, mut reader) = x!(fb.open(GetObject::new(b.name().clone(), key.parse().unwrap()).checksum_mode(true)))
             .unwrap()
             .unwrap();
         let mut out = Vec::new();

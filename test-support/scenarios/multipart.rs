@@ -29,7 +29,7 @@ scenario_fn! { multipart_files_round_trip(server) {
     ] {
         let src = test_support::files::make_file(&dir, name, len);
         seen.lock().unwrap().clear();
-        let out = x!(b.upload_file_with(name, &src, upload))
+        let out = x!(b.upload_file_with(name, &src, upload.clone()))
             .unwrap_or_else(|e| panic!("upload {name}: {e}"));
         assert_eq!(out.parts, parts, "{name}");
         let reports = std::mem::take(&mut *seen.lock().unwrap());
@@ -59,10 +59,10 @@ scenario_fn! { multipart_files_round_trip(server) {
         );
     }
     // With Content-MD5 on every part and on a single PutObject, the servers accept the same.
-    let md5 = upload.content_md5(true);
+    let md5 = upload.clone().content_md5(true);
     for (name, len) in [("md5-single.bin", 1000u64), ("md5-parts.bin", 2 * FIVE_MIB + 7)] {
         let src = test_support::files::make_file(&dir, name, len);
-        x!(b.upload_file_with(name, &src, md5.threshold(6 << 20)))
+        x!(b.upload_file_with(name, &src, md5.clone().threshold(6 << 20)))
             .unwrap_or_else(|e| panic!("upload {name} with Content-MD5: {e}"));
         let mut back = Vec::new();
         x!(b.download_to(name, &mut back)).unwrap();
@@ -150,7 +150,7 @@ scenario_fn! { readers_and_writers_of_any_length(server) {
         for known in [true, false] {
             let name = format!("reader-{len}-{known}.bin");
             let length = known.then_some(len as u64);
-            let out = x!(b.upload_reader(&name, &data[..], length, options))
+            let out = x!(b.upload_reader(&name, &data[..], length, options.clone()))
                 .unwrap_or_else(|e| panic!("upload {name}: {e}"));
             let multipart = len >= (5 << 20);
             assert_eq!(out.parts > 0, multipart, "{name}: {} parts", out.parts);

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use s3_proto::{Addressing, Config, Credentials, SignatureVersion};
 
+pub mod boto3;
 pub mod browser;
 pub mod http;
 pub mod proxy;
@@ -19,7 +20,7 @@ pub mod standin;
 pub mod tutorial;
 
 /// The servers every scenario runs against.
-pub const ALL_SERVERS: [&str; 3] = ["ceph", "s3s", "moto"];
+pub const ALL_SERVERS: [&str; 4] = ["ceph", "s3s", "moto", "localstack"];
 
 /// The Ceph RGW with TLS and STS switched on (`scripts/servers/start-cephsts.sh`), for the
 /// credential-chain, TLS and proxy tests.
@@ -39,7 +40,8 @@ pub struct Capabilities {
     pub email_grants: bool,
     /// Stores CORS configurations (s3s-fs answers 501).
     pub cors: bool,
-    /// Answers OPTIONS preflights per the rules (Ceph; moto's object-URL preflight is wrong).
+    /// Answers OPTIONS preflights per the rules (Ceph; moto's object-URL preflight is wrong,
+    /// LocalStack allows every method of the matching rule instead of the one requested).
     pub preflight: bool,
     /// Implements ListMultipartUploads (s3s-fs answers 501).
     pub list_multipart_uploads: bool,
@@ -115,6 +117,10 @@ pub struct Capabilities {
     /// Stores bucket default encryption (moto; Ceph RGW 16 without a KMS answers
     /// InvalidArgument, s3s-fs NotImplemented).
     pub bucket_encryption: bool,
+    /// Answers GetBucketEncryption after DeleteBucketEncryption with
+    /// ServerSideEncryptionConfigurationNotFoundError (LocalStack answers an empty 200, which
+    /// is no configuration document: a malformed reply).
+    pub encryption_not_found: bool,
     /// Object lock: lock-enabled buckets, lock configuration, retention, legal hold (s3s-fs:
     /// NotImplemented).
     pub object_lock: bool,
@@ -128,12 +134,27 @@ pub struct Capabilities {
     /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
     /// hex (see `PutObject::if_match_unquoted`).
     pub if_match_quoted_writes: bool,
+    /// Refuses a PutObject whose flexible checksum is not its body's (400 BadDigest):
+    /// LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto stores whatever it is sent.
+    pub checks_checksums: bool,
+    /// Stores a PutObject's flexible checksum and returns it with checksum mode (LocalStack,
+    /// s3s-fs, and moto 5 when `x-amz-sdk-checksum-algorithm` names it; not Ceph RGW 16).
+    pub stores_checksums: bool,
+    /// A refused checksum leaves nothing behind (s3s-fs 0.14 stores the object and then
+    /// answers BadDigest).
+    pub checksum_refusal_stores_nothing: bool,
+    /// Checks part checksums and stores COMPOSITE and FULL_OBJECT multipart checksums
+    /// (LocalStack only; moto answers HEAD with made-up values, Ceph and s3s-fs ignore them).
+    pub multipart_checksums: bool,
+    /// Gives every object a stored checksum, sent or not (LocalStack: CRC64NVME, like AWS
+    /// since 2025).
+    pub default_checksum: bool,
 }
 
 /// One running server and how to reach it.
 #[derive(Debug, Clone)]
 pub struct Server {
-    /// `ceph`, `s3s` or `moto`.
+    /// `ceph`, `s3s`, `moto` or `localstack`.
     pub name: &'static str,
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
@@ -149,6 +170,9 @@ pub struct Server {
     pub user2: Option<User>,
     /// What the server supports.
     pub caps: Capabilities,
+    /// The domain under which buckets are virtual hosts: `localhost`, or `s3.localhost` for
+    /// LocalStack (which takes any Host containing `.s3.`).
+    pub vhost_domain: &'static str,
     /// `https://127.0.0.1:PORT`, when the server also speaks TLS.
     pub https_endpoint: Option<String>,
     /// The throw-away CA that signed the https certificate (PEM file).
@@ -246,9 +270,10 @@ impl Server {
             .addressing(Addressing::Path)
     }
 
-    /// Virtual-hosted config: `http://bucket.localhost:PORT`, connected on 127.0.0.1.
+    /// Virtual-hosted config: `http://bucket.localhost:PORT` (under [`Server::vhost_domain`]),
+    /// connected on 127.0.0.1.
     pub fn vhost_config(&self) -> Config {
-        let url = self.endpoint.replace("127.0.0.1", "localhost");
+        let url = self.endpoint.replace("127.0.0.1", self.vhost_domain);
         Config::new(&url, self.region.clone())
             .unwrap_or_else(|e| panic!("{}: bad endpoint {url}: {e}", self.name))
             .addressing(Addressing::VirtualHost)
@@ -382,11 +407,17 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: false,
             sse_reported: false,
             bucket_encryption: false,
+            encryption_not_found: true,
             object_lock: true,
             retention_read: true,
             conditional_writes: true,
             conditional_complete: false,
             if_match_quoted_writes: false,
+            checks_checksums: false,
+            stores_checksums: false,
+            checksum_refusal_stores_nothing: true,
+            multipart_checksums: false,
+            default_checksum: false,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -424,11 +455,68 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: true,
             sse_reported: false,
             bucket_encryption: false,
+            encryption_not_found: true,
             object_lock: false,
             retention_read: false,
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
+            checks_checksums: true,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: false,
+            multipart_checksums: false,
+            default_checksum: false,
+        },
+        // LocalStack's S3 (community): checks and stores flexible checksums of every kind and
+        // honours conditional writes; its gaps: header signatures are never verified, ACLs
+        // and bucket policies are stored but not enforced (PEERS-2 in the project notes).
+        "localstack" => Capabilities {
+            acl: true,
+            acl_enforced: false,
+            full_canned_acls: true,
+            email_grants: true,
+            cors: true,
+            preflight: false,
+            list_multipart_uploads: true,
+            abort_multipart: true,
+            recreate_owned_ok: true,
+            location: true,
+            verifies_signatures: false,
+            second_user: false,
+            bucket_not_empty: true,
+            quiet_delete: true,
+            conditional_reads: true,
+            slash_keys_hold_data: true,
+            max_key_len: 1024,
+            exact_path_keys: true,
+            upload_times: true,
+            verifies_part_md5: true,
+            verifies_put_md5: true,
+            post_policy_enforced: true,
+            response_overrides: true,
+            versioning: true,
+            tagging: true,
+            multipart_tagging: true,
+            policy: true,
+            policy_enforced: false,
+            public_access_block: true,
+            ownership_controls: true,
+            lifecycle: true,
+            expiration_header: true,
+            sse_over_http: true,
+            sse_reported: true,
+            bucket_encryption: true,
+            encryption_not_found: false,
+            object_lock: true,
+            retention_read: true,
+            conditional_writes: true,
+            conditional_complete: true,
+            if_match_quoted_writes: true,
+            checks_checksums: true,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: true,
+            multipart_checksums: true,
+            default_checksum: true,
         },
         _ => Capabilities {
             acl: true,
@@ -466,11 +554,17 @@ pub fn server(name: &'static str) -> Option<Server> {
             sse_over_http: true,
             sse_reported: true,
             bucket_encryption: true,
+            encryption_not_found: true,
             object_lock: true,
             retention_read: false,
             conditional_writes: true,
             conditional_complete: true,
             if_match_quoted_writes: true,
+            checks_checksums: false,
+            stores_checksums: true,
+            checksum_refusal_stores_nothing: true,
+            multipart_checksums: false,
+            default_checksum: false,
         },
     };
     Some(Server {
@@ -489,6 +583,11 @@ pub fn server(name: &'static str) -> Option<Server> {
             web_role_arn: required("STS_WEB_ROLE_ARN"),
             oidc_dir: PathBuf::from(required("OIDC_DIR")),
         }),
+        vhost_domain: if name == "localstack" {
+            "s3.localhost"
+        } else {
+            "localhost"
+        },
     })
 }
 
@@ -543,6 +642,12 @@ macro_rules! scenario {
                     super::$name(&server);
                 }
             }
+            #[test]
+            fn localstack() {
+                if let Some(server) = $crate::server("localstack") {
+                    super::$name(&server);
+                }
+            }
         }
     };
 }
@@ -575,6 +680,12 @@ macro_rules! scenario_async {
             #[test]
             fn moto() {
                 if let Some(server) = $crate::server("moto") {
+                    run(server);
+                }
+            }
+            #[test]
+            fn localstack() {
+                if let Some(server) = $crate::server("localstack") {
                     run(server);
                 }
             }

@@ -3,8 +3,10 @@
 
 use crate::acl::AccessControlPolicy;
 use crate::body::{BodyMode, Response};
+use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::endpoint::Target;
 use crate::error::{Error, ServiceError};
+use crate::integrity::Md5;
 use crate::name::BucketName;
 use crate::op::Operation;
 use crate::ops::{
@@ -103,6 +105,58 @@ impl Call {
             Call::PutObject(op) => Call::PutObject(op.content_md5_value(value)),
             Call::UploadPart(op) => Call::UploadPart(op.content_md5_value(value)),
             other => other,
+        }
+    }
+
+    /// The call with the digests the runtime computed from the body it streams
+    /// ([`BodyDigests`], fed the whole body).
+    pub fn with_digests(self, digests: BodyDigests) -> Call {
+        let md5 = digests.md5.map(|m| m.content_md5());
+        let checksum = digests.checksum.map(|h| h.finish());
+        let call = match md5 {
+            Some(value) => self.with_content_md5(value),
+            None => self,
+        };
+        match (call, checksum) {
+            (Call::PutObject(op), Some(c)) => Call::PutObject(op.checksum(c)),
+            (Call::UploadPart(op), Some(c)) => Call::UploadPart(op.checksum(c)),
+            (call, _) => call,
+        }
+    }
+}
+
+/// The digests of a streamed request body that a flow asks a runtime to compute in one
+/// pass before sending it ([`super::Work::FileBody`]): its `Content-MD5`, its flexible
+/// checksum, or both. Feed it the body with [`BodyDigests::update`], then hand it to
+/// [`Call::with_digests`].
+#[derive(Debug, Clone)]
+pub struct BodyDigests {
+    // Boxed: a job carries this beside its call, and most jobs compute nothing.
+    md5: Option<Box<Md5>>,
+    checksum: Option<Box<Hasher>>,
+}
+
+impl BodyDigests {
+    /// The digests to compute: `Content-MD5` when `md5`, a checksum of `checksum` if any.
+    pub fn new(md5: bool, checksum: Option<ChecksumAlgorithm>) -> Self {
+        BodyDigests {
+            md5: md5.then(|| Box::new(Md5::new())),
+            checksum: checksum.map(|a| Box::new(Hasher::new(a))),
+        }
+    }
+
+    /// True when nothing is to be computed (the body need not be read ahead).
+    pub fn is_empty(&self) -> bool {
+        self.md5.is_none() && self.checksum.is_none()
+    }
+
+    /// Adds the next bytes of the body.
+    pub fn update(&mut self, data: &[u8]) {
+        if let Some(md5) = &mut self.md5 {
+            md5.update(data);
+        }
+        if let Some(hasher) = &mut self.checksum {
+            hasher.update(data);
         }
     }
 }

@@ -9,15 +9,21 @@ use super::{Flow, Job, Reply, Sent, Step};
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
 use crate::ops::{CopyObject, HeadObject, ObjectAttributes, ObjectHead};
+use crate::sse::{CustomerKey, ServerSideEncryption};
 
-/// How a copy is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a copy is cut, and how source and destination are encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CopyOptions {
     /// Sources of at least this many bytes are copied in parts (default and most 5 GiB).
     pub threshold: u64,
     /// Bytes per UploadPartCopy (default 256 MiB, at least 5 MiB).
     pub part_size: u64,
+    /// How the copy is encrypted at rest (SSE-C: its key goes on every part).
+    pub sse: Option<ServerSideEncryption>,
+    /// The key an SSE-C source was written with: sent on the HeadObject, the CopyObject and
+    /// every UploadPartCopy.
+    pub source_sse_customer: Option<CustomerKey>,
 }
 
 impl Default for CopyOptions {
@@ -25,6 +31,8 @@ impl Default for CopyOptions {
         CopyOptions {
             threshold: MAX_PUT_SIZE,
             part_size: 256 << 20,
+            sse: None,
+            source_sse_customer: None,
         }
     }
 }
@@ -39,6 +47,18 @@ impl CopyOptions {
     /// Sets the part size.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.part_size = bytes;
+        self
+    }
+
+    /// Encrypts the copy at rest.
+    pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.sse = Some(sse);
+        self
+    }
+
+    /// Reads an SSE-C source with the key it was written with.
+    pub fn copy_source_sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.source_sse_customer = Some(key);
         self
     }
 }
@@ -106,10 +126,12 @@ impl CopyFlow {
             etag,
             version_id: head.version_id.clone(),
             len,
+            sse_customer: self.options.source_sse_customer.clone(),
         };
-        let options = UploadOptions::default()
+        let mut options = UploadOptions::default()
             .part_size(self.options.part_size)
             .threshold(1);
+        options.sse = self.options.sse.clone();
         let (bucket, key) = self.destination.clone();
         let flow = UploadFlow::new(bucket, key, source, options, self.started)?
             .attributes(attributes_of(head));
@@ -119,7 +141,15 @@ impl CopyFlow {
     fn single(&self, etag: &str) -> CopyObject {
         let (src_bucket, src_key) = self.source.clone();
         let (bucket, key) = self.destination.clone();
-        CopyObject::new(src_bucket, src_key, bucket, key).copy_source_if_match(etag)
+        let op = CopyObject::new(src_bucket, src_key, bucket, key).copy_source_if_match(etag);
+        let op = match &self.options.sse {
+            Some(sse) => op.server_side_encryption(sse.clone()),
+            None => op,
+        };
+        match &self.options.source_sse_customer {
+            Some(key) => op.copy_source_sse_customer_key(key.clone()),
+            None => op,
+        }
     }
 }
 
@@ -144,7 +174,12 @@ impl Flow for CopyFlow {
             Phase::Start => {
                 self.phase = Phase::Heading;
                 let (bucket, key) = self.source.clone();
-                Step::Send(Job::call(0, HeadObject::new(bucket, key)))
+                let head = HeadObject::new(bucket, key);
+                let head = match &self.options.source_sse_customer {
+                    Some(k) => head.sse_customer_key(k.clone()),
+                    None => head,
+                };
+                Step::Send(Job::call(0, head))
             }
             Phase::Single(op @ Some(_)) => match op.take() {
                 Some(op) => Step::Send(Job::call(0, *op)),
@@ -174,6 +209,7 @@ impl Flow for CopyFlow {
                     etag: out.etag,
                     version_id: out.version_id,
                     parts: 0,
+                    checksum: None,
                 })))
             }
             (_, Err(e)) => Phase::Finished(Some(Err(e))),

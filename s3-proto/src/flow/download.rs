@@ -42,6 +42,10 @@ pub struct DownloadOptions {
     pub part_size: u64,
     /// Bytes of ranges in flight at once (default 64 MiB), at least one range.
     pub memory_budget: u64,
+    /// Ask for the object's stored flexible checksum on the HeadObject
+    /// (`x-amz-checksum-mode: ENABLED`; default on) and verify the bytes against it before
+    /// the ETag. It costs no request: servers without checksums ignore the header.
+    pub checksum_mode: bool,
 }
 
 impl Default for DownloadOptions {
@@ -49,6 +53,7 @@ impl Default for DownloadOptions {
         DownloadOptions {
             part_size: 8 << 20,
             memory_budget: 64 << 20,
+            checksum_mode: true,
         }
     }
 }
@@ -63,6 +68,12 @@ impl DownloadOptions {
     /// Sets the in-flight budget.
     pub fn memory_budget(mut self, bytes: u64) -> Self {
         self.memory_budget = bytes;
+        self
+    }
+
+    /// Asks for the stored checksum, or not.
+    pub fn checksum_mode(mut self, enabled: bool) -> Self {
+        self.checksum_mode = enabled;
         self
     }
 
@@ -490,7 +501,8 @@ impl Flow for DownloadFlow {
         match self.phase {
             Phase::Start => {
                 self.phase = Phase::Heading;
-                let head = HeadObject::new(self.bucket.clone(), self.key.clone());
+                let head = HeadObject::new(self.bucket.clone(), self.key.clone())
+                    .checksum_mode(self.options.checksum_mode);
                 return Step::Send(Job::call(0, head));
             }
             Phase::Heading | Phase::Ranges => {}

@@ -50,7 +50,7 @@ pub mod throttle;
 pub mod upload;
 pub mod verify;
 
-pub use call::{Call, Reply};
+pub use call::{BodyDigests, Call, Reply};
 pub use request::Sent;
 
 use crate::error::Error;
@@ -110,8 +110,8 @@ pub enum Work {
     /// Send `call`, whose body is in memory or absent; the reply is buffered.
     Call(Call),
     /// Send `call` with `len` bytes of the caller's file from `offset` as its body, re-read
-    /// on every attempt. With `md5`, first read the range once more to compute the
-    /// `Content-MD5` (see [`Call::with_content_md5`]).
+    /// on every attempt. Unless `digests` is empty, first read the range once more to
+    /// compute them (`Content-MD5`, a flexible checksum; see [`Call::with_digests`]).
     FileBody {
         /// The request.
         call: Call,
@@ -119,8 +119,8 @@ pub enum Work {
         offset: u64,
         /// The body's length.
         len: u64,
-        /// Whether the request must carry the body's `Content-MD5`.
-        md5: bool,
+        /// What the request must carry about its body, computed in one pass.
+        digests: BodyDigests,
     },
     /// Fetch a range into the destination file (see [`download::RangeJob`]).
     Range(download::RangeJob),

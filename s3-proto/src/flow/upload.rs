@@ -31,9 +31,11 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use super::call::BodyDigests;
 use super::progress::{ProgressCounter, ProgressFn};
 use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::body::Body;
+use crate::checksum::{ChecksumAlgorithm, ChecksumType, MultipartChecksum, ObjectChecksum};
 use crate::error::{Error, InputError};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{ObjectAttributes, ObjectHead, attribute_setters};
@@ -43,6 +45,8 @@ use crate::ops::{
     ListMultipartUploadsOutput, MAX_PARTS, PutObject, PutObjectOutput, UploadPart, UploadPartCopy,
     UploadPartOutput,
 };
+use crate::sse::{CustomerKey, ServerSideEncryption};
+use crate::tagging::TagSet;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -61,8 +65,10 @@ pub const LOST_CREATE_SKEW: std::time::Duration = std::time::Duration::from_secs
 /// Parts of an upload of unknown length keep this size for this many parts, then double (800 keeps 10,000 parts from 5 MiB above 5 TiB).
 const GROWTH_STEP: u16 = 800;
 
-/// How an upload is cut: when to go multipart and how big the parts are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an upload is cut (when to go multipart, how big the parts are), how each request is
+/// checked (`Content-MD5`, a flexible checksum), and what the object gets (attributes,
+/// encryption, tags, a write condition), on every request that needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UploadOptions {
     /// Objects of at least this many bytes go multipart (default 8 MiB).
@@ -77,6 +83,29 @@ pub struct UploadOptions {
     /// body corrupted on the way (default on; a file's part is then read twice, the second
     /// time from the page cache).
     pub content_md5: bool,
+    /// A flexible checksum of this algorithm on the PutObject or on every part, computed in
+    /// the same pass as the `Content-MD5`, and for a multipart upload the object's checksum
+    /// in CompleteMultipartUpload (default none: [`ChecksumPolicy::WhenRequired`]). Always
+    /// in headers, never in an aws-chunked trailer, so every server takes it (Ceph RGW 16
+    /// ignores it; see [`ServerQuirks`]).
+    ///
+    /// [`ChecksumPolicy::WhenRequired`]: crate::checksum::ChecksumPolicy::WhenRequired
+    /// [`ServerQuirks`]: crate::checksum::ServerQuirks
+    pub checksum: Option<ChecksumAlgorithm>,
+    /// What a multipart object's checksum covers (default: the algorithm's own,
+    /// [`ChecksumAlgorithm::default_multipart_type`]).
+    pub checksum_type: Option<ChecksumType>,
+    /// Content headers, metadata, storage class and canned ACL of the object.
+    pub attributes: ObjectAttributes,
+    /// Encryption at rest; SSE-C's key goes on every part too.
+    pub sse: Option<ServerSideEncryption>,
+    /// The object's tags.
+    pub tagging: Option<TagSet>,
+    /// `If-None-Match` on the PutObject or CompleteMultipartUpload: `*` makes the upload
+    /// create-only.
+    pub if_none_match: Option<String>,
+    /// `If-Match` on the PutObject or CompleteMultipartUpload: overwrite only this ETag.
+    pub if_match: Option<String>,
 }
 
 impl Default for UploadOptions {
@@ -86,6 +115,13 @@ impl Default for UploadOptions {
             part_size: 8 * MIB,
             memory_budget: 64 * MIB,
             content_md5: true,
+            checksum: None,
+            checksum_type: None,
+            attributes: ObjectAttributes::default(),
+            sse: None,
+            tagging: None,
+            if_none_match: None,
+            if_match: None,
         }
     }
 }
@@ -123,6 +159,44 @@ impl UploadOptions {
     /// Sends `Content-MD5` with each part.
     pub fn content_md5(mut self, yes: bool) -> Self {
         self.content_md5 = yes;
+        self
+    }
+
+    /// Sends a flexible checksum of `algorithm` with every request that carries data.
+    pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum = Some(algorithm);
+        self
+    }
+
+    /// Sets what a multipart object's checksum covers (`COMPOSITE` or `FULL_OBJECT`).
+    pub fn checksum_type(mut self, checksum_type: ChecksumType) -> Self {
+        self.checksum_type = Some(checksum_type);
+        self
+    }
+
+    attribute_setters!();
+
+    /// Encrypts the object at rest.
+    pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
+        self.sse = Some(sse);
+        self
+    }
+
+    /// Tags the object.
+    pub fn tagging(mut self, tags: TagSet) -> Self {
+        self.tagging = Some(tags);
+        self
+    }
+
+    /// Writes only under this `If-None-Match` condition (`"*"`: create-only).
+    pub fn if_none_match(mut self, value: impl Into<String>) -> Self {
+        self.if_none_match = Some(value.into());
+        self
+    }
+
+    /// Overwrites only while the object's ETag is `etag`.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
         self
     }
 }
@@ -245,6 +319,12 @@ pub struct Upload {
     attributes: ObjectAttributes,
     single: bool,
     md5: bool,
+    checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    sums: Option<MultipartChecksum>,
+    sse: Option<ServerSideEncryption>,
+    tagging: Option<TagSet>,
+    if_none_match: Option<String>,
+    if_match: Option<String>,
     plan: PartPlan,
     upload_id: Option<String>,
     next: u16,
@@ -258,7 +338,8 @@ impl Upload {
     /// Plans an upload of `total` bytes (or an unknown length) to `key` in `bucket`.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit.
+    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit, or for a
+    /// checksum type the algorithm does not support.
     pub fn new(
         bucket: BucketName,
         key: ObjectKey,
@@ -267,12 +348,19 @@ impl Upload {
     ) -> Result<Self, InputError> {
         let plan = PartPlan::new(total, options.part_size)?;
         let threshold = options.threshold.clamp(1, MAX_PUT_SIZE);
+        let checksum = crate::checksum::multipart_type(options.checksum, options.checksum_type)?;
         Ok(Upload {
             bucket,
             key,
-            attributes: ObjectAttributes::default(),
+            attributes: options.attributes,
             single: total.is_some_and(|t| t < threshold),
             md5: options.content_md5,
+            checksum,
+            sums: checksum.map(|(a, _)| MultipartChecksum::new(a)),
+            sse: options.sse,
+            tagging: options.tagging,
+            if_none_match: options.if_none_match,
+            if_match: options.if_match,
             plan,
             upload_id: None,
             next: 1,
@@ -309,17 +397,73 @@ impl Upload {
         self.md5
     }
 
+    /// The flexible checksum algorithm every request with data carries, if any.
+    pub fn checksum_algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.checksum.map(|(a, _)| a)
+    }
+
+    /// The digests a runtime computes for a streamed body before sending it (see
+    /// [`Work::FileBody`]): `Content-MD5` and the flexible checksum, in one pass.
+    pub fn digests(&self) -> BodyDigests {
+        BodyDigests::new(self.md5, self.checksum_algorithm())
+    }
+
+    /// The SSE-C key, which every part must carry.
+    fn customer_key(&self) -> Option<CustomerKey> {
+        match &self.sse {
+            Some(ServerSideEncryption::Customer(key)) => Some(key.clone()),
+            _ => None,
+        }
+    }
+
     /// The single-request upload of `body`.
     pub fn put_object(&self, body: impl Into<Body>) -> PutObject {
-        let put = PutObject::new(self.bucket.clone(), self.key.clone(), body)
+        let mut put = PutObject::new(self.bucket.clone(), self.key.clone(), body)
             .attributes(self.attributes.clone());
-        if self.md5 { put.content_md5() } else { put }
+        if self.md5 {
+            put = put.content_md5();
+        }
+        if let Some(algorithm) = self.checksum_algorithm() {
+            put = put.checksum_algorithm(algorithm);
+        }
+        if let Some(sse) = &self.sse {
+            put = put.server_side_encryption(sse.clone());
+        }
+        if let Some(tags) = &self.tagging {
+            put = put.tagging(tags.clone());
+        }
+        if let Some(v) = &self.if_none_match {
+            put = put.if_none_match(v.clone());
+        }
+        if let Some(v) = &self.if_match {
+            put = put.if_match(v.clone());
+        }
+        put
     }
 
     /// The request that starts the multipart upload.
     pub fn create(&self) -> CreateMultipartUpload {
-        CreateMultipartUpload::new(self.bucket.clone(), self.key.clone())
-            .attributes(self.attributes.clone())
+        let mut create = CreateMultipartUpload::new(self.bucket.clone(), self.key.clone())
+            .attributes(self.attributes.clone());
+        if let Some((algorithm, ty)) = self.checksum {
+            create = create.checksum_algorithm(algorithm).checksum_type(ty);
+        }
+        if let Some(sse) = &self.sse {
+            create = create.server_side_encryption(sse.clone());
+        }
+        if let Some(tags) = &self.tagging {
+            create = create.tagging(tags.clone());
+        }
+        create
+    }
+
+    /// The HeadObject that reads the uploaded object back (with its SSE-C key).
+    pub fn head(&self) -> HeadObject {
+        let head = HeadObject::new(self.bucket.clone(), self.key.clone());
+        match self.customer_key() {
+            Some(key) => head.sse_customer_key(key),
+            None => head,
+        }
     }
 
     /// The listing that finds uploads a CreateMultipartUpload may have started although its
@@ -425,14 +569,23 @@ impl Upload {
             self.last = Some(slot.number);
         }
         self.sent.insert(slot.number, len);
-        let part = UploadPart::new(
+        let mut part = UploadPart::new(
             self.bucket.clone(),
             self.key.clone(),
             upload_id,
             slot.number,
             body,
         );
-        Ok(if self.md5 { part.content_md5() } else { part })
+        if self.md5 {
+            part = part.content_md5();
+        }
+        if let Some(algorithm) = self.checksum_algorithm() {
+            part = part.checksum_algorithm(algorithm);
+        }
+        Ok(match self.customer_key() {
+            Some(key) => part.sse_customer_key(key),
+            None => part,
+        })
     }
 
     /// The UploadPartCopy of `slot` from `bucket/key`, pinned to `etag`.
@@ -446,6 +599,7 @@ impl Upload {
         key: &ObjectKey,
         etag: &str,
         version_id: Option<&str>,
+        source_key: Option<&CustomerKey>,
     ) -> Result<UploadPartCopy, Error> {
         let upload_id = self.require_id()?.to_owned();
         if slot.len == 0 {
@@ -462,8 +616,16 @@ impl Upload {
         )
         .range(slot.offset, slot.offset + slot.len - 1)?
         .copy_source_if_match(etag);
-        Ok(match version_id {
+        let op = match version_id {
             Some(v) => op.source_version_id(v),
+            None => op,
+        };
+        let op = match source_key {
+            Some(key) => op.copy_source_sse_customer_key(key.clone()),
+            None => op,
+        };
+        Ok(match self.customer_key() {
+            Some(key) => op.sse_customer_key(key),
             None => op,
         })
     }
@@ -471,13 +633,28 @@ impl Upload {
     /// Records the reply to the UploadPart of `slot`.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] for a slot never sent.
+    /// [`InputError::InvalidArgument`] for a slot never sent, or a part without the
+    /// checksum the upload needs.
     pub fn part_done(&mut self, slot: &PartSlot, output: &UploadPartOutput) -> Result<(), Error> {
-        if !self.sent.contains_key(&slot.number) {
+        let Some(&len) = self.sent.get(&slot.number) else {
             return Err(InputError::argument("slot", "this part was never sent").into());
+        };
+        if let Some(sums) = self.sums.as_mut() {
+            let Some(checksum) = output.checksum else {
+                let e = InputError::argument("checksum", "a part was sent without its checksum");
+                return Err(e.into());
+            };
+            sums.add(slot.number, checksum, len)?;
         }
         self.done.insert(slot.number, output.etag.clone());
         Ok(())
+    }
+
+    /// The object's checksum once every part is done (the one single PutObject sent is
+    /// its reply's).
+    pub fn checksum(&self) -> Option<ObjectChecksum> {
+        let (_, ty) = self.checksum?;
+        self.sums.as_ref()?.finish(ty).ok()
     }
 
     /// Bytes acknowledged by the server so far.
@@ -515,12 +692,18 @@ impl Upload {
             part_number: n,
             etag: self.done[&n].clone(),
         });
-        Ok(CompleteMultipartUpload::new(
-            self.bucket.clone(),
-            self.key.clone(),
-            upload_id,
-            parts,
-        ))
+        let mut complete =
+            CompleteMultipartUpload::new(self.bucket.clone(), self.key.clone(), upload_id, parts);
+        if let (Some((_, ty)), Some(sums)) = (self.checksum, &self.sums) {
+            complete = complete.checksums(sums, ty)?;
+        }
+        if let Some(v) = &self.if_none_match {
+            complete = complete.if_none_match(v.clone());
+        }
+        if let Some(v) = &self.if_match {
+            complete = complete.if_match(v.clone());
+        }
+        Ok(complete)
     }
 
     /// Whether `head` (a HeadObject of the key) shows this upload completed: for when a
@@ -565,6 +748,7 @@ impl Upload {
             etag: head.etag.clone(),
             version_id: head.version_id.clone(),
             parts: u16::try_from(self.done.len()).unwrap_or(MAX_PARTS),
+            checksum: self.checksum(),
         })
     }
 
@@ -600,6 +784,10 @@ pub struct UploadOutput {
     pub version_id: Option<String>,
     /// Parts uploaded; 0 for a single PutObject.
     pub parts: u16,
+    /// The object's flexible checksum, when one was sent: as the server reported it, else
+    /// as computed (for a multipart upload, combined from the parts' without reading the
+    /// data again).
+    pub checksum: Option<ObjectChecksum>,
 }
 
 impl From<PutObjectOutput> for UploadOutput {
@@ -608,6 +796,7 @@ impl From<PutObjectOutput> for UploadOutput {
             etag: out.etag,
             version_id: out.version_id,
             parts: 0,
+            checksum: out.checksum,
         }
     }
 }
@@ -619,6 +808,7 @@ impl UploadOutput {
             etag: out.etag,
             version_id: out.version_id,
             parts,
+            checksum: out.checksum,
         }
     }
 }
@@ -651,6 +841,8 @@ pub enum Source {
         version_id: Option<String>,
         /// Its length.
         len: u64,
+        /// The key it was written with, for an SSE-C source.
+        sse_customer: Option<CustomerKey>,
     },
 }
 
@@ -746,10 +938,11 @@ impl UploadFlow {
         options: UploadOptions,
         started: SystemTime,
     ) -> Result<Self, Error> {
+        let budget = options.memory_budget;
         let up = Upload::new(bucket, key, source.len(), options)?;
         let concurrency = match source {
             Source::Copy { .. } => MAX_CONCURRENCY.min(16),
-            _ => up.concurrency(options.memory_budget),
+            _ => up.concurrency(budget),
         };
         Ok(UploadFlow {
             progress: ProgressCounter::new(source.len(), None),
@@ -776,9 +969,12 @@ impl UploadFlow {
         self
     }
 
-    /// Sets the content type.
+    /// Sets the content type, unless the [`UploadOptions`] named one (a runtime passes the
+    /// type it guessed from the name here).
     pub fn content_type(mut self, value: impl Into<String>) -> Self {
-        self.up = self.up.content_type(value);
+        if self.up.attributes.content_type.is_none() {
+            self.up = self.up.content_type(value);
+        }
         self
     }
 
@@ -829,7 +1025,7 @@ impl UploadFlow {
                     call: op.into(),
                     offset: slot.offset,
                     len: slot.len,
-                    md5: self.up.wants_md5(),
+                    digests: self.up.digests(),
                 };
                 Step::Spawn(Job { id, work })
             }
@@ -838,11 +1034,13 @@ impl UploadFlow {
                 key,
                 etag,
                 version_id,
+                sse_customer,
                 ..
             } => {
+                let (version, customer) = (version_id.as_deref(), sse_customer.as_ref());
                 let op = self
                     .up
-                    .copy_part(&slot, bucket, key, etag, version_id.as_deref())?;
+                    .copy_part(&slot, bucket, key, etag, version, customer)?;
                 Step::Spawn(Job::call(id, op))
             }
         };
@@ -938,7 +1136,9 @@ impl UploadFlow {
             }
             (Phase::Completing, Reply::CompleteMultipartUpload(done)) => {
                 let parts = u16::try_from(self.up.done.len()).unwrap_or(MAX_PARTS);
-                self.output = Some(UploadOutput::multipart(done, parts));
+                let mut output = UploadOutput::multipart(done, parts);
+                output.checksum = output.checksum.or_else(|| self.up.checksum());
+                self.output = Some(output);
             }
             (Phase::Confirming, Reply::HeadObject(head)) => {
                 let error = self.complete_error.take();
@@ -974,7 +1174,7 @@ impl Flow for UploadFlow {
                 }
                 Source::File { len } if self.up.is_single() => {
                     self.phase = Phase::Single;
-                    let (len, md5) = (*len, self.up.wants_md5());
+                    let (len, digests) = (*len, self.up.digests());
                     let call = self
                         .up
                         .put_object(Body::Stream { length: Some(len) })
@@ -985,7 +1185,7 @@ impl Flow for UploadFlow {
                             call,
                             offset: 0,
                             len,
-                            md5,
+                            digests,
                         },
                     })
                 }
@@ -1007,10 +1207,7 @@ impl Flow for UploadFlow {
             {
                 self.cleanup()
             }
-            Phase::Confirming => {
-                let head = HeadObject::new(self.up.bucket.clone(), self.up.key.clone());
-                Step::Send(Job::call(CONTROL, head))
-            }
+            Phase::Confirming => Step::Send(Job::call(CONTROL, self.up.head())),
             Phase::Creating if self.failure.is_some() => self.cleanup(),
             Phase::Creating | Phase::Parts => {
                 self.phase = Phase::Parts;
@@ -1045,9 +1242,12 @@ impl Flow for UploadFlow {
         let Ok(number) = u16::try_from(id) else {
             return self.failed(super::unexpected());
         };
-        let etag = match sent.result {
-            Ok(Reply::UploadPart(out)) => out.etag,
-            Ok(Reply::UploadPartCopy(out)) => out.etag,
+        let out = match sent.result {
+            Ok(Reply::UploadPart(out)) => out,
+            Ok(Reply::UploadPartCopy(out)) => UploadPartOutput {
+                etag: out.etag,
+                checksum: out.checksum,
+            },
             Ok(_) => return self.failed(super::unexpected()),
             Err(e) => return self.failed(e),
         };
@@ -1056,7 +1256,7 @@ impl Flow for UploadFlow {
             offset: 0,
             len,
         };
-        match self.up.part_done(&slot, &UploadPartOutput { etag }) {
+        match self.up.part_done(&slot, &out) {
             Ok(()) => self.progress.add(len),
             Err(e) => self.failed(e),
         }
@@ -1156,6 +1356,7 @@ mod tests {
     fn etag(n: u16) -> UploadPartOutput {
         UploadPartOutput {
             etag: format!("\"{n}\""),
+            checksum: None,
         }
     }
 
@@ -1193,6 +1394,7 @@ mod tests {
             .unwrap();
         let part = UploadPartOutput {
             etag: "\"5d41402abc4b2a76b9719d911017c592\"".to_owned(),
+            checksum: None,
         };
         up.part_done(&slot, &part).unwrap();
         // md5(md5("hello")) with the part count, as S3 computes it.
@@ -1262,11 +1464,11 @@ mod tests {
     #[test]
     fn threshold_decides_single_put() {
         let opts = UploadOptions::default();
-        assert!(upload(Some(0), opts).is_single());
-        assert!(upload(Some(8 * MIB - 1), opts).is_single());
-        assert!(!upload(Some(8 * MIB), opts).is_single());
-        assert!(!upload(None, opts).is_single());
-        let single = upload(Some(3), opts).put_object("abc");
+        assert!(upload(Some(0), opts.clone()).is_single());
+        assert!(upload(Some(8 * MIB - 1), opts.clone()).is_single());
+        assert!(!upload(Some(8 * MIB), opts.clone()).is_single());
+        assert!(!upload(None, opts.clone()).is_single());
+        let single = upload(Some(3), opts.clone()).put_object("abc");
         assert_eq!(single.body().len(), Some(3));
     }
 
@@ -1284,11 +1486,11 @@ mod tests {
         let opts = UploadOptions::default()
             .threshold(1)
             .part_size(MIN_PART_SIZE);
-        let mut up = upload(Some(5 * MIB), opts);
+        let mut up = upload(Some(5 * MIB), opts.clone());
         let slots = run(&mut up, |s| s.len);
         assert_eq!(slots.len(), 1);
         assert_eq!(slots[0].len, 5 * MIB);
-        let mut up = upload(Some(5 * MIB + 1), opts);
+        let mut up = upload(Some(5 * MIB + 1), opts.clone());
         let slots = run(&mut up, |s| s.len);
         assert_eq!(
             slots.iter().map(|s| s.len).collect::<Vec<_>>(),
@@ -1331,14 +1533,14 @@ mod tests {
     fn unknown_length_ends_on_short_or_empty_read() {
         let opts = UploadOptions::default().part_size(5 * MIB);
         let source = 12 * MIB;
-        let mut up = upload(None, opts);
+        let mut up = upload(None, opts.clone());
         let slots = run(&mut up, |s| s.len.min(source.saturating_sub(s.offset)));
         assert_eq!(slots.len(), 3);
         assert!(up.next_part().is_none());
         assert_eq!(up.complete().unwrap().parts().len(), 3);
 
         // Ends exactly on a part boundary: the next read is empty.
-        let mut up = upload(None, opts);
+        let mut up = upload(None, opts.clone());
         let slots = run(&mut up, |s| s.len.min((10 * MIB).saturating_sub(s.offset)));
         assert_eq!(slots.len(), 2);
         assert_eq!(up.complete().unwrap().parts().len(), 2);

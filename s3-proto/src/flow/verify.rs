@@ -55,8 +55,8 @@ struct Segment {
 
 #[derive(Debug)]
 enum Digest {
-    /// The whole object, in order.
-    Whole(ObjectDigest),
+    /// The whole object, in order (boxed: a multipart object has many parts and no whole).
+    Whole(Box<ObjectDigest>),
     /// One part of a multipart object.
     Part(Md5),
 }
@@ -87,7 +87,7 @@ impl Ordered {
                 broken: None,
             },
             None => State {
-                segments: vec![Segment::new(0, Digest::Whole(digest))],
+                segments: vec![Segment::new(0, Digest::Whole(Box::new(digest)))],
                 segment_len: u64::MAX,
                 outer: None,
                 broken: None,
@@ -198,7 +198,7 @@ impl Ordered {
             }
         }
         match (whole, state.outer.take()) {
-            (Some(digest), None) => digest.finish(),
+            (Some(digest), None) => (*digest).finish(),
             (None, Some(outer)) => outer.finish_parts(&parts),
             _ => Err(super::unexpected()),
         }

@@ -92,11 +92,12 @@ pub struct WholeRead {
 }
 
 impl WholeRead {
-    /// A read of `key` in `bucket` under the client's `options`.
+    /// A read of `key` in `bucket` under the client's `options`, asking for the stored
+    /// flexible checksum (checksum mode), which the body is verified against first.
     pub fn new(bucket: BucketName, key: ObjectKey, options: &Options) -> Self {
         let object = format!("{bucket}/{key}");
         WholeRead {
-            op: OrNone(GetObject::new(bucket, key)),
+            op: OrNone(GetObject::new(bucket, key).checksum_mode(true)),
             rereads: options.rereads(),
             object,
         }

@@ -10,6 +10,7 @@ use http::Method;
 
 use crate::acl::Owner;
 use crate::body::{Body, ContentMd5, Response};
+use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, ObjectChecksum};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError};
 use crate::flow::paginate::Paginated;
@@ -67,6 +68,8 @@ pub struct CreateMultipartUpload {
     tagging: Option<TagSet>,
     lock_retention: Option<crate::lock::ObjectLockRetention>,
     lock_legal_hold: Option<crate::lock::LegalHold>,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    checksum_type: Option<ChecksumType>,
 }
 
 impl CreateMultipartUpload {
@@ -80,7 +83,23 @@ impl CreateMultipartUpload {
             tagging: None,
             lock_retention: None,
             lock_legal_hold: None,
+            checksum_algorithm: None,
+            checksum_type: None,
         }
+    }
+
+    /// Fixes the flexible checksum algorithm every part carries (`x-amz-checksum-algorithm`).
+    pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.checksum_algorithm = Some(algorithm);
+        self
+    }
+
+    /// What the object's checksum covers (`x-amz-checksum-type`); without it S3 takes the
+    /// algorithm's default ([`ChecksumAlgorithm::default_multipart_type`]). Needs an
+    /// algorithm that supports the type, checked before sending.
+    pub fn checksum_type(mut self, checksum_type: ChecksumType) -> Self {
+        self.checksum_type = Some(checksum_type);
+        self
     }
 
     /// Locks the new object until a date (`x-amz-object-lock-mode`, `-retain-until-date`).
@@ -132,7 +151,20 @@ impl Operation for CreateMultipartUpload {
     fn request(&self, target: &Target) -> Result<http::Request<Body>, Error> {
         let req = target
             .request(Method::POST, Some(&self.bucket), Some(&self.key))
-            .subresource("uploads");
+            .subresource("uploads")
+            .header_opt(
+                crate::checksum::ALGORITHM_HEADER,
+                self.checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            )
+            .header_opt(
+                crate::checksum::TYPE_HEADER,
+                self.checksum_type.map(ChecksumType::as_str),
+            );
+        let req = match crate::checksum::multipart_type(self.checksum_algorithm, self.checksum_type)
+        {
+            Err(e) => req.fail(e),
+            Ok(_) => req,
+        };
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
         let req =
@@ -178,6 +210,7 @@ pub struct UploadPart {
     part_number: u16,
     body: Body,
     content_md5: Option<ContentMd5>,
+    checksum: Option<Checksum>,
     sse_customer: Option<CustomerKey>,
 }
 
@@ -197,8 +230,25 @@ impl UploadPart {
             part_number,
             body: body.into(),
             content_md5: None,
+            checksum: None,
             sse_customer: None,
         }
+    }
+
+    /// Sends the part's flexible checksum, of the algorithm the upload was created with
+    /// (parse text with [`Checksum::parse`]).
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// Sends a flexible checksum of `algorithm` computed from the in-memory body (no effect
+    /// on a streamed body: use [`UploadPart::checksum`]).
+    pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        if let Some(bytes) = self.body.as_bytes() {
+            self.checksum = Some(Checksum::compute(algorithm, bytes));
+        }
+        self
     }
 
     /// Sends the SSE-C key the upload was created with (S3 needs it on every part).
@@ -239,6 +289,8 @@ impl UploadPart {
 pub struct UploadPartOutput {
     /// The part's ETag, with its quotes; CompleteMultipartUpload names it.
     pub etag: String,
+    /// The part's flexible checksum: as the server echoed it, else as sent.
+    pub checksum: Option<Checksum>,
 }
 
 impl Operation for UploadPart {
@@ -261,6 +313,7 @@ impl Operation for UploadPart {
             "content-md5",
             self.content_md5.as_ref().and_then(|m| m.value(&self.body)),
         );
+        let req = crate::checksum::apply(self.checksum.as_ref(), req);
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
         check_part_number(req, self.part_number)
             .body(self.body.clone())
@@ -269,8 +322,19 @@ impl Operation for UploadPart {
 
     fn parse(&self, resp: Response<'_>) -> Result<UploadPartOutput, Error> {
         let etag = headers::required(&resp, "etag")?;
+        let echoed = match self.checksum {
+            Some(sent) => {
+                let name = sent.algorithm().header_name();
+                match headers::optional(&resp, name)? {
+                    Some(v) => Some(Checksum::from_header(sent.algorithm(), v)?),
+                    None => Some(sent),
+                }
+            }
+            None => None,
+        };
         Ok(UploadPartOutput {
             etag: etag.to_owned(),
+            checksum: echoed,
         })
     }
 }
@@ -361,6 +425,9 @@ pub struct UploadPartCopyOutput {
     pub etag: String,
     /// When the part was written.
     pub last_modified: Option<SystemTime>,
+    /// The part's flexible checksum, which S3 computes for an upload created with a checksum
+    /// algorithm (`<ChecksumCRC32>` … in the reply).
+    pub checksum: Option<Checksum>,
 }
 
 impl Operation for UploadPartCopy {
@@ -400,6 +467,10 @@ impl Operation for UploadPartCopy {
         let mut r = result_reader(resp.body, "CopyPartResult", None)?;
         let mut out = UploadPartCopyOutput::default();
         while let Some(tag) = r.next_child()? {
+            if let Some(a) = ChecksumAlgorithm::from_xml_element(tag.name()) {
+                out.checksum = Some(Checksum::from_header(a, &r.text()?)?);
+                continue;
+            }
             match tag.name() {
                 b"ETag" => out.etag = r.text()?.into_owned(),
                 b"LastModified" => {
@@ -436,6 +507,8 @@ pub struct CompleteMultipartUpload {
     key: ObjectKey,
     upload_id: String,
     parts: Vec<CompletedPart>,
+    part_checksums: std::collections::BTreeMap<u16, Checksum>,
+    checksum: Option<ObjectChecksum>,
     if_match: Option<String>,
     if_none_match: Option<String>,
     if_match_unquoted: bool,
@@ -456,10 +529,38 @@ impl CompleteMultipartUpload {
             key,
             upload_id: upload_id.into(),
             parts,
+            part_checksums: std::collections::BTreeMap::new(),
+            checksum: None,
             if_match: None,
             if_none_match: None,
             if_match_unquoted: false,
         }
+    }
+
+    /// Names part `part_number`'s flexible checksum in the request body (`<ChecksumCRC32>`
+    /// …): an upload created with a checksum algorithm needs every part's.
+    pub fn part_checksum(mut self, part_number: u16, checksum: Checksum) -> Self {
+        self.part_checksums.insert(part_number, checksum);
+        self
+    }
+
+    /// Every part's checksum from `parts`, and for a `FULL_OBJECT` upload the object's
+    /// checksum, which the server compares with its own (`x-amz-checksum-<algorithm>` and
+    /// `x-amz-checksum-type`).
+    ///
+    /// # Errors
+    /// As [`MultipartChecksum::finish`](crate::checksum::MultipartChecksum::finish).
+    pub fn checksums(
+        mut self,
+        parts: &crate::checksum::MultipartChecksum,
+        checksum_type: ChecksumType,
+    ) -> Result<Self, InputError> {
+        let object = parts.finish(checksum_type)?;
+        for (number, checksum) in parts.parts() {
+            self.part_checksums.insert(number, checksum);
+        }
+        self.checksum = Some(object);
+        Ok(self)
     }
 
     /// Completes only under this `If-None-Match` condition: `"*"` makes the upload
@@ -498,8 +599,11 @@ impl CompleteMultipartUpload {
         for part in &self.parts {
             w.open("Part")
                 .element("PartNumber", &part.part_number.to_string())
-                .element("ETag", &part.etag)
-                .close("Part");
+                .element("ETag", &part.etag);
+            if let Some(c) = self.part_checksums.get(&part.part_number) {
+                w.element(c.algorithm().xml_element(), &c.to_base64());
+            }
+            w.close("Part");
         }
         w.close("CompleteMultipartUpload");
         w.finish()
@@ -544,6 +648,9 @@ pub struct CompleteMultipartUploadOutput {
     pub etag: Option<String>,
     /// The new version, in a versioned bucket.
     pub version_id: Option<String>,
+    /// The object's flexible checksum, when the server reports one (`<ChecksumCRC32>` …
+    /// with `<ChecksumType>`).
+    pub checksum: Option<ObjectChecksum>,
 }
 
 impl Operation for CompleteMultipartUpload {
@@ -564,6 +671,16 @@ impl Operation for CompleteMultipartUpload {
         if let Err(e) = self.check_parts() {
             return req.fail(e).build();
         }
+        let full = self.checksum.filter(ObjectChecksum::covers_body);
+        let req = match full {
+            Some(c) => req
+                .header(c.algorithm().header_name(), &c.to_header_value())
+                .header(
+                    crate::checksum::TYPE_HEADER,
+                    ChecksumType::FullObject.as_str(),
+                ),
+            None => req,
+        };
         req.header("content-type", "application/xml")
             .header_opt("if-none-match", self.if_none_match.as_deref())
             .header_opt(
@@ -587,8 +704,14 @@ impl Operation for CompleteMultipartUpload {
             version_id: headers::string_opt(&resp, "x-amz-version-id")?,
             ..Default::default()
         };
+        let (mut sum, mut ty) = (None, None);
         while let Some(tag) = r.next_child()? {
+            if let Some(a) = ChecksumAlgorithm::from_xml_element(tag.name()) {
+                sum = Some((a, r.text()?.into_owned()));
+                continue;
+            }
             match tag.name() {
+                b"ChecksumType" => ty = Some(r.parse("ChecksumType", |s| s.parse().ok())?),
                 b"Location" => out.location = Some(r.text()?.into_owned()),
                 b"Bucket" => out.bucket = r.text()?.into_owned(),
                 b"Key" => out.key = r.text()?.into_owned(),
@@ -598,6 +721,10 @@ impl Operation for CompleteMultipartUpload {
             }
         }
         r.finish()?;
+        out.checksum = match sum {
+            Some((a, v)) => Some(ObjectChecksum::parse(a, ty, &v)?),
+            None => ObjectChecksum::from_headers(resp.headers)?,
+        };
         Ok(out)
     }
 }
@@ -695,6 +822,8 @@ pub struct Part {
     pub size: u64,
     /// When the part was uploaded.
     pub last_modified: Option<SystemTime>,
+    /// Its flexible checksum, for an upload created with a checksum algorithm.
+    pub checksum: Option<Checksum>,
 }
 
 /// One page of ListParts.
@@ -717,6 +846,10 @@ pub struct ListPartsOutput {
     pub is_truncated: bool,
     /// The marker for the next page.
     pub next_part_number_marker: Option<u32>,
+    /// The upload's checksum algorithm, when it was created with one.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// The upload's checksum type, when the server says it.
+    pub checksum_type: Option<ChecksumType>,
     /// The parts.
     pub parts: Vec<Part>,
 }
@@ -756,6 +889,13 @@ impl Operation for ListParts {
                 b"Initiator" => out.initiator = Some(Owner::read(&mut r)?),
                 b"Owner" => out.owner = Some(Owner::read(&mut r)?),
                 b"StorageClass" => out.storage_class = Some(r.text()?.into_owned()),
+                b"ChecksumAlgorithm" => {
+                    out.checksum_algorithm =
+                        Some(r.parse("ChecksumAlgorithm", |s| s.parse().ok())?);
+                }
+                b"ChecksumType" => {
+                    out.checksum_type = Some(r.parse("ChecksumType", |s| s.parse().ok())?);
+                }
                 b"IsTruncated" => out.is_truncated = r.parse("IsTruncated", parse_bool)?,
                 b"NextPartNumberMarker" => {
                     out.next_part_number_marker = opt_number(&mut r, "NextPartNumberMarker")?;
@@ -796,6 +936,11 @@ fn opt_number(r: &mut XmlReader<'_>, field: &'static str) -> Result<Option<u32>,
 fn parse_part(r: &mut XmlReader<'_>) -> Result<Part, Error> {
     let mut part = Part::default();
     while let Some(field) = r.next_child()? {
+        if let Some(a) = ChecksumAlgorithm::from_xml_element(field.name()) {
+            let text = r.text()?;
+            part.checksum = Some(Checksum::from_header(a, &text)?);
+            continue;
+        }
         match field.name() {
             b"PartNumber" => {
                 part.part_number = r.parse("PartNumber", |s| {
@@ -1007,6 +1152,77 @@ mod tests {
     fn ok<O: Operation>(op: &O, body: &[u8]) -> Result<O::Output, Error> {
         let h = HeaderMap::new();
         op.parse(Response::new(StatusCode::OK, &h, body))
+    }
+
+    #[test]
+    fn checksums_on_the_wire() {
+        let alg = ChecksumAlgorithm::Crc32c;
+        let create = CreateMultipartUpload::new(b(), k("k"))
+            .checksum_algorithm(alg)
+            .checksum_type(ChecksumType::FullObject);
+        let req = create.request(config().target()).unwrap();
+        assert_eq!(req.headers()["x-amz-checksum-algorithm"], "CRC32C");
+        assert_eq!(req.headers()["x-amz-checksum-type"], "FULL_OBJECT");
+        let bad = CreateMultipartUpload::new(b(), k("k"))
+            .checksum_algorithm(ChecksumAlgorithm::Sha1)
+            .checksum_type(ChecksumType::FullObject);
+        assert!(matches!(
+            bad.request(config().target()),
+            Err(Error::Input(_))
+        ));
+
+        let part = UploadPart::new(b(), k("k"), "id", 1, "hello").checksum_algorithm(alg);
+        let req = part.request(config().target()).unwrap();
+        let sum = Checksum::compute(alg, b"hello");
+        assert_eq!(
+            req.headers()["x-amz-checksum-crc32c"],
+            sum.to_base64().as_str()
+        );
+        assert_eq!(req.headers()["x-amz-sdk-checksum-algorithm"], "CRC32C");
+        let mut h = HeaderMap::new();
+        h.insert("etag", "\"e\"".parse().unwrap());
+        let out = part.parse(Response::new(StatusCode::OK, &h, b"")).unwrap();
+        assert_eq!(out.checksum, Some(sum), "as sent, when not echoed");
+
+        let mut sums = crate::checksum::MultipartChecksum::new(alg);
+        sums.add(1, sum, 5).unwrap();
+        let parts = [CompletedPart {
+            part_number: 1,
+            etag: "\"e\"".into(),
+        }];
+        let complete = CompleteMultipartUpload::new(b(), k("k"), "id", parts)
+            .checksums(&sums, ChecksumType::FullObject)
+            .unwrap();
+        let body = complete.body();
+        let element = format!(
+            "<ChecksumCRC32C>{}</ChecksumCRC32C></Part>",
+            sum.to_base64()
+        );
+        assert!(body.contains(&element), "{body}");
+        let req = complete.request(config().target()).unwrap();
+        assert_eq!(
+            req.headers()["x-amz-checksum-crc32c"],
+            sum.to_base64().as_str()
+        );
+        assert_eq!(req.headers()["x-amz-checksum-type"], "FULL_OBJECT");
+        let reply = br#"<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>
+            <ETag>"x-1"</ETag><ChecksumCRC32C>mnG7TA==</ChecksumCRC32C>
+            <ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"#;
+        let out = ok(&complete, reply).unwrap();
+        assert_eq!(out.checksum.unwrap().to_header_value(), "mnG7TA==");
+
+        let listed = br#"<ListPartsResult><Bucket>b</Bucket><Key>k</Key><UploadId>id</UploadId>
+            <ChecksumAlgorithm>SHA1</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType>
+            <Part><PartNumber>1</PartNumber><ETag>"e"</ETag><Size>5</Size>
+            <ChecksumSHA1>qvTGHdzF6KLavt4PO0gs2a6pQ00=</ChecksumSHA1></Part></ListPartsResult>"#;
+        let out = ok(&ListParts::new(b(), k("k"), "id"), listed).unwrap();
+        assert_eq!(out.checksum_algorithm, Some(ChecksumAlgorithm::Sha1));
+        assert_eq!(out.checksum_type, Some(ChecksumType::Composite));
+        let sha1 = Checksum::compute(ChecksumAlgorithm::Sha1, b"hello");
+        assert_eq!(out.parts[0].checksum, Some(sha1));
+        let bad = br#"<ListPartsResult><Part><PartNumber>1</PartNumber>
+            <ChecksumSHA1>short</ChecksumSHA1></Part></ListPartsResult>"#;
+        assert!(ok(&ListParts::new(b(), k("k"), "id"), bad).is_err());
     }
 
     #[test]
