@@ -10,7 +10,7 @@ async fn the_page_uploads_with_put_and_post() {
     let servers = test_support::ALL_SERVERS
         .iter()
         .filter_map(|name| test_support::server(name))
-        .filter(|s| s.caps.cors && s.caps.preflight);
+        .filter(|s| s.caps.browser_uploads);
     for server in servers {
         let name = test_support::unique_bucket("abrowser");
         let exe = example("s3-tokio", "async_browser_upload");

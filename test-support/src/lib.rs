@@ -86,6 +86,9 @@ pub struct Capabilities {
     pub post_policy_enforced: bool,
     /// Answers a GET with the `response-*` overrides it asks for (moto 5 ignores them).
     pub response_overrides: bool,
+    /// A web page can upload to it from a browser: CORS preflights answered per the rules and
+    /// presigned PUT/POST accepted (Ceph, LocalStack; moto's object-URL preflight is wrong).
+    pub browser_uploads: bool,
     /// Keeps versions (Put/GetBucketVersioning, ListObjectVersions, delete markers); s3s-fs
     /// 0.14 answers NotImplemented.
     pub versioning: bool,
@@ -395,6 +398,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             verifies_put_md5: true,
             post_policy_enforced: true,
             response_overrides: true,
+            browser_uploads: true,
             versioning: true,
             tagging: true,
             multipart_tagging: false,
@@ -443,6 +447,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             verifies_put_md5: true,
             post_policy_enforced: false,
             response_overrides: true,
+            browser_uploads: false,
             versioning: false,
             tagging: false,
             multipart_tagging: false,
@@ -494,6 +499,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             verifies_put_md5: true,
             post_policy_enforced: true,
             response_overrides: true,
+            browser_uploads: true,
             versioning: true,
             tagging: true,
             multipart_tagging: true,
@@ -542,6 +548,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             verifies_put_md5: false,
             post_policy_enforced: false,
             response_overrides: false,
+            browser_uploads: false,
             versioning: true,
             tagging: true,
             multipart_tagging: true,
