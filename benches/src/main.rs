@@ -216,7 +216,12 @@ fn run_all() {
     // 5. Verifying downloads (issue: every byte read verified), per GiB of body.
     let t = group(
         &mut w,
-        &["verify-md5", "verify-multipart", "verify-multipart-4", "verify-floor"],
+        &[
+            "verify-md5",
+            "verify-multipart",
+            "verify-multipart-4",
+            "verify-floor",
+        ],
         Unit::MBs,
     );
     let per_gib = |mbs: f64| 1073.741_824 / mbs;

@@ -12,7 +12,9 @@ use crate::harness::Workload;
 const LEN: usize = 8 << 20;
 
 fn body() -> Vec<u8> {
-    (0..LEN as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect()
+    (0..LEN as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect()
 }
 
 fn head(etag: &str, len: u64) -> ObjectHead {
