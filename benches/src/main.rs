@@ -224,7 +224,7 @@ fn run_all() {
         ],
         Unit::MBs,
     );
-    let per_gib = |mbs: f64| 1073.741_824 / mbs;
+    let per_gib = |mbs: f64| 1_073.741_824 / mbs;
     for (i, label) in [
         "Verify a single-part object (MD5 ETag), 8 MiB",
         "Verify a multipart object (ETag rebuilt, one part size), 8 MiB",
