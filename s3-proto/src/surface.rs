@@ -457,6 +457,20 @@ macro_rules! bucket_surface {
                 self.client.drive(DeleteFlow::new(self.name.clone(), keys?))$($await)*
             }
 
+            /// Deletes every key under `prefix` (everything when empty), listing and deleting
+            /// as it goes in batches of 1,000, four at most at once: constant memory for any
+            /// number of keys; keys the server refused come back as data.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let out = bucket.delete_prefix(\"logs/2019/\")", "?;\nprintln!(\"{} deleted, {} refused\", out.deleted, out.errors.len());")]
+            pub $($async)* fn delete_prefix(
+                &self,
+                prefix: &str,
+            ) -> Result<$crate::flow::delete::DeletePrefixOutput, Error> {
+                let flow = $crate::flow::delete::DeletePrefixFlow::new(self.name.clone(), prefix, 4);
+                self.client.drive(flow)$($await)*
+            }
+
             /// Copies `src_bucket/src_key` to `dst_key` in this bucket, keeping metadata.
             ///
             /// # Example

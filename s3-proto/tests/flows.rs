@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use s3_proto::flow::copy::{CopyFlow, CopyOptions};
-use s3_proto::flow::delete::DeleteFlow;
+use s3_proto::flow::delete::{DeleteFlow, DeletePrefixFlow};
 use s3_proto::flow::download::{DownloadFlow, DownloadOptions, RangeJob};
 use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
 use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
@@ -1368,4 +1368,23 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn delete_prefix_lists_and_deletes_as_it_goes() {
+    let mut sim = empty_sim();
+    for i in 0..2_500 {
+        sim.put_object(BUCKET, &format!("logs/{i:05}"), b"x");
+    }
+    for k in ["logsx", "other/1", "a"] {
+        sim.put_object(BUCKET, k, b"keep");
+    }
+    let flow = DeletePrefixFlow::new(bucket(), "logs/", 4);
+    let out = drive(&mut sim, &session(4), flow, &[], &mut Vec::new()).unwrap();
+    assert_eq!(out.deleted, 2_500);
+    assert!(out.errors.is_empty());
+    assert_eq!(sim.keys(BUCKET), ["a", "logsx", "other/1"]);
+    // Three batches: 1,000 + 1,000 + 500, each sent as its page of the listing came in.
+    assert_eq!(sim.requests(OpKind::DeleteObjects), 3);
+    assert_eq!(sim.requests(OpKind::ListObjectsV2), 3);
 }

@@ -178,3 +178,25 @@ scenario_fn! { small_one_liners(server) {
     assert_eq!(head.content_type.as_deref(), Some("text/x-copied"));
     x!(cleanup(&b));
 }}
+
+scenario_fn! { delete_prefix_removes_only_what_is_under_it(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "delprefix"));
+    for i in 0..25 {
+        x!(b.put_string(&format!("gone/{i:02}"), "x")).unwrap();
+    }
+    x!(b.put_string("gone-not/kept", "x")).unwrap();
+    x!(b.put_string("kept", "x")).unwrap();
+    let out = x!(b.delete_prefix("gone/")).unwrap();
+    assert_eq!(out.deleted, 25);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let mut left = Vec::new();
+    let mut list = b.list("", None);
+    while let Some(entry) = x!(list.next()) {
+        if let ListEntry::Object(o) = entry.unwrap() {
+            left.push(o.key);
+        }
+    }
+    assert_eq!(left, ["gone-not/kept", "kept"]);
+    x!(cleanup(&b));
+}}

@@ -154,6 +154,7 @@ into_call!(
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListMultipartUploads,
+    ListObjectsV2,
     HeadObject,
     GetObject,
     CopyObject,
