@@ -211,6 +211,8 @@ pub struct UploadPart {
     part_number: u16,
     body: Body,
     content_md5: Option<String>,
+    /// `Content-MD5` of the in-memory body, computed when the request is built.
+    md5_of_body: bool,
     checksum: Option<Checksum>,
     sse_customer: Option<CustomerKey>,
 }
@@ -231,6 +233,7 @@ impl UploadPart {
             part_number,
             body: body.into(),
             content_md5: None,
+            md5_of_body: false,
             checksum: None,
             sse_customer: None,
         }
@@ -258,11 +261,14 @@ impl UploadPart {
         self
     }
 
-    /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused.
+    /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused (no effect
+    /// on a streamed body: use [`UploadPart::content_md5_value`]).
+    ///
+    /// The digest is computed when the request is built, that is by the runtime's job that
+    /// sends the part: parts read from a reader are hashed side by side, not one after the
+    /// other in the flow's loop.
     pub fn content_md5(mut self) -> Self {
-        if let Some(bytes) = self.body.as_bytes() {
-            self.content_md5 = Some(content_md5(bytes));
-        }
+        self.md5_of_body = true;
         self
     }
 
@@ -310,7 +316,13 @@ impl Operation for UploadPart {
             &self.upload_id,
         )
         .query("partNumber", &self.part_number.to_string())
-        .header_opt("content-md5", self.content_md5.as_deref());
+        .header_opt(
+            "content-md5",
+            self.content_md5.clone().or_else(|| {
+                let bytes = self.body.as_bytes().filter(|_| self.md5_of_body);
+                bytes.map(content_md5)
+            }),
+        );
         let req = crate::checksum::apply(self.checksum.as_ref(), req);
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
         check_part_number(req, self.part_number)
