@@ -228,26 +228,20 @@ pub(crate) async fn read_up_to(reader: Reader<'_>, limit: u64) -> Result<Vec<u8>
     read.map(|_| buf).map_err(io)
 }
 
-/// The `digests` (`Content-MD5`, a checksum) of `len` bytes of the file at `path` from
-/// `offset`, in one extra read, asked for.
-async fn digests_of(
-    path: &Path,
-    offset: u64,
-    len: u64,
-    mut digests: BodyDigests,
-) -> Result<BodyDigests, Error> {
-    let mut file = open_at(path, offset).await?.take(len);
+/// `d` (`Content-MD5`, a checksum) of `len` bytes of the file at `p` from `at`: an extra read.
+async fn digests_of(p: &Path, at: u64, len: u64, mut d: BodyDigests) -> Result<BodyDigests, Error> {
+    let mut file = open_at(p, at).await?.take(len);
     let (mut buf, mut read) = (vec![0u8; BUFFER], 0);
     loop {
         match file.read(&mut buf).await.map_err(io)? {
-            0 if read == len => return Ok(digests),
+            0 if read == len => return Ok(d),
             0 => {
                 return Err(
                     InputError::argument("body", "the file is shorter than its length").into(),
                 );
             }
             n => {
-                digests.update(&buf[..n]);
+                d.update(&buf[..n]);
                 read += n as u64;
             }
         }

@@ -138,6 +138,13 @@ rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
 rgw cors rules max num = 100
+# Deleted objects' data is reclaimed by RGW's garbage collector, by default no sooner than 2 h
+# later (and a pass per hour): in a 2 GiB memstore a few test runs fill the OSD first, and a
+# full OSD blocks every write (HEALTH_ERR "1 full osd(s)", requests hang). Reclaim within a
+# minute instead.
+rgw gc obj min wait = 30
+rgw gc processor period = 30
+rgw gc processor max time = 30
 $EXTRA
 CONF
 

@@ -257,7 +257,12 @@ impl UploadPart {
         self
     }
 
-    /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused.
+    /// Sends `Content-MD5` of the in-memory body, so a corrupted part is refused (no effect
+    /// on a streamed body: use [`UploadPart::content_md5_value`]).
+    ///
+    /// The digest is computed when the request is built, that is by the runtime's job that
+    /// sends the part: parts read from a reader are hashed side by side, not one after the
+    /// other in the flow's loop.
     pub fn content_md5(mut self) -> Self {
         if self.body.as_bytes().is_some() {
             self.content_md5 = Some(ContentMd5::OfBody);
