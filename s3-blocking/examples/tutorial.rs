@@ -21,11 +21,10 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use s3_blocking::proto::acl::{AccessControlPolicy, Permission};
+use s3_blocking::prelude::*;
+use s3_blocking::proto::acl::AccessControlPolicy;
 use s3_blocking::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
-use s3_blocking::proto::ops::{LocationConstraint, PutObject};
-use s3_blocking::proto::{CannedAcl, Credentials, ObjectKey};
-use s3_blocking::{Client, ErrorCode};
+use s3_blocking::proto::{ObjectKey, ops::PutObject};
 
 fn main() -> ExitCode {
     // Not part of the tutorial: starts a local server when nothing is configured.

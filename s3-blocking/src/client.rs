@@ -122,6 +122,8 @@ impl std::fmt::Debug for Client {
     }
 }
 
+s3_proto::client_builder!(Client);
+
 impl Client {
     s3_proto::client_constructors!(
         |name: &str| std::env::var(name).ok(),

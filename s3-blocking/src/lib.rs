@@ -22,6 +22,15 @@ mod client;
 pub mod credentials;
 mod transfer;
 
+/// One `use` for most programs: the client, its handle and options, and the common protocol
+/// types.
+pub mod prelude {
+    pub use crate::{
+        Bucket, Client, CopyOptions, DownloadOptions, ListEntry, Options, UploadOptions,
+    };
+    pub use s3_proto::prelude::*;
+}
+
 pub use body::ObjectReader;
 pub use bucket::{Bucket, List};
 pub use client::Client;

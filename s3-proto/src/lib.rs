@@ -17,6 +17,7 @@
 
 pub mod acl;
 pub mod body;
+pub mod builder;
 pub mod checksum;
 pub mod config;
 pub mod cors;
@@ -68,3 +69,18 @@ pub use request::RequestBuilder;
 pub use sse::{CustomerKey, ServerSideEncryption};
 pub use tagging::TagSet;
 pub use xml::{MAX_XML_BODY, MAX_XML_DEPTH};
+
+/// The types most programs name, for one `use` line (each runtime's `prelude` adds its
+/// client types to these).
+pub mod prelude {
+    pub use crate::acl::{CannedAcl, Permission};
+    pub use crate::builder::ClientBuilder;
+    pub use crate::credentials::Credentials;
+    pub use crate::endpoint::Addressing;
+    pub use crate::error::{Error, ErrorCode};
+    pub use crate::integrity::{Integrity, Verification};
+    pub use crate::meta::Metadata;
+    pub use crate::object::{ByteRange, ObjectHead, ResponseOverrides};
+    pub use crate::ops::LocationConstraint;
+    pub use crate::retry::{RetryMode, RetryPolicy};
+}

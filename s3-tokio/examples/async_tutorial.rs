@@ -22,11 +22,10 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use s3_tokio::proto::acl::{AccessControlPolicy, Permission};
+use s3_tokio::prelude::*;
+use s3_tokio::proto::acl::AccessControlPolicy;
 use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
-use s3_tokio::proto::ops::{LocationConstraint, PutObject};
-use s3_tokio::proto::{CannedAcl, Credentials, ObjectKey};
-use s3_tokio::{Client, ErrorCode};
+use s3_tokio::proto::{ObjectKey, ops::PutObject};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -29,6 +29,15 @@ pub use s3_proto::flow::{
     request::Options, upload::UploadOptions, upload::UploadOutput,
 };
 
+/// One `use` for most programs: the client, its handle and options, and the common protocol
+/// types.
+pub mod prelude {
+    pub use crate::{
+        Bucket, Client, CopyOptions, DownloadOptions, ListEntry, Options, UploadOptions,
+    };
+    pub use s3_proto::prelude::*;
+}
+
 pub use body::ObjectStream;
 pub use bucket::{Bucket, List};
 pub use client::Client;

@@ -200,3 +200,22 @@ scenario_fn! { delete_prefix_removes_only_what_is_under_it(server) {
     assert_eq!(left, ["gone-not/kept", "kept"]);
     x!(cleanup(&b));
 }}
+
+scenario_fn! { a_client_from_the_builder_works(server) {
+    use s3::prelude::*;
+    let client = Client::builder()
+        .endpoint(server.endpoint.as_str())
+        .region(server.region.as_str())
+        .credentials(server.credentials())
+        .addressing(Addressing::Path)
+        .request_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let b = x!(temp_bucket(&client, "builder"));
+    x!(b.put_string("built.txt", "from the builder")).unwrap();
+    assert_eq!(x!(b.get_string("built.txt")).unwrap().as_deref(), Some("from the builder"));
+    // Nothing to sign with is refused before anything is sent.
+    let err = Client::builder().endpoint(server.endpoint.as_str()).build().unwrap_err();
+    assert!(matches!(err, Error::Input(_)), "{err}");
+    x!(cleanup(&b));
+}}

@@ -481,6 +481,32 @@ fn seconds(time: SystemTime) -> f64 {
 #[macro_export]
 macro_rules! client_constructors {
     ($lookup:expr, $read:expr) => {
+        /// A builder for a client: endpoint, region, credentials, addressing, timeouts,
+        /// retries, TLS and proxies, from nothing (`builder()`), or from the environment
+        /// first with [`ClientBuilder::from_env`](s3_proto::builder::ClientBuilder::from_env).
+        pub fn builder() -> $crate::builder::ClientBuilder<Self> {
+            $crate::builder::ClientBuilder::new()
+        }
+
+        /// The runtime's side of [`ClientBuilder`](s3_proto::builder::ClientBuilder).
+        #[doc(hidden)]
+        pub fn __assemble(
+            config: $crate::Config,
+            credentials: $crate::credentials::CredentialSource,
+            options: $crate::flow::request::Options,
+        ) -> Result<Self, $crate::Error> {
+            Self::with_options(config, credentials, options)
+        }
+
+        #[doc(hidden)]
+        pub fn __lookup(name: &str) -> Option<String> {
+            ($lookup)(name)
+        }
+
+        #[doc(hidden)]
+        pub fn __read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+            ($read)(path)
+        }
         /// A client for `config`, signing with `credentials` (fixed
         /// [`Credentials`](s3_proto::Credentials), or a
         /// [`CredentialSource`](s3_proto::credentials::CredentialSource) such as
@@ -526,6 +552,30 @@ macro_rules! client_constructors {
             let options = $crate::flow::request::Options::default();
             let options = options.tls(setup.tls).proxy(setup.proxy);
             Self::with_options(setup.config, setup.credentials, options)
+        }
+    };
+}
+
+/// Makes a runtime's `Client` buildable by [`crate::builder::ClientBuilder`], through the
+/// hidden functions [`client_constructors!`] writes.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! client_builder {
+    ($client:ty) => {
+        impl $crate::builder::BuildClient for $client {
+            fn assemble(
+                config: $crate::Config,
+                credentials: $crate::credentials::CredentialSource,
+                options: $crate::flow::request::Options,
+            ) -> Result<Self, $crate::Error> {
+                Self::__assemble(config, credentials, options)
+            }
+            fn lookup(name: &str) -> Option<String> {
+                Self::__lookup(name)
+            }
+            fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+                Self::__read(path)
+            }
         }
     };
 }
