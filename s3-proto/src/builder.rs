@@ -24,8 +24,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every setting not given comes from the environment when the builder started with
-//! [`ClientBuilder::from_env`] (as `Client::from_env` reads it), else from the defaults: AWS's
+//! Every setting not given comes from the environment when the builder was asked to start
+//! from it ([`ClientBuilder::environment`]), else from the defaults: AWS's
 //! endpoint for the region, `us-east-1`, virtual-host addressing, SigV4, the default
 //! [`Options`]. Credentials must come from somewhere: given, the environment, or
 //! [`ClientBuilder::anonymous`].
@@ -105,13 +105,11 @@ impl<C: BuildClient> ClientBuilder<C> {
         }
     }
 
-    /// Starts from the standard environment (variables and shared files, as `from_env`):
-    /// what is set afterwards overrides it.
-    pub fn from_env() -> Self {
-        ClientBuilder {
-            from_env: true,
-            ..ClientBuilder::new()
-        }
+    /// Starts from the standard environment (variables and shared files, as
+    /// `Client::from_env` reads them): what is set on the builder overrides it.
+    pub fn environment(mut self) -> Self {
+        self.from_env = true;
+        self
     }
 
     /// The endpoint URL (`http://127.0.0.1:7480`, `https://minio.example.com`).
@@ -278,7 +276,8 @@ mod tests {
 
     #[test]
     fn settings_override_the_environment_and_defaults_fill_the_rest() {
-        let Built(config, options) = ClientBuilder::<Built>::from_env()
+        let Built(config, options) = ClientBuilder::<Built>::new()
+            .environment()
             .region("us-west-2")
             .request_timeout(Duration::from_secs(5))
             .build()

@@ -482,8 +482,8 @@ fn seconds(time: SystemTime) -> f64 {
 macro_rules! client_constructors {
     ($lookup:expr, $read:expr) => {
         /// A builder for a client: endpoint, region, credentials, addressing, timeouts,
-        /// retries, TLS and proxies, from nothing (`builder()`), or from the environment
-        /// first with [`ClientBuilder::from_env`](s3_proto::builder::ClientBuilder::from_env).
+        /// retries, TLS and proxies, from nothing, or from the environment first with
+        /// [`environment()`](s3_proto::builder::ClientBuilder::environment).
         pub fn builder() -> $crate::builder::ClientBuilder<Self> {
             $crate::builder::ClientBuilder::new()
         }
