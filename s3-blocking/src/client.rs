@@ -122,14 +122,9 @@ impl std::fmt::Debug for Client {
     }
 }
 
-s3_proto::client_builder!(Client);
+s3_proto::client_constructors!(Client, |name| std::env::var(name).ok(), std::fs::read);
 
 impl Client {
-    s3_proto::client_constructors!(
-        |name: &str| std::env::var(name).ok(),
-        |path: &std::path::Path| std::fs::read(path)
-    );
-
     fn build(config: Config, source: CredentialSource, options: Options, net: Net) -> Self {
         let agent = |proxy: &Option<String>| {
             let config = net

@@ -473,108 +473,89 @@ fn seconds(time: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The constructors of a runtime's `Client`, written once for both runtimes: `new`,
-/// `with_options` and `from_env`, given the runtime's environment lookup and file reader. The
+/// The constructors of a runtime's `Client`, written once for both runtimes: `builder`, `new`,
+/// `with_options` and `from_env`, and its [`BuildClient`](crate::builder::BuildClient) side,
+/// given the runtime's environment lookup and file reader. The
 /// runtime provides `Net::default()`, `Net::new(&Options) -> Result<Net, Error>` (its TLS roots
 /// and proxies) and `Client::build(Config, CredentialSource, Options, Net) -> Client`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! client_constructors {
-    ($lookup:expr, $read:expr) => {
-        /// A builder for a client: endpoint, region, credentials, addressing, timeouts,
-        /// retries, TLS and proxies, from nothing, or from the environment first with
-        /// [`environment()`](s3_proto::builder::ClientBuilder::environment).
-        pub fn builder() -> $crate::builder::ClientBuilder<Self> {
-            $crate::builder::ClientBuilder::new()
-        }
-
-        /// The runtime's side of [`ClientBuilder`](s3_proto::builder::ClientBuilder).
-        #[doc(hidden)]
-        pub fn __assemble(
-            config: $crate::Config,
-            credentials: $crate::credentials::CredentialSource,
-            options: $crate::flow::request::Options,
-        ) -> Result<Self, $crate::Error> {
-            Self::with_options(config, credentials, options)
-        }
-
-        #[doc(hidden)]
-        pub fn __lookup(name: &str) -> Option<String> {
-            ($lookup)(name)
-        }
-
-        #[doc(hidden)]
-        pub fn __read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-            ($read)(path)
-        }
-        /// A client for `config`, signing with `credentials` (fixed
-        /// [`Credentials`](s3_proto::Credentials), or a
-        /// [`CredentialSource`](s3_proto::credentials::CredentialSource) such as
-        /// `DefaultChain::cached`), with default options.
-        pub fn new(
-            config: $crate::Config,
-            credentials: impl Into<$crate::credentials::CredentialSource>,
-        ) -> Self {
-            let options = $crate::flow::request::Options::default();
-            Self::build(config, credentials.into(), options, Net::default())
-        }
-
-        /// A client with explicit options.
-        ///
-        /// # Errors
-        /// [`Error::Input`](s3_proto::Error::Input) for a CA bundle without certificates or an
-        /// unusable proxy URL, [`Error::Transport`](s3_proto::Error::Transport) when the
-        /// platform's certificate store is asked for and cannot be loaded.
-        pub fn with_options(
-            config: $crate::Config,
-            credentials: impl Into<$crate::credentials::CredentialSource>,
-            options: $crate::flow::request::Options,
-        ) -> Result<Self, $crate::Error> {
-            let net = Net::new(&options)?;
-            Ok(Self::build(config, credentials.into(), options, net))
-        }
-
-        /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
-        /// bundle and proxies from the variables and shared files, credentials from the
-        /// default chain (environment, web identity, profile, container, instance metadata),
-        /// cached and refreshed for every clone (see
-        /// [`setup_from_env`](s3_proto::profile::setup_from_env)). Never anonymous: ask for
-        /// that with `Client::new(config, Credentials::anonymous())`.
-        ///
-        /// # Errors
-        /// [`Error::Input`](s3_proto::Error::Input) for a bad endpoint URL, a malformed shared
-        /// file, a profile naming a credential source s3-rs cannot use (the error names the
-        /// key), a bad CA bundle or proxy; [`Error::Transport`](s3_proto::Error::Transport)
-        /// when a shared file or the CA bundle cannot be read. Finding no credentials at all
-        /// fails the first request, listing what was tried.
-        pub fn from_env() -> Result<Self, $crate::Error> {
-            let setup = $crate::profile::setup_from_env($lookup, $read)?;
-            let options = $crate::flow::request::Options::default();
-            let options = options.tls(setup.tls).proxy(setup.proxy);
-            Self::with_options(setup.config, setup.credentials, options)
-        }
-    };
-}
-
-/// Makes a runtime's `Client` buildable by [`crate::builder::ClientBuilder`], through the
-/// hidden functions [`client_constructors!`] writes.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! client_builder {
-    ($client:ty) => {
+    ($client:ident, $lookup:expr, $read:expr) => {
         impl $crate::builder::BuildClient for $client {
             fn assemble(
                 config: $crate::Config,
                 credentials: $crate::credentials::CredentialSource,
                 options: $crate::flow::request::Options,
             ) -> Result<Self, $crate::Error> {
-                Self::__assemble(config, credentials, options)
+                Self::with_options(config, credentials, options)
             }
+
             fn lookup(name: &str) -> Option<String> {
-                Self::__lookup(name)
+                ($lookup)(name)
             }
+
             fn read(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-                Self::__read(path)
+                ($read)(path)
+            }
+        }
+
+        impl $client {
+            /// A builder for a client: endpoint, region, credentials, addressing, timeouts,
+            /// retries, TLS and proxies, from nothing, or from the environment first with
+            /// [`environment()`](s3_proto::builder::ClientBuilder::environment).
+            pub fn builder() -> $crate::builder::ClientBuilder<Self> {
+                $crate::builder::ClientBuilder::new()
+            }
+
+            /// A client for `config`, signing with `credentials` (fixed
+            /// [`Credentials`](s3_proto::Credentials), or a
+            /// [`CredentialSource`](s3_proto::credentials::CredentialSource) such as
+            /// `DefaultChain::cached`), with default options.
+            pub fn new(
+                config: $crate::Config,
+                credentials: impl Into<$crate::credentials::CredentialSource>,
+            ) -> Self {
+                let options = $crate::flow::request::Options::default();
+                Self::build(config, credentials.into(), options, Net::default())
+            }
+
+            /// A client with explicit options.
+            ///
+            /// # Errors
+            /// [`Error::Input`](s3_proto::Error::Input) for a CA bundle without certificates or an
+            /// unusable proxy URL, [`Error::Transport`](s3_proto::Error::Transport) when the
+            /// platform's certificate store is asked for and cannot be loaded.
+            pub fn with_options(
+                config: $crate::Config,
+                credentials: impl Into<$crate::credentials::CredentialSource>,
+                options: $crate::flow::request::Options,
+            ) -> Result<Self, $crate::Error> {
+                let net = Net::new(&options)?;
+                Ok(Self::build(config, credentials.into(), options, net))
+            }
+
+            /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
+            /// bundle and proxies from the variables and shared files, credentials from the
+            /// default chain (environment, web identity, profile, container, instance metadata),
+            /// cached and refreshed for every clone (see
+            /// [`setup_from_env`](s3_proto::profile::setup_from_env)). Never anonymous: ask for
+            /// that with `Client::new(config, Credentials::anonymous())`.
+            ///
+            /// # Errors
+            /// [`Error::Input`](s3_proto::Error::Input) for a bad endpoint URL, a malformed shared
+            /// file, a profile naming a credential source s3-rs cannot use (the error names the
+            /// key), a bad CA bundle or proxy; [`Error::Transport`](s3_proto::Error::Transport)
+            /// when a shared file or the CA bundle cannot be read. Finding no credentials at all
+            /// fails the first request, listing what was tried.
+            pub fn from_env() -> Result<Self, $crate::Error> {
+                use $crate::builder::BuildClient;
+                // Qualified: `Client::lookup` is also boto's bucket lookup.
+                let (lookup, read) = (<Self as BuildClient>::lookup, <Self as BuildClient>::read);
+                let setup = $crate::profile::setup_from_env(lookup, read)?;
+                let options = $crate::flow::request::Options::default();
+                let options = options.tls(setup.tls).proxy(setup.proxy);
+                Self::with_options(setup.config, setup.credentials, options)
             }
         }
     };
