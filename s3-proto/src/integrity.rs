@@ -264,6 +264,16 @@ impl PartHasher {
         PartHasher::of(part_size, PartDigest::Md5(Md5::new()))
     }
 
+    /// A hasher whose parts were hashed elsewhere, side by side: their MD5s, in order.
+    fn with_parts(part_size: u64, parts: &[[u8; 16]]) -> Self {
+        let mut hasher = PartHasher::new(part_size);
+        for part in parts {
+            hasher.of_parts.update(part);
+            hasher.count += 1;
+        }
+        hasher
+    }
+
     fn of(part_size: u64, digest: PartDigest) -> Self {
         PartHasher {
             part_size,
@@ -564,26 +574,15 @@ impl ObjectDigest {
     /// # Errors
     /// [`ResponseError::ChecksumMismatch`] when the rebuilt ETag differs.
     pub fn finish_parts(self, parts: &[[u8; 16]]) -> Result<Verification, Error> {
-        let mut of_parts = Md5::new();
-        parts.iter().for_each(|p| of_parts.update(p));
-        let actual = format!("{}-{}", of_parts.hex(), parts.len());
-        let part_size = self.part_size().unwrap_or(0);
-        let expected = self.etag.trim_matches('"');
-        let n = u32::try_from(parts.len()).unwrap_or(u32::MAX);
-        if actual.eq_ignore_ascii_case(expected) {
-            return Ok(Verification::MultipartEtag {
-                parts: n,
-                part_size,
-            });
-        }
-        Err(ResponseError::ChecksumMismatch {
-            object: self.object,
-            scope: format!("the object as {n} parts of {part_size} bytes"),
-            expected: self.etag,
-            actual: format!("\"{actual}\""),
-            inferred: true,
-        }
-        .into())
+        let layout = PartHasher::with_parts(self.part_size().unwrap_or(0), parts);
+        let Some(Expected::Multipart { parts, .. }) = self.expected else {
+            return Err(crate::flow::unexpected());
+        };
+        let expected = Expected::Multipart {
+            parts,
+            layouts: vec![layout],
+        };
+        Self::judge_etag(expected, &self.etag, &self.object)
     }
 
     /// Adds the next bytes of the body.

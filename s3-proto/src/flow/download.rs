@@ -455,37 +455,26 @@ impl DownloadFlow {
     /// Every range is in: judges the bytes, and starts the object over when a re-read is
     /// worth it.
     fn judge(&mut self) -> Result<(), Error> {
-        let (Some(download), Some(digest)) = (self.download.as_mut(), self.digest.take()) else {
-            let verified = self.verified.take();
-            let object = self.object();
-            return self.settle(verified.map(Ok), &object);
-        };
-        let outcome = digest.finish(download.size());
         let object = self.object();
-        match self.rereads.judge(outcome, &object) {
-            Reread::Done(v) => self.settle(Some(Ok(v)), &object),
-            Reread::Fail(e) => Err(e),
-            Reread::Again => {
-                if let Some(download) = self.download.as_mut() {
-                    download.next = 0;
+        let size = self.download.as_ref().map(Download::size);
+        let verified = match (size, self.digest.take()) {
+            (Some(size), Some(digest)) => match self.rereads.judge(digest.finish(size), &object) {
+                Reread::Done(verified) => verified,
+                Reread::Fail(e) => return Err(e),
+                Reread::Again => {
+                    if let Some(download) = self.download.as_mut() {
+                        download.next = 0;
+                    }
+                    self.reread = true;
+                    self.restart();
+                    return Ok(());
                 }
-                self.reread = true;
-                self.restart();
-                Ok(())
+            },
+            // Nothing was hashed: the verification planned at the start, under the policy.
+            _ => {
+                let planned = self.verified.take().ok_or_else(super::unexpected)?;
+                planned.require(self.rereads.integrity(), &object)?
             }
-        }
-    }
-
-    /// Records the verdict on the head, applying the integrity policy to one that needed
-    /// no digest.
-    fn settle(
-        &mut self,
-        verdict: Option<Result<Verification, Error>>,
-        object: &str,
-    ) -> Result<(), Error> {
-        let verified = match verdict {
-            Some(v) => v?.require(self.rereads.integrity(), object)?,
-            None => return Err(super::unexpected()),
         };
         if let Some(head) = self.head.as_mut() {
             head.verified = Some(verified);
