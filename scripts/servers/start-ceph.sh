@@ -20,6 +20,9 @@
 #                    DIR prints a fresh token). Side effect seen on RGW 16: a bad signature or an
 #                    unknown key is answered AccessDenied instead of SignatureDoesNotMatch /
 #                    InvalidAccessKeyId.
+#   S3RS_CEPH_SSE=1  real SSE-KMS through RGW's built-in `testing` KMS (key ids testkey-1 and
+#                    testkey-2, exported as S3RS_<NAME>_SSE_KMS_KEY_ID[2]) and SSE-C. RGW 16 has
+#                    no SSE-S3: AES256 is ignored over https. With TLS on, SSE needs https.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); . "$here/common.sh"
 PORT=${1:-${S3RS_CEPH_PORT:-7480}}
@@ -27,7 +30,7 @@ MON2=${S3RS_CEPH_MON_PORT:-3300}
 MON1=$((MON2 + 3489))
 MEM_MB=${S3RS_CEPH_MEMSTORE_MB:-4096}
 NAME=${S3RS_CEPH_NAME:-CEPH}
-TLS=${S3RS_CEPH_TLS:-0} STS=${S3RS_CEPH_STS:-0}
+TLS=${S3RS_CEPH_TLS:-0} STS=${S3RS_CEPH_STS:-0} SSE=${S3RS_CEPH_SSE:-0}
 TLS_PORT=$((PORT + 1)) OIDC_PORT=$((PORT + 2))
 DIR=/tmp/s3rs-ceph-$PORT
 CONF=$DIR/ceph.conf
@@ -48,6 +51,9 @@ exports() {
   if [[ $STS == 1 ]]; then
     emit "${p}_STS_ROLE_ARN" arn:aws:iam:::role/s3rs-role \
       "${p}_STS_WEB_ROLE_ARN" arn:aws:iam:::role/s3rs-web-role "${p}_OIDC_DIR" "$DIR/oidc"
+  fi
+  if [[ $SSE == 1 ]]; then
+    emit "${p}_SSE_KMS_KEY_ID" testkey-1 "${p}_SSE_KMS_KEY_ID2" testkey-2
   fi
 }
 
@@ -86,6 +92,13 @@ if [[ $STS == 1 ]]; then
   EXTRA="rgw s3 auth use sts = true
 rgw sts key = $(head -c8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 rgw sts min session duration = 5"
+fi
+if [[ $SSE == 1 ]]; then
+  # The testing KMS maps key ids to base64 256-bit keys; over plain http only without TLS.
+  EXTRA+="
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=$(head -c32 /dev/urandom | base64) testkey-2=$(head -c32 /dev/urandom | base64)
+rgw crypt require ssl = $([[ $TLS == 1 ]] && echo true || echo false)"
 fi
 FSID=$(cat /proc/sys/kernel/random/uuid)
 cat >"$CONF" <<CONF
