@@ -6,17 +6,13 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::Uri;
 use s3_proto::body::{BodyMode, Response};
-use s3_proto::config::loopback_uri;
 use s3_proto::credentials::CredentialSource;
 use s3_proto::credentials::source::Fetch;
-use s3_proto::flow::guard::BodyGuard;
-use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
-use s3_proto::retry::Replay;
+use s3_proto::flow::request::{Attempts, Next, Options, Outgoing, Sent, Session};
 use s3_proto::{
-    Body, Config, Credentials, Deadline, Error, InputError, Operation, ResponseError,
-    TransportError, TransportErrorKind,
+    Config, Credentials, Deadline, Error, InputError, Operation, ResponseError, TransportError,
+    TransportErrorKind,
 };
 use ureq::SendBody;
 
@@ -60,7 +56,7 @@ pub(crate) struct Net {
 impl Net {
     /// The roots and proxies `options` ask for.
     fn new(options: &Options) -> Result<Self, Error> {
-        let roots = options.tls.roots(native_roots)?;
+        let roots = options.tls.roots(s3_proto::native_roots!())?;
         for url in [&options.proxy.http, &options.proxy.https]
             .into_iter()
             .flatten()
@@ -104,24 +100,6 @@ impl Net {
     }
 }
 
-/// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` (the credential source) are the session's.
-impl std::ops::Deref for Client {
-    type Target = Session;
-
-    fn deref(&self) -> &Session {
-        &self.session
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("session", &self.session)
-            .finish_non_exhaustive()
-    }
-}
-
 s3_proto::client_constructors!(Client, |name| std::env::var(name).ok(), std::fs::read);
 
 impl Client {
@@ -144,16 +122,11 @@ impl Client {
         }
     }
 
-    /// The credentials the next request signs with: the cached ones, or resolved now.
-    ///
-    /// # Errors
-    /// The credential chain's, when nothing valid is cached and resolving fails.
-    pub fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
-        self.fetch_credentials(&mut self.session.attempts_with(Replay::Safe, None))
-    }
-
     /// Credentials for the next attempt, refreshed by this thread when it is its turn.
-    fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+    pub(crate) fn fetch_credentials(
+        &self,
+        attempts: &mut Attempts,
+    ) -> Result<Arc<Credentials>, Error> {
         loop {
             match attempts.credentials(&self.session, now(), random_bits()) {
                 Fetch::Use(credentials) => return Ok(credentials),
@@ -165,18 +138,6 @@ impl Client {
         }
     }
 
-    /// Executes `op` under the retry policy; a reply naming another region for the bucket is
-    /// followed there (and remembered). A streamed response (GetObject) is read whole here:
-    /// use [`Client::open`] to stream it; a streamed request body needs
-    /// [`Client::send_reader`].
-    ///
-    /// # Errors
-    /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
-    /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
-    pub fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        self.send_sent(op).result
-    }
-
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
         self.retrying(self.session.attempts(op, true), |signer| {
@@ -185,7 +146,7 @@ impl Client {
         })
     }
 
-    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`. The body
+    /// Executes `op`, whose request body ([`Body::Stream`](s3_proto::Body::Stream)) is read from `body`. The body
     /// cannot be replayed, so only a failure to connect (nothing read yet) is retried.
     ///
     /// # Errors
@@ -194,10 +155,10 @@ impl Client {
     pub fn send_reader<O: Operation>(
         &self,
         op: &O,
-        body: &mut dyn Read,
+        mut body: impl Read,
     ) -> Result<O::Output, Error> {
         self.retrying(self.session.attempts(op, false), |signer| {
-            self.send_once(signer, op, &mut *body)
+            self.send_once(signer, op, &mut body)
         })
         .result
     }
@@ -237,24 +198,10 @@ impl Client {
             return Ok((output, ObjectReader::empty()));
         }
         let (parts, body) = resp.into_parts();
-        let output = config.finish(op, Response::new(parts.status, &parts.headers, &[]))?;
-        let length = s3_proto::body::content_length(&parts.headers);
-        let check = op.body_check(&output, self.options().integrity);
-        let guard = BodyGuard::response(length).checked(check);
+        let head = (parts.status, &parts.headers);
+        let (output, guard) = config.finish_head(op, head, self.options().integrity)?;
         let reader = ObjectReader::new(body.into_reader(), guard, self.options().clone());
         Ok((output, reader))
-    }
-
-    /// A presigned URL for `op`, valid for `expires` (at most 7 days with SigV4). Treat it
-    /// as a secret: it authorises the request.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
-    /// chain's error when no valid credentials can be had.
-    pub fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
-        let credentials = self.current_credentials()?;
-        let now = self.session.now(now());
-        self.config().presign(op, &credentials, now, expires)
     }
 
     /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
@@ -293,38 +240,26 @@ impl Client {
         op: &O,
         reader: Option<&mut dyn Read>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let request = signer.prepare(op, self.session.now(now()))?;
-        let (mut parts, body) = request.into_parts();
-        if let Some(uri) = loopback_uri(&parts.uri) {
-            parts.uri = uri;
-        }
-        s3_proto::body::set_content_length(&mut parts, &body);
+        let now = self.session.now(now());
+        let (parts, body) = signer.outgoing(op, now, reader.is_some())?;
         let agent = match self.options().proxy.for_uri(&parts.uri) {
             None => &self.agents[0],
             Some(_) if parts.uri.scheme_str() == Some("https") => &self.agents[2],
             Some(_) => &self.agents[1],
         };
-        let result = match (&body, reader) {
-            (Body::Bytes(bytes), _) => {
-                let mut slice: &[u8] = bytes;
+        let result = match (body, reader) {
+            (Outgoing::Bytes(bytes), _) => {
+                let mut slice = &bytes[..];
                 let body = SendBody::from_reader(&mut slice);
                 agent.run(http::Request::from_parts(parts, body))
             }
-            (Body::Stream { length }, Some(reader)) => {
-                let length = s3_proto::body::stream_length(*length)?;
+            (Outgoing::Stream(length), Some(reader)) => {
                 let mut source = SourceReader::new(reader, length);
                 let body = SendBody::from_reader(&mut source);
                 let result = agent.run(http::Request::from_parts(parts, body));
                 // A source that broke its promise explains the failure better than ureq.
                 source.check()?;
                 result
-            }
-            (Body::Stream { .. }, None) => {
-                return Err(InputError::argument(
-                    "body",
-                    "this operation streams its body: use send_reader",
-                )
-                .into());
             }
             _ => agent.run(http::Request::from_parts(parts, SendBody::none())),
         };
@@ -351,21 +286,6 @@ impl Client {
         };
         config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
     }
-}
-
-/// The platform's root certificates and the errors met loading them.
-fn native_roots() -> (Vec<Vec<u8>>, Vec<String>) {
-    #[cfg(feature = "rustls")]
-    {
-        let found = rustls_native_certs::load_native_certs();
-        let errors = found.errors.iter().map(ToString::to_string).collect();
-        (found.certs.iter().map(|c| c.to_vec()).collect(), errors)
-    }
-    #[cfg(not(feature = "rustls"))]
-    (
-        Vec::new(),
-        vec!["s3-blocking was built without the rustls feature".to_owned()],
-    )
 }
 
 /// 64 random bits for backoff jitter, from the standard library's per-process hash keys.

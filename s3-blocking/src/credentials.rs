@@ -47,12 +47,7 @@ fn perform(io: Io, net: &Net) -> IoResult {
         Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, net)),
         Io::ReadFile(path) => IoResult::File(read_file(&path, limit)),
         Io::Run { command, timeout } => IoResult::Run(run_command(&command, timeout, limit)),
-        // `Io` is non-exhaustive; a kind this runtime does not know cannot be performed.
-        _ => IoResult::Run(Err(TransportError::new(
-            TransportErrorKind::Other,
-            "credential provider asked for IO this runtime does not perform",
-        )
-        .into())),
+        other => other.unsupported(),
     }
 }
 

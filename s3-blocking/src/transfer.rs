@@ -5,11 +5,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use s3_proto::Error;
 use s3_proto::flow::download::RangeJob;
 use s3_proto::flow::{BodyDigests, Call, Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::ops::ObjectHead;
+use s3_proto::{Error, TransportError};
 
+use crate::body::ObjectReader;
 use crate::client::{Client, io_error};
 
 /// Copy buffer: large enough that a GET to a file costs few syscalls per MiB.
@@ -24,16 +25,19 @@ pub(crate) struct Files<'a> {
     pub(crate) dest: Option<&'a Path>,
 }
 
-impl Client {
-    /// Runs any flow of [`s3_proto::flow`] that needs no file or reader (a copy, a batch
-    /// delete, a grant) to its end, its spawned jobs on threads.
-    ///
-    /// # Errors
-    /// The flow's error.
-    pub fn drive<F: Flow>(&self, flow: F) -> Result<F::Output, Error> {
-        self.drive_io(flow, Files::default(), None)
+impl<'a> Files<'a> {
+    pub(crate) fn reading(path: &'a Path) -> Self {
+        let source = Some(path);
+        Files { source, dest: None }
     }
 
+    pub(crate) fn writing(temp: &'a TempFile) -> Self {
+        let dest = Some(temp.path.as_path());
+        Files { source: None, dest }
+    }
+}
+
+impl Client {
     /// The loop documented in [`s3_proto::flow`]: sends inline, spawned jobs on scoped
     /// threads (the flow bounds how many), reads from `reader` when asked.
     pub(crate) fn drive_io<F: Flow>(
@@ -57,11 +61,9 @@ impl Client {
                             let _ = done.send((job.id, self.run(job, files)));
                         });
                     }
-                    Step::Read(len) => match reader.as_deref_mut().map(|r| read_up_to(r, len)) {
-                        Some(Ok(bytes)) => flow.read(bytes),
-                        Some(Err(e)) => flow.fail(e),
-                        None => flow.fail(missing("a reader")),
-                    },
+                    Step::Read(len) => {
+                        flow.read_result(reader.as_deref_mut().map(|r| read_up_to(r, len)));
+                    }
                     Step::Wait => match finished.recv() {
                         Ok((id, sent)) => flow.handle(id, sent),
                         Err(_) => flow.fail(missing("a running job")),
@@ -106,12 +108,11 @@ impl Client {
         (offset, len): (u64, u64),
         digests: BodyDigests,
     ) -> Sent<Reply> {
-        let call =
-            match (!digests.is_empty()).then(|| digests_of(&file, (offset, len), digests, self)) {
-                Some(Ok(digests)) => call.with_digests(digests),
-                Some(Err(e)) => return Sent::failed(e),
-                None => call,
-            };
+        let call = match (!digests.is_empty()).then(|| digests_of(&file, (offset, len), digests)) {
+            Some(Ok(digests)) => call.with_digests(digests),
+            Some(Err(e)) => return Sent::failed(e),
+            None => call,
+        };
         self.retrying(self.attempts(&call, true), |config| {
             let mut at = &file;
             at.seek(SeekFrom::Start(offset))
@@ -156,23 +157,23 @@ pub(crate) struct TempFile {
 }
 
 impl TempFile {
-    pub(crate) fn beside(target: &Path) -> std::io::Result<Self> {
-        let path = s3_proto::flow::download::temp_path(target, std::process::id())?;
-        fs::OpenOptions::new()
+    pub(crate) fn beside(target: &Path) -> Result<Self, Error> {
+        let path = s3_proto::flow::download::temp_path(target, std::process::id());
+        let path = path.map_err(TransportError::from_io)?;
+        let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)?;
+            .open(&path);
+        file.map_err(TransportError::from_io)?;
         Ok(TempFile { path })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Flushes to disk and renames over `target`.
-    pub(crate) fn persist(mut self, target: &Path) -> std::io::Result<()> {
-        File::open(&self.path)?.sync_all()?;
-        fs::rename(&self.path, target)?;
+    pub(crate) fn persist(mut self, target: &Path) -> Result<(), Error> {
+        let synced = File::open(&self.path).and_then(|f| f.sync_all());
+        synced
+            .and_then(|()| fs::rename(&self.path, target))
+            .map_err(TransportError::from_io)?;
         self.path = PathBuf::new();
         Ok(())
     }
@@ -184,6 +185,22 @@ impl Drop for TempFile {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// The length of the file at `path`.
+pub(crate) fn file_len(path: &Path) -> Result<u64, Error> {
+    Ok(fs::metadata(path).map_err(TransportError::from_io)?.len())
+}
+
+/// Writes the rest of `body` to `writer` through one buffer, and flushes it.
+pub(crate) fn copy_body(body: &mut ObjectReader, writer: &mut impl Write) -> Result<(), Error> {
+    let mut buf = vec![0u8; BUFFER];
+    while let n @ 1.. = body.read_checked(&mut buf)? {
+        writer
+            .write_all(&buf[..n])
+            .map_err(TransportError::from_io)?;
+    }
+    writer.flush().map_err(TransportError::from_io)
 }
 
 /// Reads `out.len()` bytes at `at` of the file at `path`, through a handle of its own (the
@@ -208,34 +225,16 @@ pub(crate) fn read_up_to(reader: &mut dyn Read, limit: u64) -> Result<Vec<u8>, E
     let mut buf = Vec::with_capacity(cap);
     match reader.take(limit).read_to_end(&mut buf) {
         Ok(_) => Ok(buf),
-        Err(e) => Err(s3_proto::TransportError::from_io(e)),
+        Err(e) => Err(TransportError::from_io(e)),
     }
 }
 
 /// The `digests` (`Content-MD5`, a checksum) of `len` bytes of `file` from `offset`, in one
 /// extra read, asked for.
-fn digests_of(
-    file: &File,
-    (offset, len): (u64, u64),
-    mut digests: BodyDigests,
-    client: &Client,
-) -> Result<BodyDigests, Error> {
-    let io = |e| io_error(e, client.options());
+fn digests_of(file: &File, (at, len): (u64, u64), d: BodyDigests) -> Result<BodyDigests, Error> {
     let mut reader = file;
-    reader.seek(SeekFrom::Start(offset)).map_err(io)?;
-    let mut reader = reader.take(len);
-    let (mut buf, mut read) = (vec![0u8; BUFFER], 0);
-    loop {
-        let n = reader.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        digests.update(&buf[..n]);
-        read += n as u64;
-    }
-    if read != len {
-        let e = s3_proto::InputError::argument("body", "the file is shorter than its length");
-        return Err(e.into());
-    }
-    Ok(digests)
+    reader
+        .seek(SeekFrom::Start(at))
+        .map_err(TransportError::from_io)?;
+    d.read_from(len, |buf| reader.read(buf))
 }

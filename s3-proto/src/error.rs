@@ -860,6 +860,50 @@ impl TransportError {
             .into()
     }
 
+    /// Classifies a transport library's error by walking its `source()` chain (into the
+    /// error an `io::Error` wraps, too): an s3-proto error inside (a request body's own
+    /// failure) keeps its kind and text; one `tls` recognises (the library's TLS error type)
+    /// is [`TransportErrorKind::Tls`]; while `connecting`, an `io::ErrorKind::TimedOut` inside
+    /// is the [`Deadline::Connect`] timeout (when `connect_timeout` is set), anything else
+    /// [`TransportErrorKind::Connect`]; later failures are [`TransportErrorKind::Io`]. The
+    /// message joins the chain's texts, URL queries scrubbed.
+    pub fn classify(
+        e: &(dyn std::error::Error + 'static),
+        connecting: bool,
+        connect_timeout: Option<std::time::Duration>,
+        tls: impl Fn(&(dyn std::error::Error + 'static)) -> Option<String>,
+    ) -> Error {
+        let (mut message, mut timed_out) = (format!("http error: {e}"), false);
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
+                return TransportError::new(ours.kind(), ours.to_string()).into();
+            }
+            if let Some(why) = tls(s) {
+                return TransportError::new(TransportErrorKind::Tls, format!("tls: {why}")).into();
+            }
+            let io = s.downcast_ref::<std::io::Error>();
+            timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+            let text = s.to_string();
+            if !message.ends_with(&text) {
+                message = format!("{message}: {text}");
+            }
+            // io::Error's source() skips the error it wraps (where a TLS library may put a
+            // refused certificate): walk into it instead.
+            let inner = io.and_then(|io| io.get_ref());
+            source = inner
+                .map(|e| e as &(dyn std::error::Error + 'static))
+                .or_else(|| s.source());
+        }
+        let message = Self::scrub(&message);
+        match (connecting, connect_timeout.filter(|_| timed_out)) {
+            (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),
+            (true, None) => TransportError::new(TransportErrorKind::Connect, message),
+            (false, _) => TransportError::new(TransportErrorKind::Io, message),
+        }
+        .into()
+    }
+
     /// Attaches the underlying error.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));

@@ -1,36 +1,42 @@
 //! The boto-style surface every runtime exposes (`Client::bucket`, `Bucket::put_string`,
-//! `Bucket::acl` …), written once.
+//! `Bucket::upload_file` …), written once.
 //!
 //! Each of these methods is one s3-proto operation or flow sent through the runtime's
 //! client, so the only difference between runtimes is `async` and `.await`. A runtime
 //! expands [`bucket_surface!`](crate::bucket_surface) once, naming its client, its body
-//! reader and its clock, and gets the same methods with the same docs; it writes by hand
-//! only what moves bytes (files, readers, listings as iterators or streams).
+//! reader, its clock and the bounds of the caller's readers and writers, and gets the same
+//! methods with the same docs; it writes by hand only the IO itself.
 //!
-//! The expansion needs, in the runtime: `Client::send(&op)`, `Client::drive(flow)` and
-//! `Client::open(&op)` (each plain or `async`), a reader with `read_all(&mut Vec<u8>)`,
-//! `Client: Deref<Target = Session>`, and beside the expansion a `List { client, listing }`
-//! and the `Bucket` methods `download_file_with` and `upload_file_with`.
+//! The expansion needs, in the runtime: `Client::send(&op)`, `Client::send_reader(&op,
+//! reader)`, `Client::drive(flow)`, `Client::drive_io(flow, files, reader)` and
+//! `Client::open(&op)` (each plain or `async`), a body reader with `read_all(&mut Vec<u8>)`,
+//! `bytes_read()` and `verification()`, `Client: Deref<Target = Session>`, and the file IO
+//! listed in `surface/transfer.rs`.
 
-/// Expands the boto-style surface in a runtime crate: `bucket_surface!(sync, s3_blocking,
-/// Client, ObjectReader, now)` or `bucket_surface!(async, s3_tokio, Client, ObjectStream,
-/// now)`, where `now` is the runtime's wall-clock function and the crate name is what the
-/// methods' doc examples import.
+mod transfer;
+
+/// Expands the boto-style surface in a runtime crate:
+/// `bucket_surface!(sync, s3_blocking, Client, ObjectReader, now, read: [std::io::Read],
+/// write: [std::io::Write], body: [std::io::Read])`, where `now` is the runtime's wall-clock
+/// function, the crate name is what the methods' doc examples import, and `read`, `write`
+/// and `body` bound the caller's reader (uploads), writer (downloads) and one-request body.
 #[doc(hidden)]
 #[macro_export]
+// `crate::transfer` is the runtime's module: the caller's crate is meant.
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! bucket_surface {
-    (sync, $krate:ident, $client:ident, $reader:ident, $now:path) => {
-        $crate::bucket_surface!(@expand [] [], $krate, $client, $reader, $now);
+    (sync, $krate:ident, $client:ident, $reader:ident, $now:path, $($io:tt)+) => {
+        $crate::bucket_surface!(@expand [] [], $krate, $client, $reader, $now, $($io)+);
     };
-    (async, $krate:ident, $client:ident, $reader:ident, $now:path) => {
-        $crate::bucket_surface!(@expand [async] [.await], $krate, $client, $reader, $now);
+    (async, $krate:ident, $client:ident, $reader:ident, $now:path, $($io:tt)+) => {
+        $crate::bucket_surface!(@expand [async] [.await], $krate, $client, $reader, $now, $($io)+);
     };
-    (@expand [$($async:tt)*] [$($await:tt)*], $krate:ident, $client:ident, $reader:ident, $now:path) => {
-        pub use self::surface::Bucket;
+    (@expand [$($async:tt)*] [$($await:tt)*], $krate:ident, $client:ident, $reader:ident, $now:path, $($io:tt)+) => {
+        pub use self::surface::{Bucket, List};
 
         /// The methods every runtime shares, expanded from `s3_proto::bucket_surface!`.
         mod surface {
-        use super::{$client, $reader, List};
+        use super::{$client, $reader};
         use $crate::acl::{AccessControlPolicy, Grantee, Permission};
         use $crate::cors::CorsConfiguration;
         use $crate::flow::acl::AddGrant;
@@ -56,6 +62,68 @@ macro_rules! bucket_surface {
         use std::time::Duration;
 
         impl $client {
+            /// Executes `op` under the retry policy; a reply naming another region for the
+            /// bucket is followed there (and remembered). A streamed response (GetObject) is
+            /// read whole here: [`Client::open`] streams it; a streamed request body needs
+            /// [`Client::send_reader`].
+            ///
+            /// # Errors
+            /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network
+            /// fails, [`Error::Response`] for a malformed reply, [`Error::Input`] for an
+            /// invalid operation.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::ops::ListBuckets;\nlet out = client.send(&ListBuckets::new())", "?;\nprintln!(\"{} buckets\", out.buckets.len());")]
+            pub $($async)* fn send<O: $crate::Operation>(&self, op: &O) -> Result<O::Output, Error> {
+                self.send_sent(op)$($await)*.result
+            }
+
+            /// Runs any flow of [`s3_proto::flow`] that needs no file or reader (a copy, a
+            /// batch delete, a grant) to its end, its parallel jobs run as the runtime runs
+            /// them (threads, tasks).
+            ///
+            /// # Errors
+            /// The flow's error.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::delete::DeleteFlow;\nlet keys = vec![\"a.txt\".parse()?, \"b.txt\".parse()?];\nlet out = client.drive(DeleteFlow::new(bucket.name().clone(), keys))", "?;\nprintln!(\"{} refused\", out.errors.len());")]
+            pub $($async)* fn drive<F: $crate::flow::Flow>(&self, flow: F) -> Result<F::Output, Error> {
+                self.drive_io(flow, crate::transfer::Files::default(), None)$($await)*
+            }
+
+            /// A presigned URL for `op`, valid for `expires` (at most 7 days with SigV4).
+            /// Treat it as a secret: it authorises the request.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for anonymous credentials or an expiry out of range; the
+            /// credential chain's error when no valid credentials can be had.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::ops::GetObject;\nlet op = GetObject::new(bucket.name().clone(), \"report.pdf\".parse()?);\nlet url = client.presign(&op, Duration::from_secs(3600))", "?;")]
+            pub $($async)* fn presign<O: $crate::Operation>(
+                &self,
+                op: &O,
+                expires: Duration,
+            ) -> Result<Uri, Error> {
+                let credentials = self.current_credentials()$($await)*?;
+                self.config().presign(op, &credentials, self.now($now()), expires)
+            }
+
+            /// The credentials the next request signs with: the cached ones, or resolved
+            /// now (never shown: their `Debug` hides the secret).
+            ///
+            /// # Errors
+            /// The credential chain's, when nothing valid is cached and resolving fails.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let credentials = client.current_credentials()", "?;\nprintln!(\"{:?}\", credentials.access_key());")]
+            pub $($async)* fn current_credentials(
+                &self,
+            ) -> Result<std::sync::Arc<$crate::Credentials>, Error> {
+                let mut attempts = self.attempts_with($crate::retry::Replay::Safe, None);
+                self.fetch_credentials(&mut attempts)$($await)*
+            }
+
             /// A handle on `name` without checking that it exists (boto's
             /// `get_bucket(validate=False)`). Legacy names that only work path-style are
             /// accepted: the server judges.
@@ -822,6 +890,8 @@ macro_rules! bucket_surface {
                 self.client.send(&DeleteBucket::new(self.name.clone()))$($await)*
             }
         }
+
+        $crate::__surface_transfers!([$($async)*] [$($await)*], $krate, $client, $now, $($io)+);
         }
     };
 }

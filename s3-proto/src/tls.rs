@@ -49,28 +49,78 @@ impl Tls {
 impl Tls {
     /// The roots to trust: `None` for the built-in Mozilla roots; otherwise the DER
     /// certificates of the platform's store (from `native`, which returns the certificates it
-    /// found and the errors it met, only called with [`Tls::native_roots`]) and of the bundle.
+    /// found and the errors it met, as `rustls_native_certs::load_native_certs` does; only
+    /// called with [`Tls::native_roots`]) and of the bundle.
     ///
     /// # Errors
     /// As [`certificates`] for a bad bundle; [`TransportErrorKind::Tls`] when the platform's
     /// store was asked for but nothing could be loaded from it.
-    pub fn roots(
+    pub fn roots<C: AsRef<[u8]>, E: std::fmt::Display>(
         &self,
-        native: impl FnOnce() -> (Vec<Vec<u8>>, Vec<String>),
+        native: impl FnOnce() -> (Vec<C>, Vec<E>),
     ) -> Result<Option<Vec<Vec<u8>>>, Error> {
         let mut roots = self.bundle_certificates()?;
         if self.native_roots {
-            let (mut found, errors) = native();
+            let (found, errors) = native();
             if found.is_empty() {
-                let why = errors.first().map_or("it is empty", String::as_str);
+                let why = errors
+                    .first()
+                    .map_or("it is empty".to_owned(), E::to_string);
                 let message =
                     format!("tls: no certificate loaded from the platform's store: {why}");
                 return Err(TransportError::new(TransportErrorKind::Tls, message).into());
             }
-            roots.append(&mut found);
+            roots.extend(found.iter().map(|c| c.as_ref().to_vec()));
         }
         Ok((!roots.is_empty()).then_some(roots))
     }
+}
+
+/// The platform's root certificates as [`Tls::roots`] takes them: a closure calling
+/// `rustls_native_certs::load_native_certs` in the runtime that expands it, when that runtime
+/// is built with its `rustls` feature (and the crate); otherwise none, saying why.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! native_roots {
+    () => {
+        || {
+            #[cfg(feature = "rustls")]
+            let found = rustls_native_certs::load_native_certs();
+            #[cfg(feature = "rustls")]
+            return (found.certs, found.errors);
+            #[cfg(not(feature = "rustls"))]
+            (
+                Vec::<Vec<u8>>::new(),
+                vec!["built without the rustls feature"],
+            )
+        }
+    };
+}
+
+/// A rustls client configuration (ring, rustls' safe protocol versions) trusting `roots`, the
+/// DER certificates [`Tls::roots`] chose: for runtimes on rustls.
+///
+/// # Errors
+/// [`TransportErrorKind::Tls`] when none of the certificates is usable.
+#[cfg(feature = "rustls")]
+pub fn rustls_config(roots: Vec<Vec<u8>>) -> Result<std::sync::Arc<rustls::ClientConfig>, Error> {
+    let mut store = rustls::RootCertStore::empty();
+    let ders = roots
+        .into_iter()
+        .map(rustls::pki_types::CertificateDer::from);
+    let (_, rejected) = store.add_parsable_certificates(ders);
+    let tls_error = |why: String| Error::from(TransportError::new(TransportErrorKind::Tls, why));
+    if store.is_empty() {
+        let why = format!("tls: none of the {rejected} root certificates is usable");
+        return Err(tls_error(why));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(format!("tls: {e}")))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
 }
 
 /// The DER bytes of every `CERTIFICATE` block in PEM text (other blocks are skipped).
@@ -140,7 +190,8 @@ mod tests {
         );
         let pem = pem.as_bytes().to_vec();
         let both = Tls::default().native_roots(true).ca_bundle(pem);
-        let roots = both.roots(|| (vec![vec![9]], Vec::new())).unwrap().unwrap();
+        let roots = both.roots(|| (vec![vec![9]], Vec::<String>::new()));
+        let roots = roots.unwrap().unwrap();
         assert_eq!(roots, vec![vec![0, 1, 2, 3], vec![4, 5], vec![9]]);
     }
 }

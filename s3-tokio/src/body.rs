@@ -12,9 +12,9 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use s3_proto::flow::guard::BodyGuard;
-use s3_proto::flow::request::Options;
+use s3_proto::flow::request::{Deadlines, Options, Outgoing};
 use s3_proto::integrity::Verification;
-use s3_proto::{Deadline, Error, TransportError, TransportErrorKind};
+use s3_proto::{Error, TransportError, TransportErrorKind};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -30,8 +30,12 @@ pub struct ObjectStream {
     body: Option<Incoming>,
     pending: Bytes,
     guard: BodyGuard,
-    /// The attempt's `request_timeout`, then the `stall_timeout` re-armed by every frame.
-    timers: [Option<Timer>; 2],
+    deadlines: Deadlines,
+    /// The start of the attempt, and when the last frame arrived.
+    start: Instant,
+    last: Instant,
+    /// Wakes the reader when a deadline may have passed; `None` without deadlines.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl std::fmt::Debug for ObjectStream {
@@ -40,50 +44,45 @@ impl std::fmt::Debug for ObjectStream {
     }
 }
 
-/// A deadline that fires while a body is read: which one, after how long, and its timer.
-struct Timer(Deadline, Duration, Pin<Box<Sleep>>);
-
-impl Timer {
-    fn new(deadline: Deadline, after: Option<Duration>, at: Option<Instant>) -> Option<Self> {
-        let sleep = Box::pin(tokio::time::sleep_until(at?));
-        Some(Timer(deadline, after?, sleep))
-    }
-
-    fn fired(&mut self, cx: &mut Context<'_>) -> Option<Error> {
-        self.2.as_mut().poll(cx).is_ready().then_some(())?;
-        let doing = "reading the response body";
-        Some(TransportError::timeout(self.0, self.1, doing).into())
-    }
-}
-
 impl ObjectStream {
-    /// A body checked by `guard`, to be read before the attempt's `deadline`.
-    pub(crate) fn new(
-        body: Incoming,
-        guard: BodyGuard,
-        deadline: Option<Instant>,
-        options: &Options,
-    ) -> Self {
-        let request = Timer::new(Deadline::Request, options.request_timeout, deadline);
-        let stall_at = options.stall_timeout.map(|t| Instant::now() + t);
-        let stall = Timer::new(Deadline::Stall, options.stall_timeout, stall_at);
-        let pending = Bytes::new();
+    /// A body checked by `guard`, read under the deadlines of the attempt begun at `start`.
+    pub(crate) fn new(body: Incoming, guard: BodyGuard, start: Instant, options: &Options) -> Self {
+        Self::of(Some(body), guard, start, options)
+    }
+
+    /// A body of no bytes.
+    pub(crate) fn empty() -> Self {
+        let guard = BodyGuard::response(Some(0));
+        Self::of(None, guard, Instant::now(), &Options::default())
+    }
+
+    fn of(body: Option<Incoming>, guard: BodyGuard, start: Instant, options: &Options) -> Self {
         ObjectStream {
-            body: Some(body),
-            pending,
+            body,
+            pending: Bytes::new(),
             guard,
-            timers: [request, stall],
+            deadlines: Deadlines::new(options),
+            start,
+            last: Instant::now(),
+            timer: Some(Box::pin(tokio::time::sleep_until(start))),
         }
     }
 
-    pub(crate) fn empty() -> Self {
-        let (pending, guard) = (Bytes::new(), BodyGuard::response(Some(0)));
-        ObjectStream {
-            body: None,
-            pending,
-            guard,
-            timers: [None, None],
+    /// Waits for the deadline timer, re-armed for the time left: the error once one passed.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
+        while let Some(timer) = self.timer.as_mut() {
+            ready!(timer.as_mut().poll(cx));
+            let (since_start, idle) = (self.start.elapsed(), self.last.elapsed());
+            match self
+                .deadlines
+                .left(since_start, idle, "reading the response body")
+            {
+                Err(e) => return Poll::Ready(e),
+                Ok(Some(left)) => timer.as_mut().reset(Instant::now() + left),
+                Ok(None) => self.timer = None,
+            }
         }
+        Poll::Pending
     }
 
     s3_proto::body_accessors!("stream");
@@ -141,12 +140,9 @@ impl ObjectStream {
         }
         while let Some(body) = self.body.as_mut() {
             let Poll::Ready(frame) = Pin::new(body).poll_frame(cx) else {
-                let mut fired = self.timers.iter_mut().flatten().filter_map(|t| t.fired(cx));
-                return fired.next().map_or(Poll::Pending, |e| Poll::Ready(Err(e)));
+                return self.poll_deadline(cx).map(Err);
             };
-            if let [_, Some(Timer(_, after, sleep))] = &mut self.timers {
-                sleep.as_mut().reset(Instant::now() + *after);
-            }
+            self.last = Instant::now();
             let data = match frame {
                 Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
                 Some(Err(e)) => {
@@ -237,9 +233,19 @@ impl Activity {
         self.1.store(nanos, Ordering::Relaxed);
     }
 
-    /// The last frame's time (the attempt's start before any).
-    pub(crate) fn last(&self) -> Instant {
-        self.0 + Duration::from_nanos(self.1.load(Ordering::Relaxed))
+    /// When the attempt started.
+    pub(crate) fn start(&self) -> Instant {
+        self.0
+    }
+
+    pub(crate) fn since_start(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    /// How long since the last frame (since the start before any).
+    pub(crate) fn idle(&self) -> Duration {
+        let last = self.0 + Duration::from_nanos(self.1.load(Ordering::Relaxed));
+        last.elapsed()
     }
 }
 
@@ -253,13 +259,16 @@ enum Data {
 }
 
 impl RequestBody {
-    pub(crate) fn bytes(bytes: Bytes, activity: Activity) -> Self {
-        RequestBody(Data::Bytes(bytes), activity)
-    }
-
-    pub(crate) fn source(source: Source, length: u64, activity: Activity) -> Self {
-        let guard = BodyGuard::request(length);
-        RequestBody(Data::Source(source, guard, Vec::new()), activity)
+    /// The body [`Outgoing`] names, a streamed one read from `source`.
+    pub(crate) fn new(body: Outgoing, source: Option<&Source>, activity: Activity) -> Self {
+        let data = match (body, source) {
+            (Outgoing::Bytes(bytes), _) => Data::Bytes(bytes),
+            (Outgoing::Stream(len), Some(source)) => {
+                Data::Source(source.clone(), BodyGuard::request(len), Vec::new())
+            }
+            _ => Data::Bytes(Bytes::new()),
+        };
+        RequestBody(data, activity)
     }
 
     fn remaining(&self) -> u64 {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use http::Uri;
 use http_body::Body as _;
 use hyper::body::Incoming;
@@ -19,11 +18,10 @@ use s3_proto::body::{BodyMode, Response};
 use s3_proto::credentials::CredentialSource;
 use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
-use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::flow::request::{Attempts, Deadlines, Next, Options, Sent, Session};
 use s3_proto::proxy::Proxies;
-use s3_proto::retry::Replay;
-use s3_proto::{Body, Config, Credentials, Deadline, Error, InputError, Operation};
-use s3_proto::{ResponseError, TransportError, TransportErrorKind as Kind};
+use s3_proto::{Config, Credentials, Error, Operation};
+use s3_proto::{ResponseError, TransportError};
 use tokio::io::AsyncRead;
 use tokio::time::Instant;
 
@@ -35,8 +33,8 @@ type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 #[cfg(not(feature = "rustls"))]
 type Connector = ProxyConnector;
 
-/// A reply whose headers arrived, with the end of its attempt's `request_timeout`.
-pub(crate) type Reply = (http::Response<Incoming>, Option<Instant>);
+/// A reply whose headers arrived, with the start of its attempt.
+pub(crate) type Reply = (http::Response<Incoming>, Instant);
 
 /// An async S3 client over a pooled HTTP/1.1 hyper client. Cheap to clone: clones share
 /// connections, credentials and what servers taught the client (clock offset, bucket
@@ -75,54 +73,14 @@ pub(crate) struct Net {
 impl Net {
     /// The TLS settings and proxies `options` ask for.
     fn new(options: &Options) -> Result<Self, Error> {
-        let (tls, proxies) = (&options.tls, options.proxy.clone());
+        let roots = options.tls.roots(s3_proto::native_roots!())?;
         #[cfg(feature = "rustls")]
-        let native = || {
-            let found = rustls_native_certs::load_native_certs();
-            let certs = found.certs.iter().map(|c| c.to_vec()).collect();
-            (
-                certs,
-                found.errors.iter().map(ToString::to_string).collect(),
-            )
-        };
+        let tls = roots.map(s3_proto::tls::rustls_config).transpose()?;
         #[cfg(not(feature = "rustls"))]
-        let native = || {
-            (
-                Vec::new(),
-                vec!["built without the rustls feature".to_owned()],
-            )
-        };
-        let proxies = Arc::new(proxies);
-        let Some(roots) = tls.roots(native)? else {
-            #[rustfmt::skip]
-            return Ok(Net { #[cfg(feature = "rustls")] tls: None, proxies });
-        };
-        #[cfg(feature = "rustls")]
-        {
-            let mut store = rustls::RootCertStore::empty();
-            let ders = roots
-                .into_iter()
-                .map(rustls::pki_types::CertificateDer::from);
-            let (_, rejected) = store.add_parsable_certificates(ders);
-            let tls_error = |why: String| Error::from(TransportError::new(Kind::Tls, why));
-            if store.is_empty() {
-                let why = format!("tls: none of the {rejected} root certificates is usable");
-                return Err(tls_error(why));
-            }
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| tls_error(format!("tls: {e}")))?
-                .with_root_certificates(store)
-                .with_no_client_auth();
-            let tls = Some(Arc::new(config));
-            Ok(Net { tls, proxies })
-        }
-        #[cfg(not(feature = "rustls"))]
-        {
-            drop(roots);
-            Ok(Net { proxies })
-        }
+        let _ = roots;
+        let proxies = Arc::new(options.proxy.clone());
+        #[rustfmt::skip]
+        return Ok(Net { #[cfg(feature = "rustls")] tls, proxies });
     }
 }
 
@@ -175,22 +133,6 @@ impl tower_service::Service<Uri> for ProxyConnector {
     }
 }
 
-/// A client is its [`Session`] plus connections: `client.config()`, `client.options()`,
-/// `client.credentials()` (the credential source) are the session's.
-impl std::ops::Deref for Client {
-    type Target = Session;
-
-    fn deref(&self) -> &Self::Target {
-        &self.session
-    }
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Client").field(&self.session).finish()
-    }
-}
-
 s3_proto::client_constructors!(Client, |name| std::env::var(name).ok(), std::fs::read);
 
 impl Client {
@@ -204,17 +146,11 @@ impl Client {
         Client { http, net, session }
     }
 
-    /// The credentials the next request signs with: the cached ones, or resolved now.
-    ///
-    /// # Errors
-    /// The credential chain's, when nothing valid is cached and resolving fails.
-    pub async fn current_credentials(&self) -> Result<Arc<Credentials>, Error> {
-        let mut attempts = self.session.attempts_with(Replay::Safe, None);
-        self.fetch_credentials(&mut attempts).await
-    }
-
     /// Credentials for the next attempt, refreshed by this task when it is its turn.
-    async fn fetch_credentials(&self, attempts: &mut Attempts) -> Result<Arc<Credentials>, Error> {
+    pub(crate) async fn fetch_credentials(
+        &self,
+        attempts: &mut Attempts,
+    ) -> Result<Arc<Credentials>, Error> {
         loop {
             let fetch = attempts.credentials(&self.session, now(), random_bits());
             match fetch {
@@ -227,16 +163,6 @@ impl Client {
         }
     }
 
-    /// Executes `op` under the retry policy, following (and remembering) a reply that names
-    /// another region for the bucket. A streamed response (GetObject) is read whole here.
-    ///
-    /// # Errors
-    /// [`Error::Service`] when S3 says no, [`Error::Transport`] when the network fails,
-    /// [`Error::Response`] for a malformed reply, [`Error::Input`] for an invalid operation.
-    pub async fn send<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        self.send_sent(op).await.result
-    }
-
     /// [`Client::send`], saying also whether a reply was lost on the way.
     pub(crate) async fn send_sent<O: Operation + ?Sized>(&self, op: &O) -> Sent<O::Output> {
         let attempts = self.session.attempts(op, true);
@@ -246,7 +172,7 @@ impl Client {
         sent.await
     }
 
-    /// Executes `op`, whose request body ([`Body::Stream`]) is read from `body`. The body
+    /// Executes `op`, whose request body ([`Body::Stream`](s3_proto::Body::Stream)) is read from `body`. The body
     /// cannot be replayed, so only a failure to connect (nothing read yet) is retried.
     ///
     /// # Errors
@@ -293,33 +219,18 @@ impl Client {
         config: &Signer,
         op: &O,
     ) -> Result<(O::Output, ObjectStream), Error> {
-        let (response, deadline) = self.exchange(config, op, None).await?;
+        let (response, start) = self.exchange(config, op, None).await?;
         if op.body_mode() == BodyMode::Streamed && response.status().is_success() {
             let (parts, body) = response.into_parts();
-            let head = Response::new(parts.status, &parts.headers, &[]);
-            let len = s3_proto::body::content_length(&parts.headers);
-            let output = config.finish(op, head)?;
-            let check = op.body_check(&output, self.options().integrity);
-            let guard = BodyGuard::response(len).checked(check);
+            let head = (parts.status, &parts.headers);
+            let (output, guard) = config.finish_head(op, head, self.options().integrity)?;
             return Ok((
                 output,
-                ObjectStream::new(body, guard, deadline, self.options()),
+                ObjectStream::new(body, guard, start, self.options()),
             ));
         }
-        let output = self.finish_buffered(config, op, (response, deadline));
+        let output = self.finish_buffered(config, op, (response, start));
         Ok((output.await?, ObjectStream::empty()))
-    }
-
-    /// A presigned URL for `op`, valid for `expires` (at most 7 days with SigV4). Treat it
-    /// as a secret: it authorises the request.
-    ///
-    /// # Errors
-    /// [`Error::Input`] for anonymous credentials or an expiry out of range; the credential
-    /// chain's error when no valid credentials can be had.
-    pub async fn presign<O: Operation>(&self, op: &O, expires: Duration) -> Result<Uri, Error> {
-        let credentials = self.current_credentials().await?;
-        let now = self.session.now(now());
-        self.config().presign(op, &credentials, now, expires)
     }
 
     /// Runs `attempt` with each config [`Attempts`] names and the credentials current then,
@@ -366,50 +277,24 @@ impl Client {
         op: &O,
         source: Option<&Source>,
     ) -> Result<Reply, Error> {
-        let (options, activity) = (self.options(), Activity::new());
-        let deadline = options.request_timeout.map(|t| activity.last() + t);
-        let request = signer.prepare(op, self.session.now(now()))?;
-        let (mut parts, body) = request.into_parts();
-        if let Some(uri) = s3_proto::config::loopback_uri(&parts.uri) {
-            parts.uri = uri;
-        }
-        s3_proto::body::set_content_length(&mut parts, &body);
-        let body = match (body, source) {
-            (Body::Bytes(bytes), _) => RequestBody::bytes(bytes, activity.clone()),
-            (Body::Stream { length }, Some(source)) => {
-                let length = s3_proto::body::stream_length(length)?;
-                RequestBody::source(source.clone(), length, activity.clone())
-            }
-            (Body::Stream { .. }, None) => {
-                let why = "this operation streams its body: use send_reader";
-                return Err(InputError::argument("body", why).into());
-            }
-            _ => RequestBody::bytes(Bytes::new(), activity.clone()),
-        };
+        let (parts, body) = signer.outgoing(op, self.session.now(now()), source.is_some())?;
+        let activity = Activity::new();
+        let body = RequestBody::new(body, source, activity.clone());
         let mut response = pin!(self.http.request(http::Request::from_parts(parts, body)));
-        // Until the headers: the whole-attempt deadline, and the stall timer re-armed by
-        // every frame of the request body.
-        let stall_at = || options.stall_timeout.map(|t| activity.last() + t);
+        // Until the headers: the attempt's deadline, and the stall timer re-armed by every
+        // frame of the request body.
+        let deadlines = Deadlines::new(self.options());
         let result = loop {
-            let Some(until) = deadline.into_iter().chain(stall_at()).min() else {
+            let doing = "awaiting the response";
+            let Some(left) = deadlines.left(activity.since_start(), activity.idle(), doing)? else {
                 break response.await;
             };
-            if let Ok(result) = tokio::time::timeout_at(until, &mut response).await {
+            if let Ok(result) = tokio::time::timeout(left, &mut response).await {
                 break result;
             }
-            let now = Instant::now();
-            let (fired, after) = if deadline.is_some_and(|at| at <= now) {
-                (Deadline::Request, options.request_timeout)
-            } else if stall_at().is_some_and(|at| at <= now) {
-                (Deadline::Stall, options.stall_timeout)
-            } else {
-                continue; // the body moved meanwhile
-            };
-            let doing = "awaiting the response";
-            return Err(TransportError::timeout(fired, after.unwrap_or_default(), doing).into());
         };
-        let response = result.map_err(|e| transport_error(&e, options.connect_timeout))?;
-        Ok((response, deadline))
+        let response = result.map_err(|e| transport_error(&e, self.options().connect_timeout))?;
+        Ok((response, activity.start()))
     }
 
     /// Reads a reply's body (up to the buffered limit, whole for a streamed operation) under
@@ -418,14 +303,13 @@ impl Client {
         &self,
         config: &Config,
         op: &O,
-        (response, deadline): Reply,
+        (response, start): Reply,
     ) -> Result<O::Output, Error> {
         let (parts, body) = response.into_parts();
         let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
         // Hyper knows the body's length, and that a HEAD reply has none.
         let len = body.size_hint().exact();
-        let mut stream =
-            ObjectStream::new(body, BodyGuard::response(len), deadline, self.options());
+        let mut stream = ObjectStream::new(body, BodyGuard::response(len), start, self.options());
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.chunk().await? {
             if (bytes.len() + chunk.len()) as u64 > limit {
@@ -449,40 +333,15 @@ pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// Maps a hyper client error to ours: the upload source's own failure when hyper carries
-/// one, a connect timeout as the deadline it is. Hyper's text never carries the URL (and so
-/// never a presigned signature).
+/// Maps a hyper client error to ours (see [`TransportError::classify`]).
 pub(crate) fn transport_error(
     e: &hyper_util::client::legacy::Error,
     connect_timeout: Option<Duration>,
 ) -> Error {
-    let (mut message, mut timed_out) = (format!("http error: {e}"), false);
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(Error::Transport(ours)) = s.downcast_ref::<Error>() {
-            return TransportError::new(ours.kind(), ours.to_string()).into();
-        }
+    TransportError::classify(e, e.is_connect(), connect_timeout, |_e| {
         #[cfg(feature = "rustls")]
-        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
-            return TransportError::new(Kind::Tls, format!("tls: {tls}")).into();
-        }
-        let io = s.downcast_ref::<std::io::Error>();
-        timed_out |= io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
-        let text = s.to_string();
-        if !message.ends_with(&text) {
-            message = format!("{message}: {text}");
-        }
-        // io::Error's source() skips the error it wraps (where rustls puts a refused
-        // certificate, two io::Errors deep through hyper-rustls): walk into it instead.
-        let inner = io
-            .and_then(|io| io.get_ref())
-            .map(|e| e as &(dyn std::error::Error + 'static));
-        source = inner.or_else(|| s.source());
-    }
-    match (e.is_connect(), connect_timeout.filter(|_| timed_out)) {
-        (true, Some(after)) => TransportError::timeout(Deadline::Connect, after, "connecting"),
-        (true, None) => TransportError::new(Kind::Connect, message),
-        (false, _) => TransportError::new(Kind::Io, message),
-    }
-    .into()
+        return _e.downcast_ref::<rustls::Error>().map(ToString::to_string);
+        #[cfg(not(feature = "rustls"))]
+        None
+    })
 }

@@ -50,12 +50,7 @@ async fn perform(io: Io, net: &Net) -> IoResult {
         Io::Http { request, timeout } => IoResult::Http(http(request, timeout, limit, net).await),
         Io::ReadFile(path) => IoResult::File(read_file(&path, limit).await),
         Io::Run { command, timeout } => IoResult::Run(process(&command, timeout, limit).await),
-        // `Io` is non-exhaustive; a kind this runtime does not know cannot be performed.
-        _ => IoResult::Run(Err(TransportError::new(
-            Kind::Other,
-            "credential provider asked for IO this runtime does not perform",
-        )
-        .into())),
+        other => other.unsupported(),
     }
 }
 

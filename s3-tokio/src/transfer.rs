@@ -9,11 +9,11 @@ use s3_proto::flow::{BodyDigests, Flow, Job, Reply, Sent, Step, Work};
 use s3_proto::ops::ObjectHead;
 use s3_proto::{Error, InputError, TransportError, TransportErrorKind};
 use tokio::fs::{self, File, OpenOptions};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-use crate::body::Source;
+use crate::body::{ObjectStream, Source};
 use crate::client::Client;
 
 /// Bytes of a range gathered before they are written (and counted as done) at once.
@@ -22,21 +22,22 @@ const BUFFER: usize = 1 << 20;
 /// The file a flow's jobs read parts from (the source), and the one they write ranges to
 /// (the destination); shared with the spawned jobs.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Files(pub(crate) Option<Arc<Path>>, pub(crate) Option<Arc<Path>>);
+pub(crate) struct Files(Option<Arc<Path>>, Option<Arc<Path>>);
+
+impl Files {
+    pub(crate) fn reading(path: &Path) -> Self {
+        Files(Some(path.into()), None)
+    }
+
+    pub(crate) fn writing(temp: &TempFile) -> Self {
+        Files(None, temp.0.clone())
+    }
+}
 
 /// The caller's one-shot source of bytes, read inline by the flow loop.
 pub(crate) type Reader<'a> = &'a mut (dyn AsyncRead + Unpin + Send);
 
 impl Client {
-    /// Runs any flow of [`s3_proto::flow`] that needs no file or reader (a copy, a batch
-    /// delete, a grant) to its end, its spawned jobs on tasks.
-    ///
-    /// # Errors
-    /// The flow's error.
-    pub async fn drive<F: Flow>(&self, flow: F) -> Result<F::Output, Error> {
-        self.drive_io(flow, Files::default(), None).await
-    }
-
     /// The loop documented in [`s3_proto::flow`]: sends inline, spawned jobs on a
     /// [`JoinSet`] (the flow bounds how many), reads from `reader` when asked.
     pub(crate) async fn drive_io<F: Flow>(
@@ -55,11 +56,8 @@ impl Client {
                     tasks.spawn(async move { (job.id, client.run(job, &files).await) });
                 }
                 Step::Read(len) => match reader.as_deref_mut() {
-                    Some(reader) => match read_up_to(reader, len).await {
-                        Ok(bytes) => flow.read(bytes),
-                        Err(e) => flow.fail(e),
-                    },
-                    None => flow.fail(missing("a reader")),
+                    Some(reader) => flow.read_result(Some(read_up_to(reader, len).await)),
+                    None => flow.read_result(None),
                 },
                 Step::Wait => match tasks.join_next().await {
                     Some(Ok((id, sent))) => flow.handle(id, sent),
@@ -187,10 +185,6 @@ impl TempFile {
         Ok(TempFile(Some(path)))
     }
 
-    pub(crate) fn path(&self) -> Option<Arc<Path>> {
-        self.0.clone()
-    }
-
     /// Flushes to disk and renames over `target`.
     pub(crate) async fn persist(mut self, target: &Path) -> Result<(), Error> {
         if let Some(path) = &self.0 {
@@ -211,6 +205,22 @@ impl Drop for TempFile {
     }
 }
 
+/// The length of the file at `path`.
+pub(crate) async fn file_len(path: &Path) -> Result<u64, Error> {
+    Ok(fs::metadata(path).await.map_err(io)?.len())
+}
+
+/// Writes the rest of `body` to `writer` as it arrives, and flushes it.
+pub(crate) async fn copy_body(
+    body: &mut ObjectStream,
+    writer: &mut (impl AsyncWrite + Unpin),
+) -> Result<(), Error> {
+    while let Some(chunk) = body.chunk().await? {
+        writer.write_all(&chunk).await.map_err(io)?;
+    }
+    writer.flush().await.map_err(io)
+}
+
 /// A failure of the caller's file or reader.
 pub(crate) fn io(e: std::io::Error) -> Error {
     TransportError::from_io(e)
@@ -228,22 +238,13 @@ pub(crate) async fn read_up_to(reader: Reader<'_>, limit: u64) -> Result<Vec<u8>
     read.map(|_| buf).map_err(io)
 }
 
-/// `d` (`Content-MD5`, a checksum) of `len` bytes of the file at `p` from `at`: an extra read.
-async fn digests_of(p: &Path, at: u64, len: u64, mut d: BodyDigests) -> Result<BodyDigests, Error> {
-    let mut file = open_at(p, at).await?.take(len);
-    let (mut buf, mut read) = (vec![0u8; BUFFER], 0);
-    loop {
-        match file.read(&mut buf).await.map_err(io)? {
-            0 if read == len => return Ok(d),
-            0 => {
-                return Err(
-                    InputError::argument("body", "the file is shorter than its length").into(),
-                );
-            }
-            n => {
-                d.update(&buf[..n]);
-                read += n as u64;
-            }
-        }
-    }
+/// `d` (`Content-MD5`, a checksum) of `len` bytes of the file at `p` from `at`: an extra
+/// read, on the blocking pool (hashing is CPU work).
+async fn digests_of(p: &Path, at: u64, len: u64, d: BodyDigests) -> Result<BodyDigests, Error> {
+    let mut file = open_at(p, at).await?.into_std().await;
+    let hashed = tokio::task::spawn_blocking(move || {
+        d.read_from(len, |buf| std::io::Read::read(&mut file, buf))
+    });
+    let failed = |e| TransportError::new(TransportErrorKind::Other, format!("hashing: {e}"));
+    hashed.await.map_err(failed)?
 }

@@ -50,6 +50,14 @@ impl Io {
             Io::ReadFile(_) | Io::Run { .. } => MAX_FILE,
         }
     }
+
+    /// The answer of a runtime that does not know this kind of IO (`Io` is
+    /// non-exhaustive: a newer s3-proto may ask for more).
+    pub fn unsupported(&self) -> IoResult {
+        let why = "credential provider asked for IO this runtime does not perform";
+        let error = crate::TransportError::new(crate::TransportErrorKind::Other, why);
+        IoResult::Run(Err(error.into()))
+    }
 }
 
 /// What a credential command printed and how it ended.

@@ -162,4 +162,32 @@ impl BodyDigests {
             hasher.update(data);
         }
     }
+
+    /// Adds exactly `len` bytes that `read` fills in, as `io::Read::read` does (0 at the
+    /// end): a part of a file, hashed before it is sent.
+    ///
+    /// # Errors
+    /// [`crate::InputError`] when `read` ends early (the file shrank); `read`'s failure as a
+    /// transport error.
+    pub fn read_from(
+        mut self,
+        len: u64,
+        mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+    ) -> Result<Self, crate::Error> {
+        let (mut buf, mut left) = (vec![0u8; len.min(1 << 20) as usize], len);
+        while left > 0 {
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            match read(&mut buf[..want]).map_err(crate::TransportError::from_io)? {
+                0 => {
+                    let why = "the file is shorter than its length";
+                    return Err(crate::InputError::argument("body", why).into());
+                }
+                n => {
+                    self.update(&buf[..n]);
+                    left -= n as u64;
+                }
+            }
+        }
+        Ok(self)
+    }
 }

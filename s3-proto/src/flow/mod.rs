@@ -77,6 +77,19 @@ pub trait Flow {
     /// The runtime could not do what the flow asked (a file or source failed): the flow
     /// cleans up and ends with `error`.
     fn fail(&mut self, error: Error);
+
+    /// Hands back the outcome of a [`Step::Read`]: the bytes, the source's failure, or
+    /// `None` when the caller gave no source.
+    fn read_result(&mut self, read: Option<Result<Vec<u8>, Error>>) {
+        match read {
+            Some(Ok(bytes)) => self.read(bytes),
+            Some(Err(e)) => self.fail(e),
+            None => {
+                let why = "this flow needs a reader";
+                self.fail(crate::InputError::argument("flow", why).into());
+            }
+        }
+    }
 }
 
 /// What a flow asks of the runtime.

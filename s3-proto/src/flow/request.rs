@@ -38,11 +38,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use super::guard::BodyGuard;
 use super::throttle::{self, Throttle};
+use crate::body::Body;
 use crate::config::Config;
 use crate::credentials::source::{Fetch, refuses_credentials};
 use crate::credentials::{CredentialSource, Credentials};
-use crate::error::Error;
+use crate::error::{Deadline, Error};
 use crate::name::BucketName;
 use crate::op::Operation;
 use crate::retry::{self, Replay, RetryPolicy};
@@ -52,15 +54,15 @@ use crate::retry::{self, Replay, RetryPolicy};
 #[non_exhaustive]
 pub struct Options {
     /// Time allowed to open a connection, TLS included (default 10 s). Fires as
-    /// [`Deadline::Connect`](crate::Deadline::Connect); nothing was sent, so every request
+    /// [`Deadline::Connect`]; nothing was sent, so every request
     /// may be retried after it.
     pub connect_timeout: Option<Duration>,
     /// Time allowed for one whole attempt: connect, send the body, receive the headers and
     /// read the whole response body (default none, so transfers of any size work). Fires as
-    /// [`Deadline::Request`](crate::Deadline::Request), also in the middle of a body.
+    /// [`Deadline::Request`], also in the middle of a body.
     pub request_timeout: Option<Duration>,
     /// Longest silence while sending or receiving (before the headers or inside a body)
-    /// before giving up (default 60 s). Fires as [`Deadline::Stall`](crate::Deadline::Stall).
+    /// before giving up (default 60 s). Fires as [`Deadline::Stall`].
     pub stall_timeout: Option<Duration>,
     /// How long an idle pooled connection is kept (default 30 s).
     pub idle_timeout: Option<Duration>,
@@ -280,6 +282,114 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
     ) -> Result<http::Request<crate::body::Body>, Error> {
         self.config.borrow().prepare(op, &self.credentials, now)
     }
+
+    /// Builds and signs `op` at `now` for the wire: the request head (its `Content-Length`
+    /// set, a `*.localhost` host sent to the loopback address) and what to send as its body;
+    /// a streamed body needs the caller's reader (`has_reader`) and a known length.
+    ///
+    /// # Errors
+    /// As [`Config::prepare`]; [`crate::InputError`] for a streamed body without a reader or
+    /// a length.
+    pub fn outgoing<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        now: SystemTime,
+        has_reader: bool,
+    ) -> Result<(http::request::Parts, Outgoing), Error> {
+        let (mut parts, body) = self.prepare(op, now)?.into_parts();
+        if let Some(uri) = crate::config::loopback_uri(&parts.uri) {
+            parts.uri = uri;
+        }
+        crate::body::set_content_length(&mut parts, &body);
+        let body = match body {
+            Body::Empty => Outgoing::Empty,
+            Body::Bytes(bytes) => Outgoing::Bytes(bytes),
+            Body::Stream { length } if has_reader => {
+                Outgoing::Stream(crate::body::stream_length(length)?)
+            }
+            Body::Stream { .. } => {
+                let why = "this operation streams its body: use send_reader";
+                return Err(crate::InputError::argument("body", why).into());
+            }
+        };
+        Ok((parts, body))
+    }
+
+    /// Finishes a streamed operation (GetObject) from its response head: its output, and the
+    /// guard that checks the body to come against its length and digest as `integrity` asks.
+    ///
+    /// # Errors
+    /// As [`Config::finish`].
+    pub fn finish_head<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        (status, headers): (http::StatusCode, &http::HeaderMap),
+        integrity: crate::integrity::Integrity,
+    ) -> Result<(O::Output, BodyGuard), Error> {
+        let output = self.finish(op, crate::body::Response::new(status, headers, &[]))?;
+        let check = op.body_check(&output, integrity);
+        let guard = BodyGuard::response(crate::body::content_length(headers)).checked(check);
+        Ok((output, guard))
+    }
+}
+
+/// The body of a request as a runtime sends it (see [`Signer::outgoing`]).
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// No body.
+    Empty,
+    /// These bytes.
+    Bytes(bytes::Bytes),
+    /// Exactly this many bytes from the caller's reader.
+    Stream(u64),
+}
+
+/// The deadlines of one attempt as [`Options`] sets them: `request_timeout` from the start of
+/// the attempt, `stall_timeout` from the last byte that moved. A runtime measures both and
+/// asks [`Deadlines::left`] how long it may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    request: Option<Duration>,
+    stall: Option<Duration>,
+}
+
+impl Deadlines {
+    /// The deadlines `options` set.
+    pub fn new(options: &Options) -> Self {
+        Deadlines {
+            request: options.request_timeout,
+            stall: options.stall_timeout,
+        }
+    }
+
+    /// How long the runtime may still wait, `since_start` of the attempt and `since_progress`
+    /// (the last byte moved); `None` without deadlines.
+    ///
+    /// # Errors
+    /// [`crate::TransportError::timeout`] naming the deadline that passed while `doing`.
+    pub fn left(
+        &self,
+        since_start: Duration,
+        since_progress: Duration,
+        doing: &str,
+    ) -> Result<Option<Duration>, Error> {
+        let request = self
+            .request
+            .map(|t| (t.saturating_sub(since_start), t, Deadline::Request));
+        let stall = self
+            .stall
+            .map(|t| (t.saturating_sub(since_progress), t, Deadline::Stall));
+        match request
+            .into_iter()
+            .chain(stall)
+            .min_by_key(|(left, ..)| *left)
+        {
+            Some((left, after, deadline)) if left.is_zero() => {
+                Err(crate::TransportError::timeout(deadline, after, doing).into())
+            }
+            left => Ok(left.map(|(left, ..)| left)),
+        }
+    }
 }
 
 impl<C: std::borrow::Borrow<Config>> std::ops::Deref for Signer<C> {
@@ -474,14 +584,33 @@ fn seconds(time: SystemTime) -> f64 {
 }
 
 /// The constructors of a runtime's `Client`, written once for both runtimes: `builder`, `new`,
-/// `with_options` and `from_env`, and its [`BuildClient`](crate::builder::BuildClient) side,
-/// given the runtime's environment lookup and file reader. The
-/// runtime provides `Net::default()`, `Net::new(&Options) -> Result<Net, Error>` (its TLS roots
-/// and proxies) and `Client::build(Config, CredentialSource, Options, Net) -> Client`.
+/// `with_options` and `from_env`, its [`BuildClient`](crate::builder::BuildClient) side, given
+/// the runtime's environment lookup and file reader, and its `Debug` and `Deref` to its
+/// `session: Arc<Session>` field. The runtime provides `Net::default()`,
+/// `Net::new(&Options) -> Result<Net, Error>` (its TLS roots and proxies) and
+/// `Client::build(Config, CredentialSource, Options, Net) -> Client`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! client_constructors {
     ($client:ident, $lookup:expr, $read:expr) => {
+        /// A client is its [`Session`](s3_proto::flow::request::Session) plus connections:
+        /// `client.config()`, `client.options()`, `client.credentials()` are the session's.
+        impl std::ops::Deref for $client {
+            type Target = $crate::flow::request::Session;
+
+            fn deref(&self) -> &Self::Target {
+                &self.session
+            }
+        }
+
+        impl std::fmt::Debug for $client {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($client))
+                    .field("session", &self.session)
+                    .finish_non_exhaustive()
+            }
+        }
+
         impl $crate::builder::BuildClient for $client {
             fn assemble(
                 config: $crate::Config,
@@ -559,4 +688,42 @@ macro_rules! client_constructors {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TransportErrorKind;
+
+    #[test]
+    fn deadlines_say_how_long_is_left_and_which_one_fired() {
+        let s = Duration::from_secs;
+        let none = Deadlines::new(&Options {
+            request_timeout: None,
+            stall_timeout: None,
+            ..Options::default()
+        });
+        assert_eq!(none.left(s(1_000), s(1_000), "x").unwrap(), None);
+        let both = Deadlines::new(&Options {
+            request_timeout: Some(s(30)),
+            stall_timeout: Some(s(10)),
+            ..Options::default()
+        });
+        assert_eq!(both.left(s(0), s(0), "x").unwrap(), Some(s(10)));
+        assert_eq!(both.left(s(25), s(1), "x").unwrap(), Some(s(5)));
+        let fired = |start, idle| match both.left(s(start), s(idle), "reading") {
+            Err(Error::Transport(t)) => (t.kind(), t.deadline(), t.to_string()),
+            other => panic!("{other:?}"),
+        };
+        let (kind, deadline, text) = fired(12, 10);
+        assert_eq!(
+            (kind, deadline),
+            (TransportErrorKind::Timeout, Some(Deadline::Stall))
+        );
+        assert!(
+            text.contains("stall_timeout of 10s fired while reading"),
+            "{text}"
+        );
+        assert_eq!(fired(30, 0).1, Some(Deadline::Request));
+    }
 }

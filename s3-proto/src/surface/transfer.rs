@@ -1,0 +1,240 @@
+//! The surface methods that move bytes between the caller's files, readers or writers and
+//! the network, written once like the rest of [`bucket_surface!`](crate::bucket_surface).
+//!
+//! Each is a flow or operation of s3-proto plus IO the runtime provides in its `transfer`
+//! module, plain or `async`: `Files::reading(&Path)` and `Files::writing(&TempFile)` (what
+//! the flow loop's jobs read and write), `TempFile::beside(&Path)` and `persist(&Path)` (a
+//! download lands beside its target and is renamed over it once whole), `file_len(&Path)`
+//! and `copy_body(&mut reader, &mut writer)`; and `Client::drive_io(flow, files, reader)`.
+
+/// Expands [`Bucket`]'s transfer methods and the [`List`] pager inside a runtime's surface
+/// module; `read`, `write` and `body` are the bounds of the caller's reader (read whole,
+/// part by part), writer, and one-request body.
+#[doc(hidden)]
+#[macro_export]
+// `crate::transfer` is the runtime's module: the caller's crate is meant.
+#[allow(clippy::crate_in_macro_def)]
+macro_rules! __surface_transfers {
+    (
+        [$($async:tt)*] [$($await:tt)*], $krate:ident, $client:ident, $now:path,
+        read: [$($read:tt)+], write: [$($write:tt)+], body: [$($body:tt)+]
+    ) => {
+        use $crate::flow::download::{DownloadFlow, DownloadOptions};
+        use $crate::flow::paginate::{Entries, ListEntry, ListStep};
+        use $crate::flow::progress::ProgressCounter;
+        use $crate::flow::upload::{Source, UploadFlow, UploadOptions};
+        use $crate::Body;
+        use crate::transfer::{Files, TempFile, copy_body, file_len};
+        use std::path::Path;
+
+        impl Bucket {
+            /// Stores `length` bytes read from `reader` in one request, the content type
+            /// guessed from the key. The body cannot be replayed, so only a failure to
+            /// connect is retried: [`Bucket::upload_reader`] retries part by part.
+            ///
+            /// # Errors
+            /// As [`Client::send_reader`]: [`Error::Transport`] also when `reader` fails or
+            /// yields another number of bytes than `length`.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let hello: &'static [u8] = b\"hello\";\nbucket.put_reader(\"hello.txt\", hello, 5)", "?;")]
+            pub $($async)* fn put_reader(
+                &self,
+                key: &str,
+                reader: impl $($body)+,
+                length: u64,
+            ) -> Result<PutObjectOutput, Error> {
+                let (bucket, key) = self.key(key)?;
+                let body = Body::Stream { length: Some(length) };
+                self.client.send_reader(&PutObject::bytes(bucket, key, body), reader)$($await)*
+            }
+
+            /// Every entry of a listing, collected.
+            ///
+            /// # Errors
+            /// The first failing page's error.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "for entry in bucket.list_all(\"photos/\", Some(\"/\"))", "? {\n    println!(\"{entry:?}\");\n}")]
+            pub $($async)* fn list_all(
+                &self,
+                prefix: &str,
+                delimiter: Option<&str>,
+            ) -> Result<Vec<ListEntry>, Error> {
+                let (mut list, mut entries) = (self.list(prefix, delimiter), Vec::new());
+                while let Some(entry) = list.next()$($await)* {
+                    entries.push(entry?);
+                }
+                Ok(entries)
+            }
+
+            /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one
+            /// version, in parallel as far as the memory budget allows, each checked,
+            /// verified and resumed where it broke off. The bytes land in a temporary file
+            /// beside `path`, renamed over it only once all arrived and matched: a failed
+            /// download never leaves a partial file at `path`.
+            ///
+            /// # Errors
+            /// [`Error::Service`] (`NoSuchKey`, `PreconditionFailed` when the object changed
+            /// meanwhile, …), [`Error::Transport`] for network or disk failures,
+            /// [`Error::Response`] when a body is not what was announced or does not match
+            /// its digest.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::download::DownloadOptions;\nlet head = bucket.download_file_with(\"big.bin\", \"/tmp/big.bin\", DownloadOptions::default())", "?;\nprintln!(\"{} bytes, {:?}\", head.content_length.unwrap_or(0), head.verified);")]
+            pub $($async)* fn download_file_with(
+                &self,
+                key: &str,
+                path: impl AsRef<Path>,
+                options: DownloadOptions,
+            ) -> Result<ObjectHead, Error> {
+                let (path, (bucket, key)) = (path.as_ref(), self.key(key)?);
+                let temp = TempFile::beside(path)$($await)*?;
+                let flow = DownloadFlow::new(bucket, key, options)
+                    .progress(self.progress.clone())
+                    .verify(self.client.options().rereads());
+                let head = self.client.drive_io(flow, Files::writing(&temp), None)$($await)*?;
+                temp.persist(path)$($await)*?;
+                Ok(head)
+            }
+
+            /// Streams `key` into `writer` in constant memory, checking its length and
+            /// digest ([`ObjectHead::verified`] says how).
+            ///
+            /// # Errors
+            /// As [`Bucket::download_file_with`]; what was written before a failure stays
+            /// written, and is unverified when the digest did not match.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "let mut out = Vec::new();\nlet head = bucket.download_to(\"notes.txt\", &mut out)", "?;\nprintln!(\"{} bytes, {:?}\", out.len(), head.verified);")]
+            pub $($async)* fn download_to(
+                &self,
+                key: &str,
+                mut writer: impl $($write)+,
+            ) -> Result<ObjectHead, Error> {
+                let op = GetObject::new(self.name.clone(), key.parse()?).checksum_mode(true);
+                let (mut head, mut body) = self.client.open(&op)$($await)*?;
+                copy_body(&mut body, &mut writer)$($await)*?;
+                ProgressCounter::new(None, self.progress.clone()).add(body.bytes_read());
+                head.verified = body.verification();
+                Ok(head)
+            }
+
+            /// Uploads the file at `path` to `key` as [`UploadFlow`] plans it, streamed from
+            /// disk with the content type guessed from the file name: one PutObject below
+            /// the threshold, else a multipart upload whose parts run in parallel within the
+            /// memory budget, each re-read from the file when retried; aborted after any
+            /// failure.
+            ///
+            /// # Errors
+            /// [`Error::Service`] from the server, [`Error::Transport`] when the file cannot
+            /// be read, [`Error::Input`] when it changed length while it was being sent.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::upload::UploadOptions;\nlet options = UploadOptions::default().part_size(16 << 20);\nlet out = bucket.upload_file_with(\"big.bin\", \"/tmp/big.bin\", options)", "?;\nprintln!(\"{} parts\", out.parts);")]
+            pub $($async)* fn upload_file_with(
+                &self,
+                key: &str,
+                path: impl AsRef<Path>,
+                options: UploadOptions,
+            ) -> Result<UploadOutput, Error> {
+                let path = path.as_ref();
+                let len = file_len(path)$($await)*?;
+                let content_type = $crate::mime::from_name(&path.to_string_lossy());
+                let flow = self.upload(key, Source::File { len }, options)?;
+                let flow = flow.content_type(content_type);
+                self.client.drive_io(flow, Files::reading(path), None)$($await)*
+            }
+
+            /// Uploads what `reader` yields to `key` (`length` bytes, or up to its end when
+            /// the length is unknown) as [`UploadFlow`] plans it: one PutObject when the data
+            /// fits below the threshold, else parts read into memory one after the other and
+            /// sent in parallel within the memory budget, so each can be retried. The content
+            /// type is guessed from the key.
+            ///
+            /// # Errors
+            /// As [`Bucket::upload_file_with`]; [`Error::Input`] when `reader` yields another
+            /// number of bytes than `length`.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::upload::UploadOptions;\nlet data: &[u8] = b\"streamed bytes\";\nlet out = bucket.upload_reader(\"stream.bin\", data, None, UploadOptions::default())", "?;\nprintln!(\"{:?}\", out.etag);")]
+            pub $($async)* fn upload_reader(
+                &self,
+                key: &str,
+                mut reader: impl $($read)+,
+                length: Option<u64>,
+                options: UploadOptions,
+            ) -> Result<UploadOutput, Error> {
+                let flow = self.upload(key, Source::Reader { len: length }, options)?;
+                let flow = flow.content_type($crate::mime::from_name(key));
+                self.client.drive_io(flow, Files::default(), Some(&mut reader))$($await)*
+            }
+
+            /// An [`UploadFlow`] of `source` to `key`, reporting to this handle's progress.
+            fn upload(
+                &self,
+                key: &str,
+                source: Source,
+                options: UploadOptions,
+            ) -> Result<UploadFlow, Error> {
+                let (bucket, key) = self.key(key)?;
+                let flow = UploadFlow::new(bucket, key, source, options, $now())?;
+                Ok(flow.progress(self.progress.clone()))
+            }
+        }
+
+        /// A listing that sends one request per page: keys (the default), keys through
+        /// ListObjects v1, multipart uploads or parts. Call `next` until it returns `None`.
+        pub struct List<O: Entries = ListObjectsV2> {
+            client: $client,
+            listing: Listing<O>,
+        }
+
+        impl<O: Entries> std::fmt::Debug for List<O> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("List")
+                    .field("pages", &self.listing.pages())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        $crate::__surface_list_next!([$($async)*] [$($await)*]);
+    };
+}
+
+/// `List::next`: an `Iterator` in a blocking runtime, an `async fn` in an async one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __surface_list_next {
+    ([] []) => {
+        impl<O: Entries> Iterator for List<O> {
+            type Item = Result<O::Entry, Error>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                $crate::__surface_list_next!(@body self [])
+            }
+        }
+    };
+    ([async] [$($await:tt)*]) => {
+        impl<O: Entries> List<O> {
+            /// The next entry, fetching the next page when needed; `None` at the end.
+            pub async fn next(&mut self) -> Option<Result<O::Entry, Error>> {
+                $crate::__surface_list_next!(@body self [$($await)*])
+            }
+        }
+    };
+    (@body $self:ident [$($await:tt)*]) => {
+        loop {
+            match $self.listing.poll() {
+                ListStep::Entry(entry) => return Some(Ok(entry)),
+                ListStep::End => return None,
+                ListStep::Send(op) => {
+                    let page = $self.client.send(&op)$($await)*;
+                    if let Some(e) = $self.listing.handle(page) {
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+    };
+}
