@@ -282,7 +282,7 @@ fn config_of(
 pub struct ProfileSettings {
     /// `region`.
     pub region: Option<String>,
-    /// `endpoint_url` (the `s3 = endpoint_url` sub-setting wins when both are set).
+    /// The S3 endpoint of the files ([`ProfileFiles::endpoint_url`] for `s3`).
     pub endpoint_url: Option<String>,
     /// `ca_bundle`: a PEM file of extra trusted roots.
     pub ca_bundle: Option<PathBuf>,
@@ -334,11 +334,13 @@ impl Section {
     }
 }
 
-/// The parsed shared config and credentials files: profiles and `sso-session` sections.
+/// The parsed shared config and credentials files: profiles, `sso-session` and `services`
+/// sections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFiles {
     profiles: BTreeMap<String, Section>,
     sso_sessions: BTreeMap<String, Section>,
+    services: BTreeMap<String, Section>,
 }
 
 /// How deep `source_profile` chains may go before they count as a cycle.
@@ -372,7 +374,7 @@ impl ProfileFiles {
             key: None,
             reason: reason.to_owned(),
         };
-        // The section being filled; `None` inside a section we ignore (`[services x]`).
+        // The section being filled; `None` inside a section we ignore.
         let mut current: Option<&mut Section> = None;
         let mut seen_section = false;
         for (i, raw) in text.lines().enumerate() {
@@ -435,7 +437,10 @@ impl ProfileFiles {
                     (true, Some("sso-session")) => {
                         Some(self.sso_sessions.entry(named.to_owned()).or_default())
                     }
-                    // `[services x]`, `[name]` without `profile ` in the config file, and
+                    (true, Some("services")) => {
+                        Some(self.services.entry(named.to_owned()).or_default())
+                    }
+                    // `[name]` without `profile ` in the config file, and
                     // `[profile x]` in the credentials file are ignored, as the AWS CLI does.
                     _ => None,
                 };
@@ -473,6 +478,21 @@ impl ProfileFiles {
         self.sso_sessions.get(name)
     }
 
+    /// The endpoint the shared files configure for `service` (the SDKs' service id in lower
+    /// case: `s3`, `sts`, `sso`) in profile `name`: the `[services x]` section the profile
+    /// names (`services = x`, then `service =` / `endpoint_url =` nested), else the profile's
+    /// own nested `service = endpoint_url`, else its `endpoint_url`. The environment
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`) comes before any of these; see
+    /// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>.
+    pub fn endpoint_url(&self, name: &str, service: &str) -> Option<&str> {
+        let p = self.profile(name)?;
+        p.get("services")
+            .and_then(|s| self.services.get(s))
+            .and_then(|s| s.sub(service, "endpoint_url"))
+            .or_else(|| p.sub(service, "endpoint_url"))
+            .or_else(|| p.get("endpoint_url"))
+    }
+
     /// The region, endpoint, CA bundle and addressing style of profile `name`.
     pub fn settings(&self, name: &str) -> ProfileSettings {
         let Some(p) = self.profile(name) else {
@@ -480,10 +500,7 @@ impl ProfileFiles {
         };
         ProfileSettings {
             region: p.get("region").map(str::to_owned),
-            endpoint_url: p
-                .sub("s3", "endpoint_url")
-                .or_else(|| p.get("endpoint_url"))
-                .map(str::to_owned),
+            endpoint_url: self.endpoint_url(name, "s3").map(str::to_owned),
             ca_bundle: p.get("ca_bundle").map(PathBuf::from),
             addressing: match p.sub("s3", "addressing_style") {
                 Some("path") => Some(Addressing::Path),
@@ -999,6 +1016,32 @@ s3 =
         assert_eq!(p.get("aws_access_key_id"), Some("FROMCREDS"));
         assert_eq!(p.get("AWS_SECRET_ACCESS_KEY"), Some("secret#with;hash"));
         assert_eq!(p.sub("s3", "addressing_style"), Some("virtual"));
+    }
+
+    #[test]
+    fn service_endpoints_from_a_services_section() {
+        let config = "\
+[profile local]
+services = here
+endpoint_url = http://global
+[profile plain]
+endpoint_url = http://global
+[services here]
+sso =
+  endpoint_url = http://sso
+s3 =
+  endpoint_url = http://s3
+";
+        let files = parse_config(config).unwrap();
+        assert_eq!(files.endpoint_url("local", "sso"), Some("http://sso"));
+        assert_eq!(files.endpoint_url("local", "s3"), Some("http://s3"));
+        assert_eq!(files.endpoint_url("local", "sts"), Some("http://global"));
+        assert_eq!(files.endpoint_url("plain", "sso"), Some("http://global"));
+        assert_eq!(files.endpoint_url("nobody", "sso"), None);
+        assert_eq!(
+            files.settings("local").endpoint_url.as_deref(),
+            Some("http://s3")
+        );
     }
 
     #[test]

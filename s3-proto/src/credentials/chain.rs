@@ -218,14 +218,11 @@ impl DefaultChain {
         match name {
             "environment" => Provider::new(name, Ready(Some(environment(&self.env)))),
             "web-identity" => {
-                let settings = self
-                    .files()
-                    .map(|f| f.settings(&self.profile))
-                    .unwrap_or_default();
+                let files = self.files().unwrap_or_default();
                 web_identity_env(
                     &self.env,
-                    settings.region.as_deref(),
-                    settings.endpoint_url.as_deref(),
+                    files.settings(&self.profile).region.as_deref(),
+                    files.endpoint_url(&self.profile, "sts"),
                 )
             }
             "profile" => match self.profile_machine() {
@@ -292,13 +289,7 @@ impl DefaultChain {
                 ));
             }
         };
-        let settings = files.settings(&self.profile);
-        profile_chain_machine(
-            &self.env,
-            chain,
-            settings.region.as_deref(),
-            settings.endpoint_url.as_deref(),
-        )
+        profile_chain_machine(&self.env, chain, &files, &self.profile)
     }
 }
 
@@ -312,14 +303,16 @@ impl super::io::Resolve for DefaultChain {
     }
 }
 
-/// Builds the machine for a resolved profile chain.
+/// Builds the machine for `profile`'s resolved chain; its region and its STS and SSO
+/// endpoints come from `files` (after the environment).
 fn profile_chain_machine(
     env: &Env,
     chain: ProfileChain,
-    region: Option<&str>,
-    endpoint: Option<&str>,
+    files: &ProfileFiles,
+    profile: &str,
 ) -> Result<Box<dyn Machine>, Error> {
-    let sts = || StsTarget::from_env(env, endpoint, region);
+    let region = files.settings(profile).region;
+    let sts = || StsTarget::from_env(env, files.endpoint_url(profile, "sts"), region.as_deref());
     let (mut machine, mut label): (Box<dyn Machine>, &'static str) = match chain.base {
         ProfileSource::Static {
             access_key,
@@ -351,7 +344,7 @@ fn profile_chain_machine(
                 .ok_or_else(|| {
                     InputError::argument("HOME", "is needed to find the SSO token cache")
                 })?;
-            let endpoint = env.get("AWS_ENDPOINT_URL_SSO");
+            let endpoint = env.endpoint("AWS_ENDPOINT_URL_SSO", files.endpoint_url(profile, "sso"));
             (
                 Box::new(Sso::new(config, Path::new(home), endpoint)),
                 "profile (sso)",
@@ -441,13 +434,7 @@ impl Provider {
                     format!("profile {name} sets no credentials"),
                 )
             })?;
-            let settings = files.settings(name);
-            profile_chain_machine(
-                &env,
-                chain,
-                settings.region.as_deref(),
-                settings.endpoint_url.as_deref(),
-            )
+            profile_chain_machine(&env, chain, &files, name)
         };
         match build() {
             Ok(m) => Provider::new("profile", m),

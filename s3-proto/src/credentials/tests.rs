@@ -340,6 +340,17 @@ sso_role_name = Reader
 [sso-session my-sso]
 sso_start_url = https://d-123.awsapps.com/start
 sso_region = us-east-2
+
+[profile sso-local]
+sso_session = my-sso
+sso_account_id = 111122223333
+sso_role_name = Reader
+services = local
+endpoint_url = http://127.0.0.1:7000
+
+[services local]
+sso =
+  endpoint_url = http://127.0.0.1:7001
 ";
 
 fn chain_for(profile: &str) -> DefaultChain {
@@ -700,6 +711,51 @@ fn credential_process_output() {
 }
 
 #[test]
+fn sso_endpoint_is_chosen_the_sdk_way() {
+    // Environment first (service-specific, then global), then the profile's services
+    // section, then its endpoint_url; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS drops them all.
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "http://127.0.0.1:7001"),
+        (
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:7002")],
+            "http://127.0.0.1:7002",
+        ),
+        (
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:7002"),
+                ("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:7003"),
+            ],
+            "http://127.0.0.1:7003",
+        ),
+        (
+            &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")],
+            "https://portal.sso.us-east-2.amazonaws.com",
+        ),
+    ];
+    for (extra, want) in cases {
+        let mut vars = vec![
+            ("HOME", "/home/u"),
+            ("AWS_PROFILE", "sso-local"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        vars.extend_from_slice(extra);
+        let (_, seen) = run(&mut DefaultChain::new(env(&vars)), |io| {
+            files(io).unwrap_or_else(|| match io {
+                Io::ReadFile(_) => {
+                    file(r#"{"accessToken":"t","expiresAt":"2024-01-01T08:00:00Z"}"#)
+                }
+                _ => http(403, "no"),
+            })
+        });
+        let url = format!("GET {want}/federation/credentials?");
+        assert!(
+            seen.last().unwrap().starts_with(&url),
+            "{extra:?}: {seen:?}"
+        );
+    }
+}
+
+#[test]
 fn sso_cached_token_and_role_credentials() {
     let cache = "/home/u/.aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json";
     let answer = |token_file: &'static str| {
@@ -741,7 +797,15 @@ fn sso_cached_token_and_role_credentials() {
         &mut chain_for("sso"),
         answer(r#"{"accessToken":"ssotok","expiresAt":"2023-01-01T08:00:00Z"}"#),
     );
-    let msg = e.unwrap_err().to_string();
+    let e = e.unwrap_err();
+    assert!(
+        matches!(
+            credentials_error(&e),
+            CredentialsError::SsoLoginRequired { .. }
+        ),
+        "{e:?}"
+    );
+    let msg = e.to_string();
     assert!(msg.contains("aws sso login"), "{msg}");
     let (e, _) = run(&mut chain_for("sso"), answer("{garbage"));
     assert!(e.is_err());
@@ -974,7 +1038,14 @@ proptest::proptest! {
         let status = http::StatusCode::from_u16(status).unwrap();
         let _ = sts::parse_response(sts::StsAction::AssumeRole, status, &body);
         let _ = sso::parse_role_credentials(&body);
-        let _ = sso::parse_token(&body, t0());
+        let config = crate::profile::SsoConfig {
+            session_name: None,
+            start_url: "https://x".to_owned(),
+            region: "r".to_owned(),
+            account_id: "1".to_owned(),
+            role_name: "r".to_owned(),
+        };
+        let _ = sso::parse_token(&body, t0(), &config);
         let _ = process::parse_output(&ProcessOutput { status: Some(0), stdout: body.clone() });
         let _ = json::parse(&body);
     }
