@@ -75,6 +75,25 @@ pub struct EnvSetup {
     /// The [`DefaultChain`](crate::credentials::chain::DefaultChain) over the variables
     /// `lookup` gave, cached ([`DefaultChain::cached`](crate::credentials::chain::DefaultChain::cached)).
     pub credentials: crate::credentials::CredentialSource,
+    /// Where the region is looked up when neither the environment nor the profile names one:
+    /// instance metadata, as the SDKs do (`None` when a region is set or
+    /// `AWS_EC2_METADATA_DISABLED` is true). [`EnvSetup::credential_source`] applies it.
+    pub imds_region: Option<crate::credentials::imds::ImdsRegion>,
+}
+
+impl EnvSetup {
+    /// [`EnvSetup::credentials`], also discovering the region through
+    /// [`EnvSetup::imds_region`] at the first refresh when there is one (see
+    /// [`CredentialSource::discovering_region`](crate::credentials::CredentialSource::discovering_region)).
+    pub fn credential_source(&self) -> crate::credentials::CredentialSource {
+        match self.imds_region.clone() {
+            Some(imds) => self
+                .credentials
+                .clone()
+                .discovering_region(move || imds.lookup()),
+            None => self.credentials.clone(),
+        }
+    }
 }
 
 /// Everything `Client::from_env` needs, with `lookup` reading a variable and `read` a file
@@ -103,6 +122,14 @@ pub fn setup_from_env(
         files.credential_chain(&profile)?;
     }
     let config = config_of(&mut lookup, &files, &profile)?;
+    let env = crate::credentials::machine::Env::capture(&mut lookup);
+    let imds_region = match env.region().or(files.settings(&profile).region.as_deref()) {
+        Some(_) => None,
+        None => {
+            let env = crate::credentials::chain::imds_settings(&env, files.profile(&profile));
+            crate::credentials::imds::ImdsRegion::from_env(&env)
+        }
+    };
     let bundle = lookup("AWS_CA_BUNDLE")
         .filter(|v| !v.trim().is_empty())
         .map(PathBuf::from)
@@ -126,6 +153,7 @@ pub fn setup_from_env(
         tls,
         proxy,
         credentials,
+        imds_region,
     })
 }
 

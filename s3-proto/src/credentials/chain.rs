@@ -19,7 +19,7 @@ use super::sso::Sso;
 use super::sts::{AssumeRoleMachine, AssumeRoleParams, StsTarget, WebIdentity, web_identity_env};
 use super::{CredentialSource, Credentials, CredentialsError};
 use crate::error::{Error, InputError};
-use crate::profile::{self, ProfileChain, ProfileFiles, ProfileSource};
+use crate::profile::{self, ProfileChain, ProfileFiles, ProfileSource, Section};
 
 /// The providers of the default chain, in order.
 pub const ORDER: [&str; 5] = [
@@ -236,34 +236,9 @@ impl DefaultChain {
 
     /// The environment with the profile's IMDS settings filling in unset variables.
     fn imds_env(&self) -> Env {
-        let Ok(files) = self.files() else {
-            return self.env.clone();
-        };
-        let Some(p) = files.profile(&self.profile) else {
-            return self.env.clone();
-        };
-        self.env.with_fallbacks(&[
-            (
-                "AWS_METADATA_SERVICE_TIMEOUT",
-                p.get("metadata_service_timeout"),
-            ),
-            (
-                "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
-                p.get("metadata_service_num_attempts"),
-            ),
-            (
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                p.get("ec2_metadata_service_endpoint"),
-            ),
-            (
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                p.get("ec2_metadata_service_endpoint_mode"),
-            ),
-            (
-                "AWS_EC2_METADATA_V1_DISABLED",
-                p.get("ec2_metadata_v1_disabled"),
-            ),
-        ])
+        let files = self.files().ok();
+        let profile = files.as_ref().and_then(|f| f.profile(&self.profile));
+        imds_settings(&self.env, profile)
     }
 
     fn profile_machine(&self) -> Result<Box<dyn Machine>, Error> {
@@ -301,6 +276,36 @@ impl super::io::Resolve for DefaultChain {
     fn handle(&mut self, result: IoResult) {
         DefaultChain::handle(self, result);
     }
+}
+
+/// `env` with `profile`'s IMDS settings (`metadata_service_timeout`, ...) filling in unset
+/// variables.
+pub(crate) fn imds_settings(env: &Env, profile: Option<&Section>) -> Env {
+    let Some(p) = profile else {
+        return env.clone();
+    };
+    env.with_fallbacks(&[
+        (
+            "AWS_METADATA_SERVICE_TIMEOUT",
+            p.get("metadata_service_timeout"),
+        ),
+        (
+            "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+            p.get("metadata_service_num_attempts"),
+        ),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            p.get("ec2_metadata_service_endpoint"),
+        ),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            p.get("ec2_metadata_service_endpoint_mode"),
+        ),
+        (
+            "AWS_EC2_METADATA_V1_DISABLED",
+            p.get("ec2_metadata_v1_disabled"),
+        ),
+    ])
 }
 
 /// Builds the machine for `profile`'s resolved chain; its region and its STS and SSO

@@ -203,6 +203,13 @@ impl Env {
         move |name| self.get(name).map(str::to_owned)
     }
 
+    /// A copy holding only the variables `names`.
+    pub(crate) fn only(&self, names: &[&str]) -> Env {
+        let mut env = self.clone();
+        env.0.retain(|name, _| names.contains(name));
+        env
+    }
+
     /// A copy where each unset variable takes the given value (a profile's setting).
     pub(crate) fn with_fallbacks(&self, pairs: &[(&'static str, Option<&str>)]) -> Env {
         let mut env = self.clone();

@@ -1061,3 +1061,87 @@ proptest::proptest! {
         proptest::prop_assert!(json::parse(&j.as_bytes()[..cut]).is_err());
     }
 }
+
+#[test]
+fn region_from_instance_metadata_when_none_is_configured() {
+    use crate::flow::request::{Options, Session};
+    let read = |_: &std::path::Path| -> std::io::Result<Vec<u8>> {
+        Err(std::io::ErrorKind::NotFound.into())
+    };
+    let base = [
+        ("HOME", "/home/u"),
+        ("AWS_ACCESS_KEY_ID", "AK"),
+        ("AWS_SECRET_ACCESS_KEY", "SK"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
+    ];
+    let setup = crate::profile::setup_from_env(env(&base), read).unwrap();
+    assert!(setup.imds_region.is_some());
+    let session = Session::new(
+        setup.config.clone(),
+        setup.credential_source(),
+        Options::default(),
+    );
+    assert_eq!(session.config().region(), "us-east-1");
+    let mut attempts = session.attempts_with(crate::retry::Replay::Safe, None);
+    let source::Fetch::Refresh(mut refresh) = attempts.credentials(&session, t0(), 0) else {
+        panic!("an empty cache refreshes");
+    };
+    let mut seen = Vec::new();
+    let creds = loop {
+        match refresh.poll(t0()) {
+            Step::Io(io) => {
+                seen.push(describe(&io));
+                let reply = match &io {
+                    Io::Http { request, .. } if request.method() == Method::PUT => http(200, "tok"),
+                    Io::Http { request, .. } => {
+                        assert_eq!(header(&io, "x-aws-ec2-metadata-token"), Some("tok"));
+                        assert_eq!(request.uri().path(), "/latest/meta-data/placement/region");
+                        http(200, "eu-west-3\n")
+                    }
+                    _ => missing(),
+                };
+                refresh.handle(reply);
+            }
+            Step::Done(r) => break r.unwrap(),
+        }
+    };
+    assert_eq!(creds.access_key(), Some("AK"));
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(session.config().region(), "eu-west-3");
+    assert_eq!(session.credentials().discovered_region(), Some("eu-west-3"));
+
+    // A region in the environment or the profile, or IMDS switched off: no lookup.
+    for extra in [
+        ("AWS_REGION", "ap-south-1"),
+        ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        let mut vars = base.to_vec();
+        vars.push(extra);
+        let setup = crate::profile::setup_from_env(env(&vars), read).unwrap();
+        assert!(setup.imds_region.is_none(), "{extra:?}");
+    }
+    // An unreachable or garbled service leaves the configured region, and is not asked again.
+    for reply in [timeout(), http(200, "<html>not a region</html>")] {
+        let setup = crate::profile::setup_from_env(env(&base), read).unwrap();
+        let source = setup.credential_source();
+        let session = Session::new(setup.config.clone(), source.clone(), Options::default());
+        let mut attempts = session.attempts_with(crate::retry::Replay::Safe, None);
+        let source::Fetch::Refresh(mut refresh) = attempts.credentials(&session, t0(), 0) else {
+            panic!()
+        };
+        let mut reply = Some(reply);
+        let result = loop {
+            match refresh.poll(t0()) {
+                Step::Io(Io::Http { request, .. }) if request.method() == Method::PUT => {
+                    refresh.handle(http(200, "tok"));
+                }
+                Step::Io(_) => refresh.handle(reply.take().expect("one region request")),
+                Step::Done(r) => break r,
+            }
+        };
+        assert!(result.is_ok());
+        assert_eq!(session.config().region(), "us-east-1");
+        assert_eq!(source.discovered_region(), None);
+    }
+}
