@@ -68,7 +68,8 @@ fn read_shared(
 pub struct EnvSetup {
     /// Region, endpoint and addressing, as [`resolve_config`].
     pub config: Config,
-    /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
+    /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`;
+    /// the platform's store (when asked for) where `SSL_CERT_FILE` / `SSL_CERT_DIR` point.
     pub tls: crate::tls::Tls,
     /// The proxies of `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and lower case).
     pub proxy: crate::proxy::Proxies,
@@ -134,7 +135,7 @@ pub fn setup_from_env(
         .filter(|v| !v.trim().is_empty())
         .map(PathBuf::from)
         .or(files.settings(&profile).ca_bundle);
-    let mut tls = crate::tls::Tls::default();
+    let mut tls = crate::tls::Tls::default().platform_store(&mut lookup);
     if let Some(path) = bundle {
         let pem = read(&path).map_err(|e| {
             crate::TransportError::new(
