@@ -353,40 +353,22 @@ impl Client {
     }
 }
 
-/// The platform's root certificates (from `store`, else where the process says) and the
-/// errors met loading them.
-fn native_roots(store: Option<&s3_proto::tls::StorePaths>) -> (Vec<Vec<u8>>, Vec<String>) {
+/// The platform's root certificates (where `source` says, else where the process does) and
+/// the errors met loading them.
+fn native_roots(source: Option<s3_proto::tls::StoreSource<'_>>) -> (Vec<Vec<u8>>, Vec<String>) {
     #[cfg(feature = "rustls")]
     {
-        use rustls_native_certs::{load_certs_from_paths, load_native_certs};
-        let found: Vec<_> = match store {
-            Some(s) => s
-                .sources()
-                .into_iter()
-                .map(|(f, d)| load_certs_from_paths(f, d))
-                .collect(),
-            None => vec![load_native_certs()],
+        let found = match source {
+            Some((file, dir)) => rustls_native_certs::load_certs_from_paths(file, dir),
+            None => rustls_native_certs::load_native_certs(),
         };
-        let errors = found
-            .iter()
-            .flat_map(|f| &f.errors)
-            .map(ToString::to_string)
-            .collect();
-        (
-            found
-                .iter()
-                .flat_map(|f| &f.certs)
-                .map(|c| c.to_vec())
-                .collect(),
-            errors,
-        )
+        let errors = found.errors.iter().map(ToString::to_string).collect();
+        (found.certs.iter().map(|c| c.to_vec()).collect(), errors)
     }
     #[cfg(not(feature = "rustls"))]
     (
         Vec::new(),
-        vec![format!(
-            "s3-blocking was built without the rustls feature ({store:?})"
-        )],
+        vec![format!("s3-blocking was built without rustls ({source:?})")],
     )
 }
 

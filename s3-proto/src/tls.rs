@@ -28,6 +28,9 @@ pub struct Tls {
     pub store: Option<StorePaths>,
 }
 
+/// One read of the platform's store: a PEM file, a directory of PEM files, or both.
+pub type StoreSource<'a> = (Option<&'a Path>, Option<&'a Path>);
+
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR` as values: the OpenSSL convention that points the
 /// platform's store at a PEM file and at directories of PEM certificates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,7 +65,7 @@ impl StorePaths {
     /// What to load, as `(file, directory)` pairs for a loader that takes one of each
     /// (`rustls_native_certs::load_certs_from_paths`): the file with the first directory, then
     /// each further directory.
-    pub fn sources(&self) -> Vec<(Option<&Path>, Option<&Path>)> {
+    pub fn sources(&self) -> Vec<StoreSource<'_>> {
         let mut dirs = self.dirs.iter().map(PathBuf::as_path);
         let mut out = vec![(self.file.as_deref(), dirs.next())];
         out.extend(dirs.map(|d| (None, Some(d))));
@@ -104,20 +107,30 @@ impl Tls {
 
 impl Tls {
     /// The roots to trust: `None` for the built-in Mozilla roots; otherwise the DER
-    /// certificates of the platform's store (from `native`, given [`Tls::store`] — read the
-    /// process's store when it is `None` — which returns the certificates it found and the
-    /// errors it met, only called with [`Tls::native_roots`]) and of the bundle.
+    /// certificates of the platform's store and of the bundle. The store is read by `native`
+    /// (only called with [`Tls::native_roots`]), which returns the certificates it found and
+    /// the errors it met: once per [`StorePaths::sources`] pair of [`Tls::store`], or once
+    /// with `None` (the process's own store) when no paths were given.
     ///
     /// # Errors
     /// As [`certificates`] for a bad bundle; [`TransportErrorKind::Tls`] when the platform's
     /// store was asked for but nothing could be loaded from it.
     pub fn roots(
         &self,
-        native: impl FnOnce(Option<&StorePaths>) -> (Vec<Vec<u8>>, Vec<String>),
+        mut native: impl FnMut(Option<StoreSource<'_>>) -> (Vec<Vec<u8>>, Vec<String>),
     ) -> Result<Option<Vec<Vec<u8>>>, Error> {
         let mut roots = self.bundle_certificates()?;
         if self.native_roots {
-            let (mut found, errors) = native(self.store.as_ref());
+            let (mut found, mut errors) = (Vec::new(), Vec::new());
+            let sources = match &self.store {
+                Some(store) => store.sources().into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            for source in sources {
+                let (mut certs, mut failed) = native(source);
+                found.append(&mut certs);
+                errors.append(&mut failed);
+            }
             if found.is_empty() {
                 let why = errors.first().map_or("it is empty", String::as_str);
                 let message =
@@ -188,7 +201,7 @@ mod tests {
             assert!(e.to_string().contains("ca_bundle"), "{e}");
         }
         assert!(Tls::default().bundle_certificates().unwrap().is_empty());
-        let none = |_: Option<&StorePaths>| -> (Vec<Vec<u8>>, Vec<String>) {
+        let none = |_: Option<StoreSource<'_>>| -> (Vec<Vec<u8>>, Vec<String>) {
             (Vec::new(), vec!["no store".into()])
         };
         assert_eq!(Tls::default().roots(none).unwrap(), None);
@@ -220,8 +233,8 @@ mod tests {
             StorePaths::from_lookup(vars(&[("SSL_CERT_FILE", " ")])),
             None
         );
-        let both = [("SSL_CERT_FILE", "/b.pem"), ("SSL_CERT_DIR", "/d1:/d2")];
-        let paths = StorePaths::from_lookup(vars(&both)).unwrap();
+        let both = vars(&[("SSL_CERT_FILE", "/b.pem"), ("SSL_CERT_DIR", "/d1:/d2")]);
+        let paths = StorePaths::from_lookup(both).unwrap();
         if cfg!(unix) {
             let sources = paths.sources();
             assert_eq!(
@@ -236,9 +249,8 @@ mod tests {
             .native_roots(true)
             .platform_store(vars(&[("SSL_CERT_FILE", "/b.pem")]));
         let seen = tls
-            .roots(|store| {
-                let file = store.and_then(|s| s.file.clone());
-                assert_eq!(file, Some(PathBuf::from("/b.pem")));
+            .roots(|source| {
+                assert_eq!(source, Some((Some(Path::new("/b.pem")), None)));
                 (vec![vec![1]], Vec::new())
             })
             .unwrap();

@@ -77,21 +77,19 @@ impl Net {
     fn new(options: &Options) -> Result<Self, Error> {
         let (tls, proxies) = (&options.tls, options.proxy.clone());
         #[cfg(feature = "rustls")]
-        let native = |store: Option<&s3_proto::tls::StorePaths>| {
-            use rustls_native_certs::{load_certs_from_paths as paths, load_native_certs};
-            let found: Vec<_> = store.map_or_else(
-                || vec![load_native_certs()],
-                |s| s.sources().into_iter().map(|(f, d)| paths(f, d)).collect(),
-            );
-            let certs = found.iter().flat_map(|f| &f.certs).map(|c| c.to_vec());
-            let errors = found
-                .iter()
-                .flat_map(|f| &f.errors)
-                .map(ToString::to_string);
-            (certs.collect(), errors.collect())
+        let native = |source: Option<s3_proto::tls::StoreSource<'_>>| {
+            let found = match source {
+                Some((file, dir)) => rustls_native_certs::load_certs_from_paths(file, dir),
+                None => rustls_native_certs::load_native_certs(),
+            };
+            let certs = found.certs.iter().map(|c| c.to_vec()).collect();
+            (
+                certs,
+                found.errors.iter().map(ToString::to_string).collect(),
+            )
         };
         #[cfg(not(feature = "rustls"))]
-        let native = |_| {
+        let native = |_: Option<s3_proto::tls::StoreSource<'_>>| {
             (
                 Vec::new(),
                 vec!["built without the rustls feature".to_owned()],

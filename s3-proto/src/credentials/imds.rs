@@ -51,6 +51,7 @@ enum Stage {
 }
 
 /// What the machine ends with.
+#[allow(clippy::large_enum_variant)] // one per machine, moved straight out
 enum Found {
     Credentials(Credentials),
     Region(String),
@@ -233,26 +234,26 @@ impl Imds {
     }
 
     /// The next request, or what the machine found.
-    fn step(&mut self) -> Result<Io, Result<Found, Error>> {
+    fn step(&mut self) -> Step<Found> {
         if self.finished || self.waiting {
-            return Err(Err(misuse()));
+            return Step::Done(Err(misuse()));
         }
         if let Some(done) = self.done.take() {
             self.finished = true;
-            return Err(done);
+            return Step::Done(done);
         }
         match self.request() {
             Ok(request) => {
                 self.waiting = true;
                 self.tries += 1;
-                Ok(Io::Http {
+                Step::Io(Io::Http {
                     request,
                     timeout: self.timeout,
                 })
             }
             Err(e) => {
                 self.finished = true;
-                Err(Err(e))
+                Step::Done(Err(e))
             }
         }
     }
@@ -305,10 +306,10 @@ impl Imds {
 impl Machine for Imds {
     fn poll(&mut self, _now: SystemTime) -> Step {
         match self.step() {
-            Ok(io) => Step::Io(io),
-            Err(Ok(Found::Credentials(c))) => Step::Done(Ok(c)),
-            Err(Ok(Found::Region(_))) => Step::Done(Err(misuse())),
-            Err(Err(e)) => Step::Done(Err(e)),
+            Step::Io(io) => Step::Io(io),
+            Step::Done(Ok(Found::Credentials(c))) => Step::Done(Ok(c)),
+            Step::Done(Ok(Found::Region(_))) => Step::Done(Err(misuse())),
+            Step::Done(Err(e)) => Step::Done(Err(e)),
         }
     }
 
@@ -369,10 +370,10 @@ impl Resolve for RegionMachine {
 
     fn poll(&mut self, _now: SystemTime) -> Step<String> {
         match self.0.step() {
-            Ok(io) => Step::Io(io),
-            Err(Ok(Found::Region(r))) => Step::Done(Ok(r)),
-            Err(Ok(Found::Credentials(_))) => Step::Done(Err(misuse())),
-            Err(Err(e)) => Step::Done(Err(e)),
+            Step::Io(io) => Step::Io(io),
+            Step::Done(Ok(Found::Region(r))) => Step::Done(Ok(r)),
+            Step::Done(Ok(Found::Credentials(_))) => Step::Done(Err(misuse())),
+            Step::Done(Err(e)) => Step::Done(Err(e)),
         }
     }
 
