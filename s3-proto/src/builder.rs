@@ -205,10 +205,15 @@ impl<C: BuildClient> ClientBuilder<C> {
         let (config, credentials, tls, proxy) = match self.from_env {
             true => {
                 let setup = crate::profile::setup_from_env(C::lookup, C::read)?;
-                let tls = Some(setup.tls);
+                let tls = Some(setup.tls.clone());
+                // A region given here wins over one instance metadata would name.
+                let credentials = match self.region {
+                    Some(_) => setup.credentials,
+                    None => setup.credential_source(),
+                };
                 (
                     Some(setup.config),
-                    Some(setup.credentials),
+                    Some(credentials),
                     tls,
                     Some(setup.proxy),
                 )

@@ -68,13 +68,33 @@ fn read_shared(
 pub struct EnvSetup {
     /// Region, endpoint and addressing, as [`resolve_config`].
     pub config: Config,
-    /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
+    /// Trust settings: the CA bundle named by `AWS_CA_BUNDLE`, else the profile's `ca_bundle`;
+    /// the platform's store (when asked for) where `SSL_CERT_FILE` / `SSL_CERT_DIR` point.
     pub tls: crate::tls::Tls,
     /// The proxies of `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (and lower case).
     pub proxy: crate::proxy::Proxies,
     /// The [`DefaultChain`](crate::credentials::chain::DefaultChain) over the variables
     /// `lookup` gave, cached ([`DefaultChain::cached`](crate::credentials::chain::DefaultChain::cached)).
     pub credentials: crate::credentials::CredentialSource,
+    /// Where the region is looked up when neither the environment nor the profile names one:
+    /// instance metadata, as the SDKs do (`None` when a region is set or
+    /// `AWS_EC2_METADATA_DISABLED` is true). [`EnvSetup::credential_source`] applies it.
+    pub imds_region: Option<crate::credentials::imds::ImdsRegion>,
+}
+
+impl EnvSetup {
+    /// [`EnvSetup::credentials`], also discovering the region through
+    /// [`EnvSetup::imds_region`] at the first refresh when there is one (see
+    /// [`CredentialSource::discovering_region`](crate::credentials::CredentialSource::discovering_region)).
+    pub fn credential_source(&self) -> crate::credentials::CredentialSource {
+        match self.imds_region.clone() {
+            Some(imds) => self
+                .credentials
+                .clone()
+                .discovering_region(move || imds.lookup()),
+            None => self.credentials.clone(),
+        }
+    }
 }
 
 /// Everything `Client::from_env` needs, with `lookup` reading a variable and `read` a file
@@ -103,11 +123,19 @@ pub fn setup_from_env(
         files.credential_chain(&profile)?;
     }
     let config = config_of(&mut lookup, &files, &profile)?;
+    let env = crate::credentials::machine::Env::capture(&mut lookup);
+    let imds_region = match env.region().or(files.settings(&profile).region.as_deref()) {
+        Some(_) => None,
+        None => {
+            let env = crate::credentials::chain::imds_settings(&env, files.profile(&profile));
+            crate::credentials::imds::ImdsRegion::from_env(&env)
+        }
+    };
     let bundle = lookup("AWS_CA_BUNDLE")
         .filter(|v| !v.trim().is_empty())
         .map(PathBuf::from)
         .or(files.settings(&profile).ca_bundle);
-    let mut tls = crate::tls::Tls::default();
+    let mut tls = crate::tls::Tls::default().platform_store(&mut lookup);
     if let Some(path) = bundle {
         let pem = read(&path).map_err(|e| {
             crate::TransportError::new(
@@ -126,6 +154,7 @@ pub fn setup_from_env(
         tls,
         proxy,
         credentials,
+        imds_region,
     })
 }
 
@@ -282,7 +311,7 @@ fn config_of(
 pub struct ProfileSettings {
     /// `region`.
     pub region: Option<String>,
-    /// `endpoint_url` (the `s3 = endpoint_url` sub-setting wins when both are set).
+    /// The S3 endpoint of the files ([`ProfileFiles::endpoint_url`] for `s3`).
     pub endpoint_url: Option<String>,
     /// `ca_bundle`: a PEM file of extra trusted roots.
     pub ca_bundle: Option<PathBuf>,
@@ -334,11 +363,13 @@ impl Section {
     }
 }
 
-/// The parsed shared config and credentials files: profiles and `sso-session` sections.
+/// The parsed shared config and credentials files: profiles, `sso-session` and `services`
+/// sections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFiles {
     profiles: BTreeMap<String, Section>,
     sso_sessions: BTreeMap<String, Section>,
+    services: BTreeMap<String, Section>,
 }
 
 /// How deep `source_profile` chains may go before they count as a cycle.
@@ -372,7 +403,7 @@ impl ProfileFiles {
             key: None,
             reason: reason.to_owned(),
         };
-        // The section being filled; `None` inside a section we ignore (`[services x]`).
+        // The section being filled; `None` inside a section we ignore.
         let mut current: Option<&mut Section> = None;
         let mut seen_section = false;
         for (i, raw) in text.lines().enumerate() {
@@ -435,7 +466,10 @@ impl ProfileFiles {
                     (true, Some("sso-session")) => {
                         Some(self.sso_sessions.entry(named.to_owned()).or_default())
                     }
-                    // `[services x]`, `[name]` without `profile ` in the config file, and
+                    (true, Some("services")) => {
+                        Some(self.services.entry(named.to_owned()).or_default())
+                    }
+                    // `[name]` without `profile ` in the config file, and
                     // `[profile x]` in the credentials file are ignored, as the AWS CLI does.
                     _ => None,
                 };
@@ -473,6 +507,21 @@ impl ProfileFiles {
         self.sso_sessions.get(name)
     }
 
+    /// The endpoint the shared files configure for `service` (the SDKs' service id in lower
+    /// case: `s3`, `sts`, `sso`) in profile `name`: the `[services x]` section the profile
+    /// names (`services = x`, then `service =` / `endpoint_url =` nested), else the profile's
+    /// own nested `service = endpoint_url`, else its `endpoint_url`. The environment
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`) comes before any of these; see
+    /// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>.
+    pub fn endpoint_url(&self, name: &str, service: &str) -> Option<&str> {
+        let p = self.profile(name)?;
+        p.get("services")
+            .and_then(|s| self.services.get(s))
+            .and_then(|s| s.sub(service, "endpoint_url"))
+            .or_else(|| p.sub(service, "endpoint_url"))
+            .or_else(|| p.get("endpoint_url"))
+    }
+
     /// The region, endpoint, CA bundle and addressing style of profile `name`.
     pub fn settings(&self, name: &str) -> ProfileSettings {
         let Some(p) = self.profile(name) else {
@@ -480,10 +529,7 @@ impl ProfileFiles {
         };
         ProfileSettings {
             region: p.get("region").map(str::to_owned),
-            endpoint_url: p
-                .sub("s3", "endpoint_url")
-                .or_else(|| p.get("endpoint_url"))
-                .map(str::to_owned),
+            endpoint_url: self.endpoint_url(name, "s3").map(str::to_owned),
             ca_bundle: p.get("ca_bundle").map(PathBuf::from),
             addressing: match p.sub("s3", "addressing_style") {
                 Some("path") => Some(Addressing::Path),
@@ -999,6 +1045,32 @@ s3 =
         assert_eq!(p.get("aws_access_key_id"), Some("FROMCREDS"));
         assert_eq!(p.get("AWS_SECRET_ACCESS_KEY"), Some("secret#with;hash"));
         assert_eq!(p.sub("s3", "addressing_style"), Some("virtual"));
+    }
+
+    #[test]
+    fn service_endpoints_from_a_services_section() {
+        let config = "\
+[profile local]
+services = here
+endpoint_url = http://global
+[profile plain]
+endpoint_url = http://global
+[services here]
+sso =
+  endpoint_url = http://sso
+s3 =
+  endpoint_url = http://s3
+";
+        let files = parse_config(config).unwrap();
+        assert_eq!(files.endpoint_url("local", "sso"), Some("http://sso"));
+        assert_eq!(files.endpoint_url("local", "s3"), Some("http://s3"));
+        assert_eq!(files.endpoint_url("local", "sts"), Some("http://global"));
+        assert_eq!(files.endpoint_url("plain", "sso"), Some("http://global"));
+        assert_eq!(files.endpoint_url("nobody", "sso"), None);
+        assert_eq!(
+            files.settings("local").endpoint_url.as_deref(),
+            Some("http://s3")
+        );
     }
 
     #[test]

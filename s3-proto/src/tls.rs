@@ -2,11 +2,14 @@
 //!
 //! Runtimes use rustls. By default they trust the Mozilla roots built into `webpki-roots`;
 //! [`Tls::native_roots`] switches to the platform's store (read by `rustls-native-certs`,
-//! which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`), and [`Tls::ca_bundle`] adds a PEM bundle
+//! which honours the process's `SSL_CERT_FILE` and `SSL_CERT_DIR`, or the values given to
+//! [`Tls::platform_store`]), and [`Tls::ca_bundle`] adds a PEM bundle
 //! (`AWS_CA_BUNDLE`, a profile's `ca_bundle`, or your own). A bundle *replaces* the built-in
 //! roots, as `AWS_CA_BUNDLE` does for the AWS CLI and boto3; with native roots it is added to
 //! them. A certificate that does not verify fails as
 //! [`crate::TransportErrorKind::Tls`].
+
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
@@ -20,12 +23,68 @@ pub struct Tls {
     pub native_roots: bool,
     /// PEM text of extra CA certificates (read by the caller: proto reads no files).
     pub ca_bundle: Option<Vec<u8>>,
+    /// Where the platform's store is read from, when given as values ([`Tls::platform_store`])
+    /// rather than taken from the process's environment.
+    pub store: Option<StorePaths>,
+}
+
+/// One read of the platform's store: a PEM file, a directory of PEM files, or both.
+pub type StoreSource<'a> = (Option<&'a Path>, Option<&'a Path>);
+
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` as values: the OpenSSL convention that points the
+/// platform's store at a PEM file and at directories of PEM certificates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StorePaths {
+    /// `SSL_CERT_FILE`.
+    pub file: Option<PathBuf>,
+    /// `SSL_CERT_DIR`, split on `:` (`;` on Windows).
+    pub dirs: Vec<PathBuf>,
+}
+
+impl StorePaths {
+    /// The paths `lookup` gives for `SSL_CERT_FILE` and `SSL_CERT_DIR`; `None` when neither is
+    /// set (empty values count as unset).
+    pub fn from_lookup(mut lookup: impl FnMut(&str) -> Option<String>) -> Option<Self> {
+        let mut get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let separator = if cfg!(windows) { ';' } else { ':' };
+        let paths = StorePaths {
+            file: get("SSL_CERT_FILE").map(PathBuf::from),
+            dirs: get("SSL_CERT_DIR")
+                .map(|dirs| {
+                    dirs.split(separator)
+                        .filter(|d| !d.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        (paths.file.is_some() || !paths.dirs.is_empty()).then_some(paths)
+    }
+
+    /// What to load, as `(file, directory)` pairs for a loader that takes one of each
+    /// (`rustls_native_certs::load_certs_from_paths`): the file with the first directory, then
+    /// each further directory.
+    pub fn sources(&self) -> Vec<StoreSource<'_>> {
+        let mut dirs = self.dirs.iter().map(PathBuf::as_path);
+        let mut out = vec![(self.file.as_deref(), dirs.next())];
+        out.extend(dirs.map(|d| (None, Some(d))));
+        out
+    }
 }
 
 impl Tls {
     /// Trusts the platform's certificate store (`true`) or the built-in roots (`false`).
     pub fn native_roots(mut self, yes: bool) -> Self {
         self.native_roots = yes;
+        self
+    }
+
+    /// Reads the platform's store (with [`Tls::native_roots`]) where `lookup`'s `SSL_CERT_FILE`
+    /// and `SSL_CERT_DIR` point, instead of the process's variables; when `lookup` sets neither,
+    /// the operating system's default store is read as without this call.
+    pub fn platform_store(mut self, lookup: impl FnMut(&str) -> Option<String>) -> Self {
+        self.store = StorePaths::from_lookup(lookup);
         self
     }
 
@@ -48,44 +107,56 @@ impl Tls {
 
 impl Tls {
     /// The roots to trust: `None` for the built-in Mozilla roots; otherwise the DER
-    /// certificates of the platform's store (from `native`, which returns the certificates it
-    /// found and the errors it met, as `rustls_native_certs::load_native_certs` does; only
-    /// called with [`Tls::native_roots`]) and of the bundle.
+    /// certificates of the platform's store and of the bundle. The store is read by `native`
+    /// (only called with [`Tls::native_roots`]), which returns the certificates it found and
+    /// the errors it met (as `rustls_native_certs` does): once per [`StorePaths::sources`] pair of [`Tls::store`], or once
+    /// with `None` (the process's own store) when no paths were given.
     ///
     /// # Errors
     /// As [`certificates`] for a bad bundle; [`TransportErrorKind::Tls`] when the platform's
     /// store was asked for but nothing could be loaded from it.
     pub fn roots<C: AsRef<[u8]>, E: std::fmt::Display>(
         &self,
-        native: impl FnOnce() -> (Vec<C>, Vec<E>),
+        mut native: impl FnMut(Option<StoreSource<'_>>) -> (Vec<C>, Vec<E>),
     ) -> Result<Option<Vec<Vec<u8>>>, Error> {
         let mut roots = self.bundle_certificates()?;
         if self.native_roots {
-            let (found, errors) = native();
+            let (mut found, mut errors) = (Vec::new(), Vec::new());
+            let sources = match &self.store {
+                Some(store) => store.sources().into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            for source in sources {
+                let (certs, failed) = native(source);
+                found.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+                errors.extend(failed.iter().map(E::to_string));
+            }
             if found.is_empty() {
-                let why = errors
-                    .first()
-                    .map_or("it is empty".to_owned(), E::to_string);
+                let why = errors.first().map_or("it is empty", String::as_str);
                 let message =
                     format!("tls: no certificate loaded from the platform's store: {why}");
                 return Err(TransportError::new(TransportErrorKind::Tls, message).into());
             }
-            roots.extend(found.iter().map(|c| c.as_ref().to_vec()));
+            roots.append(&mut found);
         }
         Ok((!roots.is_empty()).then_some(roots))
     }
 }
 
 /// The platform's root certificates as [`Tls::roots`] takes them: a closure calling
-/// `rustls_native_certs::load_native_certs` in the runtime that expands it, when that runtime
-/// is built with its `rustls` feature (and the crate); otherwise none, saying why.
+/// `rustls_native_certs` (for one [`StoreSource`], or the process's own store) in the runtime
+/// that expands it, when that runtime is built with its `rustls` feature (and the crate);
+/// otherwise none, saying why.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! native_roots {
     () => {
-        || {
+        |_source: Option<$crate::tls::StoreSource<'_>>| {
             #[cfg(feature = "rustls")]
-            let found = rustls_native_certs::load_native_certs();
+            let found = match _source {
+                Some((file, dir)) => rustls_native_certs::load_certs_from_paths(file, dir),
+                None => rustls_native_certs::load_native_certs(),
+            };
             #[cfg(feature = "rustls")]
             return (found.certs, found.errors);
             #[cfg(not(feature = "rustls"))]
@@ -181,7 +252,9 @@ mod tests {
             assert!(e.to_string().contains("ca_bundle"), "{e}");
         }
         assert!(Tls::default().bundle_certificates().unwrap().is_empty());
-        let none = || -> (Vec<Vec<u8>>, Vec<String>) { (Vec::new(), vec!["no store".into()]) };
+        let none = |_: Option<StoreSource<'_>>| -> (Vec<Vec<u8>>, Vec<String>) {
+            (Vec::new(), vec!["no store".into()])
+        };
         assert_eq!(Tls::default().roots(none).unwrap(), None);
         let e = Tls::default().native_roots(true).roots(none).unwrap_err();
         assert!(
@@ -190,8 +263,46 @@ mod tests {
         );
         let pem = pem.as_bytes().to_vec();
         let both = Tls::default().native_roots(true).ca_bundle(pem);
-        let roots = both.roots(|| (vec![vec![9]], Vec::<String>::new()));
+        let roots = both.roots(|_| (vec![vec![9]], Vec::<String>::new()));
         let roots = roots.unwrap().unwrap();
         assert_eq!(roots, vec![vec![0, 1, 2, 3], vec![4, 5], vec![9]]);
+    }
+
+    #[test]
+    fn platform_store_paths_as_values() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            StorePaths::from_lookup(vars(&[("SSL_CERT_FILE", " ")])),
+            None
+        );
+        let both = vars(&[("SSL_CERT_FILE", "/b.pem"), ("SSL_CERT_DIR", "/d1:/d2")]);
+        let paths = StorePaths::from_lookup(both).unwrap();
+        if cfg!(unix) {
+            let sources = paths.sources();
+            assert_eq!(
+                sources,
+                vec![
+                    (Some(Path::new("/b.pem")), Some(Path::new("/d1"))),
+                    (None, Some(Path::new("/d2")))
+                ]
+            );
+        }
+        let tls = Tls::default()
+            .native_roots(true)
+            .platform_store(vars(&[("SSL_CERT_FILE", "/b.pem")]));
+        let seen = tls
+            .roots(|source| {
+                assert_eq!(source, Some((Some(Path::new("/b.pem")), None)));
+                (vec![vec![1]], Vec::<String>::new())
+            })
+            .unwrap();
+        assert_eq!(seen, Some(vec![vec![1]]));
     }
 }

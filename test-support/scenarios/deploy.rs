@@ -1,6 +1,7 @@
-// Where users deploy: TLS with a private CA, the credential chain against Ceph's STS, the
-// IMDSv2 and container stand-ins, hostile credential sources. Shared by s3-blocking and
-// s3-tokio.
+// Where users deploy: TLS with a private CA (a wrong host name, the platform store), the
+// credential chain against Ceph's STS (web identity, AssumeRole and SSO profiles), the IMDSv2,
+// container and SSO portal stand-ins, the region from IMDS, hostile credential sources. Shared
+// by s3-blocking and s3-tokio.
 //
 // `include!`d by each client's tests/deploy.rs after a prelude that defines:
 // - `s3`: the client crate; `x!(expr)`: `expr` or `expr.await`;
@@ -18,6 +19,7 @@ use s3::proto::credentials::{CredentialSource, Provider};
 use s3::proto::ops::{CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, UploadPart};
 use s3::proto::proxy::Proxies;
 use s3::proto::tls::Tls;
+use s3::proto::credentials::CredentialsError;
 use s3::proto::{Credentials, ObjectKey, TransportErrorKind};
 use s3::{Client, Error as S3Error, Options};
 use test_support::standin::{self, Behaviour, Issued};
@@ -45,30 +47,28 @@ fn assume_role(server: &Server, seconds: u32) -> Provider {
 
 /// Temporary credentials minted by the server's STS, as the stand-ins hand them out.
 fn issued(c: &Credentials) -> Issued {
-    let expiry = c.expiry().expect("temporary credentials expire");
-    let secs = expiry.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Issued {
-        access_key: c.access_key().expect("key").to_owned(),
-        secret_key: c.secret_key().expect("secret").expose().to_owned(),
-        token: c.session_token().expect("token").expose().to_owned(),
-        expiration: format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            rest / 3600,
-            rest / 60 % 60,
-            rest % 60
-        ),
-    }
+    Issued::of(c)
+}
+
+/// A temporary HOME with `config` as ~/.aws/config.
+fn home_with_config(tag: &str, config: &str) -> std::path::PathBuf {
+    let home = test_support::files::temp_dir(tag);
+    std::fs::create_dir_all(home.join(".aws/sso/cache")).unwrap();
+    std::fs::write(home.join(".aws/config"), config).unwrap();
+    home
+}
+
+/// A client set up from exactly `env` (and the files it names), as `Client::from_env` would be.
+fn client_from(env: impl FnMut(&str) -> Option<String>, tls: Option<Tls>) -> Result<Client, S3Error> {
+    let setup = s3::proto::profile::setup_from_env(env, |p| std::fs::read(p))?;
+    let tls = tls.unwrap_or_else(|| setup.tls.clone());
+    let options = Options::default().tls(tls).proxy(setup.proxy.clone());
+    Client::with_options(setup.config.clone(), setup.credential_source(), options)
+}
+
+/// `t` as the SSO cache writes `expiresAt`.
+fn iso(t: std::time::SystemTime) -> String {
+    s3::proto::time::to_iso8601(t).replace(".000Z", "Z")
 }
 
 /// Lists buckets with `credentials`: they must be accepted by the server.
@@ -243,7 +243,7 @@ deploy_fn! { hostile_credential_sources_are_typed_errors_in_time(server) {
         access_key: "AK".into(),
         secret_key: "SK".into(),
         token: "T".into(),
-        expiration: "2099-01-01T00:00:00Z".into(),
+        expires: std::time::UNIX_EPOCH + Duration::from_secs(4_070_908_800),
     };
     // IMDS that never answers: 1 s timeout per request, then the chain moves on.
     let slow = standin::imds(dummy.clone(), Behaviour::Slow(Duration::from_secs(10)));
@@ -358,4 +358,289 @@ deploy_fn! { through_a_forward_proxy(server) {
     let c = Client::with_options(https.config(), server.credentials(), dead).unwrap();
     let err = x!(c.list_buckets()).unwrap_err();
     assert!(matches!(&err, S3Error::Transport(t) if t.kind() == TransportErrorKind::Connect), "{err:?}");
+}}
+
+/// The SSO portal's account and role in the profiles below.
+const SSO_ACCOUNT: &str = "123456789012";
+const SSO_ROLE: &str = "s3rs-role";
+
+deploy_fn! { sso_profiles_resolve_through_a_cached_token(server) {
+    let minted = x!(run_machine(&mut assume_role(server, 900))).unwrap();
+    let token = "cached-sso-access-token";
+    let portal = standin::sso(issued(&minted), SSO_ACCOUNT, SSO_ROLE, token.to_owned(), Behaviour::Serve);
+    let config = format!(
+        "[profile sso-new]\nsso_session = s3rs-sso\nsso_account_id = {SSO_ACCOUNT}\n\
+         sso_role_name = {SSO_ROLE}\nregion = us-east-1\nservices = local\n\n\
+         [sso-session s3rs-sso]\nsso_start_url = https://s3rs.awsapps.com/start\n\
+         sso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+         [profile sso-legacy]\nsso_start_url = https://s3rs-legacy.awsapps.com/start\n\
+         sso_region = us-east-1\nsso_account_id = {SSO_ACCOUNT}\nsso_role_name = {SSO_ROLE}\n\
+         region = us-east-1\n\n\
+         [services local]\nsso =\n  endpoint_url = {}\n",
+        portal.url
+    );
+    let home = home_with_config("sso", &config);
+    // The SDKs' cache file names: SHA-1 (hex) of the session name, or of the legacy start URL
+    // (`printf s3rs-sso | sha1sum`, `printf https://s3rs-legacy.awsapps.com/start | sha1sum`).
+    let cache = home.join(".aws/sso/cache");
+    let session_file = cache.join("c1bf14c7103689a458b9c99af7d6591de4f35cbf.json");
+    let legacy_file = cache.join("ec0b893fdf767a6a906d33a6c50967f738742fd0.json");
+    let cached = |token: &str, expires: std::time::SystemTime| {
+        format!(
+            r#"{{"startUrl":"https://s3rs.awsapps.com/start","region":"us-east-1","accessToken":"{token}","expiresAt":"{}"}}"#,
+            iso(expires)
+        )
+    };
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    std::fs::write(&session_file, cached(token, later)).unwrap();
+    std::fs::write(&legacy_file, cached(token, later)).unwrap();
+    let home_var = home.display().to_string();
+    // sso-session: the portal from the profile's services section, S3 from
+    // AWS_ENDPOINT_URL_S3. Legacy: AWS_ENDPOINT_URL_SSO wins over AWS_ENDPOINT_URL (Ceph).
+    let envs = [
+        vars(vec![
+            ("HOME", home_var.clone()),
+            ("AWS_PROFILE", "sso-new".into()),
+            ("AWS_ENDPOINT_URL_S3", server.endpoint.clone()),
+        ]),
+        vars(vec![
+            ("HOME", home_var.clone()),
+            ("AWS_PROFILE", "sso-legacy".into()),
+            ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_SSO", portal.url.clone()),
+        ]),
+    ];
+    for env in envs.clone() {
+        let seen = portal.requests.load(std::sync::atomic::Ordering::Relaxed);
+        let creds = x!(run_machine(&mut DefaultChain::new(env.clone()))).unwrap();
+        assert_eq!(creds.provider(), Some("profile (sso)"));
+        assert_eq!(creds.access_key(), minted.access_key());
+        assert!(portal.requests.load(std::sync::atomic::Ordering::Relaxed) > seen);
+        // The client set up from the same environment lists buckets on the server.
+        let c = client_from(env, None).unwrap();
+        x!(c.list_buckets()).unwrap();
+        assert_eq!(x!(c.current_credentials()).unwrap().provider(), Some("profile (sso)"));
+    }
+    // An expired cached token: a typed error telling the user to log in again, and the
+    // portal is not asked.
+    std::fs::write(&session_file, cached(token, std::time::SystemTime::now() - Duration::from_secs(60))).unwrap();
+    let seen = portal.requests.load(std::sync::atomic::Ordering::Relaxed);
+    let err = x!(run_machine(&mut DefaultChain::new(envs[0].clone()))).unwrap_err();
+    assert!(
+        matches!(&err, S3Error::Credentials(e) if matches!(**e, CredentialsError::SsoLoginRequired { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("aws sso login --sso-session s3rs-sso"), "{err}");
+    assert_eq!(portal.requests.load(std::sync::atomic::Ordering::Relaxed), seen);
+    // The client from that environment fails its first request the same way, never anonymous.
+    let err = x!(client_from(envs[0].clone(), None).unwrap().list_buckets()).unwrap_err();
+    assert!(err.to_string().contains("aws sso login"), "{err}");
+    // No cached token at all: the same advice.
+    std::fs::remove_file(&legacy_file).unwrap();
+    let err = x!(run_machine(&mut DefaultChain::new(envs[1].clone()))).unwrap_err();
+    assert!(err.to_string().contains("aws sso login"), "{err}");
+    // A token the portal does not accept: its 401, as a typed credentials error.
+    std::fs::write(&session_file, cached("stale-token", later)).unwrap();
+    let err = x!(run_machine(&mut DefaultChain::new(envs[0].clone()))).unwrap_err();
+    assert!(matches!(err, S3Error::Credentials(_)) && err.to_string().contains("401"), "{err}");
+    std::fs::remove_dir_all(&home).unwrap();
+}}
+
+deploy_fn! { assume_role_profiles_from_the_shared_config(server) {
+    let sts = server.sts.as_ref().expect("STS");
+    let role = &sts.role_arn;
+    let config = format!(
+        "[profile ceph-user]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n\
+         [profile role]\nrole_arn = {role}\nsource_profile = ceph-user\n\
+         role_session_name = s3rs-profile\nduration_seconds = 900\nregion = us-east-1\n\
+         endpoint_url = {}\n\n\
+         [profile role-sts-from-env]\nrole_arn = {role}\nsource_profile = ceph-user\n\
+         duration_seconds = 900\nregion = us-east-1\n\n\
+         [profile from-env]\nrole_arn = {role}\ncredential_source = Environment\n\
+         duration_seconds = 900\nregion = us-east-1\nendpoint_url = {}\n\n\
+         [profile loop-a]\nrole_arn = {role}\nsource_profile = loop-b\n\n\
+         [profile loop-b]\nrole_arn = {role}\nsource_profile = loop-a\n",
+        server.access_key, server.secret_key, server.endpoint, server.endpoint
+    );
+    let home = home_with_config("assume", &config);
+    let home_var = home.display().to_string();
+    let envs = [
+        // STS and S3 from the profile's endpoint_url.
+        vars(vec![("HOME", home_var.clone()), ("AWS_PROFILE", "role".into())]),
+        // STS from AWS_ENDPOINT_URL_STS, S3 from AWS_ENDPOINT_URL_S3.
+        vars(vec![
+            ("HOME", home_var.clone()),
+            ("AWS_PROFILE", "role-sts-from-env".into()),
+            ("AWS_ENDPOINT_URL_STS", server.endpoint.clone()),
+            ("AWS_ENDPOINT_URL_S3", server.endpoint.clone()),
+        ]),
+    ];
+    for env in envs {
+        let before = std::time::SystemTime::now();
+        let creds = x!(run_machine(&mut DefaultChain::new(env.clone()))).unwrap();
+        assert_eq!(creds.provider(), Some("profile (assume role)"));
+        assert_ne!(creds.access_key(), Some(server.access_key.as_str()));
+        // duration_seconds = 900 reached the server: the session lives 15 minutes.
+        let life = creds.expiry().unwrap().duration_since(before).unwrap();
+        assert!(life > Duration::from_secs(840) && life <= Duration::from_secs(905), "{life:?}");
+        // The client set up from the environment (as Client::from_env) lists and writes.
+        let c = client_from(env, None).unwrap();
+        let b = x!(c.create_bucket(&unique_bucket("profilerole"))).unwrap();
+        x!(b.put_string("k", "assumed through a profile")).unwrap();
+        let names: Vec<String> = x!(c.list_buckets()).unwrap().into_iter().map(|b| b.name).collect();
+        assert!(names.contains(&b.name().to_string()), "{names:?}");
+        let used = x!(c.current_credentials()).unwrap();
+        assert_eq!(used.provider(), Some("profile (assume role)"));
+        x!(b.delete_keys(["k"])).unwrap();
+        x!(b.delete()).unwrap();
+    }
+    // credential_source = Environment: the role assumed with AWS_ACCESS_KEY_ID's keys. (In
+    // the default chain AWS_ACCESS_KEY_ID itself comes first, as in the SDKs, so the profile
+    // provider is asked directly.)
+    let env = vars(vec![
+        ("AWS_ACCESS_KEY_ID", server.access_key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", server.secret_key.clone()),
+    ]);
+    let mut provider = Provider::profile(env, "from-env", None, Some(config.as_str()));
+    let creds = x!(run_machine(&mut provider)).unwrap();
+    assert_eq!(creds.provider(), Some("profile (assume role)"));
+    assert!(creds.session_token().is_some());
+    x!(checked_against(server, creds).list_buckets()).unwrap();
+    // Without the variables it names: an error naming the key, not anonymous access.
+    let mut provider = Provider::profile(vars(vec![]), "from-env", None, Some(config.as_str()));
+    let err = x!(run_machine(&mut provider)).unwrap_err();
+    assert!(err.to_string().contains("credential_source"), "{err}");
+    // A source_profile loop: a typed error naming the key, from the chain and from setup.
+    let env = vars(vec![("HOME", home_var.clone()), ("AWS_PROFILE", "loop-a".into())]);
+    let err = x!(run_machine(&mut DefaultChain::new(env.clone()))).unwrap_err();
+    let from_profile = |e: &CredentialsError| {
+        matches!(e, CredentialsError::Failed { source: S3Error::Input(_), .. })
+    };
+    assert!(matches!(&err, S3Error::Credentials(e) if from_profile(e)), "{err:?}");
+    assert!(err.to_string().contains("source_profile") && err.to_string().contains("cycle"), "{err}");
+    let err = client_from(env, None).unwrap_err();
+    assert!(err.to_string().contains("source_profile"), "{err}");
+    std::fs::remove_dir_all(&home).unwrap();
+}}
+
+deploy_fn! { region_from_instance_metadata(server) {
+    let minted = x!(run_machine(&mut assume_role(server, 900))).unwrap();
+    let imds = standin::imds(issued(&minted), Behaviour::Serve);
+    let home = test_support::files::temp_dir("imdsregion");
+    // Nothing names a region: the client asks IMDS, as the SDKs do; credentials come from
+    // IMDS too. `whoami` is a program using Client::from_env.
+    let exe = std::env::current_exe().unwrap();
+    let whoami = exe.parent().and_then(|d| d.parent()).unwrap().join("examples").join(WHOAMI);
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(&whoami);
+        cmd.env_clear()
+            .env("HOME", &home)
+            .env("AWS_ENDPOINT_URL", &server.endpoint)
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let stdout = run(&[]);
+    assert!(stdout.contains(&format!("region:     {}", standin::IMDS_REGION)), "{stdout}");
+    assert!(stdout.contains("provider:   imds"), "{stdout}");
+    // A region in the environment wins, and IMDS is not asked for one.
+    let stdout = run(&[("AWS_REGION", "us-east-1")]);
+    assert!(stdout.contains("region:     us-east-1"), "{stdout}");
+    // In process, from the same environment: the region is there once credentials are.
+    let env = vars(vec![
+        ("HOME", home.display().to_string()),
+        ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.clone()),
+    ]);
+    let c = client_from(env, None).unwrap();
+    x!(c.list_buckets()).unwrap();
+    assert_eq!(c.config().region(), standin::IMDS_REGION);
+    // AWS_EC2_METADATA_DISABLED: no lookup (and no IMDS credentials either).
+    let env = vars(vec![
+        ("HOME", home.display().to_string()),
+        ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.clone()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ACCESS_KEY_ID", server.access_key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", server.secret_key.clone()),
+    ]);
+    let seen = imds.requests.load(std::sync::atomic::Ordering::Relaxed);
+    let c = client_from(env, None).unwrap();
+    x!(c.list_buckets()).unwrap();
+    assert_eq!(c.config().region(), "us-east-1");
+    assert_eq!(imds.requests.load(std::sync::atomic::Ordering::Relaxed), seen);
+    std::fs::remove_dir_all(&home).unwrap();
+}}
+
+deploy_fn! { a_certificate_for_another_host_is_refused(server) {
+    // Signed by the CA the client trusts, but for wrong.example, not 127.0.0.1.
+    let ca = server.ca_file.clone().expect("CA");
+    let ca_key = ca.with_file_name("ca.key");
+    assert!(ca_key.exists(), "the TLS server's script leaves the CA key at {}", ca_key.display());
+    let other = standin::tls_for_another_host(&ca, &ca_key);
+    let config = s3::proto::Config::new(&other.url, "us-east-1").unwrap();
+    let trust = Options::default().tls(Tls::default().ca_bundle(std::fs::read(&ca).unwrap()));
+    let c = Client::with_options(config, server.credentials(), trust).unwrap();
+    let started = Instant::now();
+    let err = x!(c.list_buckets()).unwrap_err();
+    assert!(
+        matches!(&err, S3Error::Transport(t) if t.kind() == TransportErrorKind::Tls),
+        "a wrong host name must be a TLS error: {err:?}"
+    );
+    assert!(err.to_string().contains("not valid for name"), "names the host problem: {err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "not retried: {:?}", started.elapsed());
+    // The same CA on the real server (certificate for 127.0.0.1) is accepted.
+    let https = server.over_https();
+    let c = Client::with_options(https.config(), server.credentials(), https.options()).unwrap();
+    x!(c.list_buckets()).unwrap();
+}}
+
+deploy_fn! { the_platform_store_where_ssl_cert_file_points(server) {
+    let https = server.over_https();
+    let ca = server.ca_file.clone().expect("CA");
+    let sts = server.sts.as_ref().expect("STS");
+    let dir = test_support::files::temp_dir("certstore");
+    // A bundle with the test CA (and another certificate), and one without it.
+    let other = std::fs::read_to_string(sts.oidc_dir.join("idp.crt")).unwrap();
+    let with_ca = dir.join("with-ca.pem");
+    std::fs::write(&with_ca, format!("{other}\n{}", std::fs::read_to_string(&ca).unwrap())).unwrap();
+    let without_ca = dir.join("without-ca.pem");
+    std::fs::write(&without_ca, &other).unwrap();
+    let store = |file: &std::path::Path| {
+        // SSL_CERT_DIR and AWS_CA_BUNDLE cleared: only the file counts.
+        Tls::default().native_roots(true).platform_store(vars(vec![("SSL_CERT_FILE", file.display().to_string())]))
+    };
+    let c = Client::with_options(https.config(), server.credentials(), Options::default().tls(store(&with_ca))).unwrap();
+    x!(c.list_buckets()).unwrap();
+    let c = Client::with_options(https.config(), server.credentials(), Options::default().tls(store(&without_ca))).unwrap();
+    let err = x!(c.list_buckets()).unwrap_err();
+    assert!(matches!(&err, S3Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
+    // Set up from an environment (AWS_CA_BUNDLE unset): SSL_CERT_FILE is the platform store's.
+    for (file, ok) in [(&with_ca, true), (&without_ca, false)] {
+        let env = vars(vec![
+            ("AWS_ENDPOINT_URL", https.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", server.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", server.secret_key.clone()),
+            ("SSL_CERT_FILE", file.display().to_string()),
+        ]);
+        let setup = s3::proto::profile::setup_from_env(env.clone(), |p| std::fs::read(p)).unwrap();
+        assert_eq!(setup.tls.ca_bundle, None);
+        let c = client_from(env, Some(setup.tls.native_roots(true))).unwrap();
+        let result = x!(c.list_buckets());
+        match ok {
+            true => assert!(result.is_ok(), "{result:?}"),
+            false => assert!(matches!(&result, Err(S3Error::Transport(t)) if t.kind() == TransportErrorKind::Tls), "{result:?}"),
+        }
+    }
+    // A store file that is not there: a typed TLS error when the client is made.
+    let missing = dir.join("missing.pem");
+    let err = Client::with_options(https.config(), server.credentials(), Options::default().tls(store(&missing))).unwrap_err();
+    assert!(matches!(&err, S3Error::Transport(t) if t.kind() == TransportErrorKind::Tls), "{err:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }}

@@ -19,7 +19,7 @@ use super::sso::Sso;
 use super::sts::{AssumeRoleMachine, AssumeRoleParams, StsTarget, WebIdentity, web_identity_env};
 use super::{CredentialSource, Credentials, CredentialsError};
 use crate::error::{Error, InputError};
-use crate::profile::{self, ProfileChain, ProfileFiles, ProfileSource};
+use crate::profile::{self, ProfileChain, ProfileFiles, ProfileSource, Section};
 
 /// The providers of the default chain, in order.
 pub const ORDER: [&str; 5] = [
@@ -218,14 +218,11 @@ impl DefaultChain {
         match name {
             "environment" => Provider::new(name, Ready(Some(environment(&self.env)))),
             "web-identity" => {
-                let settings = self
-                    .files()
-                    .map(|f| f.settings(&self.profile))
-                    .unwrap_or_default();
+                let files = self.files().unwrap_or_default();
                 web_identity_env(
                     &self.env,
-                    settings.region.as_deref(),
-                    settings.endpoint_url.as_deref(),
+                    files.settings(&self.profile).region.as_deref(),
+                    files.endpoint_url(&self.profile, "sts"),
                 )
             }
             "profile" => match self.profile_machine() {
@@ -239,34 +236,9 @@ impl DefaultChain {
 
     /// The environment with the profile's IMDS settings filling in unset variables.
     fn imds_env(&self) -> Env {
-        let Ok(files) = self.files() else {
-            return self.env.clone();
-        };
-        let Some(p) = files.profile(&self.profile) else {
-            return self.env.clone();
-        };
-        self.env.with_fallbacks(&[
-            (
-                "AWS_METADATA_SERVICE_TIMEOUT",
-                p.get("metadata_service_timeout"),
-            ),
-            (
-                "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
-                p.get("metadata_service_num_attempts"),
-            ),
-            (
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-                p.get("ec2_metadata_service_endpoint"),
-            ),
-            (
-                "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-                p.get("ec2_metadata_service_endpoint_mode"),
-            ),
-            (
-                "AWS_EC2_METADATA_V1_DISABLED",
-                p.get("ec2_metadata_v1_disabled"),
-            ),
-        ])
+        let files = self.files().ok();
+        let profile = files.as_ref().and_then(|f| f.profile(&self.profile));
+        imds_settings(&self.env, profile)
     }
 
     fn profile_machine(&self) -> Result<Box<dyn Machine>, Error> {
@@ -292,13 +264,7 @@ impl DefaultChain {
                 ));
             }
         };
-        let settings = files.settings(&self.profile);
-        profile_chain_machine(
-            &self.env,
-            chain,
-            settings.region.as_deref(),
-            settings.endpoint_url.as_deref(),
-        )
+        profile_chain_machine(&self.env, chain, &files, &self.profile)
     }
 }
 
@@ -312,14 +278,46 @@ impl super::io::Resolve for DefaultChain {
     }
 }
 
-/// Builds the machine for a resolved profile chain.
+/// `env` with `profile`'s IMDS settings (`metadata_service_timeout`, ...) filling in unset
+/// variables.
+pub(crate) fn imds_settings(env: &Env, profile: Option<&Section>) -> Env {
+    let Some(p) = profile else {
+        return env.clone();
+    };
+    env.with_fallbacks(&[
+        (
+            "AWS_METADATA_SERVICE_TIMEOUT",
+            p.get("metadata_service_timeout"),
+        ),
+        (
+            "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+            p.get("metadata_service_num_attempts"),
+        ),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            p.get("ec2_metadata_service_endpoint"),
+        ),
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            p.get("ec2_metadata_service_endpoint_mode"),
+        ),
+        (
+            "AWS_EC2_METADATA_V1_DISABLED",
+            p.get("ec2_metadata_v1_disabled"),
+        ),
+    ])
+}
+
+/// Builds the machine for `profile`'s resolved chain; its region and its STS and SSO
+/// endpoints come from `files` (after the environment).
 fn profile_chain_machine(
     env: &Env,
     chain: ProfileChain,
-    region: Option<&str>,
-    endpoint: Option<&str>,
+    files: &ProfileFiles,
+    profile: &str,
 ) -> Result<Box<dyn Machine>, Error> {
-    let sts = || StsTarget::from_env(env, endpoint, region);
+    let region = files.settings(profile).region;
+    let sts = || StsTarget::from_env(env, files.endpoint_url(profile, "sts"), region.as_deref());
     let (mut machine, mut label): (Box<dyn Machine>, &'static str) = match chain.base {
         ProfileSource::Static {
             access_key,
@@ -351,7 +349,7 @@ fn profile_chain_machine(
                 .ok_or_else(|| {
                     InputError::argument("HOME", "is needed to find the SSO token cache")
                 })?;
-            let endpoint = env.get("AWS_ENDPOINT_URL_SSO");
+            let endpoint = env.endpoint("AWS_ENDPOINT_URL_SSO", files.endpoint_url(profile, "sso"));
             (
                 Box::new(Sso::new(config, Path::new(home), endpoint)),
                 "profile (sso)",
@@ -441,13 +439,7 @@ impl Provider {
                     format!("profile {name} sets no credentials"),
                 )
             })?;
-            let settings = files.settings(name);
-            profile_chain_machine(
-                &env,
-                chain,
-                settings.region.as_deref(),
-                settings.endpoint_url.as_deref(),
-            )
+            profile_chain_machine(&env, chain, &files, name)
         };
         match build() {
             Ok(m) => Provider::new("profile", m),

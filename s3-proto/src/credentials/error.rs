@@ -29,6 +29,14 @@ pub enum CredentialsError {
         /// What went wrong.
         source: Error,
     },
+    /// The SSO token `aws sso login` caches is missing or has expired: the user must log in
+    /// again (the message says how).
+    SsoLoginRequired {
+        /// The `sso_session` name, or the start URL of a legacy SSO profile.
+        session: String,
+        /// What is wrong with the cached token.
+        reason: String,
+    },
     /// The provider handed out credentials that had already expired.
     Expired {
         /// The provider's name.
@@ -69,6 +77,14 @@ impl fmt::Display for CredentialsError {
             }
             CredentialsError::Failed { provider, source } => {
                 write!(f, "{provider} credentials provider failed: {source}")
+            }
+            CredentialsError::SsoLoginRequired { session, reason } => {
+                let login = if session.contains("://") {
+                    "aws sso login".to_owned()
+                } else {
+                    format!("aws sso login --sso-session {session}")
+                };
+                write!(f, "the SSO token for {session} {reason}; run `{login}`")
             }
             CredentialsError::Expired { provider, expiry } => write!(
                 f,

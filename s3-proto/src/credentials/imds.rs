@@ -1,9 +1,9 @@
 //! EC2 instance metadata (IMDSv2): a session token, the instance's role name, then that role's
-//! credentials.
+//! credentials; or, for the region, the token then the instance's region ([`ImdsRegion`]).
 //!
 //! Protocol: `PUT /latest/api/token` with `x-aws-ec2-metadata-token-ttl-seconds`, then
-//! `GET /latest/meta-data/iam/security-credentials/` and `.../<role>` with
-//! `x-aws-ec2-metadata-token`. As the SDKs: 1 s per request and 1 attempt unless
+//! `GET /latest/meta-data/iam/security-credentials/` and `.../<role>` (or
+//! `GET /latest/meta-data/placement/region`) with `x-aws-ec2-metadata-token`. As the SDKs: 1 s per request and 1 attempt unless
 //! `AWS_METADATA_SERVICE_TIMEOUT` / `AWS_METADATA_SERVICE_NUM_ATTEMPTS` say otherwise;
 //! `AWS_EC2_METADATA_DISABLED=true` turns it off; `AWS_EC2_METADATA_SERVICE_ENDPOINT` (or
 //! `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6`) moves it. An unreachable service is
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use http::{Method, Request, StatusCode};
 
-use super::io::{Io, IoResult, Step};
+use super::io::{Io, IoResult, Resolve, Step};
 use super::json;
 use super::machine::{Env, Machine, Provider, from_json, misuse, status_error};
 use super::{Credentials, CredentialsError};
@@ -31,15 +31,33 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
 const NAME: &str = "imds";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+const REGION_PATH: &str = "/latest/meta-data/placement/region";
+/// The variables that configure IMDS.
+const SETTINGS: &[&str] = &[
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "AWS_EC2_METADATA_V1_DISABLED",
+    "AWS_METADATA_SERVICE_TIMEOUT",
+    "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Token,
     Role,
     Credentials,
+    Region,
 }
 
-/// The IMDS credential machine.
+/// What the machine ends with.
+#[allow(clippy::large_enum_variant)] // one per machine, moved straight out
+enum Found {
+    Credentials(Credentials),
+    Region(String),
+}
+
+/// The IMDS machine: credentials, or (made by [`ImdsRegion`]) the region.
 pub(crate) struct Imds {
     endpoint: String,
     timeout: Duration,
@@ -48,9 +66,11 @@ pub(crate) struct Imds {
     token: Option<String>,
     role: Option<String>,
     stage: Stage,
+    /// The stage after the token: `Role` for credentials, `Region` for the region.
+    after_token: Stage,
     tries: u32,
     waiting: bool,
-    done: Option<Result<Credentials, Error>>,
+    done: Option<Result<Found, Error>>,
     finished: bool,
 }
 
@@ -112,6 +132,7 @@ impl Imds {
             token: None,
             role: None,
             stage: Stage::Token,
+            after_token: Stage::Role,
             tries: 0,
             waiting: false,
             done: None,
@@ -132,6 +153,7 @@ impl Imds {
                     crate::sign::encode::uri_encode(role, false)
                 ),
             ),
+            (Stage::Region, _) => (Method::GET, REGION_PATH.to_owned()),
         };
         let mut b = Request::builder()
             .method(method)
@@ -165,7 +187,7 @@ impl Imds {
                 } else {
                     return Err(status_error(status, body));
                 }
-                self.stage = Stage::Role;
+                self.stage = self.after_token;
             }
             Stage::Role => {
                 if status == StatusCode::NOT_FOUND {
@@ -194,15 +216,25 @@ impl Imds {
                         return Err(ResponseError::invalid("Code", code).into());
                     }
                 }
-                self.done = Some(from_json(&doc, "Token"));
+                self.done = Some(from_json(&doc, "Token").map(Found::Credentials));
+            }
+            Stage::Region => {
+                if !status.is_success() {
+                    return Err(status_error(status, body));
+                }
+                let region = text()?.trim();
+                let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+                if region.is_empty() || region.len() > 64 || !region.chars().all(valid) {
+                    return Err(ResponseError::invalid("IMDS region", region).into());
+                }
+                self.done = Some(Ok(Found::Region(region.to_owned())));
             }
         }
         Ok(())
     }
-}
 
-impl Machine for Imds {
-    fn poll(&mut self, _now: SystemTime) -> Step {
+    /// The next request, or what the machine found.
+    fn step(&mut self) -> Step<Found> {
         if self.finished || self.waiting {
             return Step::Done(Err(misuse()));
         }
@@ -226,7 +258,7 @@ impl Machine for Imds {
         }
     }
 
-    fn handle(&mut self, result: IoResult) {
+    fn take(&mut self, result: IoResult) {
         if !self.waiting {
             self.done = Some(Err(misuse()));
             return;
@@ -268,6 +300,85 @@ impl Machine for Imds {
         if let Err(e) = outcome {
             self.done = Some(Err(e));
         }
+    }
+}
+
+impl Machine for Imds {
+    fn poll(&mut self, _now: SystemTime) -> Step {
+        match self.step() {
+            Step::Io(io) => Step::Io(io),
+            Step::Done(Ok(Found::Credentials(c))) => Step::Done(Ok(c)),
+            Step::Done(Ok(Found::Region(_))) => Step::Done(Err(misuse())),
+            Step::Done(Err(e)) => Step::Done(Err(e)),
+        }
+    }
+
+    fn handle(&mut self, result: IoResult) {
+        self.take(result);
+    }
+}
+
+/// The instance's region from IMDS (`/latest/meta-data/placement/region`), as the SDKs ask
+/// for it when neither the environment nor the profile names a region; the same endpoint,
+/// timeouts, attempts and switches as the credentials.
+#[derive(Debug, Clone)]
+pub struct ImdsRegion(Env);
+
+/// One region lookup.
+struct RegionMachine(Imds);
+
+impl ImdsRegion {
+    /// The lookup configured from `lookup` (`AWS_EC2_METADATA_SERVICE_ENDPOINT`, ...); `None`
+    /// when `AWS_EC2_METADATA_DISABLED` is true or the settings are unusable (the credential
+    /// chain reports those).
+    pub fn new(lookup: impl FnMut(&str) -> Option<String>) -> Option<Self> {
+        Self::from_env(&Env::capture(lookup))
+    }
+
+    pub(crate) fn from_env(env: &Env) -> Option<Self> {
+        Imds::from_env(env).ok()?;
+        // Only IMDS settings are kept: no secrets to leak through `Debug`.
+        Some(ImdsRegion(env.only(SETTINGS)))
+    }
+
+    /// A fresh machine for one lookup.
+    pub fn lookup(&self) -> Box<dyn Resolve<Output = String>> {
+        match Imds::from_env(&self.0) {
+            Ok(mut imds) => {
+                imds.after_token = Stage::Region;
+                Box::new(RegionMachine(imds))
+            }
+            // Checked in `from_env`; the settings do not change.
+            Err(e) => Box::new(Failed(Some(e))),
+        }
+    }
+}
+
+/// A lookup that fails at once.
+struct Failed(Option<Error>);
+
+impl Resolve for Failed {
+    type Output = String;
+    fn poll(&mut self, _now: SystemTime) -> Step<String> {
+        Step::Done(Err(self.0.take().unwrap_or_else(misuse)))
+    }
+    fn handle(&mut self, _result: IoResult) {}
+}
+
+impl Resolve for RegionMachine {
+    type Output = String;
+
+    fn poll(&mut self, _now: SystemTime) -> Step<String> {
+        match self.0.step() {
+            Step::Io(io) => Step::Io(io),
+            Step::Done(Ok(Found::Region(r))) => Step::Done(Ok(r)),
+            Step::Done(Ok(Found::Credentials(_))) => Step::Done(Err(misuse())),
+            Step::Done(Err(e)) => Step::Done(Err(e)),
+        }
+    }
+
+    fn handle(&mut self, result: IoResult) {
+        self.0.take(result);
     }
 }
 

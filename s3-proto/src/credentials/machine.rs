@@ -203,6 +203,13 @@ impl Env {
         move |name| self.get(name).map(str::to_owned)
     }
 
+    /// A copy holding only the variables `names`.
+    pub(crate) fn only(&self, names: &[&str]) -> Env {
+        let mut env = self.clone();
+        env.0.retain(|name, _| names.contains(name));
+        env
+    }
+
     /// A copy where each unset variable takes the given value (a profile's setting).
     pub(crate) fn with_fallbacks(&self, pairs: &[(&'static str, Option<&str>)]) -> Env {
         let mut env = self.clone();
@@ -212,6 +219,23 @@ impl Env {
             }
         }
         env
+    }
+
+    /// A service's endpoint as the SDKs pick it: `var` (`AWS_ENDPOINT_URL_STS`, ...), then
+    /// `AWS_ENDPOINT_URL`, then `from_files` (see
+    /// [`ProfileFiles::endpoint_url`](crate::profile::ProfileFiles::endpoint_url)); none at all
+    /// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
+    pub(crate) fn endpoint<'a>(
+        &'a self,
+        var: &str,
+        from_files: Option<&'a str>,
+    ) -> Option<&'a str> {
+        if self.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            return None;
+        }
+        self.get(var)
+            .or_else(|| self.get("AWS_ENDPOINT_URL"))
+            .or(from_files)
     }
 
     /// The region: `AWS_REGION`, then `AWS_DEFAULT_REGION`.

@@ -40,7 +40,7 @@ mod error;
 pub mod imds;
 mod io;
 mod json;
-mod machine;
+pub(crate) mod machine;
 pub mod process;
 pub mod source;
 pub mod sso;

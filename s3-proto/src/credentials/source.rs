@@ -7,11 +7,15 @@
 //! [`Refresh`] to run while the others keep signing with the still-valid credentials; expired
 //! credentials are never handed out.
 //!
+//! A source may also discover the client's region ([`CredentialSource::discovering_region`]):
+//! the first refresh looks it up (instance metadata) before resolving credentials, so the
+//! runtimes' one credentials loop drives that IO too.
+//!
 //! A server that refuses the token itself makes the per-request machine drop the refused
 //! credentials ([`CredentialSource::refused`]) and try once more with fresh ones; which replies
 //! count as such a refusal is [`refuses_credentials`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::Credentials;
@@ -36,6 +40,14 @@ pub const WAIT_POLL: Duration = Duration::from_millis(20);
 pub const ACCESS_DENIED_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 type MakeResolver = dyn Fn() -> Box<dyn Resolve<Output = Credentials>> + Send + Sync;
+type MakeRegionLookup = dyn Fn() -> Box<dyn Resolve<Output = String>> + Send + Sync;
+
+/// A region looked up once, by the first refresh.
+struct RegionDiscovery {
+    /// `Some(None)` once a lookup failed: not asked again.
+    found: OnceLock<Option<String>>,
+    lookup: Box<MakeRegionLookup>,
+}
 
 /// Where a session's credentials come from; cheap to clone, clones share the cache.
 #[derive(Clone)]
@@ -47,6 +59,7 @@ enum Inner {
     Cached {
         cache: SharedCache,
         resolver: Arc<MakeResolver>,
+        region: Option<Arc<RegionDiscovery>>,
     },
 }
 
@@ -92,7 +105,42 @@ impl CredentialSource {
         CredentialSource(Inner::Cached {
             cache,
             resolver: Arc::new(resolver),
+            region: None,
         })
+    }
+
+    /// Also discovers the client's region: the first refresh runs a machine from `lookup`
+    /// (such as [`ImdsRegion::lookup`](super::imds::ImdsRegion::lookup)) before resolving
+    /// credentials, and a [`Session`](crate::flow::request::Session) signs in the region
+    /// found. A failed lookup is not repeated and leaves the configured region. Fixed
+    /// credentials never refresh, so they are returned as they are.
+    pub fn discovering_region(
+        self,
+        lookup: impl Fn() -> Box<dyn Resolve<Output = String>> + Send + Sync + 'static,
+    ) -> Self {
+        match self.0 {
+            Inner::Cached {
+                cache, resolver, ..
+            } => CredentialSource(Inner::Cached {
+                cache,
+                resolver,
+                region: Some(Arc::new(RegionDiscovery {
+                    found: OnceLock::new(),
+                    lookup: Box::new(lookup),
+                })),
+            }),
+            fixed @ Inner::Fixed(_) => CredentialSource(fixed),
+        }
+    }
+
+    /// The region [`CredentialSource::discovering_region`] found, once a refresh found it.
+    pub fn discovered_region(&self) -> Option<&str> {
+        match &self.0 {
+            Inner::Cached {
+                region: Some(d), ..
+            } => d.found.get()?.as_deref(),
+            _ => None,
+        }
     }
 
     /// True when the credentials are resolved and refreshed, not fixed.
@@ -111,15 +159,26 @@ impl CredentialSource {
     /// What to do at `now` to get credentials; `random` spreads refresh points (up to 60 s
     /// earlier) so clients started together do not refresh together.
     pub fn fetch(&self, now: SystemTime, random: u64) -> Fetch {
-        let (cache, resolver) = match &self.0 {
+        let (cache, resolver, region) = match &self.0 {
             Inner::Fixed(c) => return Fetch::Use(c.clone()),
-            Inner::Cached { cache, resolver } => (cache, resolver),
+            Inner::Cached {
+                cache,
+                resolver,
+                region,
+            } => (cache, resolver, region),
         };
         match cache.lookup(now) {
             Lookup::Use(c) => Fetch::Use(c),
             Lookup::Wait => Fetch::Wait(WAIT_POLL),
             Lookup::Refresh(current) => Fetch::Refresh(Refresh {
-                machine: resolver(),
+                machine: match region {
+                    Some(d) if d.found.get().is_none() => Box::new(RegionFirst {
+                        lookup: Some((d.lookup)()),
+                        discovery: d.clone(),
+                        then: resolver(),
+                    }),
+                    _ => resolver(),
+                },
                 cache: cache.clone(),
                 current,
                 jitter: Duration::from_millis(random % 60_000),
@@ -145,6 +204,37 @@ impl CredentialSource {
                 cache.invalidate_if(used);
                 true
             }
+        }
+    }
+}
+
+/// Looks up the region, stores it, then resolves credentials.
+struct RegionFirst {
+    lookup: Option<Box<dyn Resolve<Output = String>>>,
+    discovery: Arc<RegionDiscovery>,
+    then: Box<dyn Resolve<Output = Credentials>>,
+}
+
+impl Resolve for RegionFirst {
+    type Output = Credentials;
+
+    fn poll(&mut self, now: SystemTime) -> Step {
+        if let Some(lookup) = &mut self.lookup {
+            match lookup.poll(now) {
+                Step::Io(io) => return Step::Io(io),
+                Step::Done(found) => {
+                    let _ = self.discovery.found.set(found.ok());
+                    self.lookup = None;
+                }
+            }
+        }
+        self.then.poll(now)
+    }
+
+    fn handle(&mut self, result: IoResult) {
+        match &mut self.lookup {
+            Some(lookup) => lookup.handle(result),
+            None => self.then.handle(result),
         }
     }
 }

@@ -35,25 +35,32 @@ pub fn cache_file(home: &Path, config: &SsoConfig) -> PathBuf {
         .join(format!("{hash}.json"))
 }
 
-/// The cached access token, checked against `now`.
+/// The cached access token of `config`'s session, checked against `now`.
 ///
 /// # Errors
-/// [`Error::Response`] for a file that is not the cache's JSON; [`Error::Credentials`]
-/// (`Expired`) when the token has expired and `aws sso login` must run again.
-pub fn parse_token(text: &[u8], now: SystemTime) -> Result<String, Error> {
+/// [`Error::Response`] for a file that is not the cache's JSON;
+/// [`CredentialsError::SsoLoginRequired`] when the token has expired and `aws sso login` must
+/// run again.
+pub fn parse_token(text: &[u8], now: SystemTime, config: &SsoConfig) -> Result<String, Error> {
     let doc = json::parse(text)?;
     let token = doc.required("accessToken")?;
     let expires = doc.required("expiresAt")?;
     let expires = crate::time::parse_iso8601(expires)
         .ok_or_else(|| Error::from(ResponseError::invalid("expiresAt", expires)))?;
     if now >= expires {
-        return Err(CredentialsError::Expired {
-            provider: "sso token (run `aws sso login`)",
-            expiry: expires,
-        }
-        .into());
+        let at = crate::time::to_iso8601(expires);
+        return Err(login_required(config, format!("expired at {at}")));
     }
     Ok(token.to_owned())
+}
+
+/// The error asking the user to run `aws sso login` for `config`'s session.
+fn login_required(config: &SsoConfig, reason: String) -> Error {
+    let session = config.session_name.as_ref().unwrap_or(&config.start_url);
+    Error::Credentials(Box::new(CredentialsError::SsoLoginRequired {
+        session: session.clone(),
+        reason,
+    }))
 }
 
 /// The `GetRoleCredentials` request.
@@ -154,7 +161,7 @@ impl Machine for Sso {
                     }
                     .into()));
                 }
-                let req = parse_token(&bytes, now).and_then(|token| {
+                let req = parse_token(&bytes, now, &self.config).and_then(|token| {
                     let endpoint = self.endpoint.clone()?;
                     role_credentials_request(&endpoint, &self.config, &token)
                 });
@@ -179,14 +186,8 @@ impl Machine for Sso {
             // The token's expiry is checked at the next poll, which brings `now`.
             (State::WaitFile, IoResult::File(Ok(bytes))) => State::Parse(bytes),
             (State::WaitFile, IoResult::File(Err(e))) => {
-                State::Done(Some(Err(InputError::argument(
-                    "sso_session",
-                    format!(
-                        "no SSO token at {} ({e}); run `aws sso login`",
-                        self.cache.display()
-                    ),
-                )
-                .into())))
+                let reason = format!("is not cached at {} ({e})", self.cache.display());
+                State::Done(Some(Err(login_required(&self.config, reason))))
             }
             (State::Wait, result) => {
                 State::Done(Some(http_body(result).and_then(|(status, body)| {

@@ -57,13 +57,7 @@ impl StsTarget {
             .or_else(|| env.region())
             .unwrap_or(crate::config::DEFAULT_REGION)
             .to_owned();
-        let configured = if env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-            None
-        } else {
-            env.get("AWS_ENDPOINT_URL_STS")
-                .or_else(|| env.get("AWS_ENDPOINT_URL"))
-                .or(profile_endpoint)
-        };
+        let configured = env.endpoint("AWS_ENDPOINT_URL_STS", profile_endpoint);
         // China regions live under their own domain (sts.cn-north-1.amazonaws.com.cn).
         let suffix = if region.starts_with("cn-") {
             "amazonaws.com.cn"

@@ -340,6 +340,17 @@ sso_role_name = Reader
 [sso-session my-sso]
 sso_start_url = https://d-123.awsapps.com/start
 sso_region = us-east-2
+
+[profile sso-local]
+sso_session = my-sso
+sso_account_id = 111122223333
+sso_role_name = Reader
+services = local
+endpoint_url = http://127.0.0.1:7000
+
+[services local]
+sso =
+  endpoint_url = http://127.0.0.1:7001
 ";
 
 fn chain_for(profile: &str) -> DefaultChain {
@@ -700,6 +711,51 @@ fn credential_process_output() {
 }
 
 #[test]
+fn sso_endpoint_is_chosen_the_sdk_way() {
+    // Environment first (service-specific, then global), then the profile's services
+    // section, then its endpoint_url; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS drops them all.
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "http://127.0.0.1:7001"),
+        (
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:7002")],
+            "http://127.0.0.1:7002",
+        ),
+        (
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:7002"),
+                ("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:7003"),
+            ],
+            "http://127.0.0.1:7003",
+        ),
+        (
+            &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")],
+            "https://portal.sso.us-east-2.amazonaws.com",
+        ),
+    ];
+    for (extra, want) in cases {
+        let mut vars = vec![
+            ("HOME", "/home/u"),
+            ("AWS_PROFILE", "sso-local"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        vars.extend_from_slice(extra);
+        let (_, seen) = run(&mut DefaultChain::new(env(&vars)), |io| {
+            files(io).unwrap_or_else(|| match io {
+                Io::ReadFile(_) => {
+                    file(r#"{"accessToken":"t","expiresAt":"2024-01-01T08:00:00Z"}"#)
+                }
+                _ => http(403, "no"),
+            })
+        });
+        let url = format!("GET {want}/federation/credentials?");
+        assert!(
+            seen.last().unwrap().starts_with(&url),
+            "{extra:?}: {seen:?}"
+        );
+    }
+}
+
+#[test]
 fn sso_cached_token_and_role_credentials() {
     let cache = "/home/u/.aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json";
     let answer = |token_file: &'static str| {
@@ -741,7 +797,15 @@ fn sso_cached_token_and_role_credentials() {
         &mut chain_for("sso"),
         answer(r#"{"accessToken":"ssotok","expiresAt":"2023-01-01T08:00:00Z"}"#),
     );
-    let msg = e.unwrap_err().to_string();
+    let e = e.unwrap_err();
+    assert!(
+        matches!(
+            credentials_error(&e),
+            CredentialsError::SsoLoginRequired { .. }
+        ),
+        "{e:?}"
+    );
+    let msg = e.to_string();
     assert!(msg.contains("aws sso login"), "{msg}");
     let (e, _) = run(&mut chain_for("sso"), answer("{garbage"));
     assert!(e.is_err());
@@ -974,7 +1038,14 @@ proptest::proptest! {
         let status = http::StatusCode::from_u16(status).unwrap();
         let _ = sts::parse_response(sts::StsAction::AssumeRole, status, &body);
         let _ = sso::parse_role_credentials(&body);
-        let _ = sso::parse_token(&body, t0());
+        let config = crate::profile::SsoConfig {
+            session_name: None,
+            start_url: "https://x".to_owned(),
+            region: "r".to_owned(),
+            account_id: "1".to_owned(),
+            role_name: "r".to_owned(),
+        };
+        let _ = sso::parse_token(&body, t0(), &config);
         let _ = process::parse_output(&ProcessOutput { status: Some(0), stdout: body.clone() });
         let _ = json::parse(&body);
     }
@@ -988,5 +1059,89 @@ proptest::proptest! {
         let j = imds_json("K", LATER);
         let cut = cut.min(j.len() - 1);
         proptest::prop_assert!(json::parse(&j.as_bytes()[..cut]).is_err());
+    }
+}
+
+#[test]
+fn region_from_instance_metadata_when_none_is_configured() {
+    use crate::flow::request::{Options, Session};
+    let read = |_: &std::path::Path| -> std::io::Result<Vec<u8>> {
+        Err(std::io::ErrorKind::NotFound.into())
+    };
+    let base = [
+        ("HOME", "/home/u"),
+        ("AWS_ACCESS_KEY_ID", "AK"),
+        ("AWS_SECRET_ACCESS_KEY", "SK"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9"),
+    ];
+    let setup = crate::profile::setup_from_env(env(&base), read).unwrap();
+    assert!(setup.imds_region.is_some());
+    let session = Session::new(
+        setup.config.clone(),
+        setup.credential_source(),
+        Options::default(),
+    );
+    assert_eq!(session.config().region(), "us-east-1");
+    let mut attempts = session.attempts_with(crate::retry::Replay::Safe, None);
+    let source::Fetch::Refresh(mut refresh) = attempts.credentials(&session, t0(), 0) else {
+        panic!("an empty cache refreshes");
+    };
+    let mut seen = Vec::new();
+    let creds = loop {
+        match refresh.poll(t0()) {
+            Step::Io(io) => {
+                seen.push(describe(&io));
+                let reply = match &io {
+                    Io::Http { request, .. } if request.method() == Method::PUT => http(200, "tok"),
+                    Io::Http { request, .. } => {
+                        assert_eq!(header(&io, "x-aws-ec2-metadata-token"), Some("tok"));
+                        assert_eq!(request.uri().path(), "/latest/meta-data/placement/region");
+                        http(200, "eu-west-3\n")
+                    }
+                    _ => missing(),
+                };
+                refresh.handle(reply);
+            }
+            Step::Done(r) => break r.unwrap(),
+        }
+    };
+    assert_eq!(creds.access_key(), Some("AK"));
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(session.config().region(), "eu-west-3");
+    assert_eq!(session.credentials().discovered_region(), Some("eu-west-3"));
+
+    // A region in the environment or the profile, or IMDS switched off: no lookup.
+    for extra in [
+        ("AWS_REGION", "ap-south-1"),
+        ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        let mut vars = base.to_vec();
+        vars.push(extra);
+        let setup = crate::profile::setup_from_env(env(&vars), read).unwrap();
+        assert!(setup.imds_region.is_none(), "{extra:?}");
+    }
+    // An unreachable or garbled service leaves the configured region, and is not asked again.
+    for reply in [timeout(), http(200, "<html>not a region</html>")] {
+        let setup = crate::profile::setup_from_env(env(&base), read).unwrap();
+        let source = setup.credential_source();
+        let session = Session::new(setup.config.clone(), source.clone(), Options::default());
+        let mut attempts = session.attempts_with(crate::retry::Replay::Safe, None);
+        let source::Fetch::Refresh(mut refresh) = attempts.credentials(&session, t0(), 0) else {
+            panic!()
+        };
+        let mut reply = Some(reply);
+        let result = loop {
+            match refresh.poll(t0()) {
+                Step::Io(Io::Http { request, .. }) if request.method() == Method::PUT => {
+                    refresh.handle(http(200, "tok"));
+                }
+                Step::Io(_) => refresh.handle(reply.take().expect("one region request")),
+                Step::Done(r) => break r,
+            }
+        };
+        assert!(result.is_ok());
+        assert_eq!(session.config().region(), "us-east-1");
+        assert_eq!(source.discovered_region(), None);
     }
 }

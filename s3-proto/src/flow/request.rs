@@ -161,6 +161,8 @@ pub const MAX_CACHED_REGIONS: usize = 1024;
 #[derive(Debug)]
 pub struct Session {
     config: Config,
+    /// `config` in the region the credential source discovered, once it has.
+    discovered: std::sync::OnceLock<Config>,
     credentials: CredentialSource,
     options: Options,
     /// Milliseconds to add to the local clock when signing.
@@ -177,6 +179,7 @@ impl Session {
     pub fn new(config: Config, credentials: impl Into<CredentialSource>, options: Options) -> Self {
         Session {
             config,
+            discovered: std::sync::OnceLock::new(),
             credentials: credentials.into(),
             clock_offset_ms: AtomicI64::new(0),
             regions: Mutex::new(HashMap::new()),
@@ -198,9 +201,15 @@ impl Session {
         (throttle.tokens(), throttle.rate())
     }
 
-    /// The config.
+    /// The config: in the region the credential source discovered
+    /// ([`CredentialSource::discovering_region`]) once it has, else as given.
     pub fn config(&self) -> &Config {
-        &self.config
+        match self.credentials.discovered_region() {
+            Some(region) if region != self.config.region() => self
+                .discovered
+                .get_or_init(|| self.config.with_region(region)),
+            _ => &self.config,
+        }
     }
 
     /// Where the credentials come from.
@@ -243,8 +252,8 @@ impl Session {
         let redirect = bucket
             .as_deref()
             .and_then(|b| self.region_of(b))
-            .filter(|r| r != self.config.region())
-            .map(|r| self.config.with_region(&r));
+            .filter(|r| r != self.config().region())
+            .map(|r| self.config().with_region(&r));
         Attempts {
             policy: self.options.retry,
             replay,
@@ -465,7 +474,7 @@ impl<T> Sent<T> {
 impl Attempts {
     /// The config to sign the next attempt with: the session's, or the bucket's own region.
     pub fn config<'a>(&'a self, session: &'a Session) -> &'a Config {
-        self.redirect.as_ref().unwrap_or(&session.config)
+        self.redirect.as_ref().unwrap_or_else(|| session.config())
     }
 
     /// The credentials to sign the next attempt with, at `local_now` (shifted by the session's
@@ -535,7 +544,7 @@ impl Attempts {
             // One re-send to the named region, not counted against the policy.
             if !self.redirected && current != region {
                 self.redirected = true;
-                self.redirect = Some(session.config.with_region(region));
+                self.redirect = Some(session.config().with_region(region));
                 return Next::Retry(Duration::ZERO);
             }
         }
@@ -667,7 +676,8 @@ macro_rules! client_constructors {
             /// A client configured the way the AWS CLI would be: region, endpoint, addressing, CA
             /// bundle and proxies from the variables and shared files, credentials from the
             /// default chain (environment, web identity, profile, container, instance metadata),
-            /// cached and refreshed for every clone (see
+            /// cached and refreshed for every clone; with no region set, the region of the
+            /// instance (from its metadata, at the first request) (see
             /// [`setup_from_env`](s3_proto::profile::setup_from_env)). Never anonymous: ask for
             /// that with `Client::new(config, Credentials::anonymous())`.
             ///
@@ -683,8 +693,9 @@ macro_rules! client_constructors {
                 let (lookup, read) = (<Self as BuildClient>::lookup, <Self as BuildClient>::read);
                 let setup = $crate::profile::setup_from_env(lookup, read)?;
                 let options = $crate::flow::request::Options::default();
+                let credentials = setup.credential_source();
                 let options = options.tls(setup.tls).proxy(setup.proxy);
-                Self::with_options(setup.config, setup.credentials, options)
+                Self::with_options(setup.config, credentials, options)
             }
         }
     };
