@@ -24,7 +24,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use s3_blocking::prelude::*;
 use s3_blocking::proto::acl::AccessControlPolicy;
 use s3_blocking::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
-use s3_blocking::proto::{ObjectKey, ops::PutObject};
 
 fn main() -> ExitCode {
     // Not part of the tutorial: starts a local server when nothing is configured.
@@ -153,15 +152,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)"),
     }
 
-    println!("\n== 10. User metadata");
-    let op = PutObject::new(
-        bucket.name().clone(),
-        ObjectKey::new("has_metadata")?,
-        "This object has metadata",
-    )
-    .meta("meta1", "This is the first metadata value")
-    .meta("meta2", "This is the second metadata value");
-    bucket.put(op)?;
+    println!("\n== 10. User metadata, set before a file is streamed up");
+    let file = std::env::temp_dir().join(unique("s3rs-tutorial-metadata"));
+    std::fs::write(&file, "This object has metadata")?;
+    let options = UploadOptions::default()
+        .meta("meta1", "This is the first metadata value")
+        .meta("meta2", "This is the second metadata value");
+    let uploaded = bucket.upload_file_with("has_metadata", &file, options);
+    std::fs::remove_file(&file)?;
+    uploaded?;
     let meta = bucket.metadata("has_metadata")?.unwrap_or_default();
     for (name, value) in meta.iter() {
         println!("  {name} = {value}");

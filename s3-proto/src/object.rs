@@ -128,6 +128,8 @@ pub struct ObjectHead {
     pub version_id: Option<String>,
     /// `x-amz-storage-class` (absent means STANDARD).
     pub storage_class: Option<String>,
+    /// `x-amz-website-redirect-location`.
+    pub website_redirect: Option<String>,
     /// `x-amz-mp-parts-count`, for multipart objects when asked.
     pub parts_count: Option<u32>,
     /// User metadata (`x-amz-meta-*`), decoded.
@@ -209,6 +211,7 @@ impl ObjectHead {
             expires: headers::string_opt(resp, "expires")?,
             version_id: headers::string_opt(resp, "x-amz-version-id")?,
             storage_class: headers::string_opt(resp, "x-amz-storage-class")?,
+            website_redirect: headers::string_opt(resp, "x-amz-website-redirect-location")?,
             parts_count,
             metadata: Metadata::from_headers(resp.headers),
             server_side_encryption: headers::string_opt(resp, "x-amz-server-side-encryption")?,
@@ -349,6 +352,8 @@ pub struct ObjectAttributes {
     pub acl: Option<CannedAcl>,
     /// `x-amz-meta-*`.
     pub metadata: Metadata,
+    /// `x-amz-website-redirect-location`: where a website bucket redirects requests for it.
+    pub website_redirect: Option<String>,
 }
 
 impl ObjectAttributes {
@@ -361,7 +366,11 @@ impl ObjectAttributes {
             .header_opt("cache-control", self.cache_control.as_deref())
             .header_opt("expires", self.expires.map(to_http_date))
             .header_opt("x-amz-storage-class", self.storage_class.as_deref())
-            .header_opt("x-amz-acl", self.acl.map(CannedAcl::as_str));
+            .header_opt("x-amz-acl", self.acl.map(CannedAcl::as_str))
+            .header_opt(
+                "x-amz-website-redirect-location",
+                self.website_redirect.as_deref(),
+            );
         self.metadata.apply(req)
     }
 }
@@ -507,6 +516,12 @@ macro_rules! attribute_setters {
         /// Adds one user metadata entry.
         pub fn meta(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
             self.attributes.metadata.insert(name, value);
+            self
+        }
+
+        /// Sets `x-amz-website-redirect-location` (a path in the bucket, or a URL).
+        pub fn website_redirect(mut self, location: impl Into<String>) -> Self {
+            self.attributes.website_redirect = Some(location.into());
             self
         }
 

@@ -25,7 +25,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use s3_tokio::prelude::*;
 use s3_tokio::proto::acl::AccessControlPolicy;
 use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
-use s3_tokio::proto::{ObjectKey, ops::PutObject};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -164,15 +163,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("  (set S3RS_TUTORIAL_GRANT_EMAIL to an account's email to grant it READ)"),
     }
 
-    println!("\n== 10. User metadata");
-    let op = PutObject::new(
-        bucket.name().clone(),
-        ObjectKey::new("has_metadata")?,
-        "This object has metadata",
-    )
-    .meta("meta1", "This is the first metadata value")
-    .meta("meta2", "This is the second metadata value");
-    bucket.put(op).await?;
+    println!("\n== 10. User metadata, set before a file is streamed up");
+    let file = std::env::temp_dir().join(unique("s3rs-tutorial-metadata"));
+    std::fs::write(&file, "This object has metadata")?;
+    let options = UploadOptions::default()
+        .meta("meta1", "This is the first metadata value")
+        .meta("meta2", "This is the second metadata value");
+    let uploaded = bucket
+        .upload_file_with("has_metadata", &file, options)
+        .await;
+    std::fs::remove_file(&file)?;
+    uploaded?;
     let meta = bucket.metadata("has_metadata").await?.unwrap_or_default();
     for (name, value) in meta.iter() {
         println!("  {name} = {value}");

@@ -179,6 +179,40 @@ scenario_fn! { small_one_liners(server) {
     x!(cleanup(&b));
 }}
 
+scenario_fn! { in_memory_puts_take_the_upload_options(server) {
+    use s3::proto::flow::upload::UploadOptions;
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "putwith"));
+    let options = UploadOptions::default()
+        .cache_control("max-age=60")
+        .content_disposition("attachment; filename=\"n.txt\"")
+        .website_redirect("/elsewhere.html")
+        .meta("owner", "core");
+    x!(b.put_string_with("note.txt", "a note", options)).unwrap();
+    let head = x!(b.head("note.txt")).unwrap().unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(head.cache_control.as_deref(), Some("max-age=60"));
+    assert_eq!(head.content_disposition.as_deref(), Some("attachment; filename=\"n.txt\""));
+    assert_eq!(head.metadata.get("owner"), Some("core"));
+    assert_eq!(head.website_redirect.as_deref(), Some("/elsewhere.html"));
+    assert_eq!(x!(b.get_string("note.txt")).unwrap().as_deref(), Some("a note"));
+
+    // Above the threshold the same call is a multipart upload with the same settings.
+    let data: Vec<u8> = (0..(11u32 << 20) / 4).flat_map(u32::to_le_bytes).collect();
+    let options = UploadOptions::default()
+        .threshold(5 << 20)
+        .part_size(5 << 20)
+        .content_type("application/x-numbers")
+        .meta("kind", "big");
+    let out = x!(b.put_bytes_with("big.bin", data.clone(), options)).unwrap();
+    assert_eq!(out.parts, 3);
+    let head = x!(b.head("big.bin")).unwrap().unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("application/x-numbers"));
+    assert_eq!(head.metadata.get("kind"), Some("big"));
+    assert_eq!(x!(b.get_bytes("big.bin")).unwrap(), Some(data));
+    x!(cleanup(&b));
+}}
+
 scenario_fn! { delete_prefix_removes_only_what_is_under_it(server) {
     let c = client(server);
     let b = x!(temp_bucket(&c, "delprefix"));

@@ -49,6 +49,47 @@ macro_rules! __surface_transfers {
                 self.client.send_reader(&PutObject::bytes(bucket, key, body), reader)$($await)*
             }
 
+            /// Stores `value` with every setting of `options` (content headers, user
+            /// metadata, ACL, storage class, tags, SSE, checksum, conditions), as
+            /// [`Bucket::upload_reader`] does: one PutObject below the multipart threshold.
+            ///
+            /// # Errors
+            /// As [`Bucket::upload_reader`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::upload::UploadOptions;\nlet options = UploadOptions::default().cache_control(\"max-age=60\").meta(\"owner\", \"me\");\nbucket.put_bytes_with(\"logo.png\", vec![0x89, b'P', b'N', b'G'], options)", "?;")]
+            pub $($async)* fn put_bytes_with(
+                &self,
+                key: &str,
+                value: impl Into<Vec<u8>>,
+                options: UploadOptions,
+            ) -> Result<UploadOutput, Error> {
+                let value = value.into();
+                let len = Some(value.len() as u64);
+                self.upload_reader(key, &value[..], len, options)$($await)*
+            }
+
+            /// Stores a string (`text/plain; charset=utf-8` unless `options` name a type)
+            /// with every setting of `options` (see [`Bucket::put_bytes_with`]).
+            ///
+            /// # Errors
+            /// As [`Bucket::upload_reader`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::{CannedAcl, flow::upload::UploadOptions};\nlet options = UploadOptions::default().acl(CannedAcl::PublicRead).meta(\"lang\", \"en\");\nbucket.put_string_with(\"hello.txt\", \"hello\", options)", "?;")]
+            pub $($async)* fn put_string_with(
+                &self,
+                key: &str,
+                value: &str,
+                options: UploadOptions,
+            ) -> Result<UploadOutput, Error> {
+                let options = match options.attributes.content_type {
+                    Some(_) => options,
+                    None => options.content_type("text/plain; charset=utf-8"),
+                };
+                self.put_bytes_with(key, value, options)$($await)*
+            }
+
             /// Every entry of a listing, collected.
             ///
             /// # Errors
