@@ -219,10 +219,7 @@ impl Client {
                 .fetch_credentials(&mut attempts)
                 .and_then(|credentials| {
                     let config = attempts.config(&self.session);
-                    attempt(&Signer {
-                        config,
-                        credentials,
-                    })
+                    attempt(&attempts.signer(config, credentials))
                 });
             let (elapsed, random) = (start.elapsed(), random_bits());
             match attempts.handle(&self.session, result, elapsed, random, now()) {
@@ -270,7 +267,7 @@ impl Client {
     /// finishes `op` with it.
     fn finish_buffered<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer<'_>,
         op: &O,
         resp: http::Response<ureq::Body>,
     ) -> Result<O::Output, Error> {

@@ -173,6 +173,10 @@ impl<O: Operation> Operation for WithExtras<O> {
         self.inner.body_mode()
     }
 
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
     fn idempotent(&self) -> bool {
         self.inner.idempotent()
     }
@@ -232,6 +236,10 @@ impl<O: Operation> Operation for WithResponseHeaders<O> {
 
     fn body_mode(&self) -> BodyMode {
         self.0.body_mode()
+    }
+
+    fn name(&self) -> &'static str {
+        self.0.name()
     }
 
     fn idempotent(&self) -> bool {

@@ -40,6 +40,13 @@ pub trait Operation {
         None
     }
 
+    /// The action's name (`GetObject`), as traces show it: the type's name by default.
+    fn name(&self) -> &'static str {
+        let full = std::any::type_name::<Self>();
+        let path = full.split('<').next().unwrap_or(full);
+        path.rsplit("::").next().unwrap_or(path)
+    }
+
     /// For an operation that reads an object's body: how the runtime verifies that body as
     /// it streams (the digest to compute, or why none can be). `None` for other bodies.
     fn body_check(&self, output: &Self::Output, integrity: Integrity) -> Option<BodyCheck> {

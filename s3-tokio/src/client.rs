@@ -253,11 +253,7 @@ impl Client {
             let result = match self.fetch_credentials(&mut attempts).await {
                 Ok(credentials) => {
                     let config = attempts.config(&self.session).clone();
-                    attempt(Signer {
-                        config,
-                        credentials,
-                    })
-                    .await
+                    attempt(attempts.signer(config, credentials)).await
                 }
                 Err(e) => Err(e),
             };
@@ -301,7 +297,7 @@ impl Client {
     /// the attempt's deadlines, and finishes `op` with it.
     async fn finish_buffered<O: Operation + ?Sized>(
         &self,
-        config: &Config,
+        config: &Signer,
         op: &O,
         (response, start): Reply,
     ) -> Result<O::Output, Error> {

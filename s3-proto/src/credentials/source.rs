@@ -170,7 +170,7 @@ impl CredentialSource {
         match cache.lookup(now) {
             Lookup::Use(c) => Fetch::Use(c),
             Lookup::Wait => Fetch::Wait(WAIT_POLL),
-            Lookup::Refresh(current) => Fetch::Refresh(Refresh {
+            Lookup::Refresh(current) => Fetch::Refresh(Refresh::started(Refresh {
                 machine: match region {
                     Some(d) if d.found.get().is_none() => Box::new(RegionFirst {
                         lookup: Some((d.lookup)()),
@@ -183,7 +183,7 @@ impl CredentialSource {
                 current,
                 jitter: Duration::from_millis(random % 60_000),
                 finished: false,
-            }),
+            })),
         }
     }
 
@@ -280,6 +280,13 @@ impl std::fmt::Debug for Refresh {
     }
 }
 
+impl Refresh {
+    fn started(self) -> Self {
+        crate::flow::trace::credentials(true, true);
+        self
+    }
+}
+
 impl Resolve for Refresh {
     type Output = Arc<Credentials>;
 
@@ -289,6 +296,7 @@ impl Resolve for Refresh {
             Step::Done(result) => result,
         };
         self.finished = true;
+        crate::flow::trace::credentials(false, result.is_ok());
         Step::Done(match result {
             Ok(fresh) => Ok(self.cache.store(fresh, now, self.jitter)),
             Err(e) => {

@@ -55,6 +55,10 @@ macro_rules! calls {
                 match self { $(Call::$variant(op) => Operation::bucket(op),)* }
             }
 
+            fn name(&self) -> &'static str {
+                match self { $(Call::$variant(op) => Operation::name(op),)* }
+            }
+
             fn parse(&self, response: Response<'_>) -> Result<Reply, Error> {
                 match self { $(Call::$variant(op) => op.parse(response).map(Reply::$variant),)* }
             }

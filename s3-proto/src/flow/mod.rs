@@ -47,6 +47,7 @@ pub mod paginate;
 pub mod progress;
 pub mod request;
 pub mod throttle;
+pub(crate) mod trace;
 pub mod upload;
 pub mod verify;
 

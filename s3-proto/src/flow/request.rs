@@ -40,6 +40,7 @@ use std::time::{Duration, SystemTime};
 
 use super::guard::BodyGuard;
 use super::throttle::{self, Throttle};
+use super::trace::Trace;
 use crate::body::Body;
 use crate::config::Config;
 use crate::credentials::source::{Fetch, refuses_credentials};
@@ -243,7 +244,9 @@ impl Session {
 
     /// The retry loop for `op`, whose body can be sent again when `replayable`.
     pub fn attempts<O: Operation + ?Sized>(&self, op: &O, replayable: bool) -> Attempts {
-        self.attempts_with(retry::replay_of(op, replayable), op.bucket())
+        let mut attempts = self.attempts_with(retry::replay_of(op, replayable), op.bucket());
+        attempts.trace = Trace::request(op.name(), attempts.bucket.as_deref());
+        attempts
     }
 
     /// The retry loop for a request to `bucket` (when it targets one) replayed as `replay`.
@@ -265,18 +268,21 @@ impl Session {
             spent: 0,
             signed_with: None,
             reauthenticated: false,
+            trace: Trace::default(),
         }
     }
 }
 
 /// What one attempt signs with: the config [`Attempts::config`] names (borrowed or owned) and
-/// the credentials [`Attempts::credentials`] fetched. Derefs to the config.
+/// the credentials [`Attempts::credentials`] fetched ([`Attempts::signer`]). Derefs to the
+/// config.
 #[derive(Debug, Clone)]
 pub struct Signer<C> {
     /// The config (endpoint, region) of this attempt.
     pub config: C,
     /// The credentials, current when the attempt started.
     pub credentials: Arc<Credentials>,
+    trace: Trace,
 }
 
 impl<C: std::borrow::Borrow<Config>> Signer<C> {
@@ -306,6 +312,7 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
         has_reader: bool,
     ) -> Result<(http::request::Parts, Outgoing), Error> {
         let (mut parts, body) = self.prepare(op, now)?.into_parts();
+        self.trace.path(parts.uri.path());
         if let Some(uri) = crate::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
         }
@@ -322,6 +329,22 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
             }
         };
         Ok((parts, body))
+    }
+
+    /// Turns `response` into `op`'s output or error (see [`Config::finish`]), noting its
+    /// status and request id in the request's trace.
+    ///
+    /// # Errors
+    /// As [`Config::finish`].
+    pub fn finish<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        response: crate::body::Response<'_>,
+    ) -> Result<O::Output, Error> {
+        let id = response.headers.get("x-amz-request-id");
+        let id = id.and_then(|v| v.to_str().ok());
+        self.trace.reply(response.status.as_u16(), id);
+        self.config.borrow().finish(op, response)
     }
 
     /// Finishes a streamed operation (GetObject) from its response head: its output, and the
@@ -427,6 +450,7 @@ pub struct Attempts {
     signed_with: Option<Arc<Credentials>>,
     /// A refused token was already answered with fresh credentials.
     reauthenticated: bool,
+    trace: Trace,
 }
 
 /// What to do after an attempt.
@@ -477,6 +501,17 @@ impl Attempts {
         self.redirect.as_ref().unwrap_or_else(|| session.config())
     }
 
+    /// What the next attempt signs with: `config` (from [`Attempts::config`], borrowed or
+    /// cloned) and the `credentials` [`Attempts::credentials`] fetched.
+    pub fn signer<C>(&self, config: C, credentials: Arc<Credentials>) -> Signer<C> {
+        let trace = self.trace.clone();
+        Signer {
+            config,
+            credentials,
+            trace,
+        }
+    }
+
     /// The credentials to sign the next attempt with, at `local_now` (shifted by the session's
     /// clock offset); `random` is 64 random bits. Loop until [`Fetch::Use`]: run a
     /// [`Fetch::Refresh`] to its end (a failure is that attempt's result), sleep on
@@ -517,10 +552,11 @@ impl Attempts {
                 let mut throttle = session.throttle();
                 throttle.attempt_ended(now, false);
                 throttle.succeeded(self.spent);
-                return Next::Done(self.done(Ok(v)));
+                return Next::Done(self.done(Ok(v), elapsed));
             }
             Err(e) => e,
         };
+        self.trace.failed(self.attempt, &error, elapsed);
         let throttled = throttle::is_throttling(&error);
         session.throttle().attempt_ended(now, throttled);
         self.lost |= error.reply_lost();
@@ -533,6 +569,8 @@ impl Attempts {
                 && self.replay == Replay::Safe
             {
                 self.reauthenticated = true;
+                self.trace
+                    .retry(self.attempt, Duration::ZERO, "credentials refused");
                 return Next::Retry(Duration::ZERO);
             }
         }
@@ -545,6 +583,8 @@ impl Attempts {
             if !self.redirected && current != region {
                 self.redirected = true;
                 self.redirect = Some(session.config().with_region(region));
+                self.trace
+                    .retry(self.attempt, Duration::ZERO, "the bucket's region");
                 return Next::Retry(Duration::ZERO);
             }
         }
@@ -562,11 +602,11 @@ impl Attempts {
             .policy
             .decide(counted, &error, self.replay, elapsed, jitter)
         else {
-            return Next::Done(self.done(Err(error)));
+            return Next::Done(self.done(Err(error), elapsed));
         };
         // The client-wide quota pays for the retry, or the error stands.
         let Some(cost) = session.throttle().take_retry(&error) else {
-            return Next::Done(self.done(Err(error)));
+            return Next::Done(self.done(Err(error), elapsed));
         };
         self.spent += cost;
         if let Some(server) = retry.server_time {
@@ -574,10 +614,13 @@ impl Attempts {
             session.clock_offset_ms.store(offset, Ordering::Relaxed);
         }
         self.attempt += 1;
+        self.trace
+            .retry(self.attempt, retry.delay, "retryable error");
         Next::Retry(retry.delay)
     }
 
-    fn done<T>(&self, result: Result<T, Error>) -> Sent<T> {
+    fn done<T>(&self, result: Result<T, Error>, elapsed: Duration) -> Sent<T> {
+        self.trace.done(self.attempt, elapsed, result.is_ok());
         Sent {
             result,
             reply_lost: self.lost,

@@ -49,6 +49,10 @@ impl<O: Operation> Operation for OrNone<O> {
         self.0.bucket()
     }
 
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
     fn body_check(&self, output: &Self::Output, integrity: Integrity) -> Option<BodyCheck> {
         self.0.body_check(output.as_ref()?, integrity)
     }
