@@ -351,7 +351,25 @@ macro_rules! bucket_surface {
             #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some((head, bytes)) = bucket.get(\"photo.jpg\")", "? {\n    println!(\"{} bytes, verified: {:?}\", bytes.len(), head.verified);\n}")]
             pub $($async)* fn get(&self, k: &str) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
                 let (bucket, key) = self.key(k)?;
-                let mut read = WholeRead::new(bucket, key, self.client.options());
+                let read = WholeRead::new(bucket, key, self.client.options());
+                self.read_whole(read)$($await)*
+            }
+
+            /// As [`Bucket::get`], for a fully specified GetObject: a version, an SSE-C key
+            /// (an encrypted object's ETag is no MD5: its bytes are verified only by a stored
+            /// checksum, else declared unverified), or a range (declared unverified).
+            ///
+            /// # Errors
+            /// As [`Bucket::get`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::{ops::GetObject, sse::CustomerKey};\nlet key = CustomerKey::new(&[7; 32])?;\nlet op = GetObject::new(bucket.name().clone(), \"secret.bin\".parse()?).sse_customer_key(key);\nif let Some((head, bytes)) = bucket.get_with(op)", "? {\n    println!(\"{} bytes, verified: {:?}\", bytes.len(), head.verified);\n}")]
+            pub $($async)* fn get_with(&self, op: GetObject) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
+                let read = WholeRead::of(op, self.client.options());
+                self.read_whole(read)$($await)*
+            }
+
+            $($async)* fn read_whole(&self, mut read: WholeRead) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
                 loop {
                     let (Some(head), mut reader) = self.client.open(read.op())$($await)*? else {
                         return Ok(None);

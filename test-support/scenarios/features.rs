@@ -395,9 +395,11 @@ mod features {
         let copy = op::CopyObject::new(name.clone(), key("c"), name.clone(), key("c2"))
             .copy_source_sse_customer_key(key_c.clone())
             .server_side_encryption(key_d.clone().into());
+        assert!(server.caps.encrypted_copy);
         x!(c.send(&copy)).unwrap();
-        let (_, body) = x!(b.open(op::GetObject::new(name.clone(), key("c2")).sse_customer_key(key_d.clone()))).unwrap().unwrap();
+        let (head, body) = x!(b.open(op::GetObject::new(name.clone(), key("c2")).sse_customer_key(key_d.clone()))).unwrap().unwrap();
         assert_eq!(x!(read_all(body)), b"secret");
+        assert_eq!(head.sse_customer_algorithm.is_some(), server.caps.copy_encrypts, "{head:?}");
         let up = x!(c.send(&op::CreateMultipartUpload::new(name.clone(), key("mp")).server_side_encryption(key_c.clone().into()))).unwrap();
         let part = x!(c.send(&op::UploadPart::new(name.clone(), key("mp"), &up.upload_id, 1, "part").sse_customer_key(key_c.clone()))).unwrap();
         x!(c.send(&op::CompleteMultipartUpload::new(name.clone(), key("mp"), &up.upload_id, [op::CompletedPart { part_number: 1, etag: part.etag }]))).unwrap();
