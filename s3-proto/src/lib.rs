@@ -38,6 +38,7 @@ pub mod op;
 pub mod ops;
 pub mod policy;
 pub mod post;
+pub mod presign;
 pub mod profile;
 pub mod proxy;
 pub mod request;

@@ -219,6 +219,25 @@ macro_rules! bucket_surface {
                 policy.sign(self.config(), &credentials, self.now($now()))
             }
 
+            /// A presigned request for `op`, valid for `expires` (at most 7 days with SigV4):
+            /// the URL and the signed headers whoever uses it must send alike (an SSE-C key
+            /// and its MD5, an SSE-KMS key id, a content type). Treat it as a secret.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for anonymous credentials, an expiry out of range, or SSE-C
+            /// over plain http.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::{ops::GetObject, sse::CustomerKey};\nlet op = GetObject::new(\"my-bucket\".parse()?, \"secret.bin\".parse()?)\n    .sse_customer_key(CustomerKey::new(&[7; 32])?);\nlet req = client.presign_request(&op, Duration::from_secs(600))", "?;\nprintln!(\"GET {} with {} headers\", req.uri(), req.headers().len());")]
+            pub $($async)* fn presign_request<O: $crate::op::Operation>(
+                &self,
+                op: &O,
+                expires: Duration,
+            ) -> Result<$crate::presign::PresignedRequest, Error> {
+                let credentials = self.current_credentials()$($await)*?;
+                self.config().presign_request(op, &credentials, self.now($now()), expires)
+            }
+
             /// All buckets the caller owns.
             ///
             /// # Example

@@ -201,4 +201,84 @@ mod encryption {
         x!(b.delete_prefix("")).unwrap();
         x!(b.delete()).unwrap();
     }}
+
+    deploy_fn! { presigned_requests_carry_sse(server) {
+        // The SSE headers are signed into the URL; a stranger sends them with it (here over
+        // https: Ceph refuses SSE on plain http).
+        let (https, c) = https_client(server);
+        let [_, kms2] = kms_keys(server);
+        let b = x!(c.create_bucket(&unique_bucket("ssepresign"))).unwrap();
+        let name = b.name().clone();
+        let ca = std::fs::read(https.ca_file.as_ref().expect("CA")).unwrap();
+        let send = |req: &s3::proto::presign::PresignedRequest, with_headers: bool, body: &[u8]| {
+            let headers: Vec<(&str, &str)> = if with_headers {
+                req.headers().iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+            } else {
+                Vec::new()
+            };
+            test_support::http::request_tls(req.method().as_str(), &req.uri().to_string(), &headers, body, &ca).unwrap()
+        };
+        let ten_minutes = Duration::from_secs(600);
+        let kc = CustomerKey::new(&KEY_C).unwrap();
+
+        // SSE-C PUT: the key headers are among the signed ones, and needed.
+        let put = op::PutObject::new(name.clone(), key("c.txt"), Vec::new()).server_side_encryption(kc.clone().into());
+        let req = x!(c.presign_request(&put, ten_minutes)).unwrap();
+        let names: Vec<&str> = req.headers().iter().map(|(n, _)| n.as_str()).collect();
+        for h in ["x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key", "x-amz-server-side-encryption-customer-key-md5"] {
+            assert!(names.contains(&h), "{h} not in {names:?}");
+        }
+        let signed = req.uri().query().unwrap_or_default().split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders=")).unwrap().to_owned();
+        assert!(signed.contains("x-amz-server-side-encryption-customer-key"), "{signed}");
+        assert!(!format!("{req:?}").contains("XFxcXFxc"), "{req:?}");
+        assert_eq!(req.method(), "PUT");
+        let refused = send(&req, false, b"no key");
+        assert_eq!(refused.status, 403, "{}", refused.text());
+        let stored = send(&req, true, b"sealed by a stranger");
+        assert_eq!(stored.status, 200, "{}", stored.text());
+        let read = op::GetObject::new(name.clone(), key("c.txt")).sse_customer_key(kc.clone());
+        let (head, got) = x!(b.get_with(read.clone())).unwrap().unwrap();
+        assert_eq!(got, b"sealed by a stranger");
+        assert_eq!(head.sse_customer_algorithm.as_deref(), Some("AES256"));
+
+        // SSE-C GET, with and without the headers.
+        let req = x!(c.presign_request(&read, ten_minutes)).unwrap();
+        assert_eq!(req.method(), "GET");
+        let got = send(&req, true, b"");
+        assert_eq!((got.status, got.text().as_str()), (200, "sealed by a stranger"));
+        assert_eq!(got.header("x-amz-server-side-encryption-customer-key-md5"), Some(kc.md5()));
+        assert_eq!(send(&req, false, b"").status, 403);
+        // Another key under the same URL: the signature no longer matches.
+        let mut other: Vec<(String, String)> = req.headers().to_vec();
+        let wrong = CustomerKey::new(&KEY_D).unwrap();
+        let wrong_req = x!(c.presign_request(&op::GetObject::new(name.clone(), key("c.txt")).sse_customer_key(wrong), ten_minutes)).unwrap();
+        for (n, v) in &mut other {
+            if let Some((_, w)) = wrong_req.headers().iter().find(|(m, _)| m == n) {
+                *v = w.clone();
+            }
+        }
+        let headers: Vec<(&str, &str)> = other.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let swapped = test_support::http::request_tls("GET", &req.uri().to_string(), &headers, b"", &ca).unwrap();
+        assert_eq!(swapped.status, 403, "{}", swapped.text());
+
+        // SSE-KMS PUT under the second key.
+        let put = op::PutObject::new(name.clone(), key("kms.txt"), Vec::new())
+            .server_side_encryption(ServerSideEncryption::kms().key_id(kms2.as_str()).into());
+        let req = x!(c.presign_request(&put, ten_minutes)).unwrap();
+        assert!(req.headers().contains(&("x-amz-server-side-encryption-aws-kms-key-id".to_owned(), kms2.clone())), "{req:?}");
+        let stored = send(&req, true, b"kms by a stranger");
+        assert_eq!(stored.status, 200, "{}", stored.text());
+        assert_eq!(stored.header("x-amz-server-side-encryption"), Some("aws:kms"));
+        let seen = boto3::get_object(&https, name.as_str(), "kms.txt", None);
+        assert_eq!(seen.kms_key_id.as_deref(), Some(kms2.as_str()));
+        assert_eq!(seen.sha256, files::sha256_bytes(b"kms by a stranger"));
+
+        // A customer key is never put in a plain http URL's headers.
+        let plain = Client::new(server.config(), server.credentials());
+        let err = x!(plain.presign_request(&read, ten_minutes)).unwrap_err();
+        assert!(matches!(err, S3Error::Input(_)), "{err}");
+        x!(b.delete_prefix("")).unwrap();
+        x!(b.delete()).unwrap();
+    }}
 }
