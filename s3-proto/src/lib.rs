@@ -59,8 +59,8 @@ pub use config::{Config, SignatureVersion};
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use endpoint::{Addressing, Endpoint, Target};
 pub use error::{
-    Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,
-    TransportErrorKind,
+    Deadline, Error, ErrorCode, ErrorElements, InputError, ResponseError, ServiceError,
+    TransportError, TransportErrorKind,
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};

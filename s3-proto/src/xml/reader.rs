@@ -167,6 +167,45 @@ impl<'a> XmlReader<'a> {
         }
     }
 
+    /// The text of the element just entered, or `None` (the element skipped whole) when it
+    /// holds child elements.
+    pub(crate) fn leaf_text(&mut self) -> Result<Option<String>, Error> {
+        let mut out = String::new();
+        loop {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Text(t) => out.push_str(&t.decode().map_err(malformed)?),
+                Event::CData(c) => out.push_str(&c.decode().map_err(malformed)?),
+                Event::GeneralRef(r) => {
+                    let c = match r.resolve_char_ref().map_err(malformed)? {
+                        Some(c) => c,
+                        None => match &*r {
+                            b"amp" => '&',
+                            b"lt" => '<',
+                            b"gt" => '>',
+                            b"quot" => '"',
+                            b"apos" => '\'',
+                            _ => return Err(malformed("unknown entity")),
+                        },
+                    };
+                    out.push(c);
+                }
+                Event::End(_) => {
+                    self.leave();
+                    return Ok(Some(out));
+                }
+                Event::Start(start) => {
+                    // The child, then the rest of this element.
+                    self.enter(start)?;
+                    self.skip()?;
+                    self.skip()?;
+                    return Ok(None);
+                }
+                Event::Eof => return Err(malformed("document ends early")),
+                _ => {}
+            }
+        }
+    }
+
     /// Parses the element's text with `parse`; `field` names it in the error.
     pub(crate) fn parse<T>(
         &mut self,
