@@ -1,5 +1,6 @@
 //! TLS with a private CA, the credential chain against Ceph's STS and the local IMDSv2 and
-//! container stand-ins (`test-support/scenarios/deploy.rs`), run by the blocking client
+//! container stand-ins (`test-support/scenarios/deploy.rs`) and real SSE-KMS and SSE-C
+//! (`encryption.rs`), run by the blocking client
 //! against the `cephsts` server.
 
 use s3_blocking as s3;
@@ -37,3 +38,4 @@ fn pause(d: std::time::Duration) {
 }
 
 include!("../../test-support/scenarios/deploy.rs");
+include!("../../test-support/scenarios/encryption.rs");

@@ -11,6 +11,7 @@ use crate::credentials::Credentials;
 use crate::endpoint::{Addressing, Endpoint, Target};
 use crate::error::{Error, InputError, ServiceError};
 use crate::op::Operation;
+use crate::presign::PresignedRequest;
 use crate::request::BucketInHost;
 use crate::sign::chunked::{AWS_CHUNKED, ChunkedSigner, check_chunk_size, encoded_length};
 use crate::sign::v2::SigV2;
@@ -251,8 +252,8 @@ impl Config {
     /// A presigned URL for `op`, valid for `expires` from `now` (at most 7 days for SigV4).
     ///
     /// The URL carries the signature and, for temporary credentials, the session token: treat
-    /// it as a secret. Headers the operation sets (a range, a content type) are signed and must
-    /// be sent by whoever uses the URL.
+    /// it as a secret. Headers the operation sets (a range, a content type, SSE) are signed and
+    /// must be sent by whoever uses the URL: [`Config::presign_request`] lists them.
     ///
     /// # Errors
     /// [`Error::Input`] for anonymous credentials or an expiry out of range.
@@ -263,21 +264,57 @@ impl Config {
         now: SystemTime,
         expires: Duration,
     ) -> Result<Uri, Error> {
+        Ok(self
+            .presign_request(op, credentials, now, expires)?
+            .into_parts()
+            .1)
+    }
+
+    /// [`Config::presign`] with the method and the signed headers the URL must be sent with
+    /// (an SSE-C key and its MD5, an SSE-KMS key id, a content type).
+    ///
+    /// # Errors
+    /// As [`Config::presign`]; [`Error::Input`] for SSE-C over plain http (see
+    /// [`crate::sse::CustomerKey::allow_http`]).
+    pub fn presign_request<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        credentials: &Credentials,
+        now: SystemTime,
+        expires: Duration,
+    ) -> Result<PresignedRequest, Error> {
         let req = op.request(&self.target)?;
-        match self.signature {
-            SignatureVersion::V4 => {
-                let (uri, _) = SigV4::new(credentials, &self.target.region, "s3", now)?.presign(
-                    &req,
-                    expires,
-                    sign::UNSIGNED_PAYLOAD,
-                )?;
-                Ok(uri)
-            }
-            SignatureVersion::V2 => {
-                let bucket = req.extensions().get::<BucketInHost>().map(|b| b.0.as_str());
-                SigV2::new(credentials, now)?.presign(&req, now + expires, bucket)
-            }
-        }
+        // SigV4 names the headers it signed; SigV2 signs the content ones and every x-amz-*.
+        let (uri, v4_signed) =
+            match self.signature {
+                SignatureVersion::V4 => {
+                    let (uri, out) = SigV4::new(credentials, &self.target.region, "s3", now)?
+                        .presign(&req, expires, sign::UNSIGNED_PAYLOAD)?;
+                    (uri, Some(out.signed_headers))
+                }
+                SignatureVersion::V2 => {
+                    let bucket = req.extensions().get::<BucketInHost>().map(|b| b.0.as_str());
+                    let uri = SigV2::new(credentials, now)?.presign(&req, now + expires, bucket)?;
+                    (uri, None)
+                }
+            };
+        let signed = |n: &str| match &v4_signed {
+            Some(list) => list.split(';').any(|s| s == n),
+            None => n == "content-md5" || n == "content-type" || n.starts_with("x-amz-"),
+        };
+        let mut headers = req
+            .headers()
+            .iter()
+            .filter(|(n, _)| *n != http::header::HOST && signed(n.as_str()))
+            .map(|(n, v)| {
+                let v = v.to_str().map_err(|_| InputError::InvalidHeader {
+                    name: n.as_str().to_owned(),
+                })?;
+                Ok((n.as_str().to_owned(), v.to_owned()))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        headers.sort();
+        Ok(PresignedRequest::new(req.method().clone(), uri, headers))
     }
 
     /// Turns a response into `op`'s output: 2xx goes to `parse`, anything else becomes a

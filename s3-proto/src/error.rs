@@ -219,6 +219,63 @@ pub struct ServiceError {
     pub canonical_request: Option<String>,
     /// The server's clock (`<ServerTime>` of `RequestTimeTooSkewed`, else the `Date` header).
     pub server_time: Option<String>,
+    /// Every element of the `<Error>` document, in order, the ones above included: read one
+    /// by name with [`ServiceError::element`] (`RequestTime`, `MaxAllowedSkewMilliseconds`,
+    /// `ArgumentName`, …).
+    pub elements: ErrorElements,
+}
+
+/// The elements of an `<Error>` document, by name and text (elements holding other elements
+/// are left out). `Debug` hides the values that may authorise a request
+/// (`SignatureProvided`, the server's canonical request and string to sign, in bytes too).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ErrorElements(Vec<(String, String)>);
+
+impl ErrorElements {
+    /// The text of the first element called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every element, in document order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Elements kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when the document had no element (or there was none: a HEAD).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ErrorElements {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HIDDEN: [&str; 5] = [
+            "SignatureProvided",
+            "CanonicalRequest",
+            "CanonicalRequestBytes",
+            "StringToSign",
+            "StringToSignBytes",
+        ];
+        f.debug_map()
+            .entries(self.0.iter().map(|(n, v)| {
+                let shown = if HIDDEN.contains(&n.as_str()) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (n, shown)
+            }))
+            .finish()
+    }
 }
 
 impl ServiceError {
@@ -238,7 +295,14 @@ impl ServiceError {
             string_to_sign: None,
             canonical_request: None,
             server_time: None,
+            elements: ErrorElements::default(),
         }
+    }
+
+    /// The text of the `<Error>` document's element called `name` (see
+    /// [`ServiceError::elements`]): `RequestTime`, `MaxAllowedSkewMilliseconds`, …
+    pub fn element(&self, name: &str) -> Option<&str> {
+        self.elements.get(name)
     }
 
     /// Parses an error reply: the `<Error>` body when there is one, else the status alone (HEAD).
@@ -329,33 +393,39 @@ fn parse_error_body(body: &[u8]) -> Result<Option<ServiceError>, Error> {
         return Ok(None);
     }
     let mut err = ServiceError::new(StatusCode::OK, ErrorCode::Other(String::new()));
+    let mut elements = Vec::new();
     while let Some(tag) = r.next_child()? {
+        let name = String::from_utf8_lossy(tag.name()).into_owned();
+        let Some(text) = r.leaf_text()? else {
+            continue;
+        };
         let slot = match tag.name() {
             b"Code" => {
-                err.code = ErrorCode::parse(&r.text()?);
-                continue;
+                err.code = ErrorCode::parse(&text);
+                None
             }
             b"Message" => {
-                err.message = r.text()?.into_owned();
-                continue;
+                err.message.clone_from(&text);
+                None
             }
-            b"RequestId" => &mut err.request_id,
-            b"HostId" => &mut err.host_id,
-            b"Resource" => &mut err.resource,
-            b"BucketName" => &mut err.bucket,
-            b"Key" => &mut err.key,
-            b"Region" => &mut err.region,
-            b"Endpoint" => &mut err.endpoint,
-            b"StringToSign" => &mut err.string_to_sign,
-            b"CanonicalRequest" => &mut err.canonical_request,
-            b"ServerTime" => &mut err.server_time,
-            _ => {
-                r.skip()?;
-                continue;
-            }
+            b"RequestId" => Some(&mut err.request_id),
+            b"HostId" => Some(&mut err.host_id),
+            b"Resource" => Some(&mut err.resource),
+            b"BucketName" => Some(&mut err.bucket),
+            b"Key" => Some(&mut err.key),
+            b"Region" => Some(&mut err.region),
+            b"Endpoint" => Some(&mut err.endpoint),
+            b"StringToSign" => Some(&mut err.string_to_sign),
+            b"CanonicalRequest" => Some(&mut err.canonical_request),
+            b"ServerTime" => Some(&mut err.server_time),
+            _ => None,
         };
-        *slot = Some(r.text()?.into_owned());
+        if let Some(slot) = slot {
+            *slot = Some(text.clone());
+        }
+        elements.push((name, text));
     }
+    err.elements = ErrorElements(elements);
     // Some servers (moto) name the bucket in <BucketName>; AWS uses <Bucket> in redirects.
     Ok(Some(err))
 }
@@ -960,6 +1030,53 @@ mod tests {
     fn scrub_removes_queries() {
         let text = "failed http://h/b/k?X-Amz-Signature=abc now";
         assert_eq!(TransportError::scrub(text), "failed http://h/b/k now");
+    }
+
+    #[test]
+    fn every_element_is_kept_by_name() {
+        // As AWS answers a request signed 20 minutes off (the skew fields have no field).
+        let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code>\
+            <Message>The difference between the request time and the current time is too large.</Message>\
+            <RequestTime>20231114T220000Z</RequestTime><ServerTime>2023-11-14T22:20:00Z</ServerTime>\
+            <MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>\
+            <Nested><A>1</A><B/></Nested><Empty/><SignatureProvided>abc123</SignatureProvided>\
+            <RequestId>R</RequestId><HostId>H</HostId></Error>";
+        let err = ServiceError::from_response(StatusCode::FORBIDDEN, &HeaderMap::new(), body);
+        assert_eq!(err.code, ErrorCode::RequestTimeTooSkewed);
+        assert_eq!(err.element("RequestTime"), Some("20231114T220000Z"));
+        assert_eq!(err.element("ServerTime"), Some("2023-11-14T22:20:00Z"));
+        assert_eq!(err.server_time.as_deref(), Some("2023-11-14T22:20:00Z"));
+        assert_eq!(err.element("MaxAllowedSkewMilliseconds"), Some("900000"));
+        assert_eq!(err.element("Code"), Some("RequestTimeTooSkewed"));
+        assert_eq!(err.element("Empty"), Some(""));
+        assert_eq!(err.element("Nested"), None);
+        assert_eq!(err.element("A"), None);
+        assert_eq!(err.request_id.as_deref(), Some("R"));
+        let names: Vec<&str> = err.elements.iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "Code",
+                "Message",
+                "RequestTime",
+                "ServerTime",
+                "MaxAllowedSkewMilliseconds",
+                "Empty",
+                "SignatureProvided",
+                "RequestId",
+                "HostId"
+            ]
+        );
+        assert!(!format!("{err:?}").contains("abc123"));
+        // A bodyless reply (HEAD) has none.
+        let head = ServiceError::from_response(StatusCode::FORBIDDEN, &HeaderMap::new(), b"");
+        assert!(head.elements.is_empty());
+        // Every cut of the body still yields an error with the status.
+        for cut in 0..body.len() {
+            let e =
+                ServiceError::from_response(StatusCode::FORBIDDEN, &HeaderMap::new(), &body[..cut]);
+            assert_eq!(e.status, StatusCode::FORBIDDEN);
+        }
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod op;
 pub mod ops;
 pub mod policy;
 pub mod post;
+pub mod presign;
 pub mod profile;
 pub mod proxy;
 pub mod request;
@@ -58,8 +59,8 @@ pub use config::{Config, SignatureVersion};
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use endpoint::{Addressing, Endpoint, Target};
 pub use error::{
-    Deadline, Error, ErrorCode, InputError, ResponseError, ServiceError, TransportError,
-    TransportErrorKind,
+    Deadline, Error, ErrorCode, ErrorElements, InputError, ResponseError, ServiceError,
+    TransportError, TransportErrorKind,
 };
 pub use meta::Metadata;
 pub use name::{BucketName, ObjectKey};

@@ -219,6 +219,25 @@ macro_rules! bucket_surface {
                 policy.sign(self.config(), &credentials, self.now($now()))
             }
 
+            /// A presigned request for `op`, valid for `expires` (at most 7 days with SigV4):
+            /// the URL and the signed headers whoever uses it must send alike (an SSE-C key
+            /// and its MD5, an SSE-KMS key id, a content type). Treat it as a secret.
+            ///
+            /// # Errors
+            /// [`Error::Input`] for anonymous credentials, an expiry out of range, or SSE-C
+            /// over plain http.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use std::time::Duration;\nuse s3_proto::{ops::GetObject, sse::CustomerKey};\nlet op = GetObject::new(\"my-bucket\".parse()?, \"secret.bin\".parse()?)\n    .sse_customer_key(CustomerKey::new(&[7; 32])?);\nlet req = client.presign_request(&op, Duration::from_secs(600))", "?;\nprintln!(\"GET {} with {} headers\", req.uri(), req.headers().len());")]
+            pub $($async)* fn presign_request<O: $crate::op::Operation>(
+                &self,
+                op: &O,
+                expires: Duration,
+            ) -> Result<$crate::presign::PresignedRequest, Error> {
+                let credentials = self.current_credentials()$($await)*?;
+                self.config().presign_request(op, &credentials, self.now($now()), expires)
+            }
+
             /// All buckets the caller owns.
             ///
             /// # Example
@@ -351,7 +370,25 @@ macro_rules! bucket_surface {
             #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "if let Some((head, bytes)) = bucket.get(\"photo.jpg\")", "? {\n    println!(\"{} bytes, verified: {:?}\", bytes.len(), head.verified);\n}")]
             pub $($async)* fn get(&self, k: &str) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
                 let (bucket, key) = self.key(k)?;
-                let mut read = WholeRead::new(bucket, key, self.client.options());
+                let read = WholeRead::new(bucket, key, self.client.options());
+                self.read_whole(read)$($await)*
+            }
+
+            /// As [`Bucket::get`], for a fully specified GetObject: a version, an SSE-C key
+            /// (an encrypted object's ETag is no MD5: its bytes are verified only by a stored
+            /// checksum, else declared unverified), or a range (declared unverified).
+            ///
+            /// # Errors
+            /// As [`Bucket::get`].
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::{ops::GetObject, sse::CustomerKey};\nlet key = CustomerKey::new(&[7; 32])?;\nlet op = GetObject::new(bucket.name().clone(), \"secret.bin\".parse()?).sse_customer_key(key);\nif let Some((head, bytes)) = bucket.get_with(op)", "? {\n    println!(\"{} bytes, verified: {:?}\", bytes.len(), head.verified);\n}")]
+            pub $($async)* fn get_with(&self, op: GetObject) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
+                let read = WholeRead::of(op, self.client.options());
+                self.read_whole(read)$($await)*
+            }
+
+            $($async)* fn read_whole(&self, mut read: WholeRead) -> Result<Option<(ObjectHead, Vec<u8>)>, Error> {
                 loop {
                     let (Some(head), mut reader) = self.client.open(read.op())$($await)*? else {
                         return Ok(None);

@@ -1,5 +1,6 @@
 //! TLS with a private CA, the credential chain against Ceph's STS and the local IMDSv2 and
-//! container stand-ins (`test-support/scenarios/deploy.rs`), run by the async client
+//! container stand-ins (`test-support/scenarios/deploy.rs`) and real SSE-KMS and SSE-C
+//! (`encryption.rs`), run by the async client
 //! against the `cephsts` server.
 
 use s3_tokio as s3;
@@ -41,3 +42,4 @@ async fn pause(d: std::time::Duration) {
 }
 
 include!("../../test-support/scenarios/deploy.rs");
+include!("../../test-support/scenarios/encryption.rs");

@@ -58,7 +58,7 @@ scenario_fn! { transfers_survive_faults(server) {
 
             proxy.inject(*fault, 2);
             let got = dir.join(format!("{name}.got"));
-            x!(fb.download_file_with(&name, &got, download))
+            x!(fb.download_file_with(&name, &got, download.clone()))
                 .unwrap_or_else(|e| panic!("download {name} through {fault:?}: {e}"));
             assert_eq!(test_support::files::sha256(&got), want, "{name} fetched, {fault:?}");
             verified += 2 * len;

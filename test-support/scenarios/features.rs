@@ -395,9 +395,11 @@ mod features {
         let copy = op::CopyObject::new(name.clone(), key("c"), name.clone(), key("c2"))
             .copy_source_sse_customer_key(key_c.clone())
             .server_side_encryption(key_d.clone().into());
+        assert!(server.caps.encrypted_copy);
         x!(c.send(&copy)).unwrap();
-        let (_, body) = x!(b.open(op::GetObject::new(name.clone(), key("c2")).sse_customer_key(key_d.clone()))).unwrap().unwrap();
+        let (head, body) = x!(b.open(op::GetObject::new(name.clone(), key("c2")).sse_customer_key(key_d.clone()))).unwrap().unwrap();
         assert_eq!(x!(read_all(body)), b"secret");
+        assert_eq!(head.sse_customer_algorithm.is_some(), server.caps.copy_encrypts, "{head:?}");
         let up = x!(c.send(&op::CreateMultipartUpload::new(name.clone(), key("mp")).server_side_encryption(key_c.clone().into()))).unwrap();
         let part = x!(c.send(&op::UploadPart::new(name.clone(), key("mp"), &up.upload_id, 1, "part").sse_customer_key(key_c.clone()))).unwrap();
         x!(c.send(&op::CompleteMultipartUpload::new(name.clone(), key("mp"), &up.upload_id, [op::CompletedPart { part_number: 1, etag: part.etag }]))).unwrap();
@@ -496,3 +498,48 @@ mod features {
         x!(cleanup(&b));
     }}
 }
+
+// The `<Error>` document kept whole: a request signed half an hour in the past, sent by hand
+// so the client's clock correction does not step in, answers RequestTimeTooSkewed on the
+// servers that check signatures; every element of the raw body is reachable by name.
+scenario_fn! { error_bodies_keep_every_element(server) {
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "errbody"));
+    #[allow(clippy::disallowed_methods)]
+    let past = std::time::SystemTime::now() - Duration::from_secs(1800);
+    let op = s3::proto::ops::ListObjectsV2::new(b.name().clone());
+    let req = server.config().prepare(&op, &server.credentials(), past).unwrap();
+    let headers: Vec<(&str, &str)> = req.headers().iter()
+        .filter(|(n, _)| *n != "host")
+        .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
+        .collect();
+    let reply = test_support::http::request("GET", &req.uri().to_string(), &headers, b"").unwrap();
+    if !server.caps.verifies_signatures {
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        x!(cleanup(&b));
+        return;
+    }
+    let mut map = ::http::HeaderMap::new();
+    for (n, v) in &reply.headers {
+        map.append(::http::HeaderName::from_bytes(n.as_bytes()).unwrap(), v.parse().unwrap());
+    }
+    let status = ::http::StatusCode::from_u16(reply.status).unwrap();
+    let err = s3::proto::ServiceError::from_response(status, &map, &reply.body);
+    assert_eq!(err.code, s3::ErrorCode::RequestTimeTooSkewed, "{}", reply.text());
+    // Each element of the raw document, found by name with its text.
+    let text = reply.text();
+    let mut rest = text.split_once("<Error>").expect("an <Error> document").1;
+    let mut seen = 0;
+    while let Some((open, after)) = rest.split_once('<').and_then(|(_, r)| r.split_once('>')) {
+        if open.starts_with('/') {
+            break;
+        }
+        let (value, tail) = after.split_once(&format!("</{open}>")).expect("flat element");
+        assert_eq!(err.element(open), Some(value), "{open} in {text}");
+        seen += 1;
+        rest = tail;
+    }
+    assert_eq!(err.elements.len(), seen, "{:?}", err.elements);
+    assert!(seen >= 2, "{text}");
+    x!(cleanup(&b));
+}}

@@ -64,12 +64,12 @@ scenario_fn! { corrupted_reads_are_repaired_or_refused(server) {
         // Downloads to a file: the HEAD passes, then one range (or all) is corrupted.
         let target = dir.join(key);
         proxy.inject_after(1, flip, 1);
-        let head = x!(fb.download_file_with(key, &target, ranges)).unwrap();
+        let head = x!(fb.download_file_with(key, &target, ranges.clone())).unwrap();
         assert!(std::fs::read(&target).unwrap() == *data, "{key}: file differs");
         assert_eq!(head.verified, Some(*verified), "{key}");
         std::fs::remove_file(&target).unwrap();
         proxy.inject_after(1, flip, 100);
-        let e = x!(fb.download_file_with(key, &target, ranges)).unwrap_err();
+        let e = x!(fb.download_file_with(key, &target, ranges.clone())).unwrap_err();
         assert!(is_mismatch(&e), "{key}: download_file of a corrupted object: {e}");
         assert!(!target.exists(), "{key}: no file after a mismatch");
 

@@ -45,7 +45,7 @@ scenario_fn! { multipart_files_round_trip(server) {
             assert!(head.is_multipart(), "{name}: ETag {:?}", head.etag);
         }
         let dst = dir.join(format!("{name}.down"));
-        let got = x!(b.download_file_with(name, &dst, download))
+        let got = x!(b.download_file_with(name, &dst, download.clone()))
             .unwrap_or_else(|e| panic!("download {name}: {e}"));
         let reports = std::mem::take(&mut *seen.lock().unwrap());
         if len > 0 {

@@ -152,6 +152,16 @@ pub struct Capabilities {
     /// Gives every object a stored checksum, sent or not (LocalStack: CRC64NVME, like AWS
     /// since 2025).
     pub default_checksum: bool,
+    /// Applies SSE-S3 (`AES256`) where it takes SSE headers; Ceph RGW 16 has no SSE-S3 and
+    /// ignores the header over https (s3s-fs ignores every SSE header).
+    pub sse_s3: bool,
+    /// Copies an SSE-KMS or SSE-C source (Ceph RGW 16 answers CopyObject of an encrypted
+    /// source with 501 NotImplemented).
+    pub encrypted_copy: bool,
+    /// Encrypts a copy under the SSE-C key its headers name, and says so on reads; Ceph RGW
+    /// 16 ignores SSE headers on CopyObject and stores the copy in clear (moto 5 and s3s-fs
+    /// never report SSE-C on reads).
+    pub copy_encrypts: bool,
 }
 
 /// One running server and how to reach it.
@@ -182,6 +192,9 @@ pub struct Server {
     pub ca_file: Option<PathBuf>,
     /// The STS setup, when the server has one.
     pub sts: Option<Sts>,
+    /// Two KMS key ids the server encrypts with for real (Ceph RGW's `testing` KMS, started
+    /// with `S3RS_CEPH_SSE=1`): `S3RS_<NAME>_SSE_KMS_KEY_ID` and `…_KEY_ID2`.
+    pub sse_kms_keys: Option<[String; 2]>,
 }
 
 /// Roles and the local OIDC issuer of a server with STS (Ceph RGW 16 with
@@ -422,6 +435,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
+            sse_s3: false,
+            encrypted_copy: false,
+            copy_encrypts: false,
         },
         "s3s" => Capabilities {
             acl: false,
@@ -471,6 +487,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: false,
             multipart_checksums: false,
             default_checksum: false,
+            sse_s3: false,
+            encrypted_copy: true,
+            copy_encrypts: false,
         },
         // LocalStack's S3 (community): checks and stores flexible checksums of every kind and
         // honours conditional writes; its gaps: header signatures are never verified, ACLs
@@ -523,6 +542,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: true,
             default_checksum: true,
+            sse_s3: true,
+            encrypted_copy: true,
+            copy_encrypts: true,
         },
         _ => Capabilities {
             acl: true,
@@ -572,6 +594,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
+            sse_s3: true,
+            encrypted_copy: true,
+            copy_encrypts: false,
         },
     };
     Some(Server {
@@ -585,6 +610,7 @@ pub fn server(name: &'static str) -> Option<Server> {
         caps,
         https_endpoint: get("HTTPS_ENDPOINT"),
         ca_file: get("CA_FILE").map(PathBuf::from),
+        sse_kms_keys: get("SSE_KMS_KEY_ID").map(|k| [k, required("SSE_KMS_KEY_ID2")]),
         sts: get("STS_ROLE_ARN").map(|role_arn| Sts {
             role_arn,
             web_role_arn: required("STS_WEB_ROLE_ARN"),
@@ -826,6 +852,11 @@ pub mod files {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    /// Hex SHA-256 of `data`.
+    pub fn sha256_bytes(data: &[u8]) -> String {
+        format!("{:x}", Sha256::digest(data))
     }
 
     /// Hex SHA-256 of a file's contents.

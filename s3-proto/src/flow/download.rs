@@ -33,9 +33,10 @@ use crate::integrity::{ObjectDigest, Reread, Rereads, Verification};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{ByteRange, ObjectHead};
 use crate::ops::{GetObject, HeadObject};
+use crate::sse::CustomerKey;
 
 /// How a ranged download is cut and how much of it may be in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DownloadOptions {
     /// Bytes per ranged GET (default 8 MiB). Objects no larger go in one GET.
@@ -46,6 +47,9 @@ pub struct DownloadOptions {
     /// (`x-amz-checksum-mode: ENABLED`; default on) and verify the bytes against it before
     /// the ETag. It costs no request: servers without checksums ignore the header.
     pub checksum_mode: bool,
+    /// The key an SSE-C object was written with, sent on the HeadObject and every range
+    /// (default none).
+    pub sse_customer_key: Option<CustomerKey>,
 }
 
 impl Default for DownloadOptions {
@@ -54,6 +58,7 @@ impl Default for DownloadOptions {
             part_size: 8 << 20,
             memory_budget: 64 << 20,
             checksum_mode: true,
+            sse_customer_key: None,
         }
     }
 }
@@ -74,6 +79,12 @@ impl DownloadOptions {
     /// Asks for the stored checksum, or not.
     pub fn checksum_mode(mut self, enabled: bool) -> Self {
         self.checksum_mode = enabled;
+        self
+    }
+
+    /// Reads an SSE-C object with the key it was written with.
+    pub fn sse_customer_key(mut self, key: CustomerKey) -> Self {
+        self.sse_customer_key = Some(key);
         self
     }
 
@@ -111,6 +122,7 @@ pub struct Download {
     size: u64,
     etag: String,
     version_id: Option<String>,
+    sse_customer: Option<CustomerKey>,
     part_size: u64,
     next: u64,
 }
@@ -138,9 +150,16 @@ impl Download {
             size,
             etag,
             version_id: head.version_id.clone(),
+            sse_customer: None,
             part_size,
             next: 0,
         })
+    }
+
+    /// Sends `key` with every range: the object is SSE-C encrypted under it.
+    pub fn sse_customer_key(mut self, key: Option<CustomerKey>) -> Self {
+        self.sse_customer = key;
+        self
     }
 
     /// The object's length.
@@ -177,8 +196,12 @@ impl Download {
                 last,
             })
             .if_match(self.etag.clone());
-        match &self.version_id {
+        let get = match &self.version_id {
             Some(v) => get.version_id(v.clone()),
+            None => get,
+        };
+        match &self.sse_customer {
+            Some(k) => get.sse_customer_key(k.clone()),
             None => get,
         }
     }
@@ -420,7 +443,8 @@ impl DownloadFlow {
 
     fn start(&mut self, head: ObjectHead) -> Result<(), Error> {
         let part_size = self.options.part_size.max(1);
-        let download = Download::new(self.bucket.clone(), self.key.clone(), &head, part_size)?;
+        let download = Download::new(self.bucket.clone(), self.key.clone(), &head, part_size)?
+            .sse_customer_key(self.options.sse_customer_key.clone());
         self.progress = ProgressCounter::new(Some(download.size()), self.progress.callback());
         self.download = Some(download);
         self.head = Some(head);
@@ -492,6 +516,10 @@ impl Flow for DownloadFlow {
                 self.phase = Phase::Heading;
                 let head = HeadObject::new(self.bucket.clone(), self.key.clone())
                     .checksum_mode(self.options.checksum_mode);
+                let head = match &self.options.sse_customer_key {
+                    Some(k) => head.sse_customer_key(k.clone()),
+                    None => head,
+                };
                 return Step::Send(Job::call(0, head));
             }
             Phase::Heading | Phase::Ranges => {}
@@ -596,6 +624,50 @@ mod tests {
             total: Some(total),
         });
         h
+    }
+
+    #[test]
+    fn customer_key_rides_on_the_head_and_every_range() {
+        use crate::op::Operation as _;
+        let target = crate::Config::new("https://s3.example.com", "us-east-1").unwrap();
+        let key = CustomerKey::new(&[3; 32]).unwrap();
+        let options = DownloadOptions::default()
+            .part_size(10)
+            .sse_customer_key(key.clone());
+        let mut flow = DownloadFlow::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("key").unwrap(),
+            options,
+        );
+        let header = "x-amz-server-side-encryption-customer-key-md5";
+        let Step::Send(Job {
+            id,
+            work: Work::Call(call),
+        }) = flow.poll()
+        else {
+            panic!("a HEAD first");
+        };
+        let req = call.request(target.target()).unwrap();
+        assert_eq!(req.method(), http::Method::HEAD);
+        assert_eq!(req.headers()[header], key.md5());
+        let reply = Reply::HeadObject(head(25, "\"e\""));
+        let sent = Sent {
+            result: Ok(reply),
+            reply_lost: false,
+            attempts: 1,
+        };
+        flow.handle(id, sent);
+        let mut ranges = 0;
+        while let Step::Spawn(Job {
+            work: Work::Range(job),
+            ..
+        }) = flow.poll()
+        {
+            let req = job.get().unwrap().request(target.target()).unwrap();
+            assert_eq!(req.headers()[header], key.md5());
+            ranges += 1;
+        }
+        assert_eq!(ranges, 3);
     }
 
     #[test]

@@ -99,9 +99,15 @@ impl WholeRead {
     /// A read of `key` in `bucket` under the client's `options`, asking for the stored
     /// flexible checksum (checksum mode), which the body is verified against first.
     pub fn new(bucket: BucketName, key: ObjectKey, options: &Options) -> Self {
-        let object = format!("{bucket}/{key}");
+        WholeRead::of(GetObject::new(bucket, key).checksum_mode(true), options)
+    }
+
+    /// A read of a fully specified GetObject (a version, a customer key, a range: a range
+    /// is declared unverified) under the client's `options`.
+    pub fn of(op: GetObject, options: &Options) -> Self {
+        let object = format!("{}/{}", op.bucket(), op.key());
         WholeRead {
-            op: OrNone(GetObject::new(bucket, key).checksum_mode(true)),
+            op: OrNone(op),
             rereads: options.rereads(),
             object,
         }

@@ -17,6 +17,7 @@ mod sse;
 pub(crate) mod subresource;
 mod tagging;
 mod versioning;
+mod write_conditions;
 
 pub use self::acl::*;
 pub use self::bucket::*;

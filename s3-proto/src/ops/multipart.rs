@@ -4,6 +4,7 @@
 //! The [`flow::upload`](crate::flow::upload) driver strings these together; use the actions
 //! directly when you need control over each request.
 
+use super::write_conditions::{WriteConditions, write_condition_setters};
 use std::time::SystemTime;
 
 use http::Method;
@@ -514,9 +515,7 @@ pub struct CompleteMultipartUpload {
     parts: Vec<CompletedPart>,
     part_checksums: std::collections::BTreeMap<u16, Checksum>,
     checksum: Option<ObjectChecksum>,
-    if_match: Option<String>,
-    if_none_match: Option<String>,
-    if_match_unquoted: bool,
+    conditions: WriteConditions,
 }
 
 impl CompleteMultipartUpload {
@@ -536,9 +535,7 @@ impl CompleteMultipartUpload {
             parts,
             part_checksums: std::collections::BTreeMap::new(),
             checksum: None,
-            if_match: None,
-            if_none_match: None,
-            if_match_unquoted: false,
+            conditions: WriteConditions::default(),
         }
     }
 
@@ -568,26 +565,7 @@ impl CompleteMultipartUpload {
         Ok(self)
     }
 
-    /// Completes only under this `If-None-Match` condition: `"*"` makes the upload
-    /// create-only (412 [`PreconditionFailed`](crate::ErrorCode::PreconditionFailed) if the
-    /// key exists). Ceph RGW 16 ignores it on this call.
-    pub fn if_none_match(mut self, value: impl Into<String>) -> Self {
-        self.if_none_match = Some(value.into());
-        self
-    }
-
-    /// Completes only while the existing object's ETag is `etag`.
-    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_match = Some(etag.into());
-        self
-    }
-
-    /// Sends the `If-Match` ETag without quotes (the Ceph RGW quirk of
-    /// [`PutObject::if_match_unquoted`](crate::ops::PutObject::if_match_unquoted)).
-    pub fn if_match_unquoted(mut self, unquoted: bool) -> Self {
-        self.if_match_unquoted = unquoted;
-        self
-    }
+    write_condition_setters!("completes");
 
     /// The parts, in ascending order.
     pub fn parts(&self) -> &[CompletedPart] {
@@ -686,16 +664,8 @@ impl Operation for CompleteMultipartUpload {
                 ),
             None => req,
         };
-        req.header("content-type", "application/xml")
-            .header_opt("if-none-match", self.if_none_match.as_deref())
-            .header_opt(
-                "if-match",
-                self.if_match
-                    .as_deref()
-                    .map(|e| crate::ops::object::if_match_value(e, self.if_match_unquoted)),
-            )
-            .body(self.body())
-            .build()
+        let req = req.header("content-type", "application/xml");
+        self.conditions.apply(req).body(self.body()).build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<CompleteMultipartUploadOutput, Error> {

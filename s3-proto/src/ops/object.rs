@@ -24,6 +24,8 @@ use crate::tagging::TagSet;
 use crate::time::parse_iso8601;
 use crate::xml::{XmlReader, XmlWriter};
 
+use super::write_conditions::{WriteConditions, write_condition_setters};
+
 /// Downloads an object; the body streams to the caller.
 ///
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>
@@ -172,9 +174,7 @@ pub struct PutObject {
     attributes: ObjectAttributes,
     content_md5: Option<ContentMd5>,
     checksum: Option<Checksum>,
-    if_none_match: Option<String>,
-    if_match: Option<String>,
-    if_match_unquoted: bool,
+    conditions: WriteConditions,
     sse: Option<ServerSideEncryption>,
     tagging: Option<TagSet>,
     lock_retention: Option<crate::lock::ObjectLockRetention>,
@@ -192,9 +192,7 @@ impl PutObject {
             attributes: ObjectAttributes::default(),
             content_md5: None,
             checksum: None,
-            if_none_match: None,
-            if_match: None,
-            if_match_unquoted: false,
+            conditions: WriteConditions::default(),
             sse: None,
             tagging: None,
             lock_retention: None,
@@ -251,33 +249,11 @@ impl PutObject {
     }
 
     /// Fails with 412 instead of overwriting an existing key (`If-None-Match: *`).
-    pub fn if_none_match_any(mut self) -> Self {
-        self.if_none_match = Some("*".to_owned());
-        self
+    pub fn if_none_match_any(self) -> Self {
+        self.if_none_match("*")
     }
 
-    /// Writes only under this `If-None-Match` condition: `"*"` makes the write create-only
-    /// (412 [`PreconditionFailed`](crate::ErrorCode::PreconditionFailed) if the key exists).
-    pub fn if_none_match(mut self, value: impl Into<String>) -> Self {
-        self.if_none_match = Some(value.into());
-        self
-    }
-
-    /// Overwrites only while the object's ETag is `etag` (412 otherwise; 409
-    /// [`ConditionalRequestConflict`](crate::ErrorCode::ConditionalRequestConflict) on a race).
-    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
-        self.if_match = Some(etag.into());
-        self
-    }
-
-    /// Sends the `If-Match` ETag without its quotes.
-    ///
-    /// A quirk of Ceph RGW (seen on 16.x): on writes it compares `If-Match` with the bare hex
-    /// ETag and answers 412 to the quoted form S3 documents; AWS, moto and s3s-fs take both.
-    pub fn if_match_unquoted(mut self, unquoted: bool) -> Self {
-        self.if_match_unquoted = unquoted;
-        self
-    }
+    write_condition_setters!("writes");
 
     /// Encrypts the object at rest (SSE-S3, SSE-KMS or SSE-C).
     pub fn server_side_encryption(mut self, sse: ServerSideEncryption) -> Self {
@@ -294,15 +270,6 @@ impl PutObject {
     /// The body.
     pub fn body(&self) -> &Body {
         &self.body
-    }
-}
-
-/// `etag` as sent in `If-Match`: quoted as given, or bare for Ceph RGW.
-pub(crate) fn if_match_value(etag: &str, unquoted: bool) -> &str {
-    if unquoted {
-        etag.trim_matches('"')
-    } else {
-        etag
     }
 }
 
@@ -338,14 +305,8 @@ impl Operation for PutObject {
             .header_opt(
                 "content-md5",
                 self.content_md5.as_ref().and_then(|m| m.value(&self.body)),
-            )
-            .header_opt("if-none-match", self.if_none_match.as_deref())
-            .header_opt(
-                "if-match",
-                self.if_match
-                    .as_deref()
-                    .map(|e| if_match_value(e, self.if_match_unquoted)),
             );
+        let req = self.conditions.apply(req);
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
         let req = crate::checksum::apply(self.checksum.as_ref(), req);

@@ -132,25 +132,7 @@ impl<'a> XmlReader<'a> {
             let piece: Cow<'a, str> = match self.inner.read_event().map_err(malformed)? {
                 Event::Text(t) => t.decode().map_err(malformed)?,
                 Event::CData(c) => c.decode().map_err(malformed)?,
-                Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref().map_err(malformed)? {
-                        Some(c) => c,
-                        None => match &*r {
-                            b"amp" => '&',
-                            b"lt" => '<',
-                            b"gt" => '>',
-                            b"quot" => '"',
-                            b"apos" => '\'',
-                            other => {
-                                return Err(malformed(format_args!(
-                                    "unknown entity &{};",
-                                    String::from_utf8_lossy(other)
-                                )));
-                            }
-                        },
-                    };
-                    Cow::Owned(c.to_string())
-                }
+                Event::GeneralRef(r) => Cow::Owned(resolve(&r)?.to_string()),
                 Event::End(_) => {
                     self.leave();
                     return Ok(out.unwrap_or(Cow::Borrowed("")));
@@ -164,6 +146,32 @@ impl<'a> XmlReader<'a> {
                 None => piece,
                 Some(prev) => Cow::Owned(prev.into_owned() + &piece),
             });
+        }
+    }
+
+    /// The text of the element just entered, or `None` (the element skipped whole) when it
+    /// holds child elements.
+    pub(crate) fn leaf_text(&mut self) -> Result<Option<String>, Error> {
+        let mut out = String::new();
+        loop {
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Text(t) => out.push_str(&t.decode().map_err(malformed)?),
+                Event::CData(c) => out.push_str(&c.decode().map_err(malformed)?),
+                Event::GeneralRef(r) => out.push(resolve(&r)?),
+                Event::End(_) => {
+                    self.leave();
+                    return Ok(Some(out));
+                }
+                Event::Start(start) => {
+                    // The child, then the rest of this element.
+                    self.enter(start)?;
+                    self.skip()?;
+                    self.skip()?;
+                    return Ok(None);
+                }
+                Event::Eof => return Err(malformed("document ends early")),
+                _ => {}
+            }
         }
     }
 
@@ -268,4 +276,24 @@ impl<'a> XmlReader<'a> {
         }
         self.depth = self.depth.saturating_sub(1);
     }
+}
+
+/// The character an entity or character reference stands for (`&amp;`, `&#x41;`).
+fn resolve(r: &quick_xml::events::BytesRef<'_>) -> Result<char, Error> {
+    if let Some(c) = r.resolve_char_ref().map_err(malformed)? {
+        return Ok(c);
+    }
+    Ok(match &**r {
+        b"amp" => '&',
+        b"lt" => '<',
+        b"gt" => '>',
+        b"quot" => '"',
+        b"apos" => '\'',
+        other => {
+            return Err(malformed(format_args!(
+                "unknown entity &{};",
+                String::from_utf8_lossy(other)
+            )));
+        }
+    })
 }
