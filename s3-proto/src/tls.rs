@@ -145,24 +145,24 @@ impl Tls {
 
 /// The platform's root certificates as [`Tls::roots`] takes them: a closure calling
 /// `rustls_native_certs` (for one [`StoreSource`], or the process's own store) in the runtime
-/// that expands it, when that runtime is built with its `rustls` feature (and the crate);
-/// otherwise none, saying why.
+/// that expands it, when that runtime is built with its `native-roots` feature (and the
+/// crate); otherwise none, saying why.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! native_roots {
     () => {
         |_source: Option<$crate::tls::StoreSource<'_>>| {
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "native-roots")]
             let found = match _source {
                 Some((file, dir)) => rustls_native_certs::load_certs_from_paths(file, dir),
                 None => rustls_native_certs::load_native_certs(),
             };
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "native-roots")]
             return (found.certs, found.errors);
-            #[cfg(not(feature = "rustls"))]
+            #[cfg(not(feature = "native-roots"))]
             (
                 Vec::<Vec<u8>>::new(),
-                vec!["built without the rustls feature"],
+                vec!["the client was built without its native-roots feature"],
             )
         }
     };

@@ -5,6 +5,7 @@
 
 pub mod chunked;
 pub mod encode;
+pub(crate) mod hmac;
 pub mod v2;
 pub mod v4;
 

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::hmac::Hmac;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use http::header::{AUTHORIZATION, HeaderValue};
 use http::{Request, Uri};
 use sha1::Sha1;
@@ -177,12 +177,9 @@ impl<'a> SigV2<'a> {
     }
 
     fn signature(&self, string_to_sign: &str) -> String {
-        // HMAC takes keys of every length.
-        let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(self.secret.expose().as_bytes()) else {
-            unreachable!("HMAC-SHA1 rejected a key")
-        };
+        let mut mac = Hmac::<Sha1>::new(self.secret.expose().as_bytes());
         mac.update(string_to_sign.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize())
     }
 }
 

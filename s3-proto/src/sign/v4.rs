@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use hmac::{Hmac, Mac};
+use super::hmac::Hmac;
 use http::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Uri};
 use sha2::{Digest, Sha256};
@@ -341,7 +341,7 @@ impl<'a> SigV4<'a> {
             || derive_signing_key(self.secret, self.date.date(), self.region, self.service),
         );
         mac.update(string_to_sign.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex(&mac.finalize())
     }
 
     fn finish(&self, canonical_request: String, signed_headers: String) -> SigningOutput {
@@ -451,22 +451,12 @@ pub fn derive_signing_key(secret: &Secret, date: &str, region: &str, service: &s
 pub(crate) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = keyed_mac(key);
     mac.update(data);
-    mac.finalize().into_bytes().into()
+    mac.finalize().into()
 }
 
 /// An HMAC-SHA256 keyed with `key`, ready for data.
 pub(crate) fn keyed_mac(key: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
-    let Ok(mac) = HmacSha256::new_from_slice(key) else {
-        unreachable_hmac()
-    };
-    mac
-}
-
-#[cold]
-fn unreachable_hmac() -> ! {
-    // Hmac<Sha256> takes keys of every length; see hmac::Mac::new_from_slice.
-    panic!("HMAC-SHA256 rejected a key")
+    HmacSha256::new(key)
 }
 
 fn sort_headers(headers: &mut [(&str, &str)]) {
