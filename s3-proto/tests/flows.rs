@@ -8,19 +8,19 @@
 //! simulator's clock. Ranged GETs are written into a scratch buffer that replaces the
 //! destination only when the flow ends well, as the runtimes rename a temporary file.
 
-mod sim;
+use s3_proto::sim;
 
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
+use s3_proto::flow::Flow;
 use s3_proto::flow::copy::{CopyFlow, CopyOptions};
 use s3_proto::flow::delete::{DeleteFlow, DeletePrefixFlow};
-use s3_proto::flow::download::{DownloadFlow, DownloadOptions, RangeJob};
-use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
-use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
+use s3_proto::flow::paginate::ListEntry;
+use s3_proto::flow::request::{Next, Options, Session};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
-use s3_proto::flow::{Call, Flow, Job, Reply, Step, Work};
 use s3_proto::integrity::{Integrity, Unverified, Verification};
 use s3_proto::ops::{
     CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, ListMultipartUploads,
@@ -28,271 +28,19 @@ use s3_proto::ops::{
 };
 use s3_proto::retry::RetryPolicy;
 use s3_proto::{
-    Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, InputError,
-    ObjectHead, ObjectKey, Operation, Response, ResponseError,
+    Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, ObjectHead,
+    ObjectKey, Response, ResponseError,
 };
-use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim};
+use sim::runtime::Rng;
+use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Runtime, Sim};
 
 const BUCKET: &str = "bucket";
 const KEY: &str = "object";
 const MIB: usize = 1 << 20;
 /// S3's smallest part but the last, which `PartPlan` never goes below.
 const PART: usize = 5 * MIB;
-/// Body chunks a range is written in (several per range, as a socket delivers them).
-const CHUNK: usize = 256 * 1024;
-/// A flow that needs more steps than this is looping.
-const MAX_STEPS: usize = 100_000;
 
 // --- The runtime ---
-
-/// splitmix64: the completion order of spawned jobs and the jitter bits.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let z = self.0;
-        let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// The flow loop of `s3_proto::flow` over the simulator.
-struct Runtime<'a> {
-    sim: &'a mut Sim,
-    session: &'a Session,
-    rng: Rng,
-    /// How far the local clock is behind the simulator's.
-    lag: Duration,
-    /// Every retry delay asked for, in order.
-    delays: Vec<Duration>,
-    /// Cleanup requests (AbortMultipartUpload, the ListMultipartUploads of the sweep) that
-    /// failed for good, other than for an upload already gone.
-    cleanup_failures: u32,
-    /// Where ranges are written; it replaces the destination only when the flow ends well.
-    scratch: Vec<u8>,
-}
-
-impl<'a> Runtime<'a> {
-    fn new(sim: &'a mut Sim, session: &'a Session, seed: u64) -> Self {
-        Runtime {
-            sim,
-            session,
-            rng: Rng(seed),
-            lag: Duration::ZERO,
-            delays: Vec::new(),
-            cleanup_failures: 0,
-            scratch: Vec::new(),
-        }
-    }
-
-    fn local_now(&self) -> SystemTime {
-        self.sim.now() - self.lag
-    }
-
-    /// Runs `flow` to its end; `source` is the file or reader, `dest` the download target.
-    fn drive<F: Flow>(
-        &mut self,
-        mut flow: F,
-        source: &[u8],
-        dest: &mut Vec<u8>,
-    ) -> Result<F::Output, Error> {
-        self.scratch.clear();
-        let mut running: Vec<Job> = Vec::new();
-        let mut read = 0;
-        for _ in 0..MAX_STEPS {
-            match flow.poll() {
-                Step::Send(job) => {
-                    let id = job.id;
-                    let sent = self.run(job, source);
-                    flow.handle(id, sent);
-                }
-                Step::Spawn(job) => {
-                    running.push(job);
-                    // Now and then a job ends while others are still being started.
-                    if self.rng.below(3) == 0 {
-                        self.finish_one(&mut flow, &mut running, source);
-                    }
-                }
-                Step::Read(n) => {
-                    let n = usize::try_from(n).unwrap_or(usize::MAX);
-                    let end = source.len().min(read + n.min(source.len()));
-                    flow.read(source[read..end].to_vec());
-                    read = end;
-                }
-                Step::Wait => {
-                    assert!(!running.is_empty(), "the flow waits with no job running");
-                    self.finish_one(&mut flow, &mut running, source);
-                }
-                Step::Done(result) => {
-                    assert!(
-                        running.is_empty(),
-                        "the flow ended with {} jobs running",
-                        running.len()
-                    );
-                    if result.is_ok() {
-                        *dest = std::mem::take(&mut self.scratch);
-                    }
-                    return result;
-                }
-            }
-        }
-        panic!("the flow did not end within {MAX_STEPS} steps");
-    }
-
-    /// Finishes a running job picked at random and hands its result to the flow.
-    fn finish_one<F: Flow>(&mut self, flow: &mut F, running: &mut Vec<Job>, source: &[u8]) {
-        let job = running.swap_remove(self.rng.below(running.len()));
-        let id = job.id;
-        let sent = self.run(job, source);
-        flow.handle(id, sent);
-    }
-
-    /// One job's IO, every attempt of it.
-    fn run(&mut self, job: Job, source: &[u8]) -> Sent<Reply> {
-        match job.work {
-            Work::Call(call) => {
-                let cleanup = matches!(
-                    call,
-                    Call::AbortMultipartUpload(_) | Call::ListMultipartUploads(_)
-                );
-                let sent = self.send(&call, None, true);
-                let failed = sent
-                    .result
-                    .as_ref()
-                    .is_err_and(|e| e.code() != Some(&ErrorCode::NoSuchUpload));
-                if cleanup && failed {
-                    self.cleanup_failures += 1;
-                }
-                sent
-            }
-            Work::FileBody {
-                call,
-                offset,
-                len,
-                mut digests,
-            } => {
-                let range = usize::try_from(offset)
-                    .ok()
-                    .zip(usize::try_from(offset + len).ok())
-                    .and_then(|(start, end)| source.get(start..end));
-                let Some(body) = range else {
-                    let e = InputError::argument("source", "shorter than the flow asks for");
-                    return Sent::failed(e.into());
-                };
-                let call = if digests.is_empty() {
-                    call
-                } else {
-                    digests.update(body);
-                    call.with_digests(digests)
-                };
-                self.send(&call, Some(body), true)
-            }
-            Work::Range(range) => self.fetch(range),
-        }
-    }
-
-    /// `op` through the retry machine.
-    fn send<O: Operation + ?Sized>(
-        &mut self,
-        op: &O,
-        body: Option<&[u8]>,
-        replayable: bool,
-    ) -> Sent<O::Output> {
-        let attempts = self.session.attempts(op, replayable);
-        self.retrying(attempts, |rt, config, now| {
-            sim::send_streamed_at(rt.sim, config, op, body, now)
-                .into_result()
-                .map(|(out, _)| out)
-        })
-    }
-
-    /// The per-request loop every runtime runs: sign with the session's clock, send, let
-    /// `Attempts` decide, sleep on the virtual clock.
-    fn retrying<T>(
-        &mut self,
-        mut attempts: Attempts,
-        mut once: impl FnMut(&mut Self, &Config, SystemTime) -> Result<T, Error>,
-    ) -> Sent<T> {
-        let session = self.session;
-        let start = self.sim.now();
-        loop {
-            let config = attempts.config(session).clone();
-            let now = session.now(self.local_now());
-            let result = once(self, &config, now);
-            let elapsed = self.sim.now().duration_since(start).unwrap_or_default();
-            let bits = self.rng.next();
-            match attempts.handle(session, result, elapsed, bits, self.local_now()) {
-                Next::Retry(delay) => {
-                    self.delays.push(delay);
-                    self.sim.advance(delay);
-                }
-                Next::Done(sent) => return sent,
-            }
-        }
-    }
-
-    /// A range into the scratch buffer, resumed where an attempt broke off.
-    fn fetch(&mut self, mut range: RangeJob) -> Sent<Reply> {
-        let Some(first) = range.get() else {
-            let e = InputError::argument("range", "nothing to fetch");
-            return Sent::failed(e.into());
-        };
-        let attempts = self.session.attempts(&first, true);
-        let sent = self.retrying(attempts, |rt, config, now| {
-            if let Some(get) = range.get() {
-                let streamed = sim::send_streamed_at(rt.sim, config, &get, None, now);
-                range.begin(&streamed.head?)?;
-                for chunk in streamed.body.chunks(CHUNK) {
-                    range.admit(chunk.len())?;
-                    rt.write_at(range.position(), chunk);
-                    let scratch = &rt.scratch;
-                    range.wrote(chunk, |at, out| {
-                        let at = usize::try_from(at).unwrap();
-                        out.copy_from_slice(&scratch[at..at + out.len()]);
-                        Ok(())
-                    })?;
-                }
-                if let Some(e) = streamed.broken {
-                    return Err(e);
-                }
-            }
-            range.end()
-        });
-        sent.map(|()| Reply::GetObject(ObjectHead::default()))
-    }
-
-    fn write_at(&mut self, position: u64, chunk: &[u8]) {
-        let at = usize::try_from(position).unwrap();
-        if self.scratch.len() < at + chunk.len() {
-            self.scratch.resize(at + chunk.len(), 0);
-        }
-        self.scratch[at..at + chunk.len()].copy_from_slice(chunk);
-    }
-
-    /// Every entry of a listing, each page through the retry machine.
-    fn list<O: Entries>(&mut self, first: O) -> Result<(Vec<O::Entry>, u64), Error> {
-        let mut listing = Listing::new(first);
-        let mut entries = Vec::new();
-        loop {
-            match listing.poll() {
-                ListStep::Entry(e) => entries.push(e),
-                ListStep::Send(op) => {
-                    let sent = self.send(&op, None, true);
-                    if let Some(e) = listing.handle(sent.result) {
-                        return Err(e);
-                    }
-                }
-                ListStep::End => return Ok((entries, listing.pages())),
-            }
-        }
-    }
-}
 
 /// Runs `flow` against `sim` (the runtime with a fixed seed).
 fn drive<F: Flow>(
@@ -346,7 +94,7 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = Rng(seed);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
-        out.extend_from_slice(&rng.next().to_le_bytes());
+        out.extend_from_slice(&rng.next_u64().to_le_bytes());
     }
     out.truncate(len);
     out

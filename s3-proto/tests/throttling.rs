@@ -8,7 +8,7 @@
 
 #![allow(clippy::print_stderr)] // the comparison is the point: it is printed
 
-mod sim;
+use s3_proto::sim;
 
 use std::time::{Duration, SystemTime};
 
