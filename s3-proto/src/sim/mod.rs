@@ -47,6 +47,7 @@
 
 mod bucket;
 mod conditions;
+pub mod crowd;
 pub mod driver;
 mod faults;
 mod listing;
@@ -191,6 +192,9 @@ pub struct Sim {
     log: Vec<Logged>,
     /// When the requests of the last second were served, for [`Settings::capacity`].
     served: std::collections::VecDeque<SystemTime>,
+    /// The caller's clock, to measure the real time spent serving (see [`Sim::stopwatch`]).
+    stopwatch: Option<fn() -> Duration>,
+    busy: Duration,
 }
 
 impl Default for Sim {
@@ -216,6 +220,8 @@ impl Sim {
             injected: BTreeMap::new(),
             log: Vec::new(),
             served: std::collections::VecDeque::new(),
+            stopwatch: None,
+            busy: Duration::ZERO,
         }
     }
 
@@ -299,8 +305,31 @@ impl Sim {
         self.clock += by;
     }
 
+    /// Measures the time the server spends in [`Sim::exchange`] with `clock` (a monotonic
+    /// clock or the thread's CPU time, as the caller chooses), so that a benchmark can tell
+    /// the client's cost from the simulated server's (see [`Sim::busy`]).
+    pub fn stopwatch(mut self, clock: fn() -> Duration) -> Self {
+        self.stopwatch = Some(clock);
+        self
+    }
+
+    /// Time spent serving requests, by the [`Sim::stopwatch`] clock (zero without one).
+    pub fn busy(&self) -> Duration {
+        self.busy
+    }
+
     /// Serves one request, or fails it as the fault plan says.
     pub fn exchange(&mut self, request: Request<Vec<u8>>) -> Exchange {
+        let Some(clock) = self.stopwatch else {
+            return self.serve_one(request);
+        };
+        let start = clock();
+        let exchange = self.serve_one(request);
+        self.busy += clock().saturating_sub(start);
+        exchange
+    }
+
+    fn serve_one(&mut self, request: Request<Vec<u8>>) -> Exchange {
         self.clock += self.settings.latency;
         let sequence = self.log.len() as u64 + 1;
         let (mut req, decode_error) = Incoming::parse(request);
