@@ -218,13 +218,14 @@ impl PartPlan {
     /// Plans `total` bytes (or an unknown length) with a preferred part size.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit.
+    /// [`InputError::ObjectTooLarge`] when `total` exceeds the 5 TiB object limit.
     pub fn new(total: Option<u64>, preferred: u64) -> Result<Self, InputError> {
         let preferred = preferred.clamp(MIN_PART_SIZE, MAX_PART_SIZE);
         let part_size = match total {
             None => preferred,
-            Some(t) if t > MAX_OBJECT_SIZE => {
-                return Err(InputError::argument("length", "objects are at most 5 TiB"));
+            Some(size) if size > MAX_OBJECT_SIZE => {
+                let limit = MAX_OBJECT_SIZE;
+                return Err(InputError::ObjectTooLarge { size, limit });
             }
             Some(t) => {
                 let needed = t.div_ceil(u64::from(MAX_PARTS));
@@ -339,8 +340,8 @@ impl Upload {
     /// Plans an upload of `total` bytes (or an unknown length) to `key` in `bucket`.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit, or for a
-    /// checksum type the algorithm does not support.
+    /// [`InputError::ObjectTooLarge`] when `total` exceeds the 5 TiB object limit;
+    /// [`InputError::InvalidArgument`] for a checksum type the algorithm does not support.
     pub fn new(
         bucket: BucketName,
         key: ObjectKey,
@@ -666,20 +667,19 @@ impl Upload {
     /// The CompleteMultipartUpload for the parts sent, once every one is done.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when a part is missing or unacknowledged, when the
-    /// bytes sent differ from the known total, or when an unknown-length source filled all
-    /// 10,000 parts without ending (the object would be cut short).
+    /// [`InputError::InvalidArgument`] when a part is missing or unacknowledged, or when the
+    /// bytes sent differ from the known total; [`InputError::ObjectTooLarge`] when an
+    /// unknown-length source filled all 10,000 parts without ending (the object would be
+    /// cut short).
     pub fn complete(&self) -> Result<CompleteMultipartUpload, Error> {
         let upload_id = self.require_id()?;
         let last = match (self.plan.total, self.last) {
             (Some(_), _) => self.plan.part_count().unwrap_or(0),
             (None, Some(last)) => last,
             (None, None) => {
-                return Err(InputError::argument(
-                    "body",
-                    "the source did not end within 10000 parts",
-                )
-                .into());
+                let size = self.sent.values().sum();
+                let limit = self.plan.capacity();
+                return Err(InputError::ObjectTooLarge { size, limit }.into());
             }
         };
         if last == 0 || (1..=last).any(|n| !self.done.contains_key(&n)) {
@@ -931,7 +931,7 @@ impl UploadFlow {
     /// [`LOST_CREATE_SKEW`]).
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] for a length over the 5 TiB object limit.
+    /// [`InputError::ObjectTooLarge`] for a length over the 5 TiB object limit.
     pub fn new(
         bucket: BucketName,
         key: ObjectKey,
@@ -1516,6 +1516,59 @@ mod tests {
         assert_eq!(
             PartPlan::new(Some(100 * MIB), 1).unwrap().part_count(),
             Some(20)
+        );
+    }
+
+    #[test]
+    fn huge_objects_stay_within_ten_thousand_parts() {
+        const TIB: u64 = 1024 * 1024 * MIB;
+        for total in [TIB, 4 * TIB + 7, MAX_OBJECT_SIZE - 1, MAX_OBJECT_SIZE] {
+            for preferred in [0, 5 * MIB, 8 * MIB, 64 * MIB, MAX_PART_SIZE] {
+                let plan = PartPlan::new(Some(total), preferred).unwrap();
+                let count = plan.part_count().unwrap();
+                assert!(count <= MAX_PARTS, "{total} in {count} parts");
+                let last = plan.slot(count).unwrap();
+                assert_eq!(last.offset + last.len, total);
+                assert!(plan.slot(1).unwrap().len <= MAX_PART_SIZE);
+            }
+        }
+        let too_big = PartPlan::new(Some(MAX_OBJECT_SIZE + 1), 8 * MIB).unwrap_err();
+        assert_eq!(
+            too_big,
+            InputError::ObjectTooLarge {
+                size: MAX_OBJECT_SIZE + 1,
+                limit: MAX_OBJECT_SIZE
+            }
+        );
+        assert!(too_big.to_string().contains("10,000 parts"), "{too_big}");
+        let flow = UploadFlow::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("key").unwrap(),
+            Source::File { len: u64::MAX },
+            UploadOptions::default(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert!(matches!(
+            flow.unwrap_err(),
+            Error::Input(InputError::ObjectTooLarge { size: u64::MAX, .. })
+        ));
+    }
+
+    #[test]
+    fn a_stream_that_fills_ten_thousand_parts_is_too_large() {
+        let mut up = upload(None, UploadOptions::default().part_size(5 * MIB));
+        // Every slot comes back full: the source never ends.
+        let slots = run(&mut up, |s| s.len);
+        assert_eq!(slots.len(), usize::from(MAX_PARTS));
+        let sent: u64 = slots.iter().map(|s| s.len).sum();
+        let e = up.complete().unwrap_err();
+        assert!(
+            matches!(e, Error::Input(InputError::ObjectTooLarge { size, limit }) if size == sent && limit == up.plan().capacity()),
+            "{e:?}"
+        );
+        assert!(
+            up.abort().is_some(),
+            "the upload is aborted, not completed short"
         );
     }
 

@@ -76,7 +76,8 @@ impl Crowd {
     pub fn run(&self, mode: RetryMode) -> Result<Outcome, Error> {
         let mut sim = Sim::new().capacity(self.capacity());
         sim.put_object("bucket", "object", b"hello");
-        let config = Config::new("http://127.0.0.1:9000", "us-east-1")?.addressing(Addressing::Path);
+        let config =
+            Config::new("http://127.0.0.1:9000", "us-east-1")?.addressing(Addressing::Path);
         let policy = RetryPolicy::default().mode(mode);
         let start = sim.now();
         let n = self.clients.max(1);
