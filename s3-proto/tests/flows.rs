@@ -28,8 +28,8 @@ use s3_proto::ops::{
 };
 use s3_proto::retry::RetryPolicy;
 use s3_proto::{
-    Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, ObjectHead,
-    ObjectKey, Response, ResponseError,
+    Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, InputError,
+    ObjectHead, ObjectKey, Response, ResponseError,
 };
 use sim::runtime::Rng;
 use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Runtime, Sim};
@@ -1135,4 +1135,134 @@ fn delete_prefix_lists_and_deletes_as_it_goes() {
     // Three batches: 1,000 + 1,000 + 500, each sent as its page of the listing came in.
     assert_eq!(sim.requests(OpKind::DeleteObjects), 3);
     assert_eq!(sim.requests(OpKind::ListObjectsV2), 3);
+}
+
+// --- Resumable uploads ---
+
+/// A state file in memory, and the `SaveFn` that writes it.
+fn state_file() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    s3_proto::flow::resume::SaveFn,
+) {
+    let file = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = file.clone();
+    let save: s3_proto::flow::resume::SaveFn = Box::new(move |bytes: &[u8]| {
+        *writer.lock().unwrap() = bytes.to_vec();
+        Ok(())
+    });
+    (file, save)
+}
+
+#[test]
+fn a_killed_upload_resumes_from_its_state_without_resending_finished_parts() {
+    use s3_proto::flow::resume::UploadState;
+    use s3_proto::sim::Driven;
+    let bytes = data(9 * PART + 123, 31);
+    for (seed, kill_after) in [(1, 3), (2, 6), (3, 9)] {
+        let mut sim = empty_sim();
+        let session = session(4);
+        let (state, save) = state_file();
+        let options = opts().memory_budget(3 * PART as u64);
+        let mut flow = upload_flow(&sim, file(&bytes), options.clone())
+            .resumable(None, save)
+            .unwrap();
+        // The process dies after `kill_after` jobs: parts in flight are lost.
+        let mut rt = Runtime::new(&mut sim, &session, seed);
+        let killed = rt.drive_until(&mut flow, &bytes, &mut Vec::new(), kill_after);
+        assert!(matches!(killed, Driven::Killed));
+        drop(flow);
+        let saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+        let finished = saved.parts.len();
+        assert!(finished >= 1 && finished < 10, "{finished} parts saved");
+        assert_eq!(
+            sim.uploads_in_progress(BUCKET),
+            1,
+            "left for the next process"
+        );
+        let sent_before = sim.requests(OpKind::UploadPart);
+
+        // A new process reads the state back and finishes.
+        let (state2, save) = state_file();
+        let flow = upload_flow(&sim, file(&bytes), options.clone())
+            .resumable(Some(saved.clone()), save)
+            .unwrap();
+        let out = Runtime::new(&mut sim, &session, seed)
+            .drive(flow, &bytes, &mut Vec::new())
+            .unwrap();
+        assert_eq!(stored(&sim), Some(&bytes[..]));
+        assert_eq!(out.parts, 10);
+        let resent = sim.requests(OpKind::UploadPart) - sent_before;
+        assert_eq!(
+            resent as usize,
+            10 - finished,
+            "only the missing parts are sent"
+        );
+        let listed = logged(&sim, OpKind::ListParts);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            query(listed[0], "uploadId").as_deref(),
+            Some(saved.upload_id.as_str())
+        );
+        let final_state = UploadState::decode(&state2.lock().unwrap()).unwrap();
+        assert_eq!(final_state.parts.len(), 10);
+        assert_eq!(sim.uploads_in_progress(BUCKET), 0);
+    }
+}
+
+#[test]
+fn a_resumed_upload_resends_parts_the_server_no_longer_matches_and_restarts_when_gone() {
+    use s3_proto::flow::resume::{SavedPart, UploadState};
+    let bytes = data(4 * PART, 32);
+    let mut sim = empty_sim();
+    let session = session(4);
+    let (state, save) = state_file();
+    let mut flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(None, save)
+        .unwrap();
+    let mut rt = Runtime::new(&mut sim, &session, 5);
+    let _ = rt.drive_until(&mut flow, &bytes, &mut Vec::new(), 4);
+    drop(flow);
+    let mut saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+    assert!(!saved.parts.is_empty());
+    // A part whose ETag the server does not show (another writer re-sent it) is sent again.
+    let first = *saved.parts.keys().next().unwrap();
+    saved.parts.insert(
+        first,
+        SavedPart {
+            len: PART as u64,
+            etag: "\"0000\"".into(),
+        },
+    );
+    let kept = saved.parts.len() - 1;
+    let before = sim.requests(OpKind::UploadPart);
+    let (_, save) = state_file();
+    let flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(Some(saved.clone()), save)
+        .unwrap();
+    drive(&mut sim, &session, flow, &bytes, &mut Vec::new()).unwrap();
+    assert_eq!(stored(&sim), Some(&bytes[..]));
+    assert_eq!(
+        (sim.requests(OpKind::UploadPart) - before) as usize,
+        4 - kept
+    );
+
+    // The upload completed: its id is gone, so the same state starts a new upload.
+    let before = sim.requests(OpKind::UploadPart);
+    let (_, save) = state_file();
+    let flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(Some(saved), save)
+        .unwrap();
+    drive(&mut sim, &session, flow, &bytes, &mut Vec::new()).unwrap();
+    assert_eq!(sim.requests(OpKind::UploadPart) - before, 4);
+    assert_eq!(stored(&sim), Some(&bytes[..]));
+
+    // A state of another length is refused before anything is sent.
+    let (_, save) = state_file();
+    let other = data(5 * PART, 33);
+    let saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+    let refused = upload_flow(&sim, file(&other), opts()).resumable(Some(saved), save);
+    assert!(matches!(
+        refused.unwrap_err(),
+        Error::Input(InputError::InvalidArgument { name: "state", .. })
+    ));
 }

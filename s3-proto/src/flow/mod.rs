@@ -46,6 +46,7 @@ pub mod guard;
 pub mod paginate;
 pub mod progress;
 pub mod request;
+pub mod resume;
 pub mod throttle;
 pub mod upload;
 pub mod verify;
@@ -167,6 +168,7 @@ into_call!(
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListMultipartUploads,
+    ListParts,
     ListObjectsV2,
     HeadObject,
     GetObject,

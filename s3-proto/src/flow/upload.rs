@@ -33,6 +33,7 @@ use std::time::SystemTime;
 
 use super::call::BodyDigests;
 use super::progress::{ProgressCounter, ProgressFn};
+use super::resume::{SaveFn, SavedPart, UploadState};
 use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumType, MultipartChecksum, ObjectChecksum};
@@ -42,8 +43,8 @@ use crate::object::{ObjectAttributes, ObjectHead, attribute_setters};
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, HeadObject, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, PutObject, PutObjectOutput, UploadPart, UploadPartCopy,
-    UploadPartOutput,
+    ListMultipartUploadsOutput, ListParts, MAX_PARTS, PutObject, PutObjectOutput, UploadPart,
+    UploadPartCopy, UploadPartOutput,
 };
 use crate::sse::{CustomerKey, ServerSideEncryption};
 use crate::tagging::TagSet;
@@ -526,9 +527,78 @@ impl Upload {
         if self.last.is_some_and(|last| self.next > last) {
             return None;
         }
+        // Parts a resumed upload has already are skipped.
+        while self.done.contains_key(&self.next) {
+            self.next += 1;
+        }
         let slot = self.plan.slot(self.next)?;
         self.next += 1;
         Some(slot)
+    }
+
+    /// The state that resumes this upload in another process (see [`super::resume`]), once
+    /// it has started and its length is known.
+    pub fn state(&self) -> Option<UploadState> {
+        let parts = self.done.iter().filter_map(|(&n, etag)| {
+            let len = *self.sent.get(&n)?;
+            Some((
+                n,
+                SavedPart {
+                    len,
+                    etag: etag.clone(),
+                },
+            ))
+        });
+        Some(UploadState {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            length: self.plan.total?,
+            part_size: self.plan.slot(1)?.len,
+            upload_id: self.upload_id.clone()?,
+            parts: parts.collect(),
+        })
+    }
+
+    /// Takes up the upload `saved` describes, keeping the saved parts that `listed` (the
+    /// upload's parts as ListParts reports them) shows with the same length and ETag; the
+    /// others are sent again. Returns how many parts were kept.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] (`state`) when `saved` is another object's, or was cut
+    /// for another length or part size.
+    pub fn restore(
+        &mut self,
+        saved: &UploadState,
+        listed: &BTreeMap<u16, (u64, String)>,
+    ) -> Result<usize, Error> {
+        self.check_state(saved)?;
+        self.upload_id = Some(saved.upload_id.clone());
+        for (&n, part) in &saved.parts {
+            let Some(slot) = self.plan.slot(n) else {
+                continue;
+            };
+            let same = listed.get(&n).is_some_and(|(len, etag)| {
+                *len == part.len && slot.len == part.len && same_etag(etag, &part.etag)
+            });
+            if same {
+                self.sent.insert(n, part.len);
+                self.done.insert(n, part.etag.clone());
+            }
+        }
+        Ok(self.done.len())
+    }
+
+    /// Refuses a state saved by another upload.
+    fn check_state(&self, saved: &UploadState) -> Result<(), Error> {
+        let same = saved.bucket == self.bucket
+            && saved.key == self.key
+            && Some(saved.length) == self.plan.total
+            && Some(saved.part_size) == self.plan.slot(1).map(|s| s.len);
+        if !same {
+            let why = "saved by an upload of another object, length or part size";
+            return Err(InputError::argument("state", why).into());
+        }
+        Ok(())
     }
 
     /// The source had nothing left for `slot` (unknown length, ended on a part boundary): the
@@ -775,6 +845,11 @@ impl Upload {
     }
 }
 
+/// ETags compare without their quotes (some servers drop them in ListParts).
+fn same_etag(a: &str, b: &str) -> bool {
+    a.trim_matches('"') == b.trim_matches('"')
+}
+
 /// What an upload made, by either path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -861,6 +936,8 @@ impl Source {
 enum Phase {
     /// Nothing sent yet.
     Start,
+    /// ListParts of a saved upload is out, to resume it.
+    Resuming,
     /// Waiting for the first slot of a reader, which decides single or multipart.
     FirstRead,
     /// The single PutObject is out.
@@ -923,6 +1000,26 @@ pub struct UploadFlow {
     lost_create: bool,
     sweep: Vec<AbortMultipartUpload>,
     progress: ProgressCounter,
+    /// Set for a resumable upload.
+    resume: Option<Resume>,
+}
+
+/// A resumable upload's state keeping: the state to take up, and where it is saved.
+struct Resume {
+    saved: Option<UploadState>,
+    save: SaveFn,
+    /// The parts ListParts reported so far, and the next page to ask for.
+    listed: BTreeMap<u16, (u64, String)>,
+    page: Option<ListParts>,
+}
+
+impl std::fmt::Debug for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resume")
+            .field("saved", &self.saved)
+            .field("listed", &self.listed.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl UploadFlow {
@@ -961,7 +1058,84 @@ impl UploadFlow {
             started,
             lost_create: false,
             sweep: Vec::new(),
+            resume: None,
         })
+    }
+
+    /// Makes the upload resumable across processes: `saved` (a state file read back, see
+    /// [`UploadState::decode`]) is taken up when its upload still exists, and `save` gets
+    /// the new state once the multipart upload exists and after every part. A failure
+    /// leaves the multipart upload in place, instead of aborting it, for the next attempt.
+    /// Only a file (a known length going multipart) can be resumed.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] for another source, an upload small enough for one
+    /// PutObject, a flexible checksum (not kept in the state yet), or a `saved` state of
+    /// another object, length or part size.
+    pub fn resumable(mut self, saved: Option<UploadState>, save: SaveFn) -> Result<Self, Error> {
+        if !matches!(self.source, Source::File { .. }) || self.up.is_single() {
+            let why = "only a file large enough for a multipart upload can be resumed";
+            return Err(InputError::argument("source", why).into());
+        }
+        if self.up.checksum.is_some() {
+            let why = "a resumable upload cannot carry a flexible checksum yet";
+            return Err(InputError::argument("checksum", why).into());
+        }
+        if let Some(saved) = &saved {
+            self.up.check_state(saved)?;
+        }
+        let page = saved.as_ref().map(|s| {
+            ListParts::new(s.bucket.clone(), s.key.clone(), s.upload_id.clone()).max_parts(1000)
+        });
+        self.resume = Some(Resume {
+            saved,
+            save,
+            listed: BTreeMap::new(),
+            page,
+        });
+        Ok(self)
+    }
+
+    /// Hands the current state to the resumable upload's [`SaveFn`].
+    fn save(&mut self) {
+        let (Some(resume), Some(state)) = (self.resume.as_mut(), self.up.state()) else {
+            return;
+        };
+        if let Err(e) = (resume.save)(&state.encode()) {
+            self.failed(e);
+        }
+    }
+
+    /// A page of the saved upload's parts arrived: ask for the next, or take the upload up.
+    fn listed(&mut self, page: &crate::ops::ListPartsOutput) {
+        let Some(resume) = self.resume.as_mut() else {
+            return self.failed(super::unexpected());
+        };
+        for part in &page.parts {
+            resume
+                .listed
+                .insert(part.part_number, (part.size, part.etag.clone()));
+        }
+        let next = page.next_part_number_marker.filter(|_| page.is_truncated);
+        resume.page = match (next, resume.page.take()) {
+            (Some(marker), Some(op)) => Some(op.part_number_marker(marker)),
+            _ => None,
+        };
+        if resume.page.is_some() {
+            return;
+        }
+        let Some(saved) = resume.saved.take() else {
+            return self.failed(super::unexpected());
+        };
+        let listed = std::mem::take(&mut resume.listed);
+        match self.up.restore(&saved, &listed) {
+            Ok(_) => {
+                self.progress.add(self.up.bytes_done());
+                self.phase = Phase::Parts;
+                self.save();
+            }
+            Err(e) => self.failed(e),
+        }
     }
 
     /// Sets the object's attributes (content type, metadata, ACL …).
@@ -1049,6 +1223,22 @@ impl UploadFlow {
         Ok(Some(step))
     }
 
+    /// Hands out parts while the budget allows, then completes.
+    fn poll_parts(&mut self) -> Step<UploadOutput> {
+        self.phase = Phase::Parts;
+        match self.next_part() {
+            Ok(Some(step)) => return step,
+            Ok(None) => {}
+            Err(e) => self.failed(e),
+        }
+        // Nothing out and nothing more to hand out (all sent, or a failure).
+        if self.in_flight.is_empty() && self.reading.is_none() {
+            self.after_parts()
+        } else {
+            Step::Wait
+        }
+    }
+
     /// Records a failure (the first one is the one reported) and starts cleaning up.
     fn failed(&mut self, error: Error) {
         self.failure.get_or_insert(error);
@@ -1072,7 +1262,8 @@ impl UploadFlow {
 
     /// Abort after a failure, then sweep what lost creates started, then finish.
     fn cleanup(&mut self) -> Step<UploadOutput> {
-        if self.failure.is_some() && self.phase < Phase::Aborting {
+        // A resumable upload is left in place for the next attempt.
+        if self.failure.is_some() && self.phase < Phase::Aborting && self.resume.is_none() {
             if let Some(abort) = self.up.abort() {
                 self.phase = Phase::Aborting;
                 return Step::Send(Job::call(CONTROL, abort));
@@ -1104,6 +1295,14 @@ impl UploadFlow {
             Ok(reply) => reply,
             Err(e) => {
                 match self.phase {
+                    // The saved upload is gone (completed, aborted, expired): start afresh.
+                    Phase::Resuming if e.code() == Some(&crate::ErrorCode::NoSuchUpload) => {
+                        if let Some(resume) = self.resume.as_mut() {
+                            (resume.saved, resume.page) = (None, None);
+                        }
+                        self.phase = Phase::Start;
+                        return;
+                    }
                     Phase::Creating => self.lost_create |= lost,
                     // A reply was lost: whatever the last attempt said, the first one may have
                     // gone through. The object says.
@@ -1131,10 +1330,14 @@ impl UploadFlow {
             (Phase::Creating, Reply::CreateMultipartUpload(created)) => {
                 self.lost_create |= lost;
                 match self.up.started(&created) {
-                    Ok(()) => self.phase = Phase::Parts,
+                    Ok(()) => {
+                        self.phase = Phase::Parts;
+                        self.save();
+                    }
                     Err(e) => self.failed(e),
                 }
             }
+            (Phase::Resuming, Reply::ListParts(page)) => self.listed(&page),
             (Phase::Completing, Reply::CompleteMultipartUpload(done)) => {
                 let parts = u16::try_from(self.up.done.len()).unwrap_or(MAX_PARTS);
                 let mut output = UploadOutput::multipart(done, parts);
@@ -1163,6 +1366,15 @@ impl Flow for UploadFlow {
 
     fn poll(&mut self) -> Step<UploadOutput> {
         match self.phase {
+            Phase::Start if self.resume.as_ref().is_some_and(|r| r.page.is_some()) => {
+                self.phase = Phase::Resuming;
+                self.poll()
+            }
+            Phase::Resuming if self.failure.is_some() => self.cleanup(),
+            Phase::Resuming => match self.resume.as_mut().and_then(|r| r.page.clone()) {
+                Some(page) => Step::Send(Job::call(CONTROL, page)),
+                None => self.poll_parts(),
+            },
             Phase::Start => match &self.source {
                 Source::Reader { len } => {
                     self.phase = Phase::FirstRead;
@@ -1210,20 +1422,7 @@ impl Flow for UploadFlow {
             }
             Phase::Confirming => Step::Send(Job::call(CONTROL, self.up.head())),
             Phase::Creating if self.failure.is_some() => self.cleanup(),
-            Phase::Creating | Phase::Parts => {
-                self.phase = Phase::Parts;
-                match self.next_part() {
-                    Ok(Some(step)) => return step,
-                    Ok(None) => {}
-                    Err(e) => self.failed(e),
-                }
-                // Nothing out and nothing more to hand out (all sent, or a failure).
-                if self.in_flight.is_empty() && self.reading.is_none() {
-                    self.after_parts()
-                } else {
-                    Step::Wait
-                }
-            }
+            Phase::Creating | Phase::Parts => self.poll_parts(),
             Phase::Single
             | Phase::Completing
             | Phase::Aborting
@@ -1258,7 +1457,10 @@ impl Flow for UploadFlow {
             len,
         };
         match self.up.part_done(&slot, &out) {
-            Ok(()) => self.progress.add(len),
+            Ok(()) => {
+                self.progress.add(len);
+                self.save();
+            }
             Err(e) => self.failed(e),
         }
     }
