@@ -1173,7 +1173,7 @@ fn a_killed_upload_resumes_from_its_state_without_resending_finished_parts() {
         drop(flow);
         let saved = UploadState::decode(&state.lock().unwrap()).unwrap();
         let finished = saved.parts.len();
-        assert!(finished >= 1 && finished < 10, "{finished} parts saved");
+        assert!((1..10).contains(&finished), "{finished} parts saved");
         assert_eq!(
             sim.uploads_in_progress(BUCKET),
             1,
