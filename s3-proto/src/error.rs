@@ -773,6 +773,14 @@ pub enum InputError {
         /// What is wrong.
         reason: String,
     },
+    /// An upload larger than S3's largest object (5 TiB in at most 10,000 parts).
+    ObjectTooLarge {
+        /// The object's length; for a source of unknown length, the bytes it had yielded when
+        /// the 10,000 parts were full and it had not ended.
+        size: u64,
+        /// The most the upload can carry.
+        limit: u64,
+    },
     /// Some other argument is out of range or inconsistent.
     InvalidArgument {
         /// The argument name.
@@ -804,6 +812,10 @@ impl fmt::Display for InputError {
             InputError::MetadataTooLarge { size, limit } => {
                 write!(f, "user metadata is {size} bytes, S3 allows {limit}")
             }
+            InputError::ObjectTooLarge { size, limit } => write!(
+                f,
+                "an object of {size} bytes or more exceeds the {limit} bytes 10,000 parts can carry"
+            ),
             InputError::InvalidArgument { name, reason } => write!(f, "{name}: {reason}"),
             InputError::Profile {
                 at,

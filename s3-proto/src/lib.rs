@@ -44,6 +44,8 @@ pub mod proxy;
 pub mod request;
 pub mod retry;
 pub mod sign;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod sse;
 pub mod surface;
 pub mod tagging;

@@ -8,19 +8,19 @@
 //! simulator's clock. Ranged GETs are written into a scratch buffer that replaces the
 //! destination only when the flow ends well, as the runtimes rename a temporary file.
 
-mod sim;
+use s3_proto::sim;
 
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
+use s3_proto::flow::Flow;
 use s3_proto::flow::copy::{CopyFlow, CopyOptions};
 use s3_proto::flow::delete::{DeleteFlow, DeletePrefixFlow};
-use s3_proto::flow::download::{DownloadFlow, DownloadOptions, RangeJob};
-use s3_proto::flow::paginate::{Entries, ListEntry, ListStep, Listing};
-use s3_proto::flow::request::{Attempts, Next, Options, Sent, Session};
+use s3_proto::flow::download::{DownloadFlow, DownloadOptions};
+use s3_proto::flow::paginate::ListEntry;
+use s3_proto::flow::request::{Next, Options, Session};
 use s3_proto::flow::upload::{Source, UploadFlow, UploadOptions, UploadOutput};
-use s3_proto::flow::{Call, Flow, Job, Reply, Step, Work};
 use s3_proto::integrity::{Integrity, Unverified, Verification};
 use s3_proto::ops::{
     CompleteMultipartUpload, CompletedPart, CreateMultipartUpload, ListMultipartUploads,
@@ -29,270 +29,18 @@ use s3_proto::ops::{
 use s3_proto::retry::RetryPolicy;
 use s3_proto::{
     Addressing, BucketName, Checksum, ChecksumAlgorithm, Config, Error, ErrorCode, InputError,
-    ObjectHead, ObjectKey, Operation, Response, ResponseError,
+    ObjectHead, ObjectKey, Response, ResponseError,
 };
-use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim};
+use sim::runtime::Rng;
+use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Runtime, Sim};
 
 const BUCKET: &str = "bucket";
 const KEY: &str = "object";
 const MIB: usize = 1 << 20;
 /// S3's smallest part but the last, which `PartPlan` never goes below.
 const PART: usize = 5 * MIB;
-/// Body chunks a range is written in (several per range, as a socket delivers them).
-const CHUNK: usize = 256 * 1024;
-/// A flow that needs more steps than this is looping.
-const MAX_STEPS: usize = 100_000;
 
 // --- The runtime ---
-
-/// splitmix64: the completion order of spawned jobs and the jitter bits.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let z = self.0;
-        let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// The flow loop of `s3_proto::flow` over the simulator.
-struct Runtime<'a> {
-    sim: &'a mut Sim,
-    session: &'a Session,
-    rng: Rng,
-    /// How far the local clock is behind the simulator's.
-    lag: Duration,
-    /// Every retry delay asked for, in order.
-    delays: Vec<Duration>,
-    /// Cleanup requests (AbortMultipartUpload, the ListMultipartUploads of the sweep) that
-    /// failed for good, other than for an upload already gone.
-    cleanup_failures: u32,
-    /// Where ranges are written; it replaces the destination only when the flow ends well.
-    scratch: Vec<u8>,
-}
-
-impl<'a> Runtime<'a> {
-    fn new(sim: &'a mut Sim, session: &'a Session, seed: u64) -> Self {
-        Runtime {
-            sim,
-            session,
-            rng: Rng(seed),
-            lag: Duration::ZERO,
-            delays: Vec::new(),
-            cleanup_failures: 0,
-            scratch: Vec::new(),
-        }
-    }
-
-    fn local_now(&self) -> SystemTime {
-        self.sim.now() - self.lag
-    }
-
-    /// Runs `flow` to its end; `source` is the file or reader, `dest` the download target.
-    fn drive<F: Flow>(
-        &mut self,
-        mut flow: F,
-        source: &[u8],
-        dest: &mut Vec<u8>,
-    ) -> Result<F::Output, Error> {
-        self.scratch.clear();
-        let mut running: Vec<Job> = Vec::new();
-        let mut read = 0;
-        for _ in 0..MAX_STEPS {
-            match flow.poll() {
-                Step::Send(job) => {
-                    let id = job.id;
-                    let sent = self.run(job, source);
-                    flow.handle(id, sent);
-                }
-                Step::Spawn(job) => {
-                    running.push(job);
-                    // Now and then a job ends while others are still being started.
-                    if self.rng.below(3) == 0 {
-                        self.finish_one(&mut flow, &mut running, source);
-                    }
-                }
-                Step::Read(n) => {
-                    let n = usize::try_from(n).unwrap_or(usize::MAX);
-                    let end = source.len().min(read + n.min(source.len()));
-                    flow.read(source[read..end].to_vec());
-                    read = end;
-                }
-                Step::Wait => {
-                    assert!(!running.is_empty(), "the flow waits with no job running");
-                    self.finish_one(&mut flow, &mut running, source);
-                }
-                Step::Done(result) => {
-                    assert!(
-                        running.is_empty(),
-                        "the flow ended with {} jobs running",
-                        running.len()
-                    );
-                    if result.is_ok() {
-                        *dest = std::mem::take(&mut self.scratch);
-                    }
-                    return result;
-                }
-            }
-        }
-        panic!("the flow did not end within {MAX_STEPS} steps");
-    }
-
-    /// Finishes a running job picked at random and hands its result to the flow.
-    fn finish_one<F: Flow>(&mut self, flow: &mut F, running: &mut Vec<Job>, source: &[u8]) {
-        let job = running.swap_remove(self.rng.below(running.len()));
-        let id = job.id;
-        let sent = self.run(job, source);
-        flow.handle(id, sent);
-    }
-
-    /// One job's IO, every attempt of it.
-    fn run(&mut self, job: Job, source: &[u8]) -> Sent<Reply> {
-        match job.work {
-            Work::Call(call) => {
-                let cleanup = matches!(
-                    call,
-                    Call::AbortMultipartUpload(_) | Call::ListMultipartUploads(_)
-                );
-                let sent = self.send(&call, None, true);
-                let failed = sent
-                    .result
-                    .as_ref()
-                    .is_err_and(|e| e.code() != Some(&ErrorCode::NoSuchUpload));
-                if cleanup && failed {
-                    self.cleanup_failures += 1;
-                }
-                sent
-            }
-            Work::FileBody {
-                call,
-                offset,
-                len,
-                mut digests,
-            } => {
-                let range = usize::try_from(offset)
-                    .ok()
-                    .zip(usize::try_from(offset + len).ok())
-                    .and_then(|(start, end)| source.get(start..end));
-                let Some(body) = range else {
-                    let e = InputError::argument("source", "shorter than the flow asks for");
-                    return Sent::failed(e.into());
-                };
-                let call = if digests.is_empty() {
-                    call
-                } else {
-                    digests.update(body);
-                    call.with_digests(digests)
-                };
-                self.send(&call, Some(body), true)
-            }
-            Work::Range(range) => self.fetch(range),
-        }
-    }
-
-    /// `op` through the retry machine.
-    fn send<O: Operation + ?Sized>(
-        &mut self,
-        op: &O,
-        body: Option<&[u8]>,
-        replayable: bool,
-    ) -> Sent<O::Output> {
-        let attempts = self.session.attempts(op, replayable);
-        self.retrying(attempts, |rt, config, now| {
-            sim::send_streamed_at(rt.sim, config, op, body, now)
-                .into_result()
-                .map(|(out, _)| out)
-        })
-    }
-
-    /// The per-request loop every runtime runs: sign with the session's clock, send, let
-    /// `Attempts` decide, sleep on the virtual clock.
-    fn retrying<T>(
-        &mut self,
-        mut attempts: Attempts,
-        mut once: impl FnMut(&mut Self, &Config, SystemTime) -> Result<T, Error>,
-    ) -> Sent<T> {
-        let session = self.session;
-        let start = self.sim.now();
-        loop {
-            let config = attempts.config(session).clone();
-            let now = session.now(self.local_now());
-            let result = once(self, &config, now);
-            let elapsed = self.sim.now().duration_since(start).unwrap_or_default();
-            let bits = self.rng.next();
-            match attempts.handle(session, result, elapsed, bits, self.local_now()) {
-                Next::Retry(delay) => {
-                    self.delays.push(delay);
-                    self.sim.advance(delay);
-                }
-                Next::Done(sent) => return sent,
-            }
-        }
-    }
-
-    /// A range into the scratch buffer, resumed where an attempt broke off.
-    fn fetch(&mut self, mut range: RangeJob) -> Sent<Reply> {
-        let Some(first) = range.get() else {
-            let e = InputError::argument("range", "nothing to fetch");
-            return Sent::failed(e.into());
-        };
-        let attempts = self.session.attempts(&first, true);
-        let sent = self.retrying(attempts, |rt, config, now| {
-            if let Some(get) = range.get() {
-                let streamed = sim::send_streamed_at(rt.sim, config, &get, None, now);
-                range.begin(&streamed.head?)?;
-                for chunk in streamed.body.chunks(CHUNK) {
-                    range.admit(chunk.len())?;
-                    rt.write_at(range.position(), chunk);
-                    let scratch = &rt.scratch;
-                    range.wrote(chunk, |at, out| {
-                        let at = usize::try_from(at).unwrap();
-                        out.copy_from_slice(&scratch[at..at + out.len()]);
-                        Ok(())
-                    })?;
-                }
-                if let Some(e) = streamed.broken {
-                    return Err(e);
-                }
-            }
-            range.end()
-        });
-        sent.map(|()| Reply::GetObject(ObjectHead::default()))
-    }
-
-    fn write_at(&mut self, position: u64, chunk: &[u8]) {
-        let at = usize::try_from(position).unwrap();
-        if self.scratch.len() < at + chunk.len() {
-            self.scratch.resize(at + chunk.len(), 0);
-        }
-        self.scratch[at..at + chunk.len()].copy_from_slice(chunk);
-    }
-
-    /// Every entry of a listing, each page through the retry machine.
-    fn list<O: Entries>(&mut self, first: O) -> Result<(Vec<O::Entry>, u64), Error> {
-        let mut listing = Listing::new(first);
-        let mut entries = Vec::new();
-        loop {
-            match listing.poll() {
-                ListStep::Entry(e) => entries.push(e),
-                ListStep::Send(op) => {
-                    let sent = self.send(&op, None, true);
-                    if let Some(e) = listing.handle(sent.result) {
-                        return Err(e);
-                    }
-                }
-                ListStep::End => return Ok((entries, listing.pages())),
-            }
-        }
-    }
-}
 
 /// Runs `flow` against `sim` (the runtime with a fixed seed).
 fn drive<F: Flow>(
@@ -346,7 +94,7 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = Rng(seed);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
-        out.extend_from_slice(&rng.next().to_le_bytes());
+        out.extend_from_slice(&rng.next_u64().to_le_bytes());
     }
     out.truncate(len);
     out
@@ -1387,4 +1135,134 @@ fn delete_prefix_lists_and_deletes_as_it_goes() {
     // Three batches: 1,000 + 1,000 + 500, each sent as its page of the listing came in.
     assert_eq!(sim.requests(OpKind::DeleteObjects), 3);
     assert_eq!(sim.requests(OpKind::ListObjectsV2), 3);
+}
+
+// --- Resumable uploads ---
+
+/// A state file in memory, and the `SaveFn` that writes it.
+fn state_file() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    s3_proto::flow::resume::SaveFn,
+) {
+    let file = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = file.clone();
+    let save: s3_proto::flow::resume::SaveFn = Box::new(move |bytes: &[u8]| {
+        *writer.lock().unwrap() = bytes.to_vec();
+        Ok(())
+    });
+    (file, save)
+}
+
+#[test]
+fn a_killed_upload_resumes_from_its_state_without_resending_finished_parts() {
+    use s3_proto::flow::resume::UploadState;
+    use s3_proto::sim::Driven;
+    let bytes = data(9 * PART + 123, 31);
+    for (seed, kill_after) in [(1, 3), (2, 6), (3, 9)] {
+        let mut sim = empty_sim();
+        let session = session(4);
+        let (state, save) = state_file();
+        let options = opts().memory_budget(3 * PART as u64);
+        let mut flow = upload_flow(&sim, file(&bytes), options.clone())
+            .resumable(None, save)
+            .unwrap();
+        // The process dies after `kill_after` jobs: parts in flight are lost.
+        let mut rt = Runtime::new(&mut sim, &session, seed);
+        let killed = rt.drive_until(&mut flow, &bytes, &mut Vec::new(), kill_after);
+        assert!(matches!(killed, Driven::Killed));
+        drop(flow);
+        let saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+        let finished = saved.parts.len();
+        assert!((1..10).contains(&finished), "{finished} parts saved");
+        assert_eq!(
+            sim.uploads_in_progress(BUCKET),
+            1,
+            "left for the next process"
+        );
+        let sent_before = sim.requests(OpKind::UploadPart);
+
+        // A new process reads the state back and finishes.
+        let (state2, save) = state_file();
+        let flow = upload_flow(&sim, file(&bytes), options.clone())
+            .resumable(Some(saved.clone()), save)
+            .unwrap();
+        let out = Runtime::new(&mut sim, &session, seed)
+            .drive(flow, &bytes, &mut Vec::new())
+            .unwrap();
+        assert_eq!(stored(&sim), Some(&bytes[..]));
+        assert_eq!(out.parts, 10);
+        let resent = sim.requests(OpKind::UploadPart) - sent_before;
+        assert_eq!(
+            resent as usize,
+            10 - finished,
+            "only the missing parts are sent"
+        );
+        let listed = logged(&sim, OpKind::ListParts);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            query(listed[0], "uploadId").as_deref(),
+            Some(saved.upload_id.as_str())
+        );
+        let final_state = UploadState::decode(&state2.lock().unwrap()).unwrap();
+        assert_eq!(final_state.parts.len(), 10);
+        assert_eq!(sim.uploads_in_progress(BUCKET), 0);
+    }
+}
+
+#[test]
+fn a_resumed_upload_resends_parts_the_server_no_longer_matches_and_restarts_when_gone() {
+    use s3_proto::flow::resume::{SavedPart, UploadState};
+    let bytes = data(4 * PART, 32);
+    let mut sim = empty_sim();
+    let session = session(4);
+    let (state, save) = state_file();
+    let mut flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(None, save)
+        .unwrap();
+    let mut rt = Runtime::new(&mut sim, &session, 5);
+    let _ = rt.drive_until(&mut flow, &bytes, &mut Vec::new(), 4);
+    drop(flow);
+    let mut saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+    assert!(!saved.parts.is_empty());
+    // A part whose ETag the server does not show (another writer re-sent it) is sent again.
+    let first = *saved.parts.keys().next().unwrap();
+    saved.parts.insert(
+        first,
+        SavedPart {
+            len: PART as u64,
+            etag: "\"0000\"".into(),
+        },
+    );
+    let kept = saved.parts.len() - 1;
+    let before = sim.requests(OpKind::UploadPart);
+    let (_, save) = state_file();
+    let flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(Some(saved.clone()), save)
+        .unwrap();
+    drive(&mut sim, &session, flow, &bytes, &mut Vec::new()).unwrap();
+    assert_eq!(stored(&sim), Some(&bytes[..]));
+    assert_eq!(
+        (sim.requests(OpKind::UploadPart) - before) as usize,
+        4 - kept
+    );
+
+    // The upload completed: its id is gone, so the same state starts a new upload.
+    let before = sim.requests(OpKind::UploadPart);
+    let (_, save) = state_file();
+    let flow = upload_flow(&sim, file(&bytes), opts())
+        .resumable(Some(saved), save)
+        .unwrap();
+    drive(&mut sim, &session, flow, &bytes, &mut Vec::new()).unwrap();
+    assert_eq!(sim.requests(OpKind::UploadPart) - before, 4);
+    assert_eq!(stored(&sim), Some(&bytes[..]));
+
+    // A state of another length is refused before anything is sent.
+    let (_, save) = state_file();
+    let other = data(5 * PART, 33);
+    let saved = UploadState::decode(&state.lock().unwrap()).unwrap();
+    let refused = upload_flow(&sim, file(&other), opts()).resumable(Some(saved), save);
+    assert!(matches!(
+        refused.unwrap_err(),
+        Error::Input(InputError::InvalidArgument { name: "state", .. })
+    ));
 }

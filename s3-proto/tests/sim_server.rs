@@ -2,7 +2,7 @@
 //! action round-trips through `Config::prepare`, the simulator and `Config::finish`, and every
 //! fault kind comes back as the typed error a runtime would report.
 
-mod sim;
+use s3_proto::sim;
 
 use std::time::Duration;
 

@@ -8,11 +8,12 @@
 
 #![allow(clippy::print_stderr)] // the comparison is the point: it is printed
 
-mod sim;
+use s3_proto::sim;
+use s3_proto::sim::crowd::{Crowd, Outcome};
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use s3_proto::flow::request::{Attempts, Next, Options, Session};
+use s3_proto::flow::request::{Next, Options, Session};
 use s3_proto::ops::HeadObject;
 use s3_proto::retry::{RetryMode, RetryPolicy};
 use s3_proto::{Addressing, Config};
@@ -20,132 +21,18 @@ use sim::Sim;
 
 const CLIENTS: usize = 64;
 const REQUESTS: u32 = 100;
-/// What one request takes the client when it is answered at once.
 const ROUND_TRIP: Duration = Duration::from_millis(10);
 /// The service serves half of what the clients offer back to back.
 const CAPACITY: u32 = (CLIENTS as u32) * 1000 / 10 / 2;
 
-/// What one run produced.
-#[derive(Debug)]
-struct Outcome {
-    sent: u64,
-    succeeded: u64,
-    failed: u64,
-    /// Virtual seconds until the last client finished.
-    seconds: f64,
-    /// The first client to finish took this share of the last one's time.
-    fairness: f64,
-}
-
-impl Outcome {
-    fn amplification(&self) -> f64 {
-        self.sent as f64 / self.succeeded.max(1) as f64
-    }
-}
-
-struct Client {
-    session: Session,
-    left: u32,
-    attempts: Option<(Attempts, SystemTime, bool)>,
-    ready_at: SystemTime,
-    done_at: Option<SystemTime>,
-    rng: u64,
-}
-
-fn random(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 fn run(mode: RetryMode) -> Outcome {
-    let mut sim = Sim::new().capacity(CAPACITY);
-    sim.put_object("bucket", "object", b"hello");
-    let config = Config::new("http://127.0.0.1:9000", "us-east-1")
-        .unwrap()
-        .addressing(Addressing::Path);
-    let policy = RetryPolicy::default().mode(mode);
-    let start = sim.now();
-    let mut clients: Vec<Client> = (0..CLIENTS)
-        .map(|i| Client {
-            session: Session::new(
-                config.clone(),
-                sim::credentials(),
-                Options::default().retry(policy),
-            ),
-            left: REQUESTS,
-            attempts: None,
-            // Staggered over the first round trip, as independent processes would be.
-            ready_at: start + ROUND_TRIP * i as u32 / CLIENTS as u32,
-            done_at: None,
-            rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1),
-        })
-        .collect();
-    let op = HeadObject::new("bucket".parse().unwrap(), "object".parse().unwrap());
-    let (mut sent, mut succeeded, mut failed) = (0u64, 0u64, 0u64);
-    while let Some(client) = clients
-        .iter_mut()
-        .filter(|c| c.done_at.is_none())
-        .min_by_key(|c| c.ready_at)
-    {
-        sim.advance_to(client.ready_at);
-        let now = sim.now();
-        if client.attempts.is_none() {
-            if client.left == 0 {
-                client.done_at = Some(now);
-                continue;
-            }
-            client.left -= 1;
-            client.attempts = Some((client.session.attempts(&op, true), now, false));
-        }
-        let Some((attempts, started, paced)) = client.attempts.as_mut() else {
-            continue;
-        };
-        if !*paced {
-            *paced = true;
-            let wait = attempts.pace(&client.session, now);
-            if !wait.is_zero() {
-                client.ready_at = now + wait;
-                continue;
-            }
-        }
-        sent += 1;
-        let result = sim::send(&mut sim, attempts.config(&client.session), &op, None);
-        let elapsed = now.duration_since(*started).unwrap_or_default();
-        let bits = random(&mut client.rng);
-        match attempts.handle(&client.session, result.map(|(h, _)| h), elapsed, bits, now) {
-            Next::Retry(delay) => {
-                *paced = false;
-                client.ready_at = now + ROUND_TRIP + delay;
-            }
-            Next::Done(done) => {
-                match done.result {
-                    Ok(_) => succeeded += 1,
-                    Err(_) => failed += 1,
-                }
-                client.attempts = None;
-                client.ready_at = now + ROUND_TRIP;
-            }
-        }
-    }
-    let times: Vec<f64> = clients
-        .iter()
-        .map(|c| {
-            c.done_at
-                .and_then(|t| t.duration_since(start).ok())
-                .map_or(0.0, |d| d.as_secs_f64())
-        })
-        .collect();
-    let last = times.iter().copied().fold(0.0, f64::max);
-    let first = times.iter().copied().fold(f64::MAX, f64::min);
-    Outcome {
-        sent,
-        succeeded,
-        failed,
-        seconds: last,
-        fairness: first / last,
-    }
+    let crowd = Crowd {
+        clients: CLIENTS as u32,
+        requests: REQUESTS,
+        round_trip: ROUND_TRIP,
+        overload: 2.0,
+    };
+    crowd.run(mode).unwrap()
 }
 
 #[test]

@@ -13,9 +13,9 @@ use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CopyObject,
     CopyObjectOutput, CreateMultipartUpload, CreateMultipartUploadOutput, DeleteObjects,
     DeleteObjectsOutput, GetBucketAcl, GetObject, GetObjectAcl, HeadObject, ListMultipartUploads,
-    ListMultipartUploadsOutput, ListObjectsV2, ListObjectsV2Output, ObjectHead, PutBucketAcl,
-    PutObject, PutObjectAcl, PutObjectOutput, UploadPart, UploadPartCopy, UploadPartCopyOutput,
-    UploadPartOutput,
+    ListMultipartUploadsOutput, ListObjectsV2, ListObjectsV2Output, ListParts, ListPartsOutput,
+    ObjectHead, PutBucketAcl, PutObject, PutObjectAcl, PutObjectOutput, UploadPart, UploadPartCopy,
+    UploadPartCopyOutput, UploadPartOutput,
 };
 
 macro_rules! calls {
@@ -85,6 +85,8 @@ calls! {
     AbortMultipartUpload(AbortMultipartUpload) -> (),
     /// ListMultipartUploads.
     ListMultipartUploads(ListMultipartUploads) -> ListMultipartUploadsOutput,
+    /// ListParts.
+    ListParts(ListParts) -> ListPartsOutput,
     /// ListObjectsV2 (a page).
     ListObjectsV2(ListObjectsV2) -> ListObjectsV2Output,
     /// HeadObject.

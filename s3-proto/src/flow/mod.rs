@@ -46,6 +46,7 @@ pub mod guard;
 pub mod paginate;
 pub mod progress;
 pub mod request;
+pub mod resume;
 pub mod throttle;
 pub(crate) mod trace;
 pub mod upload;
@@ -168,6 +169,7 @@ into_call!(
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListMultipartUploads,
+    ListParts,
     ListObjectsV2,
     HeadObject,
     GetObject,

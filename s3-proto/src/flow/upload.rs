@@ -33,6 +33,7 @@ use std::time::SystemTime;
 
 use super::call::BodyDigests;
 use super::progress::{ProgressCounter, ProgressFn};
+use super::resume::{SaveFn, SavedPart, UploadState};
 use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, ChecksumType, MultipartChecksum, ObjectChecksum};
@@ -42,8 +43,8 @@ use crate::object::{ObjectAttributes, ObjectHead, attribute_setters};
 use crate::ops::{
     AbortMultipartUpload, CompleteMultipartUpload, CompleteMultipartUploadOutput, CompletedPart,
     CreateMultipartUpload, CreateMultipartUploadOutput, HeadObject, ListMultipartUploads,
-    ListMultipartUploadsOutput, MAX_PARTS, PutObject, PutObjectOutput, UploadPart, UploadPartCopy,
-    UploadPartOutput,
+    ListMultipartUploadsOutput, ListParts, MAX_PARTS, PutObject, PutObjectOutput, UploadPart,
+    UploadPartCopy, UploadPartOutput,
 };
 use crate::sse::{CustomerKey, ServerSideEncryption};
 use crate::tagging::TagSet;
@@ -126,8 +127,9 @@ impl Default for UploadOptions {
     }
 }
 
-/// Most transfers in flight, whatever the budget: beyond this a local server only thrashes.
-pub const MAX_CONCURRENCY: usize = 32;
+/// Most transfers in flight, whatever the budget: 64 parts keep a 100 Gbit/s link busy at
+/// S3's per-connection rates, and the budget (default 64 MiB) still bounds memory first.
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// How many parts of `part_size` bytes fit in `budget` at once (1..=[`MAX_CONCURRENCY`]).
 pub fn concurrency(budget: u64, part_size: u64) -> usize {
@@ -217,13 +219,14 @@ impl PartPlan {
     /// Plans `total` bytes (or an unknown length) with a preferred part size.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit.
+    /// [`InputError::ObjectTooLarge`] when `total` exceeds the 5 TiB object limit.
     pub fn new(total: Option<u64>, preferred: u64) -> Result<Self, InputError> {
         let preferred = preferred.clamp(MIN_PART_SIZE, MAX_PART_SIZE);
         let part_size = match total {
             None => preferred,
-            Some(t) if t > MAX_OBJECT_SIZE => {
-                return Err(InputError::argument("length", "objects are at most 5 TiB"));
+            Some(size) if size > MAX_OBJECT_SIZE => {
+                let limit = MAX_OBJECT_SIZE;
+                return Err(InputError::ObjectTooLarge { size, limit });
             }
             Some(t) => {
                 let needed = t.div_ceil(u64::from(MAX_PARTS));
@@ -338,8 +341,8 @@ impl Upload {
     /// Plans an upload of `total` bytes (or an unknown length) to `key` in `bucket`.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when `total` exceeds the 5 TiB object limit, or for a
-    /// checksum type the algorithm does not support.
+    /// [`InputError::ObjectTooLarge`] when `total` exceeds the 5 TiB object limit;
+    /// [`InputError::InvalidArgument`] for a checksum type the algorithm does not support.
     pub fn new(
         bucket: BucketName,
         key: ObjectKey,
@@ -524,9 +527,78 @@ impl Upload {
         if self.last.is_some_and(|last| self.next > last) {
             return None;
         }
+        // Parts a resumed upload has already are skipped.
+        while self.done.contains_key(&self.next) {
+            self.next += 1;
+        }
         let slot = self.plan.slot(self.next)?;
         self.next += 1;
         Some(slot)
+    }
+
+    /// The state that resumes this upload in another process (see [`super::resume`]), once
+    /// it has started and its length is known.
+    pub fn state(&self) -> Option<UploadState> {
+        let parts = self.done.iter().filter_map(|(&n, etag)| {
+            let len = *self.sent.get(&n)?;
+            Some((
+                n,
+                SavedPart {
+                    len,
+                    etag: etag.clone(),
+                },
+            ))
+        });
+        Some(UploadState {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            length: self.plan.total?,
+            part_size: self.plan.slot(1)?.len,
+            upload_id: self.upload_id.clone()?,
+            parts: parts.collect(),
+        })
+    }
+
+    /// Takes up the upload `saved` describes, keeping the saved parts that `listed` (the
+    /// upload's parts as ListParts reports them) shows with the same length and ETag; the
+    /// others are sent again. Returns how many parts were kept.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] (`state`) when `saved` is another object's, or was cut
+    /// for another length or part size.
+    pub fn restore(
+        &mut self,
+        saved: &UploadState,
+        listed: &BTreeMap<u16, (u64, String)>,
+    ) -> Result<usize, Error> {
+        self.check_state(saved)?;
+        self.upload_id = Some(saved.upload_id.clone());
+        for (&n, part) in &saved.parts {
+            let Some(slot) = self.plan.slot(n) else {
+                continue;
+            };
+            let same = listed.get(&n).is_some_and(|(len, etag)| {
+                *len == part.len && slot.len == part.len && same_etag(etag, &part.etag)
+            });
+            if same {
+                self.sent.insert(n, part.len);
+                self.done.insert(n, part.etag.clone());
+            }
+        }
+        Ok(self.done.len())
+    }
+
+    /// Refuses a state saved by another upload.
+    fn check_state(&self, saved: &UploadState) -> Result<(), Error> {
+        let same = saved.bucket == self.bucket
+            && saved.key == self.key
+            && Some(saved.length) == self.plan.total
+            && Some(saved.part_size) == self.plan.slot(1).map(|s| s.len);
+        if !same {
+            let why = "saved by an upload of another object, length or part size";
+            return Err(InputError::argument("state", why).into());
+        }
+        Ok(())
     }
 
     /// The source had nothing left for `slot` (unknown length, ended on a part boundary): the
@@ -665,20 +737,19 @@ impl Upload {
     /// The CompleteMultipartUpload for the parts sent, once every one is done.
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] when a part is missing or unacknowledged, when the
-    /// bytes sent differ from the known total, or when an unknown-length source filled all
-    /// 10,000 parts without ending (the object would be cut short).
+    /// [`InputError::InvalidArgument`] when a part is missing or unacknowledged, or when the
+    /// bytes sent differ from the known total; [`InputError::ObjectTooLarge`] when an
+    /// unknown-length source filled all 10,000 parts without ending (the object would be
+    /// cut short).
     pub fn complete(&self) -> Result<CompleteMultipartUpload, Error> {
         let upload_id = self.require_id()?;
         let last = match (self.plan.total, self.last) {
             (Some(_), _) => self.plan.part_count().unwrap_or(0),
             (None, Some(last)) => last,
             (None, None) => {
-                return Err(InputError::argument(
-                    "body",
-                    "the source did not end within 10000 parts",
-                )
-                .into());
+                let size = self.sent.values().sum();
+                let limit = self.plan.capacity();
+                return Err(InputError::ObjectTooLarge { size, limit }.into());
             }
         };
         if last == 0 || (1..=last).any(|n| !self.done.contains_key(&n)) {
@@ -774,6 +845,11 @@ impl Upload {
     }
 }
 
+/// ETags compare without their quotes (some servers drop them in ListParts).
+fn same_etag(a: &str, b: &str) -> bool {
+    a.trim_matches('"') == b.trim_matches('"')
+}
+
 /// What an upload made, by either path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -860,6 +936,8 @@ impl Source {
 enum Phase {
     /// Nothing sent yet.
     Start,
+    /// ListParts of a saved upload is out, to resume it.
+    Resuming,
     /// Waiting for the first slot of a reader, which decides single or multipart.
     FirstRead,
     /// The single PutObject is out.
@@ -922,6 +1000,26 @@ pub struct UploadFlow {
     lost_create: bool,
     sweep: Vec<AbortMultipartUpload>,
     progress: ProgressCounter,
+    /// Set for a resumable upload.
+    resume: Option<Resume>,
+}
+
+/// A resumable upload's state keeping: the state to take up, and where it is saved.
+struct Resume {
+    saved: Option<UploadState>,
+    save: SaveFn,
+    /// The parts ListParts reported so far, and the next page to ask for.
+    listed: BTreeMap<u16, (u64, String)>,
+    page: Option<ListParts>,
+}
+
+impl std::fmt::Debug for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resume")
+            .field("saved", &self.saved)
+            .field("listed", &self.listed.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl UploadFlow {
@@ -930,7 +1028,7 @@ impl UploadFlow {
     /// [`LOST_CREATE_SKEW`]).
     ///
     /// # Errors
-    /// [`InputError::InvalidArgument`] for a length over the 5 TiB object limit.
+    /// [`InputError::ObjectTooLarge`] for a length over the 5 TiB object limit.
     pub fn new(
         bucket: BucketName,
         key: ObjectKey,
@@ -960,7 +1058,84 @@ impl UploadFlow {
             started,
             lost_create: false,
             sweep: Vec::new(),
+            resume: None,
         })
+    }
+
+    /// Makes the upload resumable across processes: `saved` (a state file read back, see
+    /// [`UploadState::decode`]) is taken up when its upload still exists, and `save` gets
+    /// the new state once the multipart upload exists and after every part. A failure
+    /// leaves the multipart upload in place, instead of aborting it, for the next attempt.
+    /// Only a file (a known length going multipart) can be resumed.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] for another source, an upload small enough for one
+    /// PutObject, a flexible checksum (not kept in the state yet), or a `saved` state of
+    /// another object, length or part size.
+    pub fn resumable(mut self, saved: Option<UploadState>, save: SaveFn) -> Result<Self, Error> {
+        if !matches!(self.source, Source::File { .. }) || self.up.is_single() {
+            let why = "only a file large enough for a multipart upload can be resumed";
+            return Err(InputError::argument("source", why).into());
+        }
+        if self.up.checksum.is_some() {
+            let why = "a resumable upload cannot carry a flexible checksum yet";
+            return Err(InputError::argument("checksum", why).into());
+        }
+        if let Some(saved) = &saved {
+            self.up.check_state(saved)?;
+        }
+        let page = saved.as_ref().map(|s| {
+            ListParts::new(s.bucket.clone(), s.key.clone(), s.upload_id.clone()).max_parts(1000)
+        });
+        self.resume = Some(Resume {
+            saved,
+            save,
+            listed: BTreeMap::new(),
+            page,
+        });
+        Ok(self)
+    }
+
+    /// Hands the current state to the resumable upload's [`SaveFn`].
+    fn save(&mut self) {
+        let (Some(resume), Some(state)) = (self.resume.as_mut(), self.up.state()) else {
+            return;
+        };
+        if let Err(e) = (resume.save)(&state.encode()) {
+            self.failed(e);
+        }
+    }
+
+    /// A page of the saved upload's parts arrived: ask for the next, or take the upload up.
+    fn listed(&mut self, page: &crate::ops::ListPartsOutput) {
+        let Some(resume) = self.resume.as_mut() else {
+            return self.failed(super::unexpected());
+        };
+        for part in &page.parts {
+            resume
+                .listed
+                .insert(part.part_number, (part.size, part.etag.clone()));
+        }
+        let next = page.next_part_number_marker.filter(|_| page.is_truncated);
+        resume.page = match (next, resume.page.take()) {
+            (Some(marker), Some(op)) => Some(op.part_number_marker(marker)),
+            _ => None,
+        };
+        if resume.page.is_some() {
+            return;
+        }
+        let Some(saved) = resume.saved.take() else {
+            return self.failed(super::unexpected());
+        };
+        let listed = std::mem::take(&mut resume.listed);
+        match self.up.restore(&saved, &listed) {
+            Ok(_) => {
+                self.progress.add(self.up.bytes_done());
+                self.phase = Phase::Parts;
+                self.save();
+            }
+            Err(e) => self.failed(e),
+        }
     }
 
     /// Sets the object's attributes (content type, metadata, ACL …).
@@ -1048,6 +1223,22 @@ impl UploadFlow {
         Ok(Some(step))
     }
 
+    /// Hands out parts while the budget allows, then completes.
+    fn poll_parts(&mut self) -> Step<UploadOutput> {
+        self.phase = Phase::Parts;
+        match self.next_part() {
+            Ok(Some(step)) => return step,
+            Ok(None) => {}
+            Err(e) => self.failed(e),
+        }
+        // Nothing out and nothing more to hand out (all sent, or a failure).
+        if self.in_flight.is_empty() && self.reading.is_none() {
+            self.after_parts()
+        } else {
+            Step::Wait
+        }
+    }
+
     /// Records a failure (the first one is the one reported) and starts cleaning up.
     fn failed(&mut self, error: Error) {
         self.failure.get_or_insert(error);
@@ -1071,7 +1262,8 @@ impl UploadFlow {
 
     /// Abort after a failure, then sweep what lost creates started, then finish.
     fn cleanup(&mut self) -> Step<UploadOutput> {
-        if self.failure.is_some() && self.phase < Phase::Aborting {
+        // A resumable upload is left in place for the next attempt.
+        if self.failure.is_some() && self.phase < Phase::Aborting && self.resume.is_none() {
             if let Some(abort) = self.up.abort() {
                 self.phase = Phase::Aborting;
                 return Step::Send(Job::call(CONTROL, abort));
@@ -1103,6 +1295,14 @@ impl UploadFlow {
             Ok(reply) => reply,
             Err(e) => {
                 match self.phase {
+                    // The saved upload is gone (completed, aborted, expired): start afresh.
+                    Phase::Resuming if e.code() == Some(&crate::ErrorCode::NoSuchUpload) => {
+                        if let Some(resume) = self.resume.as_mut() {
+                            (resume.saved, resume.page) = (None, None);
+                        }
+                        self.phase = Phase::Start;
+                        return;
+                    }
                     Phase::Creating => self.lost_create |= lost,
                     // A reply was lost: whatever the last attempt said, the first one may have
                     // gone through. The object says.
@@ -1130,10 +1330,14 @@ impl UploadFlow {
             (Phase::Creating, Reply::CreateMultipartUpload(created)) => {
                 self.lost_create |= lost;
                 match self.up.started(&created) {
-                    Ok(()) => self.phase = Phase::Parts,
+                    Ok(()) => {
+                        self.phase = Phase::Parts;
+                        self.save();
+                    }
                     Err(e) => self.failed(e),
                 }
             }
+            (Phase::Resuming, Reply::ListParts(page)) => self.listed(&page),
             (Phase::Completing, Reply::CompleteMultipartUpload(done)) => {
                 let parts = u16::try_from(self.up.done.len()).unwrap_or(MAX_PARTS);
                 let mut output = UploadOutput::multipart(done, parts);
@@ -1162,6 +1366,15 @@ impl Flow for UploadFlow {
 
     fn poll(&mut self) -> Step<UploadOutput> {
         match self.phase {
+            Phase::Start if self.resume.as_ref().is_some_and(|r| r.page.is_some()) => {
+                self.phase = Phase::Resuming;
+                self.poll()
+            }
+            Phase::Resuming if self.failure.is_some() => self.cleanup(),
+            Phase::Resuming => match self.resume.as_mut().and_then(|r| r.page.clone()) {
+                Some(page) => Step::Send(Job::call(CONTROL, page)),
+                None => self.poll_parts(),
+            },
             Phase::Start => match &self.source {
                 Source::Reader { len } => {
                     self.phase = Phase::FirstRead;
@@ -1209,20 +1422,7 @@ impl Flow for UploadFlow {
             }
             Phase::Confirming => Step::Send(Job::call(CONTROL, self.up.head())),
             Phase::Creating if self.failure.is_some() => self.cleanup(),
-            Phase::Creating | Phase::Parts => {
-                self.phase = Phase::Parts;
-                match self.next_part() {
-                    Ok(Some(step)) => return step,
-                    Ok(None) => {}
-                    Err(e) => self.failed(e),
-                }
-                // Nothing out and nothing more to hand out (all sent, or a failure).
-                if self.in_flight.is_empty() && self.reading.is_none() {
-                    self.after_parts()
-                } else {
-                    Step::Wait
-                }
-            }
+            Phase::Creating | Phase::Parts => self.poll_parts(),
             Phase::Single
             | Phase::Completing
             | Phase::Aborting
@@ -1257,7 +1457,10 @@ impl Flow for UploadFlow {
             len,
         };
         match self.up.part_done(&slot, &out) {
-            Ok(()) => self.progress.add(len),
+            Ok(()) => {
+                self.progress.add(len);
+                self.save();
+            }
             Err(e) => self.failed(e),
         }
     }
@@ -1515,6 +1718,59 @@ mod tests {
         assert_eq!(
             PartPlan::new(Some(100 * MIB), 1).unwrap().part_count(),
             Some(20)
+        );
+    }
+
+    #[test]
+    fn huge_objects_stay_within_ten_thousand_parts() {
+        const TIB: u64 = 1024 * 1024 * MIB;
+        for total in [TIB, 4 * TIB + 7, MAX_OBJECT_SIZE - 1, MAX_OBJECT_SIZE] {
+            for preferred in [0, 5 * MIB, 8 * MIB, 64 * MIB, MAX_PART_SIZE] {
+                let plan = PartPlan::new(Some(total), preferred).unwrap();
+                let count = plan.part_count().unwrap();
+                assert!(count <= MAX_PARTS, "{total} in {count} parts");
+                let last = plan.slot(count).unwrap();
+                assert_eq!(last.offset + last.len, total);
+                assert!(plan.slot(1).unwrap().len <= MAX_PART_SIZE);
+            }
+        }
+        let too_big = PartPlan::new(Some(MAX_OBJECT_SIZE + 1), 8 * MIB).unwrap_err();
+        assert_eq!(
+            too_big,
+            InputError::ObjectTooLarge {
+                size: MAX_OBJECT_SIZE + 1,
+                limit: MAX_OBJECT_SIZE
+            }
+        );
+        assert!(too_big.to_string().contains("10,000 parts"), "{too_big}");
+        let flow = UploadFlow::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("key").unwrap(),
+            Source::File { len: u64::MAX },
+            UploadOptions::default(),
+            SystemTime::UNIX_EPOCH,
+        );
+        assert!(matches!(
+            flow.unwrap_err(),
+            Error::Input(InputError::ObjectTooLarge { size: u64::MAX, .. })
+        ));
+    }
+
+    #[test]
+    fn a_stream_that_fills_ten_thousand_parts_is_too_large() {
+        let mut up = upload(None, UploadOptions::default().part_size(5 * MIB));
+        // Every slot comes back full: the source never ends.
+        let slots = run(&mut up, |s| s.len);
+        assert_eq!(slots.len(), usize::from(MAX_PARTS));
+        let sent: u64 = slots.iter().map(|s| s.len).sum();
+        let e = up.complete().unwrap_err();
+        assert!(
+            matches!(e, Error::Input(InputError::ObjectTooLarge { size, limit }) if size == sent && limit == up.plan().capacity()),
+            "{e:?}"
+        );
+        assert!(
+            up.abort().is_some(),
+            "the upload is aborted, not completed short"
         );
     }
 

@@ -211,6 +211,53 @@ macro_rules! __surface_transfers {
                 self.client.drive_io(flow, Files::default(), Some(&mut reader))$($await)*
             }
 
+            /// Uploads the file at `path` to `key` as [`Bucket::upload_file_with`] does, but
+            /// resumable across process restarts: the upload id and every acknowledged part
+            /// are saved to the file at `state` (written beside it, then renamed over it).
+            /// Called again with the same `state` after a crash or a failure, it checks the
+            /// saved parts with ListParts and sends only the missing ones; the state file is
+            /// removed once the object is complete. The file must not change meanwhile; the
+            /// upload is left in place after a failure (abort it, or resume it).
+            ///
+            /// # Errors
+            /// As [`Bucket::upload_file_with`]; [`Error::Input`] for a file small enough
+            /// for one PutObject, or a state file that is damaged or another upload's.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::upload::UploadOptions;\nlet out = bucket.upload_file_resumable(\"big.bin\", \"/tmp/big.bin\", \"/tmp/big.bin.upload\", UploadOptions::default())", "?;\nprintln!(\"{} parts\", out.parts);")]
+            pub $($async)* fn upload_file_resumable(
+                &self,
+                key: &str,
+                path: impl AsRef<Path>,
+                state: impl AsRef<Path>,
+                options: UploadOptions,
+            ) -> Result<UploadOutput, Error> {
+                use std::io::Read as _;
+                let (path, state) = (path.as_ref(), state.as_ref().to_path_buf());
+                let io = $crate::TransportError::from_io;
+                let saved = match std::fs::File::open(&state) {
+                    Ok(file) => {
+                        let mut bytes = Vec::new();
+                        let limit = $crate::flow::resume::MAX_STATE_SIZE + 1;
+                        file.take(limit).read_to_end(&mut bytes).map_err(io)?;
+                        Some($crate::flow::resume::UploadState::decode(&bytes)?)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(io(e)),
+                };
+                let temp = state.with_extension("s3rs-tmp");
+                let target = state.clone();
+                let save: $crate::flow::resume::SaveFn = Box::new(move |bytes: &[u8]| {
+                    std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, &target)).map_err(io)
+                });
+                let len = file_len(path)$($await)*?;
+                let flow = self.upload(key, Source::File { len }, options)?.resumable(saved, save)?;
+                let flow = flow.content_type($crate::mime::from_name(&path.to_string_lossy()));
+                let out = self.client.drive_io(flow, Files::reading(path), None)$($await)*?;
+                std::fs::remove_file(&state).map_err(io)?;
+                Ok(out)
+            }
+
             /// An [`UploadFlow`] of `source` to `key`, reporting to this handle's progress.
             fn upload(
                 &self,

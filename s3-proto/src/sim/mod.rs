@@ -14,10 +14,9 @@
 //! [`driver::send`] runs one operation through `Config::prepare`, the simulator and
 //! `Config::finish`, mapping faults to the `TransportError` kinds a runtime reports:
 //!
-//! ```ignore
-//! mod sim;
+//! ```
 //! use s3_proto::ops::PutObject;
-//! use sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim, send};
+//! use s3_proto::sim::{Fault, FaultKind, FaultPlan, Match, OpKind, Sim, send};
 //!
 //! let config = s3_proto::Config::new("http://127.0.0.1:9000", "us-east-1")?;
 //! let mut sim = Sim::new()
@@ -30,16 +29,13 @@
 //! let (out, _) = send(&mut sim, &config, &put, None)?;
 //! assert_eq!(sim.object("bucket", "key"), Some(&b"hello"[..]));
 //! assert_eq!(sim.faults_injected(FaultKind::SlowDown), 2);
+//! # Ok::<(), s3_proto::Error>(())
 //! ```
 //!
 //! The clock starts at [`start_time`] and moves only when told: [`Sim::advance`] (a test
 //! driver calls it for every sleep the client asks for), [`Sim::latency`] per request,
 //! [`Fault::Delay`], and the driver's [`driver::STALL_TIMEOUT`] on a stall.
 
-// Each test crate that declares `mod sim;` uses a different part of it.
-#![allow(dead_code)]
-// `pub` marks what test files use; `pub(crate)` what only the simulator uses.
-#![allow(unreachable_pub)]
 // No request may panic the server: nothing derived from one is unwrapped or indexed.
 #![deny(
     clippy::unwrap_used,
@@ -51,6 +47,7 @@
 
 mod bucket;
 mod conditions;
+pub mod crowd;
 pub mod driver;
 mod faults;
 mod listing;
@@ -59,6 +56,7 @@ mod object;
 mod payload;
 mod reply;
 mod request;
+pub mod runtime;
 mod serve;
 mod store;
 mod xml;
@@ -68,13 +66,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 
-// The simulator's API, used by test files (each uses a part).
-#[allow(unused_imports)]
+// The simulator's API.
 pub use driver::{STALL_TIMEOUT, Streamed, credentials, send, send_streamed, send_streamed_at};
-#[allow(unused_imports)]
 pub use faults::{Fault, FaultKind, FaultPlan, Match};
 pub use request::OpKind;
-#[allow(unused_imports)]
+pub use runtime::{Driven, Runtime};
 pub use store::{Attributes, StoredObject};
 
 use reply::{Reply, S3Error};
@@ -196,6 +192,9 @@ pub struct Sim {
     log: Vec<Logged>,
     /// When the requests of the last second were served, for [`Settings::capacity`].
     served: std::collections::VecDeque<SystemTime>,
+    /// The caller's clock, to measure the real time spent serving (see [`Sim::stopwatch`]).
+    stopwatch: Option<fn() -> Duration>,
+    busy: Duration,
 }
 
 impl Default for Sim {
@@ -221,6 +220,8 @@ impl Sim {
             injected: BTreeMap::new(),
             log: Vec::new(),
             served: std::collections::VecDeque::new(),
+            stopwatch: None,
+            busy: Duration::ZERO,
         }
     }
 
@@ -304,8 +305,31 @@ impl Sim {
         self.clock += by;
     }
 
+    /// Measures the time the server spends in [`Sim::exchange`] with `clock` (a monotonic
+    /// clock or the thread's CPU time, as the caller chooses), so that a benchmark can tell
+    /// the client's cost from the simulated server's (see [`Sim::busy`]).
+    pub fn stopwatch(mut self, clock: fn() -> Duration) -> Self {
+        self.stopwatch = Some(clock);
+        self
+    }
+
+    /// Time spent serving requests, by the [`Sim::stopwatch`] clock (zero without one).
+    pub fn busy(&self) -> Duration {
+        self.busy
+    }
+
     /// Serves one request, or fails it as the fault plan says.
     pub fn exchange(&mut self, request: Request<Vec<u8>>) -> Exchange {
+        let Some(clock) = self.stopwatch else {
+            return self.serve_one(request);
+        };
+        let start = clock();
+        let exchange = self.serve_one(request);
+        self.busy += clock().saturating_sub(start);
+        exchange
+    }
+
+    fn serve_one(&mut self, request: Request<Vec<u8>>) -> Exchange {
         self.clock += self.settings.latency;
         let sequence = self.log.len() as u64 + 1;
         let (mut req, decode_error) = Incoming::parse(request);
