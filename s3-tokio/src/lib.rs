@@ -1,22 +1,4 @@
-//! An async S3 client: [`s3_proto`] operations executed over tokio and
-//! [hyper](https://docs.rs/hyper).
-//!
-//! The same API as `s3-blocking`, with `async` added. Every decision (signing, addressing,
-//! retries, paging, part sizes, length checks, errors) is made in `s3-proto`; this crate does
-//! the IO. [`Client::send`] executes any operation, [`Client::drive`] any multi-request flow
-//! (its parallel jobs as tokio tasks), and the [`Bucket`] handle offers the boto-style
-//! conveniences: strings, bytes and files in and out, listings that page by themselves, ACLs,
-//! metadata and CORS.
-//!
-//! ```no_run
-//! # async fn run() -> Result<(), s3_tokio::Error> {
-//! let client = s3_tokio::Client::from_env()?;  // AWS_* variables and ~/.aws files
-//! let bucket = client.create_bucket("my-tutorial-bucket").await?;
-//! bucket.put_string("foobar", "This is a test of S3").await?;
-//! println!("{:?}", bucket.get_string("foobar").await?);
-//! # Ok(())
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod body;
 mod bucket;
