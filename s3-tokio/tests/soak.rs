@@ -68,7 +68,7 @@ async fn worker(id: u32, client: Client, bucket: String, counts: Arc<Counts>) {
     while Instant::now() < deadline {
         seq += 1;
         // Mostly small objects, now and then one over the multipart threshold.
-        let len = if seq % 25 == 0 {
+        let len = if seq.is_multiple_of(25) {
             (6 << 20) + seq as usize
         } else {
             16 + (seq as usize * 7919 + id as usize * 104_729) % (256 << 10)
@@ -93,7 +93,7 @@ async fn worker(id: u32, client: Client, bucket: String, counts: Arc<Counts>) {
 
         // Shared key: any writer's whole version, never a mix.
         let shared = format!("shared/{}", (seq + id) % SHARED_KEYS);
-        if seq % 2 == 0 {
+        if seq.is_multiple_of(2) {
             b.put_bytes(&shared, data.clone()).await.unwrap();
             counts.writes.fetch_add(1, Ordering::Relaxed);
         } else if let Some(body) = b.get_bytes(&shared).await.unwrap() {
@@ -104,7 +104,7 @@ async fn worker(id: u32, client: Client, bucket: String, counts: Arc<Counts>) {
                 .fetch_add(body.len() as u64, Ordering::Relaxed);
         }
 
-        if seq % 10 == 0 {
+        if seq.is_multiple_of(10) {
             let listed = b.list_all(&format!("w{id}/"), None).await.unwrap();
             assert!(
                 (1..=5).contains(&listed.len()),
