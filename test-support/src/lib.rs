@@ -135,7 +135,7 @@ pub struct Capabilities {
     /// Honours `If-None-Match` on CompleteMultipartUpload (Ceph RGW 16 ignores it).
     pub conditional_complete: bool,
     /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
-    /// hex (see `PutObject::if_match_unquoted`).
+    /// hex (see `ServerQuirks::if_match_unquoted`).
     pub if_match_quoted_writes: bool,
     /// Refuses a PutObject whose flexible checksum is not its body's (400 BadDigest):
     /// LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto stores whatever it is sent.
@@ -254,9 +254,22 @@ impl Server {
             .addressing(Addressing::Path)
     }
 
-    /// Client options for this server: trusting its CA when the endpoint is https.
+    /// How the server differs from AWS S3: the s3-proto preset for it.
+    pub fn quirks(&self) -> s3_proto::quirks::ServerQuirks {
+        use s3_proto::quirks::ServerQuirks;
+        match self.name {
+            "ceph" | "cephsts" => ServerQuirks::ceph(),
+            "s3s" => ServerQuirks::s3s(),
+            "moto" => ServerQuirks::moto(),
+            "localstack" => ServerQuirks::localstack(),
+            other => panic!("no quirks preset for server {other}"),
+        }
+    }
+
+    /// Client options for this server: its quirks preset, trusting its CA when the endpoint
+    /// is https.
     pub fn options(&self) -> s3_proto::flow::request::Options {
-        let options = s3_proto::flow::request::Options::default();
+        let options = s3_proto::flow::request::Options::default().quirks(self.quirks());
         match (&self.ca_file, self.endpoint.starts_with("https:")) {
             (Some(ca), true) => {
                 options.tls(s3_proto::tls::Tls::default().ca_bundle(self.ca_pem(ca)))

@@ -665,7 +665,10 @@ impl Operation for CompleteMultipartUpload {
             None => req,
         };
         let req = req.header("content-type", "application/xml");
-        self.conditions.apply(req).body(self.body()).build()
+        self.conditions
+            .apply(req, target.quirks())
+            .body(self.body())
+            .build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<CompleteMultipartUploadOutput, Error> {
