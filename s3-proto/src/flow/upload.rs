@@ -1455,7 +1455,11 @@ mod tests {
                 .target(),
         )
         .unwrap();
-        assert!(find.uri().to_string().ends_with("?uploads&prefix=key"));
+        assert!(
+            find.uri()
+                .to_string()
+                .ends_with("?uploads&prefix=key&encoding-type=url")
+        );
     }
 
     #[test]
