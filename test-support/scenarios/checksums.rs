@@ -302,7 +302,7 @@ mod checksums {
         for k in ["op", "bytes", "parts", "plain"] {
             let head = x!(plain.send(&op::HeadObject::new(name.clone(), key(k)).checksum_mode(true))).unwrap();
             let boto = well_formed(test_support::boto3::head_checksum(server, name.as_str(), k));
-            assert_eq!(as_boto(head.checksum.clone()), boto, "{k}: s3-rs and boto3 read the same");
+            assert_eq!(as_boto(head.checksum), boto, "{k}: s3-rs and boto3 read the same");
             stored.insert(k, head.checksum);
         }
         for k in ["op", "bytes"] {

@@ -527,7 +527,7 @@ mod features {
         let b = x!(temp_bucket(&c, "urlenc"));
         let name = b.name().clone();
         let mut keys: Vec<String> = ["a b", "a+b", "p%q", "x&y", "l<t>", "ümlaut/é", "dir/sub key", "d+1/k%2", "d 3/x&y", "€"]
-            .iter().map(|k| k.to_string()).collect();
+            .iter().map(ToString::to_string).collect();
         if server.caps.control_char_keys_listed {
             keys.push("ctl\u{1}key".to_owned());
         }
