@@ -120,6 +120,9 @@ pub struct Response<'a> {
     pub headers: &'a HeaderMap,
     /// The body; empty for streamed operations and HEAD.
     pub body: &'a [u8],
+    /// How the server that answered differs from AWS S3 (set by
+    /// [`Config::finish`](crate::Config::finish); AWS's by default).
+    pub quirks: crate::quirks::ServerQuirks,
 }
 
 impl<'a> Response<'a> {
@@ -129,7 +132,14 @@ impl<'a> Response<'a> {
             status,
             headers,
             body,
+            quirks: crate::quirks::ServerQuirks::aws(),
         }
+    }
+
+    /// The response, read as coming from a server with these quirks.
+    pub fn quirks(mut self, quirks: crate::quirks::ServerQuirks) -> Self {
+        self.quirks = quirks;
+        self
     }
 
     /// A header's value as text; `None` when absent or not visible ASCII.

@@ -34,6 +34,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::checksum::ChecksumPolicy;
 use crate::config::{Config, SignatureVersion};
 use crate::credentials::{CredentialSource, Credentials};
 use crate::endpoint::Addressing;
@@ -41,6 +42,7 @@ use crate::error::{Error, InputError};
 use crate::flow::request::Options;
 use crate::integrity::Integrity;
 use crate::proxy::Proxies;
+use crate::quirks::ServerQuirks;
 use crate::retry::RetryPolicy;
 use crate::tls::Tls;
 
@@ -78,6 +80,7 @@ pub struct ClientBuilder<C> {
     signature: Option<SignatureVersion>,
     tls: Option<Tls>,
     proxy: Option<Proxies>,
+    request_checksums: Option<ChecksumPolicy>,
     options: Options,
     client: PhantomData<fn() -> C>,
 }
@@ -100,6 +103,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             signature: None,
             tls: None,
             proxy: None,
+            request_checksums: None,
             options: Options::default(),
             client: PhantomData,
         }
@@ -195,6 +199,20 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// How the server differs from AWS S3 (a preset such as
+    /// [`ServerQuirks::ceph`](crate::quirks::ServerQuirks::ceph); default AWS's).
+    pub fn quirks(mut self, quirks: ServerQuirks) -> Self {
+        self.options = self.options.quirks(quirks);
+        self
+    }
+
+    /// When uploads carry a flexible checksum nobody asked for (the SDKs'
+    /// `request_checksum_calculation`; from the environment, else `when_required`).
+    pub fn request_checksums(mut self, policy: ChecksumPolicy) -> Self {
+        self.request_checksums = Some(policy);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -202,7 +220,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// environment and the runtime refuse (see `Client::from_env` and
     /// `Client::with_options`).
     pub fn build(self) -> Result<C, Error> {
-        let (config, credentials, tls, proxy) = match self.from_env {
+        let (config, credentials, tls, proxy, checksums) = match self.from_env {
             true => {
                 let setup = crate::profile::setup_from_env(C::lookup, C::read)?;
                 let tls = Some(setup.tls.clone());
@@ -216,9 +234,10 @@ impl<C: BuildClient> ClientBuilder<C> {
                     Some(credentials),
                     tls,
                     Some(setup.proxy),
+                    Some(setup.request_checksums),
                 )
             }
-            false => (None, None, None, None),
+            false => (None, None, None, None, None),
         };
         let region = self
             .region
@@ -250,6 +269,9 @@ impl<C: BuildClient> ClientBuilder<C> {
         if let Some(proxy) = self.proxy.or(proxy) {
             options = options.proxy(proxy);
         }
+        if let Some(policy) = self.request_checksums.or(checksums) {
+            options = options.request_checksums(policy);
+        }
         C::assemble(config, credentials, options)
     }
 }
@@ -271,6 +293,7 @@ mod tests {
                 "AWS_REGION" => Some("eu-west-1".into()),
                 "AWS_ACCESS_KEY_ID" => Some("AKID".into()),
                 "AWS_SECRET_ACCESS_KEY" => Some("SECRET".into()),
+                "AWS_REQUEST_CHECKSUM_CALCULATION" => Some("WHEN_SUPPORTED".into()),
                 _ => None,
             }
         }
@@ -289,7 +312,18 @@ mod tests {
             .unwrap();
         assert_eq!(config.region(), "us-west-2");
         assert_eq!(options.request_timeout, Some(Duration::from_secs(5)));
-        let Built(config, _) = ClientBuilder::<Built>::new().anonymous().build().unwrap();
+        assert_eq!(options.request_checksums, ChecksumPolicy::WhenSupported);
+        assert_eq!(options.quirks, ServerQuirks::aws());
+        let Built(_, options) = ClientBuilder::<Built>::new()
+            .environment()
+            .request_checksums(ChecksumPolicy::WhenRequired)
+            .quirks(ServerQuirks::ceph())
+            .build()
+            .unwrap();
+        assert_eq!(options.request_checksums, ChecksumPolicy::WhenRequired);
+        assert_eq!(options.quirks, ServerQuirks::ceph());
+        let Built(config, options) = ClientBuilder::<Built>::new().anonymous().build().unwrap();
+        assert_eq!(options.request_checksums, ChecksumPolicy::WhenRequired);
         assert_eq!(config.region(), "us-east-1");
         let err = ClientBuilder::<Built>::new().build().unwrap_err();
         assert!(err.to_string().contains("credentials"), "{err}");

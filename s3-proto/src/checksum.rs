@@ -7,8 +7,9 @@
 //! parts' raw digests, spelled `<base64>-N`) or `FULL_OBJECT` (a CRC of the whole object, which
 //! [`MultipartChecksum`] combines from the part CRCs without reading the data again).
 //!
-//! Nothing here is sent by default: [`ChecksumPolicy`] and [`ServerQuirks`] decide when and how,
-//! because Ceph RGW 16 refuses checksums in aws-chunked trailers.
+//! Nothing here is sent by default: [`ChecksumPolicy`] and
+//! [`ServerQuirks`](crate::quirks::ServerQuirks) decide when and how, because Ceph RGW 16
+//! ignores checksum headers and refuses checksums in aws-chunked trailers.
 //!
 //! Reference: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html>
 //!
@@ -852,16 +853,59 @@ pub enum ChecksumPolicy {
 }
 
 impl ChecksumPolicy {
+    /// The algorithm a request gets when the policy, not the caller, asks for a checksum:
+    /// CRC32, as the AWS SDKs send under `when_supported`.
+    pub const DEFAULT_ALGORITHM: ChecksumAlgorithm = ChecksumAlgorithm::Crc32;
+
+    /// The AWS SDKs' setting name for this policy (`when_supported`, `when_required`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecksumPolicy::WhenSupported => "when_supported",
+            ChecksumPolicy::WhenRequired => "when_required",
+        }
+    }
+
     /// Whether a request body gets a checksum: `required` when the operation needs one
     /// (DeleteObjects), `chosen` when the caller named an algorithm.
     pub fn checksums_request(self, required: bool, chosen: bool) -> bool {
         required || chosen || self == ChecksumPolicy::WhenSupported
     }
 
+    /// The algorithm of the checksum a request with a body gets when its caller asked for
+    /// none: [`ChecksumPolicy::DEFAULT_ALGORITHM`] under `WhenSupported` for a server that
+    /// does something with checksum headers (`quirks`), else none.
+    pub fn unasked_algorithm(
+        self,
+        quirks: &crate::quirks::ServerQuirks,
+    ) -> Option<ChecksumAlgorithm> {
+        (self.checksums_request(false, false) && quirks.takes_checksum_headers)
+            .then_some(Self::DEFAULT_ALGORITHM)
+    }
+
     /// Whether a GET/HEAD sends `x-amz-checksum-mode: ENABLED` to check the body against the
     /// stored checksum; `asked` when the caller enabled checksum mode.
     pub fn checksums_response(self, asked: bool) -> bool {
         asked || self == ChecksumPolicy::WhenSupported
+    }
+}
+
+impl FromStr for ChecksumPolicy {
+    type Err = InputError;
+
+    /// Parses the value of `AWS_REQUEST_CHECKSUM_CALCULATION` or the profile's
+    /// `request_checksum_calculation` (`when_supported`, `when_required`; any case).
+    fn from_str(s: &str) -> Result<Self, InputError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "when_supported" => Ok(ChecksumPolicy::WhenSupported),
+            "when_required" => Ok(ChecksumPolicy::WhenRequired),
+            _ => Err(InputError::argument(
+                "request_checksum_calculation",
+                format!(
+                    "{:?} is neither when_supported nor when_required",
+                    shorten(s)
+                ),
+            )),
+        }
     }
 }
 
@@ -875,61 +919,6 @@ pub enum ChecksumPlacement {
     Header,
     /// A trailer of an `aws-chunked` body (`x-amz-trailer`), computed while streaming.
     Trailer,
-}
-
-/// What a server does with flexible checksums: the one place that records which servers
-/// take which form, so every request decides from the same data.
-///
-/// Seen on Ceph RGW 16 (Pacific): `x-amz-checksum-*` and `x-amz-sdk-checksum-algorithm`
-/// request headers are accepted and ignored (not checked, stored or returned), and an
-/// `aws-chunked` body with a trailing checksum (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`,
-/// `x-amz-trailer`) is refused with 400. AWS S3 checks, stores and returns both forms.
-/// The [`Default`] is [`ServerQuirks::UNKNOWN`], which never sends a trailer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServerQuirks {
-    /// The server checks `x-amz-checksum-*` request headers and returns stored checksums.
-    pub checks_checksum_headers: bool,
-    /// The server accepts a checksum in an `aws-chunked` trailer.
-    pub accepts_checksum_trailer: bool,
-}
-
-impl ServerQuirks {
-    /// AWS S3: checks header and trailer checksums, stores and returns them.
-    pub const AWS: ServerQuirks = ServerQuirks {
-        checks_checksum_headers: true,
-        accepts_checksum_trailer: true,
-    };
-
-    /// Ceph RGW 16: ignores checksum headers, answers 400 to aws-chunked trailers.
-    pub const CEPH_RGW_16: ServerQuirks = ServerQuirks {
-        checks_checksum_headers: false,
-        accepts_checksum_trailer: false,
-    };
-
-    /// A server not known: checksum headers may be ignored, trailers may be refused.
-    pub const UNKNOWN: ServerQuirks = ServerQuirks::CEPH_RGW_16;
-
-    /// Where a request's checksum goes: `wanted` is [`ChecksumPolicy::checksums_request`]'s
-    /// answer, `streamed` is true when the body can be read only once.
-    ///
-    /// A body known ahead gets a header, which every server takes (some ignore it). A
-    /// streamed body gets a trailer only where the server accepts one; elsewhere nothing,
-    /// since a header would need a second pass over the data.
-    pub fn placement(self, wanted: bool, streamed: bool) -> ChecksumPlacement {
-        match (wanted, streamed) {
-            (false, _) => ChecksumPlacement::None,
-            (true, false) => ChecksumPlacement::Header,
-            (true, true) if self.accepts_checksum_trailer => ChecksumPlacement::Trailer,
-            (true, true) => ChecksumPlacement::None,
-        }
-    }
-}
-
-impl Default for ServerQuirks {
-    fn default() -> Self {
-        ServerQuirks::UNKNOWN
-    }
 }
 
 /// The combine math of a reflected CRC whose initial value and final xor are all ones

@@ -84,6 +84,8 @@ impl Config {
                 endpoint,
                 region: region.into(),
                 addressing: Addressing::Auto,
+                quirks: crate::quirks::ServerQuirks::default(),
+                checksums: crate::checksum::ChecksumPolicy::default(),
             },
             signature: SignatureVersion::V4,
             unsigned_payload: false,
@@ -110,6 +112,18 @@ impl Config {
     /// Sets the addressing style.
     pub fn addressing(mut self, addressing: Addressing) -> Self {
         self.target.addressing = addressing;
+        self
+    }
+
+    /// Sets the server's quirks and the checksum policy every request built from this config
+    /// follows (a session takes them from its [`Options`](crate::flow::request::Options)).
+    pub fn server(
+        mut self,
+        quirks: crate::quirks::ServerQuirks,
+        checksums: crate::checksum::ChecksumPolicy,
+    ) -> Self {
+        self.target.quirks = quirks;
+        self.target.checksums = checksums;
         self
     }
 
@@ -327,7 +341,7 @@ impl Config {
         op: &O,
         response: Response<'_>,
     ) -> Result<O::Output, Error> {
-        finish(op, response)
+        finish(op, response.quirks(self.target.quirks))
     }
 
     fn payload_hash(&self, req: &Request<Body>) -> PayloadHash {

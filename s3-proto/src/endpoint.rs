@@ -159,9 +159,29 @@ pub struct Target {
     pub(crate) endpoint: Endpoint,
     pub(crate) region: String,
     pub(crate) addressing: Addressing,
+    /// How the server differs from AWS S3 (set from the session's options).
+    pub(crate) quirks: crate::quirks::ServerQuirks,
+    /// When requests carry a flexible checksum nobody asked for (set from the options).
+    pub(crate) checksums: crate::checksum::ChecksumPolicy,
 }
 
 impl Target {
+    /// How the server differs from AWS S3: what requests and replies are adapted to.
+    pub fn quirks(&self) -> &crate::quirks::ServerQuirks {
+        &self.quirks
+    }
+
+    /// When requests carry a flexible checksum the caller did not ask for.
+    pub fn checksums(&self) -> crate::checksum::ChecksumPolicy {
+        self.checksums
+    }
+
+    /// The algorithm of the checksum a request with a body gets from the policy alone: under
+    /// `when_supported`, CRC32 for a server that does something with checksum headers.
+    pub fn default_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
+        self.checksums.unasked_algorithm(&self.quirks)
+    }
+
     /// The endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint

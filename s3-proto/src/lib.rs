@@ -41,6 +41,7 @@ pub mod post;
 pub mod presign;
 pub mod profile;
 pub mod proxy;
+pub mod quirks;
 pub mod request;
 pub mod retry;
 pub mod sign;

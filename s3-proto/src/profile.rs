@@ -80,6 +80,9 @@ pub struct EnvSetup {
     /// instance metadata, as the SDKs do (`None` when a region is set or
     /// `AWS_EC2_METADATA_DISABLED` is true). [`EnvSetup::credential_source`] applies it.
     pub imds_region: Option<crate::credentials::imds::ImdsRegion>,
+    /// When uploads get a checksum nobody asked for: `AWS_REQUEST_CHECKSUM_CALCULATION`, else
+    /// the profile's `request_checksum_calculation`, else the default.
+    pub request_checksums: crate::checksum::ChecksumPolicy,
 }
 
 impl EnvSetup {
@@ -148,6 +151,12 @@ pub fn setup_from_env(
         tls.bundle_certificates()?;
     }
     let proxy = crate::proxy::Proxies::from_lookup(&mut lookup);
+    let request_checksums = lookup("AWS_REQUEST_CHECKSUM_CALCULATION")
+        .filter(|v| !v.trim().is_empty())
+        .or(files.settings(&profile).request_checksum_calculation)
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or_default();
     let credentials = crate::credentials::chain::DefaultChain::new(lookup).cached();
     Ok(EnvSetup {
         config,
@@ -155,6 +164,7 @@ pub fn setup_from_env(
         proxy,
         credentials,
         imds_region,
+        request_checksums,
     })
 }
 
@@ -317,6 +327,8 @@ pub struct ProfileSettings {
     pub ca_bundle: Option<PathBuf>,
     /// `s3 = addressing_style` (`path`, `virtual` or `auto`).
     pub addressing: Option<Addressing>,
+    /// `request_checksum_calculation` (`when_supported` or `when_required`), as written.
+    pub request_checksum_calculation: Option<String>,
 }
 
 /// One `key = value` line, with its nested `sub = value` lines (`s3 =` blocks).
@@ -537,6 +549,7 @@ impl ProfileFiles {
                 Some("auto") => Some(Addressing::Auto),
                 _ => None,
             },
+            request_checksum_calculation: p.get("request_checksum_calculation").map(str::to_owned),
         }
     }
 

@@ -264,4 +264,61 @@ mod checksums {
         }
         x!(cleanup(&b));
     }}
+
+    // The SDKs' request_checksum_calculation as a client option: when_supported gives every
+    // upload path a CRC32 in headers where the server's quirks say it takes them (none to
+    // Ceph RGW 16, and never a trailer); when_required (the default) sends none.
+    scenario_fn! { checksum_policy_follows_the_quirks(server) {
+        use s3::proto::checksum::ChecksumPolicy;
+        let plain = client(server);
+        let b = x!(temp_bucket(&plain, "sumpolicy"));
+        let name = b.name().clone();
+        let options = server.options().request_checksums(ChecksumPolicy::WhenSupported);
+        let c = s3::Client::with_options(server.config(), server.credentials(), options).unwrap();
+        let cb = c.bucket(name.as_str()).unwrap();
+        let takes = server.quirks().takes_checksum_headers;
+        assert_eq!(takes, server.name != "ceph" && server.name != "cephsts");
+        assert_eq!(c.options().default_checksum(), takes.then_some(ChecksumAlgorithm::Crc32));
+
+        let body = b"checked by default".to_vec();
+        let crc = ObjectChecksum::full_object(Checksum::compute(ChecksumAlgorithm::Crc32, &body));
+        let big: Vec<u8> = (0..(FIVE_MIB as u32) + 1000).map(|i| (i % 251) as u8).collect();
+        let composite = multipart_sum(&big, FIVE_MIB as usize, ChecksumAlgorithm::Crc32, ChecksumType::Composite);
+        let multipart = UploadOptions::default().threshold(FIVE_MIB).part_size(FIVE_MIB);
+        // An operation, a one-shot upload and a multipart upload, with no checksum chosen.
+        x!(cb.put(op::PutObject::new(name.clone(), key("op"), body.clone()))).unwrap();
+        let out = x!(cb.put_bytes_with("bytes", body.clone(), UploadOptions::default())).unwrap();
+        assert_eq!(out.checksum, takes.then_some(crc), "bytes");
+        let out = x!(cb.upload_reader("parts", &big[..], None, multipart.clone())).unwrap();
+        assert_eq!(out.parts, 2);
+        assert_eq!(out.checksum.is_some(), takes, "parts");
+        // The same through a when_required client: nothing chosen, nothing sent.
+        let out = x!(b.put_bytes_with("plain", body.clone(), UploadOptions::default())).unwrap();
+        if !server.caps.default_checksum {
+            assert_eq!(out.checksum, None, "plain");
+        }
+
+        let mut stored = std::collections::BTreeMap::new();
+        for k in ["op", "bytes", "parts", "plain"] {
+            let head = x!(plain.send(&op::HeadObject::new(name.clone(), key(k)).checksum_mode(true))).unwrap();
+            let boto = well_formed(test_support::boto3::head_checksum(server, name.as_str(), k));
+            assert_eq!(as_boto(head.checksum), boto, "{k}: s3-rs and boto3 read the same");
+            stored.insert(k, head.checksum);
+        }
+        for k in ["op", "bytes"] {
+            let expected = (takes && server.caps.stores_checksums).then_some(crc);
+            assert_eq!(stored[k], expected, "{k}");
+        }
+        if server.caps.multipart_checksums {
+            assert_eq!(stored["parts"], Some(composite), "parts");
+        }
+        if !server.caps.default_checksum {
+            assert_eq!(stored["plain"], None, "plain: when_required sent nothing");
+        }
+        for k in ["op", "bytes", "plain"] {
+            assert!(x!(b.get_bytes(k)).unwrap() == Some(body.clone()), "{k}");
+        }
+        assert!(x!(b.get_bytes("parts")).unwrap() == Some(big));
+        x!(cleanup(&b));
+    }}
 }

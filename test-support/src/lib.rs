@@ -135,7 +135,7 @@ pub struct Capabilities {
     /// Honours `If-None-Match` on CompleteMultipartUpload (Ceph RGW 16 ignores it).
     pub conditional_complete: bool,
     /// Matches the quoted ETag in `If-Match` on writes; Ceph RGW 16 matches only the bare
-    /// hex (see `PutObject::if_match_unquoted`).
+    /// hex (see `ServerQuirks::if_match_unquoted`).
     pub if_match_quoted_writes: bool,
     /// Refuses a PutObject whose flexible checksum is not its body's (400 BadDigest):
     /// LocalStack, s3s-fs; Ceph RGW 16 ignores the headers, moto stores whatever it is sent.
@@ -149,6 +149,17 @@ pub struct Capabilities {
     /// Checks part checksums and stores COMPOSITE and FULL_OBJECT multipart checksums
     /// (LocalStack only; moto answers HEAD with made-up values, Ceph and s3s-fs ignore them).
     pub multipart_checksums: bool,
+    /// Lists keys holding control characters (`\x01`) in every listing it has, URL-encoded
+    /// (s3s-fs answers 500 to ListObjects, moto to ListObjectVersions).
+    pub control_char_keys_listed: bool,
+    /// Pages ListObjects v1 and v2 right under `encoding-type=url`: LocalStack compares a v1
+    /// marker with the encoded keys (pages repeat and end early; a marker holding a control
+    /// character is a 500), fails a v2 continuation token to a non-ASCII key (boto3 gets
+    /// 500), and refuses its own ListMultipartUploads upload-id marker (InvalidArgument).
+    pub url_listings_page: bool,
+    /// Pages the common prefixes of ListObjects (v1) with a delimiter (moto 5 repeats every
+    /// common prefix on each page).
+    pub v1_delimiter_pages: bool,
     /// Gives every object a stored checksum, sent or not (LocalStack: CRC64NVME, like AWS
     /// since 2025).
     pub default_checksum: bool,
@@ -254,9 +265,22 @@ impl Server {
             .addressing(Addressing::Path)
     }
 
-    /// Client options for this server: trusting its CA when the endpoint is https.
+    /// How the server differs from AWS S3: the s3-proto preset for it.
+    pub fn quirks(&self) -> s3_proto::quirks::ServerQuirks {
+        use s3_proto::quirks::ServerQuirks;
+        match self.name {
+            "ceph" | "cephsts" => ServerQuirks::ceph(),
+            "s3s" => ServerQuirks::s3s(),
+            "moto" => ServerQuirks::moto(),
+            "localstack" => ServerQuirks::localstack(),
+            other => panic!("no quirks preset for server {other}"),
+        }
+    }
+
+    /// Client options for this server: its quirks preset, trusting its CA when the endpoint
+    /// is https.
     pub fn options(&self) -> s3_proto::flow::request::Options {
-        let options = s3_proto::flow::request::Options::default();
+        let options = s3_proto::flow::request::Options::default().quirks(self.quirks());
         match (&self.ca_file, self.endpoint.starts_with("https:")) {
             (Some(ca), true) => {
                 options.tls(s3_proto::tls::Tls::default().ca_bundle(self.ca_pem(ca)))
@@ -435,6 +459,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
+            control_char_keys_listed: true,
+            url_listings_page: true,
+            v1_delimiter_pages: true,
             sse_s3: false,
             encrypted_copy: false,
             copy_encrypts: false,
@@ -487,6 +514,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: false,
             multipart_checksums: false,
             default_checksum: false,
+            control_char_keys_listed: false,
+            url_listings_page: true,
+            v1_delimiter_pages: true,
             sse_s3: false,
             encrypted_copy: true,
             copy_encrypts: false,
@@ -542,6 +572,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: true,
             default_checksum: true,
+            control_char_keys_listed: true,
+            url_listings_page: false,
+            v1_delimiter_pages: true,
             sse_s3: true,
             encrypted_copy: true,
             copy_encrypts: true,
@@ -594,6 +627,9 @@ pub fn server(name: &'static str) -> Option<Server> {
             checksum_refusal_stores_nothing: true,
             multipart_checksums: false,
             default_checksum: false,
+            control_char_keys_listed: false,
+            url_listings_page: true,
+            v1_delimiter_pages: false,
             sse_s3: true,
             encrypted_copy: true,
             copy_encrypts: false,

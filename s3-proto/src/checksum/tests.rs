@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use sha2::Digest as _;
 
 use super::*;
+use crate::quirks::ServerQuirks;
 
 const CHECK: &[u8] = b"123456789";
 
@@ -416,8 +417,7 @@ fn default_policy_and_quirks_are_safe_for_ceph() {
     assert!(ChecksumPolicy::WhenSupported.checksums_request(false, false));
     assert!(ChecksumPolicy::WhenSupported.checksums_response(false));
 
-    let quirks = ServerQuirks::default();
-    assert_eq!(quirks, ServerQuirks::CEPH_RGW_16);
+    let quirks = ServerQuirks::ceph();
     // The default never sends a trailer, and nothing unless a checksum is wanted.
     for wanted in [false, true] {
         for streamed in [false, true] {
@@ -432,12 +432,29 @@ fn default_policy_and_quirks_are_safe_for_ceph() {
     assert_eq!(quirks.placement(true, false), ChecksumPlacement::Header);
     assert_eq!(quirks.placement(true, true), ChecksumPlacement::None);
     assert_eq!(
-        ServerQuirks::AWS.placement(true, true),
+        ServerQuirks::aws().placement(true, true),
         ChecksumPlacement::Trailer
     );
     assert_eq!(
-        ServerQuirks::AWS.placement(true, false),
+        ServerQuirks::aws().placement(true, false),
         ChecksumPlacement::Header
+    );
+}
+
+#[test]
+fn policy_reads_the_sdk_setting() {
+    for (text, policy) in [
+        ("when_supported", ChecksumPolicy::WhenSupported),
+        ("WHEN_REQUIRED", ChecksumPolicy::WhenRequired),
+        (" when_required ", ChecksumPolicy::WhenRequired),
+    ] {
+        assert_eq!(text.parse::<ChecksumPolicy>().unwrap(), policy);
+    }
+    assert_eq!(ChecksumPolicy::WhenSupported.as_str(), "when_supported");
+    let e = "always".parse::<ChecksumPolicy>().unwrap_err();
+    assert!(
+        e.to_string().contains("request_checksum_calculation"),
+        "{e}"
     );
 }
 

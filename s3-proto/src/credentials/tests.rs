@@ -1145,3 +1145,39 @@ fn region_from_instance_metadata_when_none_is_configured() {
         assert_eq!(source.discovered_region(), None);
     }
 }
+
+#[test]
+fn request_checksum_calculation_from_the_environment_then_the_profile() {
+    use crate::checksum::ChecksumPolicy;
+    let config = b"[default]\nrequest_checksum_calculation = when_supported\n".to_vec();
+    let read = move |p: &std::path::Path| -> std::io::Result<Vec<u8>> {
+        match p.ends_with("config") {
+            true => Ok(config.clone()),
+            false => Err(std::io::ErrorKind::NotFound.into()),
+        }
+    };
+    let base = [
+        ("HOME", "/home/u"),
+        ("AWS_ACCESS_KEY_ID", "AK"),
+        ("AWS_SECRET_ACCESS_KEY", "SK"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let setup = crate::profile::setup_from_env(env(&base), read.clone()).unwrap();
+    assert_eq!(setup.request_checksums, ChecksumPolicy::WhenSupported);
+    let mut vars = base.to_vec();
+    vars.push(("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"));
+    let setup = crate::profile::setup_from_env(env(&vars), read.clone()).unwrap();
+    assert_eq!(setup.request_checksums, ChecksumPolicy::WhenRequired);
+    vars.pop();
+    vars.push(("AWS_REQUEST_CHECKSUM_CALCULATION", "sometimes"));
+    let e = crate::profile::setup_from_env(env(&vars), read).unwrap_err();
+    assert!(
+        e.to_string().contains("request_checksum_calculation"),
+        "{e}"
+    );
+    let none = |_: &std::path::Path| -> std::io::Result<Vec<u8>> {
+        Err(std::io::ErrorKind::NotFound.into())
+    };
+    let setup = crate::profile::setup_from_env(env(&base), none).unwrap();
+    assert_eq!(setup.request_checksums, ChecksumPolicy::WhenRequired);
+}

@@ -42,12 +42,14 @@ use super::guard::BodyGuard;
 use super::throttle::{self, Throttle};
 use super::trace::Trace;
 use crate::body::Body;
+use crate::checksum::ChecksumPolicy;
 use crate::config::Config;
 use crate::credentials::source::{Fetch, refuses_credentials};
 use crate::credentials::{CredentialSource, Credentials};
 use crate::error::{Deadline, Error};
 use crate::name::BucketName;
 use crate::op::Operation;
+use crate::quirks::ServerQuirks;
 use crate::retry::{self, Replay, RetryPolicy};
 
 /// A client's timeouts, limits and retry policy: the same meaning in every runtime.
@@ -79,6 +81,15 @@ pub struct Options {
     /// The forward proxies requests go through (default: none, every request direct;
     /// `Client::from_env` reads `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
     pub proxy: crate::proxy::Proxies,
+    /// How the server differs from AWS S3 (default [`ServerQuirks::aws`]): a preset such as
+    /// [`ServerQuirks::ceph`] adapts conditional writes, checksums and listings to it.
+    pub quirks: ServerQuirks,
+    /// When uploads carry a flexible checksum the caller did not ask for: the AWS SDKs'
+    /// `request_checksum_calculation` (`AWS_REQUEST_CHECKSUM_CALCULATION`). Default
+    /// [`ChecksumPolicy::WhenRequired`]: nothing new is sent, no extra pass over bodies;
+    /// [`ChecksumPolicy::WhenSupported`] gives every PutObject and upload a CRC32 in headers
+    /// where the server takes them (never in a trailer it refuses, see [`ServerQuirks`]).
+    pub request_checksums: ChecksumPolicy,
 }
 
 impl Default for Options {
@@ -93,6 +104,8 @@ impl Default for Options {
             integrity: crate::integrity::Integrity::default(),
             tls: crate::tls::Tls::default(),
             proxy: crate::proxy::Proxies::default(),
+            quirks: ServerQuirks::default(),
+            request_checksums: ChecksumPolicy::default(),
         }
     }
 }
@@ -146,6 +159,25 @@ impl Options {
         self
     }
 
+    /// Sets how the server differs from AWS S3 (a preset: [`ServerQuirks::ceph`], …).
+    pub fn quirks(mut self, quirks: ServerQuirks) -> Self {
+        self.quirks = quirks;
+        self
+    }
+
+    /// Sets when uploads carry a flexible checksum nobody asked for.
+    pub fn request_checksums(mut self, policy: ChecksumPolicy) -> Self {
+        self.request_checksums = policy;
+        self
+    }
+
+    /// The checksum an upload gets when its caller chose none: CRC32 under
+    /// [`ChecksumPolicy::WhenSupported`] for a server that takes checksum headers, else
+    /// none.
+    pub fn default_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
+        self.request_checksums.unasked_algorithm(&self.quirks)
+    }
+
     /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -179,7 +211,7 @@ impl Session {
     /// [`CredentialSource`] whose cache is refreshed.
     pub fn new(config: Config, credentials: impl Into<CredentialSource>, options: Options) -> Self {
         Session {
-            config,
+            config: config.server(options.quirks, options.request_checksums),
             discovered: std::sync::OnceLock::new(),
             credentials: credentials.into(),
             clock_offset_ms: AtomicI64::new(0),
@@ -738,6 +770,7 @@ macro_rules! client_constructors {
                 let options = $crate::flow::request::Options::default();
                 let credentials = setup.credential_source();
                 let options = options.tls(setup.tls).proxy(setup.proxy);
+                let options = options.request_checksums(setup.request_checksums);
                 Self::with_options(setup.config, credentials, options)
             }
         }

@@ -86,12 +86,12 @@ pub struct UploadOptions {
     pub content_md5: bool,
     /// A flexible checksum of this algorithm on the PutObject or on every part, computed in
     /// the same pass as the `Content-MD5`, and for a multipart upload the object's checksum
-    /// in CompleteMultipartUpload (default none: [`ChecksumPolicy::WhenRequired`]). Always
-    /// in headers, never in an aws-chunked trailer, so every server takes it (Ceph RGW 16
-    /// ignores it; see [`ServerQuirks`]).
+    /// in CompleteMultipartUpload (default: none, or CRC32 when the client's policy is
+    /// [`ChecksumPolicy::WhenSupported`]). Always in headers, never in an aws-chunked
+    /// trailer, so every server takes it (Ceph RGW 16 ignores it; see [`ServerQuirks`]).
     ///
-    /// [`ChecksumPolicy::WhenRequired`]: crate::checksum::ChecksumPolicy::WhenRequired
-    /// [`ServerQuirks`]: crate::checksum::ServerQuirks
+    /// [`ChecksumPolicy::WhenSupported`]: crate::checksum::ChecksumPolicy::WhenSupported
+    /// [`ServerQuirks`]: crate::quirks::ServerQuirks
     pub checksum: Option<ChecksumAlgorithm>,
     /// What a multipart object's checksum covers (default: the algorithm's own,
     /// [`ChecksumAlgorithm::default_multipart_type`]).
@@ -167,6 +167,15 @@ impl UploadOptions {
     /// Sends a flexible checksum of `algorithm` with every request that carries data.
     pub fn checksum(mut self, algorithm: ChecksumAlgorithm) -> Self {
         self.checksum = Some(algorithm);
+        self
+    }
+
+    /// Sends a flexible checksum of `algorithm`, when there is one, unless one was chosen
+    /// already: how a client's checksum policy
+    /// ([`Options::default_checksum`](crate::flow::request::Options::default_checksum))
+    /// reaches an upload.
+    pub fn or_checksum(mut self, algorithm: Option<ChecksumAlgorithm>) -> Self {
+        self.checksum = self.checksum.or(algorithm);
         self
     }
 
@@ -1649,7 +1658,11 @@ mod tests {
                 .target(),
         )
         .unwrap();
-        assert!(find.uri().to_string().ends_with("?uploads&prefix=key"));
+        assert!(
+            find.uri()
+                .to_string()
+                .ends_with("?uploads&prefix=key&encoding-type=url")
+        );
     }
 
     #[test]

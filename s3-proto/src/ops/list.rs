@@ -12,10 +12,12 @@ use crate::flow::paginate::Paginated;
 use crate::name::BucketName;
 use crate::op::Operation;
 use crate::ops::object::parse_bool;
+use crate::quirks::ListingEncoding;
 use crate::request::RequestBuilder;
-use crate::sign::encode::percent_decode;
 use crate::time::parse_iso8601;
 use crate::xml::XmlReader;
+
+use super::url_encoding::{self, Decoding};
 
 /// One object in a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,12 +38,23 @@ pub struct Object {
 }
 
 /// Filters shared by both listing versions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Filter {
     prefix: Option<String>,
     delimiter: Option<String>,
     max_keys: Option<u32>,
     encoding_url: bool,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter {
+            prefix: None,
+            delimiter: None,
+            max_keys: None,
+            encoding_url: true,
+        }
+    }
 }
 
 impl Filter {
@@ -50,11 +63,30 @@ impl Filter {
             .query_opt("prefix", self.prefix.as_deref())
             .query_opt("delimiter", self.delimiter.as_deref())
             .query_opt("max-keys", self.max_keys.map(|n| n.to_string()));
-        if self.encoding_url {
-            req.query("encoding-type", "url")
-        } else {
-            req
+        url_encoding::ask(self.encoding_url, req)
+    }
+
+    /// Decodes `page` as `rule` says this server encodes it; the echoes of the request take
+    /// the request's values. `marker` is the v1 marker or v2 start-after asked for.
+    fn decode(
+        &self,
+        page: &mut Page,
+        rule: ListingEncoding,
+        marker: Option<&str>,
+    ) -> Result<(), Error> {
+        let d = Decoding::new(rule, self.encoding_url, page.url_encoded);
+        page.prefix = url_encoding::echo(&d, self.prefix.as_deref(), page.prefix.take());
+        page.delimiter = url_encoding::echo(&d, self.delimiter.as_deref(), page.delimiter.take());
+        page.marker = url_encoding::echo(&d, marker, page.marker.take());
+        page.start_after = url_encoding::echo(&d, marker, page.start_after.take());
+        d.next_marker("NextMarker", page.next_marker.as_mut())?;
+        for obj in &mut page.contents {
+            d.key(&mut obj.key)?;
         }
+        for prefix in &mut page.common_prefixes {
+            d.common_prefix(prefix)?;
+        }
+        Ok(())
     }
 }
 
@@ -78,10 +110,11 @@ macro_rules! filter_setters {
             self
         }
 
-        /// Asks the server to URL-encode keys (`encoding-type=url`), for keys holding characters
-        /// XML 1.0 cannot carry. Off by default: keys are decoded only when the reply says
-        /// `<EncodingType>url</EncodingType>`, but s3s-fs says so without encoding anything, so
-        /// a key containing `%` would be misread there.
+        /// Whether to ask the server to URL-encode keys (`encoding-type=url`, default on), so
+        /// keys holding characters XML 1.0 cannot carry list too. They come back decoded: as
+        /// the reply declares, adjusted by the server's
+        /// [`ServerQuirks`](crate::quirks::ServerQuirks) (s3s-fs declares it without encoding
+        /// anything).
         pub fn encoding_type_url(mut self, yes: bool) -> Self {
             self.filter.encoding_url = yes;
             self
@@ -185,7 +218,10 @@ impl Operation for ListObjectsV2 {
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ListObjectsV2Output, Error> {
-        let page = parse_listing(resp.body)?;
+        let mut page = parse_listing(resp.body)?;
+        let rule = resp.quirks.list_objects_v2;
+        self.filter
+            .decode(&mut page, rule, self.start_after.as_deref())?;
         Ok(ListObjectsV2Output {
             name: page.name,
             prefix: page.prefix,
@@ -280,7 +316,10 @@ impl Operation for ListObjects {
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ListObjectsOutput, Error> {
-        let page = parse_listing(resp.body)?;
+        let mut page = parse_listing(resp.body)?;
+        let rule = resp.quirks.list_objects_v1;
+        self.filter
+            .decode(&mut page, rule, self.marker.as_deref())?;
         Ok(ListObjectsOutput {
             name: page.name,
             prefix: page.prefix,
@@ -365,7 +404,7 @@ fn parse_listing(body: &[u8]) -> Result<Page, Error> {
                 page.next_continuation_token = Some(r.text()?.into_owned());
             }
             b"StartAfter" => page.start_after = Some(r.text()?.into_owned()),
-            b"EncodingType" => page.url_encoded = r.text()?.trim().eq_ignore_ascii_case("url"),
+            b"EncodingType" => page.url_encoded = url_encoding::declares_url(&r.text()?),
             b"Contents" => page.contents.push(parse_object(&mut r)?),
             b"CommonPrefixes" => {
                 while let Some(field) = r.next_child()? {
@@ -379,10 +418,7 @@ fn parse_listing(body: &[u8]) -> Result<Page, Error> {
         }
     }
     r.finish()?;
-    if page.url_encoded {
-        // EncodingType may come after the fields it applies to, so decode at the end.
-        decode_page(&mut page)?;
-    }
+    // EncodingType may come after the fields it applies to: the caller decodes at the end.
     Ok(page)
 }
 
@@ -407,35 +443,6 @@ fn parse_object(r: &mut XmlReader<'_>) -> Result<Object, Error> {
         return Err(ResponseError::MissingField { field: "Key" }.into());
     }
     Ok(obj)
-}
-
-/// Decodes the fields `encoding-type=url` applies to. S3 encodes spaces as `+`.
-fn decode_page(page: &mut Page) -> Result<(), Error> {
-    fn decode(field: &'static str, s: &mut String) -> Result<(), Error> {
-        let bytes = percent_decode(s, true);
-        let decoded =
-            String::from_utf8(bytes.into_owned()).map_err(|_| ResponseError::invalid(field, s))?;
-        *s = decoded;
-        Ok(())
-    }
-    for (field, value) in [
-        ("Prefix", &mut page.prefix),
-        ("Delimiter", &mut page.delimiter),
-        ("Marker", &mut page.marker),
-        ("NextMarker", &mut page.next_marker),
-        ("StartAfter", &mut page.start_after),
-    ] {
-        if let Some(v) = value {
-            decode(field, v)?;
-        }
-    }
-    for obj in &mut page.contents {
-        decode("Key", &mut obj.key)?;
-    }
-    for prefix in &mut page.common_prefixes {
-        decode("Prefix", prefix)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -464,7 +471,7 @@ mod tests {
         let req = op.request(c.target()).unwrap();
         assert_eq!(
             req.uri(),
-            "http://127.0.0.1:9000/bucket?list-type=2&continuation-token=tok%2B%2F%3D&prefix=photos%2F2006%20&delimiter=%2F&max-keys=2"
+            "http://127.0.0.1:9000/bucket?list-type=2&continuation-token=tok%2B%2F%3D&prefix=photos%2F2006%20&delimiter=%2F&max-keys=2&encoding-type=url"
         );
         assert!(
             ListObjectsV2::new(bucket())
@@ -527,6 +534,55 @@ mod tests {
         assert_eq!(out.common_prefixes, ["x/"]);
         let plain = b"<ListBucketResult><Contents><Key>a+b%2B</Key></Contents></ListBucketResult>";
         assert_eq!(parse_v2(plain).unwrap().contents[0].key, "a+b%2B");
+    }
+
+    #[test]
+    fn each_server_reads_back_the_keys_it_was_given() {
+        use crate::quirks::ServerQuirks;
+        let h = HeaderMap::new();
+        let v1 = ListObjects::new(bucket()).delimiter("/").marker("d 3/");
+        // v1 pages as each server answered this request (keys `d%2/x`, `k+1`, …).
+        let cases = [
+            (
+                ServerQuirks::ceph(),
+                "<ListBucketResult><EncodingType>url</EncodingType><Delimiter>/</Delimiter>\
+                 <IsTruncated>true</IsTruncated><CommonPrefixes><Prefix>d%252/</Prefix>\
+                 </CommonPrefixes><Marker>d 3/</Marker><NextMarker>d%2/</NextMarker>\
+                 <Contents><Key>k%2B1</Key></Contents></ListBucketResult>",
+            ),
+            (
+                ServerQuirks::s3s(),
+                "<ListBucketResult><IsTruncated>true</IsTruncated><CommonPrefixes>\
+                 <Prefix>d%2/</Prefix></CommonPrefixes><Delimiter>/</Delimiter>\
+                 <NextMarker>d%2/</NextMarker><Contents><Key>k+1</Key></Contents>\
+                 <EncodingType>url</EncodingType></ListBucketResult>",
+            ),
+            (
+                ServerQuirks::moto(),
+                "<ListBucketResult><IsTruncated>true</IsTruncated><NextMarker>d%252/</NextMarker>\
+                 <Contents><Key>k%2B1</Key></Contents><Delimiter>/</Delimiter>\
+                 <CommonPrefixes><Prefix>d%2/</Prefix></CommonPrefixes>\
+                 <EncodingType>url</EncodingType></ListBucketResult>",
+            ),
+            (
+                ServerQuirks::localstack(),
+                "<ListBucketResult><IsTruncated>true</IsTruncated><Marker>d 3/</Marker>\
+                 <NextMarker>d%252/</NextMarker><Delimiter>/</Delimiter><CommonPrefixes>\
+                 <Prefix>d%252/</Prefix></CommonPrefixes><EncodingType>url</EncodingType>\
+                 <Contents><Key>k%2B1</Key></Contents></ListBucketResult>",
+            ),
+        ];
+        for (quirks, body) in cases {
+            let reply = Response::new(StatusCode::OK, &h, body.as_bytes()).quirks(quirks);
+            let out = v1.parse(reply).unwrap();
+            assert_eq!(out.contents[0].key, "k+1", "{quirks:?}");
+            assert_eq!(out.common_prefixes, ["d%2/"], "{quirks:?}");
+            assert_eq!(out.next_marker.as_deref(), Some("d%2/"), "{quirks:?}");
+            assert_eq!(out.delimiter.as_deref(), Some("/"));
+            if out.marker.is_some() {
+                assert_eq!(out.marker.as_deref(), Some("d 3/"));
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod policy;
 mod sse;
 pub(crate) mod subresource;
 mod tagging;
+mod url_encoding;
 mod versioning;
 mod write_conditions;
 

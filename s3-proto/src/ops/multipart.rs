@@ -665,7 +665,10 @@ impl Operation for CompleteMultipartUpload {
             None => req,
         };
         let req = req.header("content-type", "application/xml");
-        self.conditions.apply(req).body(self.body()).build()
+        self.conditions
+            .apply(req, target.quirks())
+            .body(self.body())
+            .build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<CompleteMultipartUploadOutput, Error> {
@@ -948,6 +951,7 @@ pub struct ListMultipartUploads {
     max_uploads: Option<u32>,
     key_marker: Option<String>,
     upload_id_marker: Option<String>,
+    encoding_url: bool,
 }
 
 impl ListMultipartUploads {
@@ -960,7 +964,15 @@ impl ListMultipartUploads {
             max_uploads: None,
             key_marker: None,
             upload_id_marker: None,
+            encoding_url: true,
         }
+    }
+
+    /// Whether to ask for URL-encoded keys (`encoding-type=url`, default on); they come back
+    /// decoded (see [`ListObjectsV2::encoding_type_url`](crate::ops::ListObjectsV2::encoding_type_url)).
+    pub fn encoding_type_url(mut self, yes: bool) -> Self {
+        self.encoding_url = yes;
+        self
     }
 
     /// Only uploads to keys starting with `prefix`.
@@ -1041,6 +1053,7 @@ impl Operation for ListMultipartUploads {
             .query_opt("max-uploads", self.max_uploads.map(|n| n.to_string()))
             .query_opt("key-marker", self.key_marker.as_deref())
             .query_opt("upload-id-marker", self.upload_id_marker.as_deref());
+        let req = crate::ops::url_encoding::ask(self.encoding_url, req);
         check_page_size("max_uploads", self.max_uploads, req).build()
     }
 
@@ -1051,9 +1064,11 @@ impl Operation for ListMultipartUploads {
             Some("ListMultipartUploadsResponse"),
         )?;
         let mut out = ListMultipartUploadsOutput::default();
+        let mut declared = false;
         while let Some(tag) = r.next_child()? {
             match tag.name() {
                 b"Bucket" => out.bucket = r.text()?.into_owned(),
+                b"EncodingType" => declared = crate::ops::url_encoding::declares_url(&r.text()?),
                 b"IsTruncated" => out.is_truncated = r.parse("IsTruncated", parse_bool)?,
                 b"NextKeyMarker" => out.next_key_marker = Some(r.text()?.into_owned()),
                 b"NextUploadIdMarker" => {
@@ -1072,6 +1087,16 @@ impl Operation for ListMultipartUploads {
             }
         }
         r.finish()?;
+        // EncodingType may come after the fields it covers: decode at the end.
+        let rule = resp.quirks.list_multipart_uploads;
+        let d = crate::ops::url_encoding::Decoding::new(rule, self.encoding_url, declared);
+        d.next_marker("NextKeyMarker", out.next_key_marker.as_mut())?;
+        for up in &mut out.uploads {
+            d.key(&mut up.key)?;
+        }
+        for p in &mut out.common_prefixes {
+            d.common_prefix(p)?;
+        }
         Ok(out)
     }
 }
@@ -1371,7 +1396,7 @@ mod tests {
         let req = op.request(config().target()).unwrap();
         assert_eq!(
             req.uri(),
-            "http://127.0.0.1:9000/example-bucket?uploads&prefix=p%2F&max-uploads=1"
+            "http://127.0.0.1:9000/example-bucket?uploads&prefix=p%2F&max-uploads=1&encoding-type=url"
         );
         let out = ok(
             &op,
@@ -1395,7 +1420,7 @@ mod tests {
         assert!(
             req.uri()
                 .to_string()
-                .ends_with("key-marker=my-movie.m2ts&upload-id-marker=YW55IGlkZWEgd2h5IGVsdmluZydzIHVwbG9hZCBmYWlsZWQ")
+                .ends_with("key-marker=my-movie.m2ts&upload-id-marker=YW55IGlkZWEgd2h5IGVsdmluZydzIHVwbG9hZCBmYWlsZWQ&encoding-type=url")
         );
     }
 }

@@ -306,10 +306,17 @@ impl Operation for PutObject {
                 "content-md5",
                 self.content_md5.as_ref().and_then(|m| m.value(&self.body)),
             );
-        let req = self.conditions.apply(req);
+        let req = self.conditions.apply(req, target.quirks());
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
-        let req = crate::checksum::apply(self.checksum.as_ref(), req);
+        // The policy's checksum, when the caller chose none and the body is in memory.
+        let unasked = match (&self.checksum, self.body.as_bytes()) {
+            (None, Some(bytes)) => target
+                .default_checksum()
+                .map(|algorithm| Checksum::compute(algorithm, bytes)),
+            _ => None,
+        };
+        let req = crate::checksum::apply(self.checksum.as_ref().or(unasked.as_ref()), req);
         let req =
             crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
         self.attributes.apply(req).body(self.body.clone()).build()
@@ -814,6 +821,7 @@ impl Operation for CopyObject {
 mod tests {
     use super::*;
     use crate::Config;
+    use crate::checksum::ChecksumPolicy;
     use crate::object::ByteRange;
     use http::{HeaderMap, StatusCode};
 
@@ -859,18 +867,50 @@ mod tests {
     }
 
     #[test]
+    fn checksum_policy_adds_crc32_where_the_server_takes_it() {
+        use crate::quirks::ServerQuirks;
+        let op = PutObject::new(b(), k("k"), "hello");
+        let sent = |quirks, policy| {
+            let c = config().server(quirks, policy);
+            let req = op.request(c.target()).unwrap();
+            let crc = req.headers().get("x-amz-checksum-crc32").cloned();
+            let named = req
+                .headers()
+                .get(crate::checksum::SDK_ALGORITHM_HEADER)
+                .cloned();
+            (crc.map(|v| v.to_str().unwrap().to_owned()), named.is_some())
+        };
+        let expected = Checksum::compute(ChecksumAlgorithm::Crc32, b"hello").to_base64();
+        let aws = ServerQuirks::aws();
+        assert_eq!(
+            sent(aws, ChecksumPolicy::WhenSupported),
+            (Some(expected), true)
+        );
+        assert_eq!(sent(aws, ChecksumPolicy::WhenRequired), (None, false));
+        // Ceph RGW 16 ignores checksum headers: the policy computes none for it.
+        assert_eq!(
+            sent(ServerQuirks::ceph(), ChecksumPolicy::WhenSupported),
+            (None, false)
+        );
+        // A chosen checksum wins over the policy's.
+        let c = config().server(aws, ChecksumPolicy::WhenSupported);
+        let chosen = op.clone().checksum_algorithm(ChecksumAlgorithm::Sha256);
+        let req = chosen.request(c.target()).unwrap();
+        assert!(req.headers().contains_key("x-amz-checksum-sha256"));
+        assert!(!req.headers().contains_key("x-amz-checksum-crc32"));
+    }
+
+    #[test]
     fn conditional_writes() {
+        use crate::quirks::ServerQuirks;
         let op = PutObject::new(b(), k("k"), "x")
             .if_none_match("*")
             .if_match("\"abc\"");
         let req = op.request(config().target()).unwrap();
         assert_eq!(req.headers()["if-none-match"], "*");
         assert_eq!(req.headers()["if-match"], "\"abc\"");
-        let req = op
-            .clone()
-            .if_match_unquoted(true)
-            .request(config().target())
-            .unwrap();
+        let ceph = config().server(ServerQuirks::ceph(), ChecksumPolicy::WhenRequired);
+        let req = op.request(ceph.target()).unwrap();
         assert_eq!(req.headers()["if-match"], "abc");
         let part = crate::ops::CompletedPart {
             part_number: 1,
@@ -878,9 +918,8 @@ mod tests {
         };
         let complete = crate::ops::CompleteMultipartUpload::new(b(), k("k"), "up", [part])
             .if_none_match("*")
-            .if_match("\"e\"")
-            .if_match_unquoted(true);
-        let req = complete.request(config().target()).unwrap();
+            .if_match("\"e\"");
+        let req = complete.request(ceph.target()).unwrap();
         assert_eq!(req.headers()["if-none-match"], "*");
         assert_eq!(req.headers()["if-match"], "e");
 

@@ -12,6 +12,7 @@ use crate::op::Operation;
 use crate::ops::list::check_page_size;
 use crate::ops::object::parse_bool;
 use crate::ops::subresource::{get_bucket_doc, put_bucket_doc};
+use crate::ops::url_encoding::{self, Decoding};
 use crate::time::parse_iso8601;
 use crate::versioning::{DeleteMarkerEntry, ObjectVersion, VersioningConfiguration};
 use crate::xml::XmlReader;
@@ -41,6 +42,7 @@ pub struct ListObjectVersions {
     max_keys: Option<u32>,
     key_marker: Option<String>,
     version_id_marker: Option<String>,
+    encoding_url: bool,
 }
 
 impl ListObjectVersions {
@@ -53,7 +55,15 @@ impl ListObjectVersions {
             max_keys: None,
             key_marker: None,
             version_id_marker: None,
+            encoding_url: true,
         }
+    }
+
+    /// Whether to ask for URL-encoded keys (`encoding-type=url`, default on); they come back
+    /// decoded (see [`ListObjectsV2::encoding_type_url`](crate::ops::ListObjectsV2::encoding_type_url)).
+    pub fn encoding_type_url(mut self, yes: bool) -> Self {
+        self.encoding_url = yes;
+        self
     }
 
     /// Only keys starting with `prefix`.
@@ -118,21 +128,39 @@ impl Operation for ListObjectVersions {
             .query_opt("max-keys", self.max_keys.map(|n| n.to_string()))
             .query_opt("prefix", self.prefix.as_deref())
             .query_opt("version-id-marker", self.version_id_marker.as_deref());
+        let req = url_encoding::ask(self.encoding_url, req);
         check_page_size("max_keys", self.max_keys, req).build()
     }
 
     fn parse(&self, resp: Response<'_>) -> Result<ListObjectVersionsOutput, Error> {
-        parse_versions(resp.body)
+        let (mut out, declared) = parse_versions(resp.body)?;
+        let rule = resp.quirks.list_object_versions;
+        let d = Decoding::new(rule, self.encoding_url, declared);
+        d.next_marker("NextKeyMarker", out.next_key_marker.as_mut())?;
+        for v in &mut out.versions {
+            d.key(&mut v.key)?;
+        }
+        for m in &mut out.delete_markers {
+            d.key(&mut m.key)?;
+        }
+        for p in &mut out.common_prefixes {
+            d.common_prefix(p)?;
+        }
+        Ok(out)
     }
 }
 
-fn parse_versions(body: &[u8]) -> Result<ListObjectVersionsOutput, Error> {
+/// The page, and whether it declares `EncodingType` url (decoded by the caller: the element
+/// may come after the fields it covers).
+fn parse_versions(body: &[u8]) -> Result<(ListObjectVersionsOutput, bool), Error> {
     let mut r = XmlReader::new(body)?;
     r.expect_root("ListVersionsResult")?;
     let mut out = ListObjectVersionsOutput::default();
+    let mut declared = false;
     while let Some(tag) = r.next_child()? {
         match tag.name() {
             b"Name" => out.name = r.text()?.into_owned(),
+            b"EncodingType" => declared = url_encoding::declares_url(&r.text()?),
             b"IsTruncated" => out.is_truncated = r.parse("IsTruncated", parse_bool)?,
             b"NextKeyMarker" => out.next_key_marker = Some(r.text()?.into_owned()),
             b"NextVersionIdMarker" => out.next_version_id_marker = Some(r.text()?.into_owned()),
@@ -189,7 +217,7 @@ fn parse_versions(body: &[u8]) -> Result<ListObjectVersionsOutput, Error> {
         }
     }
     r.finish()?;
-    Ok(out)
+    Ok((out, declared))
 }
 
 impl Paginated for ListObjectVersions {
@@ -237,7 +265,10 @@ mod tests {
         let req = op
             .request(Config::new("http://h", "us-east-1").unwrap().target())
             .unwrap();
-        assert_eq!(req.uri(), "http://h/bucket?versions&max-keys=2&prefix=v");
+        assert_eq!(
+            req.uri(),
+            "http://h/bucket?versions&max-keys=2&prefix=v&encoding-type=url"
+        );
         let h = HeaderMap::new();
         let out = op.parse(Response::new(StatusCode::OK, &h, PAGE)).unwrap();
         assert_eq!(out.versions.len(), 1);
@@ -252,7 +283,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             req.uri(),
-            "http://h/bucket?versions&key-marker=v&max-keys=2&prefix=v&version-id-marker=xZF2U6"
+            "http://h/bucket?versions&key-marker=v&max-keys=2&prefix=v&version-id-marker=xZF2U6&encoding-type=url"
         );
         for cut in 0..PAGE.len() {
             let _ = op.parse(Response::new(StatusCode::OK, &h, &PAGE[..cut]));

@@ -1,6 +1,7 @@
 //! Conditional writes (`If-None-Match`, `If-Match`) as PutObject and CompleteMultipartUpload
 //! share them: the conditions, their headers and their setters, written once.
 
+use crate::quirks::ServerQuirks;
 use crate::request::RequestBuilder;
 
 /// The conditions of a write.
@@ -8,15 +9,14 @@ use crate::request::RequestBuilder;
 pub(crate) struct WriteConditions {
     pub(crate) if_none_match: Option<String>,
     pub(crate) if_match: Option<String>,
-    /// Send `If-Match` without its quotes (the Ceph RGW quirk).
-    pub(crate) if_match_unquoted: bool,
 }
 
 impl WriteConditions {
-    /// Adds the condition headers.
-    pub(crate) fn apply(&self, req: RequestBuilder) -> RequestBuilder {
+    /// Adds the condition headers, the `If-Match` ETag unquoted for a server that wants it so
+    /// ([`ServerQuirks::if_match_unquoted`]).
+    pub(crate) fn apply(&self, req: RequestBuilder, quirks: &ServerQuirks) -> RequestBuilder {
         let if_match = self.if_match.as_deref().map(|etag| {
-            if self.if_match_unquoted {
+            if quirks.if_match_unquoted {
                 etag.trim_matches('"')
             } else {
                 etag
@@ -41,19 +41,11 @@ macro_rules! write_condition_setters {
 
         #[doc = concat!("Only ", $what, " while the existing object's ETag is `etag` (412 otherwise; 409")]
         /// [`ConditionalRequestConflict`](crate::ErrorCode::ConditionalRequestConflict) on a
-        /// race).
+        /// race). Sent without its quotes to a server whose
+        /// [`ServerQuirks::if_match_unquoted`](crate::quirks::ServerQuirks::if_match_unquoted)
+        /// says so (Ceph RGW 16).
         pub fn if_match(mut self, etag: impl Into<String>) -> Self {
             self.conditions.if_match = Some(etag.into());
-            self
-        }
-
-        /// Sends the `If-Match` ETag without its quotes.
-        ///
-        /// A quirk of Ceph RGW (seen on 16.x): on writes it compares `If-Match` with the bare
-        /// hex ETag and answers 412 to the quoted form S3 documents; AWS, moto and s3s-fs
-        /// take both.
-        pub fn if_match_unquoted(mut self, unquoted: bool) -> Self {
-            self.conditions.if_match_unquoted = unquoted;
             self
         }
     };

@@ -266,6 +266,7 @@ macro_rules! __surface_transfers {
                 options: UploadOptions,
             ) -> Result<UploadFlow, Error> {
                 let (bucket, key) = self.key(key)?;
+                let options = options.or_checksum(self.client.options().default_checksum());
                 let flow = UploadFlow::new(bucket, key, source, options, $now())?;
                 Ok(flow.progress(self.progress.clone()))
             }

@@ -1,0 +1,194 @@
+//! What a server does differently from AWS S3, as data: one [`ServerQuirks`] value per
+//! client ([`Options::quirks`](crate::flow::request::Options)), with named presets for the
+//! servers s3-rs is tested against. Every request and reply consults it instead of a decision
+//! written for one server.
+//!
+//! ```
+//! use s3_proto::quirks::{Encoded, ServerQuirks};
+//!
+//! let ceph = ServerQuirks::ceph();
+//! assert!(ceph.if_match_unquoted);
+//! assert!(!ceph.accepts_checksum_trailer);
+//! // Ceph RGW 16 encodes upload keys without declaring it.
+//! assert_eq!(ceph.list_multipart_uploads.keys, Encoded::Always);
+//! assert_eq!(ServerQuirks::default(), ServerQuirks::aws());
+//! ```
+
+use crate::checksum::ChecksumPlacement;
+
+/// How a server treats flexible checksums, conditional writes and `encoding-type=url`.
+///
+/// Observed on Ceph RGW 16.2 (Pacific), s3s-fs 0.14, moto 5 and LocalStack 4 (community);
+/// [`ServerQuirks::aws`] is S3 as its API reference documents it, and the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerQuirks {
+    /// The server does something with `x-amz-checksum-*` request headers (checks or stores
+    /// them). Ceph RGW 16 accepts and ignores them, so the checksum policy computes none it
+    /// was not asked for ([`Options::default_checksum`](crate::flow::request::Options)).
+    pub takes_checksum_headers: bool,
+    /// The server accepts a checksum in an `aws-chunked` trailer (`x-amz-trailer`,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`). Ceph RGW 16 answers 400: no trailer is ever sent
+    /// to a server without this.
+    pub accepts_checksum_trailer: bool,
+    /// On writes the server compares `If-Match` with the bare hex ETag and answers 412 to the
+    /// quoted form S3 documents (Ceph RGW 16), so the ETag goes without its quotes.
+    pub if_match_unquoted: bool,
+    /// What ListObjects (v1) encodes when asked for `encoding-type=url`.
+    pub list_objects_v1: ListingEncoding,
+    /// What ListObjectsV2 encodes when asked for `encoding-type=url`.
+    pub list_objects_v2: ListingEncoding,
+    /// What ListObjectVersions encodes when asked for `encoding-type=url`.
+    pub list_object_versions: ListingEncoding,
+    /// What ListMultipartUploads encodes when asked for `encoding-type=url`.
+    pub list_multipart_uploads: ListingEncoding,
+}
+
+/// Which fields of a listing asked for with `encoding-type=url` come back URL-encoded. The
+/// echoes of what was asked (prefix, delimiter, marker, start-after) are taken from the
+/// request, so servers that echo them raw or encoded read the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListingEncoding {
+    /// Object or upload keys.
+    pub keys: Encoded,
+    /// Common prefixes.
+    pub common_prefixes: Encoded,
+    /// `NextMarker` (v1) or `NextKeyMarker` (versions, uploads).
+    pub next_marker: Encoded,
+}
+
+/// Whether a listing field is URL-encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoded {
+    /// Encoded exactly when the reply says `<EncodingType>url</EncodingType>` (the AWS rule).
+    AsDeclared,
+    /// Encoded whenever it was asked for, declared or not.
+    Always,
+    /// Never encoded, even when the reply declares it.
+    Never,
+}
+
+impl Encoded {
+    /// Whether to decode the field, given what was asked and what the reply declared.
+    pub fn decode(self, asked: bool, declared: bool) -> bool {
+        match self {
+            Encoded::AsDeclared => declared,
+            Encoded::Always => asked,
+            Encoded::Never => false,
+        }
+    }
+}
+
+impl ListingEncoding {
+    /// The AWS rule: every field encoded when the reply declares it.
+    pub const AS_DECLARED: ListingEncoding = ListingEncoding {
+        keys: Encoded::AsDeclared,
+        common_prefixes: Encoded::AsDeclared,
+        next_marker: Encoded::AsDeclared,
+    };
+
+    /// Nothing encoded, whatever the reply declares.
+    pub const NEVER: ListingEncoding = ListingEncoding {
+        keys: Encoded::Never,
+        common_prefixes: Encoded::Never,
+        next_marker: Encoded::Never,
+    };
+
+    /// Keys and common prefixes as declared, the next marker raw.
+    const RAW_NEXT_MARKER: ListingEncoding = ListingEncoding {
+        next_marker: Encoded::Never,
+        ..ListingEncoding::AS_DECLARED
+    };
+}
+
+impl ServerQuirks {
+    /// AWS S3 as documented: checksum headers and trailers checked and stored, the quoted
+    /// `If-Match`, every listing encoded as declared. The default.
+    pub const fn aws() -> Self {
+        ServerQuirks {
+            takes_checksum_headers: true,
+            accepts_checksum_trailer: true,
+            if_match_unquoted: false,
+            list_objects_v1: ListingEncoding::AS_DECLARED,
+            list_objects_v2: ListingEncoding::AS_DECLARED,
+            list_object_versions: ListingEncoding::AS_DECLARED,
+            list_multipart_uploads: ListingEncoding::AS_DECLARED,
+        }
+    }
+
+    /// Ceph RGW 16: ignores checksum headers and refuses trailers, matches the unquoted
+    /// `If-Match`; listings return `NextMarker`/`NextKeyMarker` raw, and ListMultipartUploads
+    /// encodes keys without declaring it.
+    pub const fn ceph() -> Self {
+        ServerQuirks {
+            takes_checksum_headers: false,
+            accepts_checksum_trailer: false,
+            if_match_unquoted: true,
+            list_objects_v1: ListingEncoding::RAW_NEXT_MARKER,
+            list_objects_v2: ListingEncoding::RAW_NEXT_MARKER,
+            list_object_versions: ListingEncoding::RAW_NEXT_MARKER,
+            list_multipart_uploads: ListingEncoding {
+                keys: Encoded::Always,
+                common_prefixes: Encoded::Always,
+                next_marker: Encoded::Never,
+            },
+        }
+    }
+
+    /// s3s-fs 0.14: object listings declare `url` without encoding anything (it has no
+    /// ListObjectVersions or ListMultipartUploads); trailers untested, so none are sent.
+    pub const fn s3s() -> Self {
+        ServerQuirks {
+            accepts_checksum_trailer: false,
+            list_objects_v1: ListingEncoding::NEVER,
+            list_objects_v2: ListingEncoding::NEVER,
+            ..ServerQuirks::aws()
+        }
+    }
+
+    /// moto 5: ListObjects v1 leaves common prefixes raw (v2 encodes them); versions and
+    /// uploads ignore `encoding-type` and say so (the AWS rule reads them right); trailers
+    /// untested, so none are sent.
+    pub const fn moto() -> Self {
+        ServerQuirks {
+            accepts_checksum_trailer: false,
+            list_objects_v1: ListingEncoding {
+                common_prefixes: Encoded::Never,
+                ..ListingEncoding::AS_DECLARED
+            },
+            ..ServerQuirks::aws()
+        }
+    }
+
+    /// LocalStack 4: ListMultipartUploads declares `url` without encoding anything; the
+    /// rest as AWS.
+    pub const fn localstack() -> Self {
+        ServerQuirks {
+            list_multipart_uploads: ListingEncoding::NEVER,
+            ..ServerQuirks::aws()
+        }
+    }
+
+    /// Where a request's checksum goes: `wanted` is
+    /// [`ChecksumPolicy::checksums_request`](crate::ChecksumPolicy::checksums_request)'s
+    /// answer, `streamed` is true when the body can be read only once.
+    ///
+    /// A body known ahead gets a header, which every server takes (some ignore it). A
+    /// streamed body gets a trailer only where the server accepts one; elsewhere nothing,
+    /// since a header would need a second pass over the data.
+    pub fn placement(self, wanted: bool, streamed: bool) -> ChecksumPlacement {
+        match (wanted, streamed) {
+            (false, _) => ChecksumPlacement::None,
+            (true, false) => ChecksumPlacement::Header,
+            (true, true) if self.accepts_checksum_trailer => ChecksumPlacement::Trailer,
+            (true, true) => ChecksumPlacement::None,
+        }
+    }
+}
+
+impl Default for ServerQuirks {
+    fn default() -> Self {
+        ServerQuirks::aws()
+    }
+}
