@@ -6,6 +6,7 @@ use s3_proto::Error;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::Options;
 use s3_proto::integrity::Verification;
+use s3_proto::sign::chunked::ChunkedBody;
 
 /// A reader over an object's body that fails, rather than ending quietly, when the
 /// connection delivers fewer or more bytes than `Content-Length` announced; a deadline that
@@ -98,6 +99,8 @@ pub(crate) struct SourceReader<'a> {
     inner: &'a mut dyn Read,
     guard: BodyGuard,
     error: Option<Error>,
+    /// Signed aws-chunked framing of what is read, when the request streams that way.
+    framing: Option<ChunkedBody>,
 }
 
 impl<'a> SourceReader<'a> {
@@ -106,7 +109,14 @@ impl<'a> SourceReader<'a> {
             inner,
             guard: BodyGuard::request(length),
             error: None,
+            framing: None,
         }
+    }
+
+    /// The source read through `framing`: what goes out is its signed chunks.
+    pub(crate) fn framed(mut self, framing: ChunkedBody) -> Self {
+        self.framing = Some(framing);
+        self
     }
 
     /// The source's own failure, which explains a failed request better than the HTTP stack.
@@ -123,6 +133,30 @@ impl<'a> SourceReader<'a> {
 
 impl Read for SourceReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(mut framing) = self.framing.take() else {
+            return self.read_source(buf);
+        };
+        // Source bytes go into the frame, read through `buf`; framed bytes come out.
+        let read = loop {
+            if let n @ 1.. = framing.output().len().min(buf.len()) {
+                buf[..n].copy_from_slice(&framing.output()[..n]);
+                framing.consume(n);
+                break Ok(n);
+            }
+            let want = framing.wants().min(buf.len());
+            match self.read_source(&mut buf[..want]) {
+                Ok(0) => break Ok(0),
+                Ok(n) => framing.push(&buf[..n]).map_err(|e| self.fail(e.into()))?,
+                Err(e) => break Err(e),
+            }
+        };
+        self.framing = Some(framing);
+        read
+    }
+}
+
+impl SourceReader<'_> {
+    fn read_source(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Some(remaining) = self.guard.remaining().filter(|&r| r > 0) else {
             return Ok(0);
         };

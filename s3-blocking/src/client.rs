@@ -251,12 +251,10 @@ impl Client {
                 agent.run(http::Request::from_parts(parts, body))
             }
             (Outgoing::Stream(length), Some(reader)) => {
-                let mut source = SourceReader::new(reader, length);
-                let body = SendBody::from_reader(&mut source);
-                let result = agent.run(http::Request::from_parts(parts, body));
-                // A source that broke its promise explains the failure better than ureq.
-                source.check()?;
-                result
+                send_source(agent, parts, SourceReader::new(reader, length))?
+            }
+            (Outgoing::Chunked { source, body }, Some(reader)) => {
+                send_source(agent, parts, SourceReader::new(reader, source).framed(body))?
             }
             _ => agent.run(http::Request::from_parts(parts, SendBody::none())),
         };
@@ -283,6 +281,21 @@ impl Client {
         };
         config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
     }
+}
+
+/// Sends a request whose body is read from `source`; a source that broke its promise
+/// explains the failure better than ureq.
+fn send_source(
+    agent: &ureq::Agent,
+    parts: http::request::Parts,
+    mut source: SourceReader<'_>,
+) -> Result<Result<http::Response<ureq::Body>, ureq::Error>, Error> {
+    let result = agent.run(http::Request::from_parts(
+        parts,
+        SendBody::from_reader(&mut source),
+    ));
+    source.check()?;
+    Ok(result)
 }
 
 /// 64 random bits for backoff jitter, from the standard library's per-process hash keys.

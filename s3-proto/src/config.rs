@@ -194,6 +194,22 @@ impl Config {
         Ok(req)
     }
 
+    /// Whether the streamed body of a request with `headers` goes as signed aws-chunked (see
+    /// [`crate::sign::chunked::ChunkedBody`]): with SigV4 and credentials, when nothing else
+    /// (`Content-MD5`, a flexible checksum) lets the server check it.
+    pub(crate) fn signs_streamed_body(
+        &self,
+        headers: &http::HeaderMap,
+        credentials: &Credentials,
+    ) -> bool {
+        self.signature == SignatureVersion::V4
+            && !credentials.is_anonymous()
+            && !headers.contains_key("content-md5")
+            && !headers
+                .keys()
+                .any(|k| k.as_str().starts_with("x-amz-checksum-"))
+    }
+
     /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
     /// `decoded_length` bytes in chunks of `chunk_size`, signs it at `now`, and returns it with the
     /// [`ChunkedSigner`] for its chunks (see [`sign::chunked`] for the framing).

@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use s3_proto::flow::guard::BodyGuard;
 use s3_proto::flow::request::{Deadlines, Options, Outgoing};
 use s3_proto::integrity::Verification;
+use s3_proto::sign::chunked::ChunkedBody;
 use s3_proto::{Error, TransportError, TransportErrorKind};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -188,18 +189,19 @@ impl Source {
         Source(Arc::new(Mutex::new(Box::pin(reader))))
     }
 
-    /// Reads into `buffer`, at most what `guard` still expects; `None` once it has it all.
+    /// Reads into `buffer`, at most `max` bytes and what `guard` still expects; `None` once
+    /// it has it all.
     fn poll_read(
         &self,
         cx: &mut Context<'_>,
-        guard: &mut BodyGuard,
-        buffer: &mut Vec<u8>,
+        (guard, buffer): (&mut BodyGuard, &mut Vec<u8>),
+        max: usize,
     ) -> Poll<Result<Option<Bytes>, Error>> {
         let remaining = guard.remaining().unwrap_or(0);
         if remaining == 0 {
             return Poll::Ready(Ok(None));
         }
-        buffer.resize(usize::try_from(remaining).unwrap_or(FRAME).min(FRAME), 0);
+        buffer.resize(usize::try_from(remaining).unwrap_or(max).min(max), 0);
         let mut read = ReadBuf::new(buffer);
         let mut reader = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Err(e) = ready!(reader.as_mut().poll_read(cx, &mut read)) {
@@ -238,10 +240,6 @@ impl Activity {
         self.0
     }
 
-    pub(crate) fn since_start(&self) -> Duration {
-        self.0.elapsed()
-    }
-
     /// How long since the last frame (since the start before any).
     pub(crate) fn idle(&self) -> Duration {
         let last = self.0 + Duration::from_nanos(self.1.load(Ordering::Relaxed));
@@ -256,6 +254,8 @@ pub(crate) struct RequestBody(Data, Activity);
 enum Data {
     Bytes(Bytes),
     Source(Source, BodyGuard, Vec<u8>),
+    /// The source read through signed aws-chunked framing.
+    Chunked(Source, BodyGuard, Vec<u8>, Box<ChunkedBody>),
 }
 
 impl RequestBody {
@@ -266,6 +266,10 @@ impl RequestBody {
             (Outgoing::Stream(len), Some(source)) => {
                 Data::Source(source.clone(), BodyGuard::request(len), Vec::new())
             }
+            (Outgoing::Chunked { source: len, body }, Some(source)) => {
+                let guard = BodyGuard::request(len);
+                Data::Chunked(source.clone(), guard, Vec::new(), Box::new(body))
+            }
             _ => Data::Bytes(Bytes::new()),
         };
         RequestBody(data, activity)
@@ -275,6 +279,7 @@ impl RequestBody {
         match &self.0 {
             Data::Bytes(bytes) => bytes.len() as u64,
             Data::Source(_, guard, _) => guard.remaining().unwrap_or(0),
+            Data::Chunked(.., framing) => framing.remaining(),
         }
     }
 }
@@ -292,7 +297,22 @@ impl HttpBody for RequestBody {
         let chunk = match data {
             Data::Bytes(bytes) if bytes.is_empty() => None,
             Data::Bytes(bytes) => Some(bytes.split_to(bytes.len().min(FRAME))),
-            Data::Source(source, guard, buffer) => ready!(source.poll_read(cx, guard, buffer))?,
+            Data::Source(source, guard, buffer) => {
+                ready!(source.poll_read(cx, (guard, buffer), FRAME))?
+            }
+            // Source bytes go into the frame; framed bytes come out.
+            Data::Chunked(source, guard, buffer, framing) => loop {
+                if let out @ [_, ..] = framing.output() {
+                    let out = Bytes::copy_from_slice(out);
+                    framing.consume(out.len());
+                    break Some(out);
+                }
+                let want = framing.wants();
+                match ready!(source.poll_read(cx, (guard, buffer), want))? {
+                    Some(data) if want > 0 => framing.push(&data).map_err(Error::from)?,
+                    _ => break None,
+                }
+            },
         };
         activity.touch();
         Poll::Ready(chunk.map(|c| Ok(Frame::data(c))))

@@ -282,7 +282,8 @@ impl Client {
         let deadlines = Deadlines::new(self.options());
         let result = loop {
             let doing = "awaiting the response";
-            let Some(left) = deadlines.left(activity.since_start(), activity.idle(), doing)? else {
+            let Some(left) = deadlines.left(activity.start().elapsed(), activity.idle(), doing)?
+            else {
                 break response.await;
             };
             if let Ok(result) = tokio::time::timeout(left, &mut response).await {

@@ -81,6 +81,8 @@ pub struct Capabilities {
     /// Refuses a PutObject whose body does not match its `Content-MD5` (moto 5 stores it
     /// anyway).
     pub verifies_put_md5: bool,
+    /// Checks the chunk signatures of a signed aws-chunked body (a streamed PUT).
+    pub verifies_chunk_signatures: bool,
     /// Enforces a presigned POST's policy: size range, field conditions, expiry, signature
     /// (Ceph; moto and s3s-fs check nothing).
     pub post_policy_enforced: bool,
@@ -433,6 +435,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: true,
             verifies_put_md5: true,
+            verifies_chunk_signatures: true,
             post_policy_enforced: true,
             response_overrides: true,
             browser_uploads: true,
@@ -488,6 +491,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: false,
             verifies_put_md5: true,
+            verifies_chunk_signatures: true,
             post_policy_enforced: false,
             response_overrides: true,
             browser_uploads: false,
@@ -546,6 +550,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: true,
             verifies_part_md5: true,
             verifies_put_md5: true,
+            verifies_chunk_signatures: false,
             post_policy_enforced: true,
             response_overrides: true,
             browser_uploads: true,
@@ -601,6 +606,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             upload_times: false,
             verifies_part_md5: false,
             verifies_put_md5: false,
+            verifies_chunk_signatures: false,
             post_policy_enforced: false,
             response_overrides: false,
             browser_uploads: false,

@@ -343,12 +343,31 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
         now: SystemTime,
         has_reader: bool,
     ) -> Result<(http::request::Parts, Outgoing), Error> {
-        let (mut parts, body) = self.prepare(op, now)?.into_parts();
+        let (mut parts, mut body) = self.prepare(op, now)?.into_parts();
+        let config = self.config.borrow();
+        let mut chunked = None;
+        if let Body::Stream {
+            length: Some(length @ 1..),
+        } = body
+        {
+            if has_reader && config.signs_streamed_body(&parts.headers, &self.credentials) {
+                // Signed chunk by chunk, so the server refuses a body changed on the way (an
+                // empty body has nothing to protect, and Ceph RGW 16 refuses it framed).
+                let chunk = crate::sign::chunked::DEFAULT_CHUNK_SIZE;
+                let streaming = config.prepare_streaming(op, &self.credentials, now, length, chunk);
+                let (request, signer) = streaming?;
+                (parts, body) = request.into_parts();
+                chunked = Some((length, crate::sign::chunked::ChunkedBody::new(signer)?));
+            }
+        }
         self.trace.path(parts.uri.path());
         if let Some(uri) = crate::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
         }
         crate::body::set_content_length(&mut parts, &body);
+        if let Some((source, body)) = chunked {
+            return Ok((parts, Outgoing::Chunked { source, body }));
+        }
         let body = match body {
             Body::Empty => Outgoing::Empty,
             Body::Bytes(bytes) => Outgoing::Bytes(bytes),
@@ -406,6 +425,14 @@ pub enum Outgoing {
     Bytes(bytes::Bytes),
     /// Exactly this many bytes from the caller's reader.
     Stream(u64),
+    /// `source` bytes from the caller's reader, sent signed chunk by chunk as `body` frames
+    /// them.
+    Chunked {
+        /// Bytes to read from the caller's reader.
+        source: u64,
+        /// The framing: what to read next, and what to send.
+        body: crate::sign::chunked::ChunkedBody,
+    },
 }
 
 /// The deadlines of one attempt as [`Options`] sets them: `request_timeout` from the start of

@@ -289,6 +289,98 @@ pub(crate) fn check_chunk_size(chunk_size: usize) -> Result<(), InputError> {
     }
 }
 
+/// A streamed request body framed as it is read: the runtime reads at most
+/// [`ChunkedBody::wants`] bytes of its source at a time and hands them to
+/// [`ChunkedBody::push`]; each completed chunk (and, after the last, the final empty one)
+/// appears signed in [`ChunkedBody::output`], to be sent and then [`consumed`](ChunkedBody::consume).
+/// The server checks every chunk's signature, so a byte changed on the way is refused.
+#[derive(Debug, Clone)]
+pub struct ChunkedBody {
+    signer: ChunkedSigner,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    sent: usize,
+    /// Framed bytes not yet sent, of the whole body.
+    left: u64,
+}
+
+impl ChunkedBody {
+    /// Frames the body `signer` (from [`Config::prepare_streaming`](crate::Config::prepare_streaming),
+    /// with its layout) signs.
+    ///
+    /// # Errors
+    /// As [`ChunkedSigner::finish`], for a body of no bytes.
+    pub fn new(mut signer: ChunkedSigner) -> Result<Self, InputError> {
+        let left = signer
+            .layout
+            .map_or(0, |l| encoded_length(l.remaining, l.chunk_size));
+        let mut out = Vec::new();
+        if signer.next_chunk_len().is_none() {
+            out.extend_from_slice(signer.finish()?.as_bytes());
+        }
+        let chunk = Vec::with_capacity(signer.next_chunk_len().unwrap_or(0));
+        Ok(ChunkedBody {
+            signer,
+            chunk,
+            out,
+            sent: 0,
+            left,
+        })
+    }
+
+    /// How many source bytes the current chunk still needs; 0 once the source is all read.
+    pub fn wants(&self) -> usize {
+        self.signer
+            .next_chunk_len()
+            .map_or(0, |n| n.saturating_sub(self.chunk.len()))
+    }
+
+    /// Takes the next source bytes (at most [`ChunkedBody::wants`]); a chunk they complete is
+    /// signed into the output.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] for more bytes than wanted.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), InputError> {
+        if data.len() > self.wants() {
+            return Err(InputError::argument(
+                "chunk",
+                "more bytes than the body wants",
+            ));
+        }
+        self.chunk.extend_from_slice(data);
+        if self.wants() == 0 && !self.chunk.is_empty() {
+            self.out.drain(..self.sent);
+            self.sent = 0;
+            let header = self.signer.frame_header(&self.chunk)?;
+            self.out.extend_from_slice(header.as_bytes());
+            self.out.extend_from_slice(&self.chunk);
+            self.out.extend_from_slice(CHUNK_TRAILER.as_bytes());
+            self.chunk.clear();
+            if self.signer.next_chunk_len().is_none() {
+                self.out.extend_from_slice(self.signer.finish()?.as_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// Framed bytes ready to send.
+    pub fn output(&self) -> &[u8] {
+        &self.out[self.sent..]
+    }
+
+    /// Marks the first `n` bytes of [`ChunkedBody::output`] as sent.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.out.len() - self.sent);
+        self.sent += n;
+        self.left = self.left.saturating_sub(n as u64);
+    }
+
+    /// Framed bytes still to send, of the whole body (its `Content-Length` at the start).
+    pub fn remaining(&self) -> u64 {
+        self.left
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -436,6 +528,33 @@ mod tests {
         assert_eq!(body, expected);
         assert_eq!(body.len(), 66_824);
         assert_eq!(encoded_length(66_560, 65_536), 66_824);
+    }
+
+    #[test]
+    fn chunked_body_frames_the_aws_example_as_read_in_any_pieces() {
+        for piece in [1, 7, 1000, 65_536, 100_000] {
+            let (request, signer) = doc_request();
+            let mut body = ChunkedBody::new(signer).unwrap();
+            assert_eq!(body.remaining(), 66_824);
+            let (data, mut read, mut wire) = ([b'a'; 66_560], 0, Vec::new());
+            while body.wants() > 0 || !body.output().is_empty() {
+                if !body.output().is_empty() {
+                    let n = body.output().len().min(999);
+                    wire.extend_from_slice(&body.output()[..n]);
+                    body.consume(n);
+                    continue;
+                }
+                let n = body.wants().min(piece);
+                body.push(&data[read..read + n]).unwrap();
+                read += n;
+            }
+            assert_eq!(read, 66_560);
+            assert_eq!(body.remaining(), 0);
+            assert_eq!(wire.len().to_string(), request.headers()["content-length"]);
+            assert!(body.push(b"x").is_err(), "nothing more is wanted");
+            let (_, mut verifier) = doc_request();
+            assert_eq!(deframe(&wire, &mut verifier), data);
+        }
     }
 
     #[test]
