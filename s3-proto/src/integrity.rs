@@ -452,10 +452,10 @@ impl BodyCheck {
 /// The digest of one whole object's body, fed in order, judged at the end against its
 /// stored flexible checksum (when the reply carried one) and its ETag.
 ///
-/// The checksum takes precedence: when it matches, the body is verified by it. When it does
-/// not but the ETag does, the ETag's verdict stands (moto invents multipart checksums it
-/// never stored); when neither matches, or the ETag cannot be checked, the mismatch is an
-/// error. So a body is refused whenever the stored checksum catches what the ETag cannot
+/// The checksum takes precedence: with one, the ETag is not hashed at all, unless the
+/// server's quirks say it may invent checksums (moto invents multipart checksums it never
+/// stored): then, when the checksum does not match but the ETag does, the ETag's verdict
+/// stands; when neither matches, or the ETag cannot be checked, the mismatch is an error. So a body is refused whenever the stored checksum catches what the ETag cannot
 /// (SSE-KMS and SSE-C objects, multipart objects of unequal parts).
 #[derive(Debug, Clone)]
 pub struct ObjectDigest {
@@ -479,7 +479,9 @@ impl ObjectDigest {
             return Err(Unverified::Range);
         }
         let sum = SumCheck::of(head);
+        // A stored checksum covers the body alone, unless the server may invent them.
         let expected = match ObjectDigest::etag_plan(head) {
+            _ if sum.is_some() && !head.etag_beside_checksum => None,
             Ok(expected) => Some(expected),
             Err(reason) if sum.is_none() => return Err(reason),
             Err(_) => None,
@@ -890,10 +892,13 @@ mod tests {
         assert_eq!(digest_of(&h, b"hello", 2).unwrap(), by_sum);
         let e = digest_of(&h, b"jello", 2).unwrap_err();
         assert!(e.to_string().contains("CRC32C"), "{e}");
-        // A stored checksum that is not the bytes' while the MD5 ETag is (moto makes up
-        // checksums for multipart objects): the ETag's verdict stands.
+        // A stored checksum that is not the bytes' while the MD5 ETag is: refused from a
+        // server that stores what it reports; from one that may invent checksums (moto makes
+        // them up for multipart objects) the ETag's verdict stands.
         let bogus = ObjectChecksum::full_object(Checksum::compute(alg, b"other"));
-        let h = with_checksum(md5.clone(), bogus);
+        let mut h = with_checksum(md5.clone(), bogus);
+        assert!(digest_of(&h, b"hello", 5).is_err());
+        h.etag_beside_checksum = true;
         assert_eq!(digest_of(&h, b"hello", 5).unwrap(), Verification::Md5);
         // Where the ETag says nothing (SSE-KMS), the checksum alone decides.
         let mut kms = with_checksum(md5, full);

@@ -145,6 +145,8 @@ pub struct ObjectHead {
     /// How the body read with this head was verified; `None` when no body was read (a
     /// HEAD) or its reader has not reached the end.
     pub verified: Option<crate::integrity::Verification>,
+    /// Hash the ETag beside a stored checksum ([`crate::quirks::ServerQuirks::invents_checksums`]).
+    pub(crate) etag_beside_checksum: bool,
 }
 
 impl ObjectHead {
@@ -225,6 +227,7 @@ impl ObjectHead {
                 .ok()
                 .flatten(),
             verified: None,
+            etag_beside_checksum: resp.quirks.invents_checksums,
         })
     }
 }

@@ -34,6 +34,11 @@ pub struct ServerQuirks {
     /// On writes the server compares `If-Match` with the bare hex ETag and answers 412 to the
     /// quoted form S3 documents (Ceph RGW 16), so the ETag goes without its quotes.
     pub if_match_unquoted: bool,
+    /// The flexible checksums the server reports can be ones it never stored (moto 5 for
+    /// multipart objects), so a read hashes the ETag's MD5 beside a stored checksum and a body
+    /// matching the ETag stands. Without this quirk a stored checksum alone is checked: no
+    /// MD5 pass over a body whose checksum covers it.
+    pub invents_checksums: bool,
     /// What ListObjects (v1) encodes when asked for `encoding-type=url`.
     pub list_objects_v1: ListingEncoding,
     /// What ListObjectsV2 encodes when asked for `encoding-type=url`.
@@ -110,6 +115,7 @@ impl ServerQuirks {
             takes_checksum_headers: true,
             accepts_checksum_trailer: true,
             if_match_unquoted: false,
+            invents_checksums: false,
             list_objects_v1: ListingEncoding::AS_DECLARED,
             list_objects_v2: ListingEncoding::AS_DECLARED,
             list_object_versions: ListingEncoding::AS_DECLARED,
@@ -125,6 +131,7 @@ impl ServerQuirks {
             takes_checksum_headers: false,
             accepts_checksum_trailer: false,
             if_match_unquoted: true,
+            invents_checksums: false,
             list_objects_v1: ListingEncoding::RAW_NEXT_MARKER,
             list_objects_v2: ListingEncoding::RAW_NEXT_MARKER,
             list_object_versions: ListingEncoding::RAW_NEXT_MARKER,
@@ -153,6 +160,7 @@ impl ServerQuirks {
     pub const fn moto() -> Self {
         ServerQuirks {
             accepts_checksum_trailer: false,
+            invents_checksums: true,
             list_objects_v1: ListingEncoding {
                 common_prefixes: Encoded::Never,
                 ..ListingEncoding::AS_DECLARED

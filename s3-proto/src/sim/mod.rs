@@ -508,6 +508,24 @@ impl Sim {
         etag
     }
 
+    /// Stores `data` like [`Sim::put_object`], with its full-object `algorithm` checksum, which
+    /// reads of the whole object get back when they ask for checksums.
+    pub fn put_object_with_checksum(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        data: &[u8],
+        algorithm: crate::checksum::ChecksumAlgorithm,
+    ) -> String {
+        let etag = self.put_object(bucket, key, data);
+        let checksum = crate::checksum::Checksum::compute(algorithm, data);
+        let stored = self.store.buckets.get_mut(bucket);
+        if let Some(object) = stored.and_then(|b| b.objects.get_mut(key)) {
+            object.checksum = Some(checksum);
+        }
+        etag
+    }
+
     /// Replaces the ETag of a stored object (a server whose ETags are not what S3 computes).
     pub fn set_etag(&mut self, bucket: &str, key: &str, etag: &str) {
         let object = self

@@ -196,6 +196,7 @@ pub(crate) fn complete(ctx: Ctx<'_>) -> Outcome {
         last_modified: ctx.now,
         attributes,
         part_sizes,
+        checksum: None,
     };
     bucket.uploads.remove(&id);
     bucket.completed.insert(

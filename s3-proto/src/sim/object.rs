@@ -111,6 +111,16 @@ pub(crate) fn get_object(ctx: Ctx<'_>, head: bool) -> Outcome {
     if let Selection::Part { count, .. } = selection {
         reply = reply.header("x-amz-mp-parts-count", &count.to_string());
     }
+    let wants_checksum = req
+        .headers
+        .get("x-amz-checksum-mode")
+        .is_some_and(|v| v == "ENABLED");
+    if let (Some(checksum), Selection::Whole, true) = (&object.checksum, selection, wants_checksum)
+    {
+        reply = reply
+            .header(checksum.algorithm().header_name(), &checksum.to_base64())
+            .header("x-amz-checksum-type", "FULL_OBJECT");
+    }
     for (param, header) in RESPONSE_OVERRIDES {
         if let Some(value) = req.param(param) {
             reply = reply.header(header, value);

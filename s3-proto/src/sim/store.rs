@@ -101,6 +101,9 @@ pub struct StoredObject {
     pub attributes: Attributes,
     /// Sizes of the parts it was assembled from; empty unless multipart.
     pub part_sizes: Vec<u64>,
+    /// A full-object flexible checksum stored with it, sent back when a read asks
+    /// (`x-amz-checksum-mode: ENABLED`) for the whole object.
+    pub checksum: Option<crate::checksum::Checksum>,
 }
 
 impl StoredObject {
@@ -112,6 +115,7 @@ impl StoredObject {
             last_modified: now,
             attributes,
             part_sizes: Vec::new(),
+            checksum: None,
         }
     }
 
