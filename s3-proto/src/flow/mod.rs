@@ -43,6 +43,7 @@ pub mod copy;
 pub mod delete;
 pub mod download;
 pub mod guard;
+pub mod limit;
 pub mod paginate;
 pub mod progress;
 pub mod request;
