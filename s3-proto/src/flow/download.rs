@@ -383,6 +383,11 @@ pub fn partial_path(target: &std::path::Path) -> std::io::Result<std::path::Path
     Ok(target.with_file_name(partial))
 }
 
+/// The spans of a `size`-byte object: none for an empty one, which needs no range.
+fn whole(size: u64) -> VecDeque<(u64, u64)> {
+    (size > 0).then_some((0, size)).into_iter().collect()
+}
+
 /// Where a [`DownloadFlow`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -519,7 +524,7 @@ impl DownloadFlow {
             .sse_customer_key(self.options.sse_customer_key.clone());
         let size = download.size();
         self.progress = ProgressCounter::new(Some(size), self.progress.callback());
-        self.missing = VecDeque::from([(0, size)]);
+        self.missing = whole(size);
         self.download = Some(download);
         self.head = Some(head);
         self.restart();
@@ -641,7 +646,7 @@ impl DownloadFlow {
                 Reread::Done(verified) => verified,
                 Reread::Fail(e) => return Err(e),
                 Reread::Again => {
-                    self.missing = VecDeque::from([(0, size)]);
+                    self.missing = whole(size);
                     self.reread = true;
                     self.restart();
                     if let Some(Resume {
