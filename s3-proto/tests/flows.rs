@@ -490,6 +490,13 @@ fn small_object_downloads_in_one_get_pinned_to_its_etag() {
     let gets = logged(&sim, OpKind::GetObject);
     assert_eq!(gets.len(), 1);
     assert_eq!(header(gets[0], "if-match"), Some(etag.as_str()));
+
+    // An empty object: the HEAD says it all, no range is fetched.
+    sim.put_object(BUCKET, KEY, b"");
+    let head = download(&mut sim, 8 * MIB, &mut dest).unwrap();
+    assert!(dest.is_empty());
+    assert_eq!(head.verified, Some(Verification::Md5));
+    assert_eq!(sim.requests(OpKind::GetObject), 1);
 }
 
 #[test]
@@ -1455,4 +1462,66 @@ fn a_download_killed_after_its_last_range_refetches_one_range_to_verify() {
     assert_eq!(result.unwrap().verified, Some(Verification::Md5));
     assert!(dest == bytes);
     assert_eq!(sim.requests(OpKind::GetObject) - gets, 1);
+}
+
+// --- Split listings ---
+
+#[test]
+fn a_split_listing_lists_every_folder_side_by_side() {
+    use s3_proto::flow::split::{SplitListFlow, SplitOptions};
+    let mut sim = empty_sim();
+    let mut keys: Vec<String> = Vec::new();
+    for i in 0..2_300 {
+        keys.push(format!("logs/a/{i:05}"));
+    }
+    for folder in ["b", "c", "d"] {
+        for sub in ["x", "y"] {
+            for i in 0..40 {
+                keys.push(format!("logs/{folder}/{sub}/{i}"));
+            }
+        }
+        keys.push(format!("logs/{folder}/top"));
+    }
+    keys.extend(["logs/root".into(), "logsx".into(), "other/1".into()]);
+    for k in &keys {
+        sim.put_object(BUCKET, k, k.as_bytes());
+    }
+    let mut under: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| k.starts_with("logs/"))
+        .collect();
+    under.sort_unstable();
+    // (depth, listings, pages): flat; the prefix and its 4 folders; and their 6 sub-folders.
+    for (depth, listings, pages) in [(0, 1, 3), (1, 5, 7), (2, 11, 13)] {
+        let before = sim.requests(OpKind::ListObjectsV2);
+        let options = SplitOptions::default().depth(depth).concurrency(4);
+        let flow = SplitListFlow::new(bucket(), "logs/", options);
+        let session = session(4);
+        let mut rt = Runtime::new(&mut sim, &session, depth.into());
+        let out = rt.drive(flow, &[], &mut Vec::new()).unwrap();
+        let peak = rt.peak_jobs;
+        let found: Vec<&str> = out.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            found, under,
+            "every object once, in key order (depth {depth})"
+        );
+        assert_eq!(
+            (out.listings, out.pages),
+            (listings, pages),
+            "depth {depth}"
+        );
+        assert_eq!(sim.requests(OpKind::ListObjectsV2) - before, pages);
+        assert!(peak <= 4, "at most the concurrency asked for: {peak}");
+        if depth > 0 {
+            assert!(peak > 1, "folders listed side by side");
+        }
+    }
+
+    // A page failing for good fails the listing, typed.
+    let plan = FaultPlan::new().every(Match::op(OpKind::ListObjectsV2), Fault::InternalError);
+    sim.set_faults(plan);
+    let flow = SplitListFlow::new(bucket(), "logs/", SplitOptions::default());
+    let result = drive(&mut sim, &session(2), flow, &[], &mut Vec::new());
+    assert_eq!(code(&result), ErrorCode::InternalError);
 }

@@ -22,6 +22,7 @@ macro_rules! __surface_transfers {
     ) => {
         use $crate::flow::download::{DownloadFlow, DownloadOptions, partial_path};
         use $crate::flow::resume::{DownloadState, UploadState};
+        use $crate::flow::split::{SplitListFlow, SplitListing, SplitOptions};
         use $crate::flow::paginate::{Entries, ListEntry, ListStep};
         use $crate::flow::progress::ProgressCounter;
         use $crate::flow::upload::{Source, UploadFlow, UploadOptions};
@@ -109,6 +110,24 @@ macro_rules! __surface_transfers {
                     entries.push(entry?);
                 }
                 Ok(entries)
+            }
+
+            /// Every object under `prefix`, in key order, listed as [`SplitListFlow`] plans
+            /// it: the folders under the prefix (split at the delimiter, to the depth asked)
+            /// each listed on its own, side by side, instead of one page after the other.
+            ///
+            /// # Errors
+            /// The first listing page that failed for good.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::split::SplitOptions;\nlet found = bucket.list_parallel(\"logs/\", SplitOptions::default().concurrency(8))", "?;\nprintln!(\"{} objects in {} listings\", found.objects.len(), found.listings);")]
+            pub $($async)* fn list_parallel(
+                &self,
+                prefix: &str,
+                options: SplitOptions,
+            ) -> Result<SplitListing, Error> {
+                let flow = SplitListFlow::new(self.name.clone(), prefix, options);
+                self.client.drive_io(flow, Files::default(), None)$($await)*
             }
 
             /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one
