@@ -91,6 +91,11 @@ impl InFlight {
         }
     }
 
+    /// True when a limit is set (otherwise attempts need no slot and are not counted).
+    pub fn is_limited(&self) -> bool {
+        self.max.is_some() || self.per_host.is_some()
+    }
+
     /// Requests in flight now, and the most there were at once.
     pub fn count(&self) -> (usize, usize) {
         let state = lock(&self.state);

@@ -225,7 +225,8 @@ impl Session {
         (throttle.tokens(), throttle.rate())
     }
 
-    /// Requests in flight now, and the most there were at once (see [`super::limit`]).
+    /// Requests in flight now, and the most there were at once, counted while a limit is
+    /// set (see [`super::limit`]).
     pub fn in_flight(&self) -> (usize, usize) {
         self.in_flight.count()
     }
@@ -575,6 +576,9 @@ impl Attempts {
             if !wait.is_zero() {
                 return Some(wait);
             }
+        }
+        if !session.in_flight.is_limited() {
+            return None;
         }
         let host = self.config(session).target().endpoint().url();
         session.in_flight.acquire(&mut self.turn, &host)

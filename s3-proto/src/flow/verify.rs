@@ -122,8 +122,13 @@ impl Ordered {
         mut chunk: &[u8],
         read_back: &mut ReadBack<'_>,
     ) -> Result<(), Error> {
-        self.catch_up(read_back)?;
-        let segment_len = self.lock().segment_len;
+        let (segment_len, stale) = {
+            let state = self.lock();
+            (state.segment_len, state.stale)
+        };
+        if stale {
+            self.catch_up(read_back)?;
+        }
         while !chunk.is_empty() {
             let index = usize::try_from(offset / segment_len).unwrap_or(usize::MAX);
             let end = (offset / segment_len)
