@@ -213,8 +213,10 @@ impl Client {
     ) -> Sent<T> {
         let start = Instant::now();
         loop {
-            // Adaptive retry mode spaces attempts out after throttling; zero otherwise.
-            std::thread::sleep(attempts.pace(&self.session, now()));
+            // The client-wide rate limit (adaptive mode) and in-flight limits.
+            while let Some(pace) = attempts.pace(&self.session, now()) {
+                std::thread::sleep(pace);
+            }
             let result = self
                 .fetch_credentials(&mut attempts)
                 .and_then(|credentials| {

@@ -35,6 +35,11 @@ impl<'a> Files<'a> {
         let dest = Some(temp.path.as_path());
         Files { source: None, dest }
     }
+
+    pub(crate) fn resuming(partial: &'a Path) -> Self {
+        let dest = Some(partial);
+        Files { source: None, dest }
+    }
 }
 
 impl Client {

@@ -12,6 +12,17 @@ macro_rules! x {
     };
 }
 
+/// Runs two calls at once (the second on this thread).
+macro_rules! both {
+    ($a:expr, $b:expr) => {
+        std::thread::scope(|s| {
+            let a = s.spawn(|| $a);
+            let b = $b;
+            (a.join().expect("the first call"), b)
+        })
+    };
+}
+
 macro_rules! scenario_fn {
     ($name:ident($server:ident) $body:block) => {
         fn $name($server: &test_support::Server) $body

@@ -490,6 +490,13 @@ fn small_object_downloads_in_one_get_pinned_to_its_etag() {
     let gets = logged(&sim, OpKind::GetObject);
     assert_eq!(gets.len(), 1);
     assert_eq!(header(gets[0], "if-match"), Some(etag.as_str()));
+
+    // An empty object: the HEAD says it all, no range is fetched.
+    sim.put_object(BUCKET, KEY, b"");
+    let head = download(&mut sim, 8 * MIB, &mut dest).unwrap();
+    assert!(dest.is_empty());
+    assert_eq!(head.verified, Some(Verification::Md5));
+    assert_eq!(sim.requests(OpKind::GetObject), 1);
 }
 
 #[test]
@@ -1265,4 +1272,256 @@ fn a_resumed_upload_resends_parts_the_server_no_longer_matches_and_restarts_when
         refused.unwrap_err(),
         Error::Input(InputError::InvalidArgument { name: "state", .. })
     ));
+}
+
+// --- Resumable downloads ---
+
+/// A resumable download flow of `bucket/object` in ranges of `part` bytes, one at a time,
+/// taking up `saved` with `kept` bytes of partial file.
+fn resumable_download(
+    part: usize,
+    saved: Option<s3_proto::flow::resume::DownloadState>,
+    kept: usize,
+    save: s3_proto::flow::resume::SaveFn,
+) -> DownloadFlow {
+    let options = DownloadOptions::default()
+        .part_size(part as u64)
+        .memory_budget(2 * part as u64);
+    DownloadFlow::new(bucket(), key(KEY), options)
+        .resumable(saved, kept as u64, save)
+        .unwrap()
+}
+
+/// Runs a resumable download until `kill_after` jobs have finished, as a killed process:
+/// the state saved and the partial file left.
+fn killed_download(
+    sim: &mut Sim,
+    part: usize,
+    kill_after: usize,
+    seed: u64,
+) -> (s3_proto::flow::resume::DownloadState, Vec<u8>) {
+    use s3_proto::flow::resume::DownloadState;
+    use s3_proto::sim::Driven;
+    let session = session(4);
+    let (state, save) = state_file();
+    let mut flow = resumable_download(part, None, 0, save);
+    let mut rt = Runtime::new(sim, &session, seed);
+    let killed = rt.drive_until(&mut flow, &[], &mut Vec::new(), kill_after);
+    assert!(matches!(killed, Driven::Killed));
+    let partial = std::mem::take(&mut rt.scratch);
+    let saved = DownloadState::decode(&state.lock().unwrap()).unwrap();
+    (saved, partial)
+}
+
+/// Resumes a download from `saved` over `partial`: the bytes, the head, and the state
+/// saved last.
+fn resumed_download(
+    sim: &mut Sim,
+    part: usize,
+    saved: s3_proto::flow::resume::DownloadState,
+    partial: Vec<u8>,
+) -> (
+    Result<ObjectHead, Error>,
+    Vec<u8>,
+    s3_proto::flow::resume::DownloadState,
+) {
+    use s3_proto::flow::resume::DownloadState;
+    let session = session(4);
+    let (state, save) = state_file();
+    let flow = resumable_download(part, Some(saved), partial.len(), save);
+    let mut rt = Runtime::new(sim, &session, 7);
+    rt.scratch = partial;
+    let mut dest = Vec::new();
+    let result = rt.resume(flow, &[], &mut dest);
+    let last = DownloadState::decode(&state.lock().unwrap()).unwrap();
+    (result, dest, last)
+}
+
+#[test]
+fn a_killed_download_resumes_fetching_only_the_missing_ranges() {
+    // A single-part object (one MD5 stream) and a multipart one (a digest per part), ranges
+    // straddling the parts, killed at several points.
+    let single = data(10 * MIB + 77, 50);
+    let multi = data(3 * PART + 12_345, 51);
+    for (bytes, multipart) in [(&single, false), (&multi, true)] {
+        // HEAD and 4 ranges: killed after the HEAD and one to three of them.
+        for (seed, kill_after) in [(1, 2), (2, 3), (3, 4)] {
+            let mut sim = empty_sim();
+            if multipart {
+                upload(&mut sim, file(bytes), opts(), bytes).unwrap();
+            } else {
+                sim.put_object(BUCKET, KEY, bytes);
+            }
+            let part = 3 * MIB;
+            let ranges = bytes.len().div_ceil(part);
+            let (saved, partial) = killed_download(&mut sim, part, kill_after, seed);
+            let done = saved.done_bytes();
+            assert!(
+                done > 0 && done < bytes.len() as u64,
+                "killed mid-way: {done}"
+            );
+            for (&start, &end) in &saved.done {
+                let (start, end) = (start as usize, end as usize);
+                assert!(
+                    partial[start..end] == bytes[start..end],
+                    "the saved spans hold the bytes"
+                );
+            }
+            let gets = sim.requests(OpKind::GetObject);
+            let (result, dest, last) = resumed_download(&mut sim, part, saved.clone(), partial);
+            let head = result.unwrap();
+            assert!(dest == *bytes, "the resumed bytes differ");
+            let fetched = (sim.requests(OpKind::GetObject) - gets) as usize;
+            let missing: usize = {
+                // Ranges cut from each missing span.
+                let mut cursor = 0u64;
+                let mut n = 0;
+                for (&s, &e) in saved.done.iter().chain([(&(bytes.len() as u64), &0)]) {
+                    n += (s - cursor).div_ceil(part as u64) as usize;
+                    cursor = e;
+                }
+                n
+            };
+            assert_eq!(fetched, missing, "only the missing ranges are fetched");
+            assert!(fetched < ranges);
+            let verified = if multipart {
+                Verification::MultipartEtag {
+                    parts: 4,
+                    part_size: PART as u64,
+                }
+            } else {
+                Verification::Md5
+            };
+            assert_eq!(head.verified, Some(verified));
+            assert_eq!(last.done_bytes(), bytes.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn a_resumed_download_of_a_changed_object_starts_over() {
+    let bytes = data(10 * MIB, 52);
+    let mut sim = empty_sim();
+    sim.put_object(BUCKET, KEY, &bytes);
+    let (saved, partial) = killed_download(&mut sim, 2 * MIB, 4, 1);
+    assert!(saved.done_bytes() > 0);
+    // Overwritten meanwhile, same length: every range is fetched again.
+    let other = data(10 * MIB, 53);
+    sim.put_object(BUCKET, KEY, &other);
+    let gets = sim.requests(OpKind::GetObject);
+    let (result, dest, last) = resumed_download(&mut sim, 2 * MIB, saved.clone(), partial);
+    assert_eq!(result.unwrap().verified, Some(Verification::Md5));
+    assert!(dest == other, "the new object's bytes");
+    assert_eq!(sim.requests(OpKind::GetObject) - gets, 5);
+    assert_ne!(last.etag, saved.etag);
+
+    // A partial file shorter than the state says (lost, truncated): its spans past the end
+    // are fetched again.
+    let (saved, partial) = killed_download(&mut sim, 2 * MIB, 4, 2);
+    let kept = usize::try_from(*saved.done.keys().next().unwrap()).unwrap() + 1;
+    let gets = sim.requests(OpKind::GetObject);
+    let (result, dest, _) = resumed_download(&mut sim, 2 * MIB, saved, partial[..kept].to_vec());
+    result.unwrap();
+    assert!(dest == other);
+    assert!(sim.requests(OpKind::GetObject) - gets >= 4);
+
+    // A partial file whose saved bytes were damaged: the verification catches it and the
+    // object is read again whole.
+    let (saved, mut partial) = killed_download(&mut sim, 2 * MIB, 4, 3);
+    let (&start, _) = saved.done.iter().next().unwrap();
+    partial[usize::try_from(start).unwrap()] ^= 1;
+    let (result, dest, _) = resumed_download(&mut sim, 2 * MIB, saved, partial);
+    assert_eq!(result.unwrap().verified, Some(Verification::Md5));
+    assert!(dest == other);
+
+    // A state of another object is refused before anything is sent.
+    let mut foreign = last;
+    foreign.key = key("another");
+    let (_, save) = state_file();
+    let refused = DownloadFlow::new(bucket(), key(KEY), DownloadOptions::default()).resumable(
+        Some(foreign),
+        0,
+        save,
+    );
+    assert!(matches!(
+        refused.unwrap_err(),
+        Error::Input(InputError::InvalidArgument { name: "state", .. })
+    ));
+}
+
+#[test]
+fn a_download_killed_after_its_last_range_refetches_one_range_to_verify() {
+    let bytes = data(6 * MIB + 1, 54);
+    let mut sim = empty_sim();
+    sim.put_object(BUCKET, KEY, &bytes);
+    // HEAD + 4 ranges: everything is in the partial file, nothing renamed yet.
+    let (saved, partial) = killed_download(&mut sim, 2 * MIB, 5, 4);
+    assert_eq!(saved.done_bytes(), bytes.len() as u64);
+    let gets = sim.requests(OpKind::GetObject);
+    let (result, dest, _) = resumed_download(&mut sim, 2 * MIB, saved, partial);
+    assert_eq!(result.unwrap().verified, Some(Verification::Md5));
+    assert!(dest == bytes);
+    assert_eq!(sim.requests(OpKind::GetObject) - gets, 1);
+}
+
+// --- Split listings ---
+
+#[test]
+fn a_split_listing_lists_every_folder_side_by_side() {
+    use s3_proto::flow::split::{SplitListFlow, SplitOptions};
+    let mut sim = empty_sim();
+    let mut keys: Vec<String> = Vec::new();
+    for i in 0..2_300 {
+        keys.push(format!("logs/a/{i:05}"));
+    }
+    for folder in ["b", "c", "d"] {
+        for sub in ["x", "y"] {
+            for i in 0..40 {
+                keys.push(format!("logs/{folder}/{sub}/{i}"));
+            }
+        }
+        keys.push(format!("logs/{folder}/top"));
+    }
+    keys.extend(["logs/root".into(), "logsx".into(), "other/1".into()]);
+    for k in &keys {
+        sim.put_object(BUCKET, k, k.as_bytes());
+    }
+    let mut under: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| k.starts_with("logs/"))
+        .collect();
+    under.sort_unstable();
+    // (depth, listings, pages): flat; the prefix and its 4 folders; and their 6 sub-folders.
+    for (depth, listings, pages) in [(0, 1, 3), (1, 5, 7), (2, 11, 13)] {
+        let before = sim.requests(OpKind::ListObjectsV2);
+        let options = SplitOptions::default().depth(depth).concurrency(4);
+        let flow = SplitListFlow::new(bucket(), "logs/", options);
+        let session = session(4);
+        let mut rt = Runtime::new(&mut sim, &session, depth.into());
+        let out = rt.drive(flow, &[], &mut Vec::new()).unwrap();
+        let peak = rt.peak_jobs;
+        let found: Vec<&str> = out.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            found, under,
+            "every object once, in key order (depth {depth})"
+        );
+        assert_eq!(
+            (out.listings, out.pages),
+            (listings, pages),
+            "depth {depth}"
+        );
+        assert_eq!(sim.requests(OpKind::ListObjectsV2) - before, pages);
+        assert!(peak <= 4, "at most the concurrency asked for: {peak}");
+        if depth > 0 {
+            assert!(peak > 1, "folders listed side by side");
+        }
+    }
+
+    // A page failing for good fails the listing, typed.
+    let plan = FaultPlan::new().every(Match::op(OpKind::ListObjectsV2), Fault::InternalError);
+    sim.set_faults(plan);
+    let flow = SplitListFlow::new(bucket(), "logs/", SplitOptions::default());
+    let result = drive(&mut sim, &session(2), flow, &[], &mut Vec::new());
+    assert_eq!(code(&result), ErrorCode::InternalError);
 }

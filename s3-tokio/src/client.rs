@@ -245,9 +245,8 @@ impl Client {
     {
         let start = Instant::now();
         loop {
-            let pace = attempts.pace(&self.session, now());
-            if !pace.is_zero() {
-                // Adaptive retry mode, after throttling: the client-wide rate limit.
+            // The client-wide rate limit (adaptive mode) and in-flight limits.
+            while let Some(pace) = attempts.pace(&self.session, now()) {
                 tokio::time::sleep(pace).await;
             }
             let result = match self.fetch_credentials(&mut attempts).await {

@@ -32,6 +32,10 @@ impl Files {
     pub(crate) fn writing(temp: &TempFile) -> Self {
         Files(None, temp.0.clone())
     }
+
+    pub(crate) fn resuming(partial: &Path) -> Self {
+        Files(None, Some(partial.into()))
+    }
 }
 
 /// The caller's one-shot source of bytes, read inline by the flow loop.

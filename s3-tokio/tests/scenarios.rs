@@ -11,6 +11,13 @@ macro_rules! x {
     };
 }
 
+/// Runs two calls at once.
+macro_rules! both {
+    ($a:expr, $b:expr) => {
+        tokio::join!($a, $b)
+    };
+}
+
 macro_rules! scenario_fn {
     ($name:ident($server:ident) $body:block) => {
         async fn $name($server: &test_support::Server) $body

@@ -162,6 +162,38 @@ scenario_fn! { listing_pages_with_prefix_and_delimiter(server) {
     x!(cleanup(&b));
 }}
 
+scenario_fn! { split_listings_find_every_object_once(server) {
+    use s3::proto::flow::split::SplitOptions;
+    let c = client(server);
+    let b = x!(temp_bucket(&c, "splitlist"));
+    let mut keys = vec!["top".to_owned(), "logs/root".to_owned(), "logsx".to_owned()];
+    for folder in ["a", "b", "c"] {
+        for sub in ["x", "y"] {
+            for i in 0..4 {
+                keys.push(format!("logs/{folder}/{sub}/{i}"));
+            }
+        }
+        keys.push(format!("logs/{folder}/file"));
+    }
+    for k in &keys {
+        x!(b.put_string(k, k)).unwrap();
+    }
+    let mut under: Vec<&str> = keys.iter().map(String::as_str).filter(|k| k.starts_with("logs/")).collect();
+    under.sort_unstable();
+    // (depth, listings): flat; the prefix and its 3 folders; and their 6 sub-folders.
+    for (depth, listings) in [(0, 1), (1, 4), (2, 10)] {
+        let options = SplitOptions::default().depth(depth).concurrency(4);
+        let found = x!(b.list_parallel("logs/", options)).unwrap();
+        let names: Vec<&str> = found.objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(names, under, "depth {depth}");
+        assert_eq!(found.listings, listings, "depth {depth}");
+        assert!(found.objects.iter().all(|o| o.size == o.key.len() as u64));
+    }
+    let everything = x!(b.list_parallel("", SplitOptions::default().delimiter("/"))).unwrap();
+    assert_eq!(everything.objects.len(), keys.len());
+    x!(cleanup(&b));
+}}
+
 scenario_fn! { user_metadata_round_trip(server) {
     let c = client(server);
     let b = x!(temp_bucket(&c, "meta"));

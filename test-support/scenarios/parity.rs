@@ -59,6 +59,51 @@ scenario_fn! { reader_parts_run_side_by_side(server) {
     x!(cleanup(&b));
 }}
 
+scenario_fn! { in_flight_limits_hold_across_clones_and_transfers(server) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let direct = client(server);
+    let b = x!(temp_bucket(&direct, "inflight"));
+    let data: Vec<u8> = (0..(4u32 << 20)).map(|i| (i % 229) as u8).collect();
+    x!(b.put_bytes("a.bin", data.clone())).unwrap();
+    let proxy = FaultProxy::start(&server.endpoint);
+    // Every reply waits 100 ms: requests overlap as far as the client lets them.
+    proxy.inject(Fault::DelayFirstByte(Duration::from_millis(100)), 1000);
+    let dir = test_support::files::temp_dir("inflight");
+    // Four ranges side by side per download.
+    let ranges = DownloadOptions::default().part_size(1 << 20).memory_budget(4 << 20);
+    let c = client_at(server, &proxy.endpoint(), s3::Options::default());
+    let fb = c.bucket(b.name().as_str()).unwrap();
+    x!(fb.download_file_with("a.bin", dir.join("free.bin"), ranges.clone())).unwrap();
+    let most = proxy.stats().max_awaiting.swap(0, SeqCst);
+    assert!(most >= 3, "without a limit the ranges overlap: at most {most} at once");
+
+    // Two downloads at once through two clones of a client allowed two requests in flight.
+    let c = client_at(server, &proxy.endpoint(), s3::Options::default().max_in_flight(Some(2)));
+    let (b1, b2) = (c.bucket(b.name().as_str()).unwrap(), c.clone().bucket(b.name().as_str()).unwrap());
+    let (one, two) = (dir.join("1.bin"), dir.join("2.bin"));
+    let (r1, r2) = both!(
+        b1.download_file_with("a.bin", &one, ranges.clone()),
+        b2.download_file_with("a.bin", &two, ranges.clone())
+    );
+    r1.unwrap();
+    r2.unwrap();
+    let most = proxy.stats().max_awaiting.swap(0, SeqCst);
+    assert_eq!(most, 2, "two in flight at most, and both slots used");
+    assert_eq!(c.in_flight(), (0, 2), "every slot given back");
+    for path in [&one, &two] {
+        assert!(std::fs::read(path).unwrap() == data, "the downloaded bytes differ");
+    }
+
+    // Per host: the same, one download.
+    let options = s3::Options::default().max_in_flight_per_host(Some(2));
+    let c = client_at(server, &proxy.endpoint(), options);
+    let fb = c.bucket(b.name().as_str()).unwrap();
+    x!(fb.download_file_with("a.bin", dir.join("host.bin"), ranges)).unwrap();
+    assert_eq!(proxy.stats().max_awaiting.load(SeqCst), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+    x!(cleanup(&b));
+}}
+
 scenario_fn! { overlong_range_bodies_are_errors(server) {
     let direct = client(server);
     let b = x!(temp_bucket(&direct, "overlong"));

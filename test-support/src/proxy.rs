@@ -58,6 +58,12 @@ pub struct Stats {
     pub open: AtomicU64,
     /// The most connections open at once.
     pub max_open: AtomicU64,
+    /// Requests forwarded whose reply has not started coming back yet.
+    pub awaiting: AtomicU64,
+    /// The most requests awaiting their reply at once: requests the client had in flight
+    /// (a request that started after another's reply began counts apart from it, however
+    /// late the proxy notices that connection closing).
+    pub max_awaiting: AtomicU64,
     /// The head of every request forwarded and of the response it got (request line and
     /// headers, as text), in the order the exchanges ended.
     pub heads: Mutex<Vec<(String, String)>>,
@@ -202,6 +208,29 @@ fn take_fault(plan: &Mutex<Plan>, stats: &Stats) -> Fault {
     plan.fault
 }
 
+/// Counts one request as awaiting its reply, until answered or dropped.
+struct Awaiting<'a>(Option<&'a Stats>);
+
+impl<'a> Awaiting<'a> {
+    fn new(stats: &'a Stats) -> Self {
+        let now = stats.awaiting.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.max_awaiting.fetch_max(now, Ordering::SeqCst);
+        Awaiting(Some(stats))
+    }
+
+    fn answered(&mut self) {
+        if let Some(stats) = self.0.take() {
+            stats.awaiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Awaiting<'_> {
+    fn drop(&mut self) {
+        self.answered();
+    }
+}
+
 fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -217,6 +246,7 @@ fn serve(
     }
     first.truncate(n);
     let request_head = head_text(&first);
+    let mut awaiting = Awaiting::new(stats);
     let first = with_connection_close(&first);
     let fault = take_fault(plan, stats);
     if let Fault::SlowDown | Fault::InternalError = fault {
@@ -295,6 +325,7 @@ fn serve(
             &buf[..n]
         } else {
             head_rewritten = true;
+            awaiting.answered();
             response_head = head_text(&buf[..n]);
             rewritten = match fault {
                 Fault::LongerBody(_) => without_content_length(&with_connection_close(&buf[..n])),

@@ -23,9 +23,10 @@
 //! # Ok::<(), s3_proto::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::progress::{ProgressCounter, ProgressFn};
+use super::resume::{DownloadState, SaveFn};
 use super::verify::Ordered;
 use super::{Flow, Job, Reply, Sent, Step, Work};
 use crate::error::{Error, InputError, ResponseError, TransportError, TransportErrorKind};
@@ -367,6 +368,26 @@ pub fn temp_path(target: &std::path::Path, process: u32) -> std::io::Result<std:
     Ok(dir.join(temp))
 }
 
+/// Where a resumable download to `target` keeps its bytes between processes: a hidden file
+/// beside it (renamed over `target` once whole), the same for every process.
+///
+/// # Errors
+/// An `InvalidInput` IO error when `target` has no file name.
+pub fn partial_path(target: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let name = target.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "target has no file name")
+    })?;
+    let mut partial = std::ffi::OsString::from(".");
+    partial.push(name);
+    partial.push(".s3-rs-resume.part");
+    Ok(target.with_file_name(partial))
+}
+
+/// The spans of a `size`-byte object: none for an empty one, which needs no range.
+fn whole(size: u64) -> VecDeque<(u64, u64)> {
+    (size > 0).then_some((0, size)).into_iter().collect()
+}
+
 /// Where a [`DownloadFlow`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -390,7 +411,9 @@ pub struct DownloadFlow {
     phase: Phase,
     head: Option<ObjectHead>,
     download: Option<Download>,
-    in_flight: BTreeMap<u32, u64>,
+    /// Spans of the object not handed out yet: start → end (exclusive).
+    missing: VecDeque<(u64, u64)>,
+    in_flight: BTreeMap<u32, RangeSlot>,
     next_id: u32,
     failure: Option<Error>,
     progress: ProgressCounter,
@@ -399,6 +422,27 @@ pub struct DownloadFlow {
     verified: Option<Verification>,
     /// The object is being read again after a mismatch.
     reread: bool,
+    /// Set for a resumable download.
+    resume: Option<Resume>,
+}
+
+/// A resumable download's state keeping: the state to take up, how much of the partial
+/// file exists, where the state is saved, and the state now.
+struct Resume {
+    saved: Option<DownloadState>,
+    kept: u64,
+    save: SaveFn,
+    state: Option<DownloadState>,
+}
+
+impl std::fmt::Debug for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resume")
+            .field("saved", &self.saved)
+            .field("kept", &self.kept)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DownloadFlow {
@@ -411,6 +455,7 @@ impl DownloadFlow {
             phase: Phase::Start,
             head: None,
             download: None,
+            missing: VecDeque::new(),
             in_flight: BTreeMap::new(),
             next_id: 1,
             failure: None,
@@ -419,7 +464,39 @@ impl DownloadFlow {
             digest: None,
             verified: None,
             reread: false,
+            resume: None,
         }
+    }
+
+    /// Makes the download resumable across processes. The runtime writes the ranges into a
+    /// partial file that outlives the process ([`partial_path`]), `kept` bytes long now;
+    /// `saved` (a state file read back, see [`DownloadState::decode`]) is taken up when the
+    /// object still has the ETag, length and version it names: only the spans it does not
+    /// hold are fetched, and the ones it holds are read back from the partial file to verify
+    /// the whole. Another version starts over. `save` gets the state once the object is
+    /// headed and after every range.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] (`state`) for a `saved` state of another object.
+    pub fn resumable(
+        mut self,
+        saved: Option<DownloadState>,
+        kept: u64,
+        save: SaveFn,
+    ) -> Result<Self, Error> {
+        if let Some(saved) = &saved {
+            if saved.bucket != self.bucket || saved.key != self.key {
+                let why = "saved by a download of another object";
+                return Err(InputError::argument("state", why).into());
+            }
+        }
+        self.resume = Some(Resume {
+            saved,
+            kept,
+            save,
+            state: None,
+        });
+        Ok(self)
     }
 
     /// Verifies the bytes as `rereads` says (the client's [`Options::rereads`]).
@@ -445,11 +522,94 @@ impl DownloadFlow {
         let part_size = self.options.part_size.max(1);
         let download = Download::new(self.bucket.clone(), self.key.clone(), &head, part_size)?
             .sse_customer_key(self.options.sse_customer_key.clone());
-        self.progress = ProgressCounter::new(Some(download.size()), self.progress.callback());
+        let size = download.size();
+        self.progress = ProgressCounter::new(Some(size), self.progress.callback());
+        self.missing = whole(size);
         self.download = Some(download);
         self.head = Some(head);
         self.restart();
+        self.take_up();
         Ok(())
+    }
+
+    /// A resumable download knows its object: keeps the saved spans of the same version
+    /// that the partial file holds, leaves only the others missing, notes the kept ones for
+    /// the digest, and saves the state.
+    fn take_up(&mut self) {
+        let (Some(resume), Some(head), Some(download)) =
+            (self.resume.as_mut(), &self.head, &self.download)
+        else {
+            return;
+        };
+        let size = download.size();
+        let etag = download.etag().to_owned();
+        let mut state = DownloadState::new(self.bucket.clone(), self.key.clone(), etag, size);
+        state.version_id = head.version_id.clone();
+        if let Some(saved) = resume.saved.take() {
+            let same_version = match (&saved.version_id, &state.version_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if saved.etag == state.etag && saved.length == size && same_version {
+                for (&start, &end) in &saved.done {
+                    state.add(start, end.min(resume.kept));
+                }
+            }
+        }
+        // Nothing left to fetch: the last range is fetched again, so that a job reads the
+        // rest back into the digest (a flow does no file IO of its own).
+        if self.digest.is_some() && size > 0 && state.done_bytes() == size {
+            let cut = size - self.options.part_size.max(1).min(size);
+            state.done.clear();
+            state.add(0, cut);
+        }
+        let mut cursor = 0;
+        self.missing.clear();
+        for (&start, &end) in &state.done {
+            if start > cursor {
+                self.missing.push_back((cursor, start));
+            }
+            if let Some(digest) = &self.digest {
+                digest.written(start, end - start);
+            }
+            cursor = end;
+        }
+        if cursor < size {
+            self.missing.push_back((cursor, size));
+        }
+        self.progress.add(state.done_bytes());
+        resume.state = Some(state);
+        self.save();
+    }
+
+    /// Hands the resumable download's state to its [`SaveFn`].
+    fn save(&mut self) {
+        let Some(Resume {
+            save,
+            state: Some(state),
+            ..
+        }) = self.resume.as_mut()
+        else {
+            return;
+        };
+        if let Err(e) = save(&state.encode()) {
+            self.failure.get_or_insert(e);
+        }
+    }
+
+    /// The next range to fetch, cut from the first missing span.
+    fn next_slot(&mut self) -> Option<RangeSlot> {
+        let (start, end) = self.missing.front_mut()?;
+        let len = self.options.part_size.max(1).min(*end - *start);
+        let slot = RangeSlot {
+            offset: *start,
+            len,
+        };
+        *start += len;
+        if start == end {
+            self.missing.pop_front();
+        }
+        Some(slot)
     }
 
     fn object(&self) -> String {
@@ -486,11 +646,16 @@ impl DownloadFlow {
                 Reread::Done(verified) => verified,
                 Reread::Fail(e) => return Err(e),
                 Reread::Again => {
-                    if let Some(download) = self.download.as_mut() {
-                        download.next = 0;
-                    }
+                    self.missing = whole(size);
                     self.reread = true;
                     self.restart();
+                    if let Some(Resume {
+                        state: Some(state), ..
+                    }) = self.resume.as_mut()
+                    {
+                        state.done.clear();
+                    }
+                    self.save();
                     return Ok(());
                 }
             },
@@ -532,15 +697,16 @@ impl Flow for DownloadFlow {
             }
         }
         if self.failure.is_none() && self.in_flight.len() < self.options.concurrency() {
-            if let Some(download) = self.download.as_mut() {
-                if let Some(slot) = download.next_range() {
-                    let job = RangeJob::new(download.clone(), slot, self.digest.clone());
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    self.in_flight.insert(id, slot.len);
-                    let work = Work::Range(job);
-                    return Step::Spawn(Job { id, work });
-                }
+            if let Some(slot) = self.next_slot() {
+                let Some(download) = &self.download else {
+                    return Step::Done(Err(super::unexpected()));
+                };
+                let job = RangeJob::new(download.clone(), slot, self.digest.clone());
+                let id = self.next_id;
+                self.next_id += 1;
+                self.in_flight.insert(id, slot);
+                let work = Work::Range(job);
+                return Step::Spawn(Job { id, work });
             }
         }
         if !self.in_flight.is_empty() {
@@ -550,7 +716,7 @@ impl Flow for DownloadFlow {
             if let Err(e) = self.judge() {
                 self.failure = Some(e);
             }
-            if self.download.as_ref().is_some_and(|d| d.next < d.size) {
+            if !self.missing.is_empty() {
                 // A re-read: start the ranges over.
                 return self.poll();
             }
@@ -576,12 +742,21 @@ impl Flow for DownloadFlow {
             }
             return;
         }
-        let Some(len) = self.in_flight.remove(&id) else {
+        let Some(slot) = self.in_flight.remove(&id) else {
             self.failure.get_or_insert(super::unexpected());
             return;
         };
         match sent.result {
-            Ok(_) => self.progress.add(len),
+            Ok(_) => {
+                self.progress.add(slot.len);
+                if let Some(Resume {
+                    state: Some(state), ..
+                }) = self.resume.as_mut()
+                {
+                    state.add(slot.offset, slot.offset + slot.len);
+                    self.save();
+                }
+            }
             Err(e) => {
                 self.failure.get_or_insert(e);
             }

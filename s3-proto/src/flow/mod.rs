@@ -35,7 +35,8 @@
 //! off). A runtime never decides anything else.
 //!
 //! Listings are machines of their own ([`paginate::Listing`]): they hand out entries one at
-//! a time and ask for the next page when they run out.
+//! a time and ask for the next page when they run out. A large prefix can also be listed as
+//! a flow ([`split::SplitListFlow`]), its folders listed side by side.
 
 pub mod acl;
 pub mod call;
@@ -43,10 +44,12 @@ pub mod copy;
 pub mod delete;
 pub mod download;
 pub mod guard;
+pub mod limit;
 pub mod paginate;
 pub mod progress;
 pub mod request;
 pub mod resume;
+pub mod split;
 pub mod throttle;
 pub(crate) mod trace;
 pub mod upload;

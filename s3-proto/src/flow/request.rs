@@ -39,6 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::guard::BodyGuard;
+use super::limit::{InFlight, Turn};
 use super::throttle::{self, Throttle};
 use super::trace::Trace;
 use crate::body::Body;
@@ -90,6 +91,11 @@ pub struct Options {
     /// [`ChecksumPolicy::WhenSupported`] gives every PutObject and upload a CRC32 in headers
     /// where the server takes them (never in a trailer it refuses, see [`ServerQuirks`]).
     pub request_checksums: ChecksumPolicy,
+    /// Most requests in flight at once, all clones and transfers of the client together
+    /// (default none: as many as the transfers ask for). See [`super::limit`].
+    pub max_in_flight: Option<usize>,
+    /// Most requests in flight at once to one endpoint host (default none).
+    pub max_in_flight_per_host: Option<usize>,
 }
 
 impl Default for Options {
@@ -106,6 +112,8 @@ impl Default for Options {
             proxy: crate::proxy::Proxies::default(),
             quirks: ServerQuirks::default(),
             request_checksums: ChecksumPolicy::default(),
+            max_in_flight: None,
+            max_in_flight_per_host: None,
         }
     }
 }
@@ -183,6 +191,18 @@ impl Options {
         self.retry = policy;
         self
     }
+
+    /// Sets the most requests in flight at once, for the whole client (at least one).
+    pub fn max_in_flight(mut self, n: Option<usize>) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+
+    /// Sets the most requests in flight at once to one host (at least one).
+    pub fn max_in_flight_per_host(mut self, n: Option<usize>) -> Self {
+        self.max_in_flight_per_host = n;
+        self
+    }
 }
 
 /// Buckets whose region is remembered at most; past it the cache starts over.
@@ -204,6 +224,8 @@ pub struct Session {
     regions: Mutex<HashMap<String, String>>,
     /// The retry quota and rate limiter every request of the client shares.
     throttle: Mutex<Throttle>,
+    /// The requests in flight, against the client's limits.
+    in_flight: InFlight,
 }
 
 impl Session {
@@ -217,6 +239,7 @@ impl Session {
             clock_offset_ms: AtomicI64::new(0),
             regions: Mutex::new(HashMap::new()),
             throttle: Mutex::new(Throttle::new(options.retry.mode)),
+            in_flight: InFlight::new(options.max_in_flight, options.max_in_flight_per_host),
             options,
         }
     }
@@ -232,6 +255,12 @@ impl Session {
     pub fn retry_budget(&self) -> (u32, Option<f64>) {
         let throttle = self.throttle();
         (throttle.tokens(), throttle.rate())
+    }
+
+    /// Requests in flight now, and the most there were at once, counted while a limit is
+    /// set (see [`super::limit`]).
+    pub fn in_flight(&self) -> (usize, usize) {
+        self.in_flight.count()
     }
 
     /// The config: in the region the credential source discovered
@@ -301,6 +330,8 @@ impl Session {
             signed_with: None,
             reauthenticated: false,
             trace: Trace::default(),
+            paced: false,
+            turn: Turn::Idle,
         }
     }
 }
@@ -510,6 +541,10 @@ pub struct Attempts {
     /// A refused token was already answered with fresh credentials.
     reauthenticated: bool,
     trace: Trace,
+    /// The rate limiter was asked for the next attempt.
+    paced: bool,
+    /// The next attempt's slot among the client's requests in flight.
+    turn: Turn,
 }
 
 /// What to do after an attempt.
@@ -588,11 +623,24 @@ impl Attempts {
         self.attempt
     }
 
-    /// How long to wait before sending the next attempt at `local_now`: zero, but in
-    /// adaptive mode after throttling, where the client-wide rate limit spaces attempts out.
-    /// Call it before every attempt (and sleep that long).
-    pub fn pace(&self, session: &Session, local_now: SystemTime) -> Duration {
-        session.throttle().before_attempt(seconds(local_now))
+    /// Before every attempt, until it returns `None`: how long to wait (sleep that long,
+    /// then call again) before sending the next attempt at `local_now`. In adaptive mode
+    /// after throttling the client-wide rate limit spaces attempts out, and with
+    /// [`Options::max_in_flight`] (or per host) the attempt waits for a slot, which it holds
+    /// until [`Attempts::handle`] (or until dropped).
+    pub fn pace(&mut self, session: &Session, local_now: SystemTime) -> Option<Duration> {
+        if !self.paced {
+            self.paced = true;
+            let wait = session.throttle().before_attempt(seconds(local_now));
+            if !wait.is_zero() {
+                return Some(wait);
+            }
+        }
+        if !session.in_flight.is_limited() {
+            return None;
+        }
+        let host = self.config(session).target().endpoint().url();
+        session.in_flight.acquire(&mut self.turn, &host)
     }
 
     /// Takes an attempt's `result`, `elapsed` after the first attempt started; `random` is
@@ -606,6 +654,8 @@ impl Attempts {
         local_now: SystemTime,
     ) -> Next<T> {
         let now = seconds(local_now);
+        // The attempt is over: its slot is free again, and the next one is paced afresh.
+        (self.turn, self.paced) = (Turn::Idle, false);
         let error = match result {
             Ok(v) => {
                 let mut throttle = session.throttle();

@@ -7,6 +7,11 @@
 //! the flow lists the upload's parts, keeps those whose number, length and ETag match the
 //! saved ones, and sends only the others. The format is a few lines of text, one per part,
 //! with names and ETags in hex so that no key can break a line.
+//!
+//! A resumable [`DownloadFlow`](super::download::DownloadFlow) keeps a [`DownloadState`]
+//! likewise: the object version it is pinned to (ETag, version id, length) and the spans of
+//! the partial file that hold finished ranges. A later process heads the object: the same
+//! version fetches only what is missing, another one starts over.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +23,7 @@ use crate::name::{BucketName, ObjectKey};
 pub const MAX_STATE_SIZE: u64 = 4 << 20;
 
 const MAGIC: &str = "s3-rs upload state v1";
+const DOWNLOAD_MAGIC: &str = "s3-rs download state v1";
 
 /// Writes a transfer's state where the caller asked (a runtime writes it to a file, beside
 /// and then over the old one, so a crash never leaves half a state).
@@ -130,6 +136,140 @@ impl UploadState {
     }
 }
 
+/// A download in progress: the version it is pinned to, and which bytes of the partial file
+/// are final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadState {
+    /// The bucket.
+    pub bucket: BucketName,
+    /// The key.
+    pub key: ObjectKey,
+    /// The ETag every range was pinned to, with its quotes.
+    pub etag: String,
+    /// The version id, when the bucket has versions.
+    pub version_id: Option<String>,
+    /// The object's length.
+    pub length: u64,
+    /// Spans of the object already written whole to the partial file: start → end
+    /// (exclusive), disjoint and never touching.
+    pub done: BTreeMap<u64, u64>,
+}
+
+impl DownloadState {
+    /// A state with nothing done yet.
+    pub fn new(bucket: BucketName, key: ObjectKey, etag: String, length: u64) -> Self {
+        DownloadState {
+            bucket,
+            key,
+            etag,
+            version_id: None,
+            length,
+            done: BTreeMap::new(),
+        }
+    }
+
+    /// Records `start..end` as written, merging it with the spans it touches.
+    pub fn add(&mut self, mut start: u64, mut end: u64) {
+        if start >= end {
+            return;
+        }
+        let touching: Vec<(u64, u64)> = self
+            .done
+            .range(..=end)
+            .filter(|&(_, &e)| e >= start)
+            .map(|(&s, &e)| (s, e))
+            .collect();
+        for (s, e) in touching {
+            self.done.remove(&s);
+            (start, end) = (start.min(s), end.max(e));
+        }
+        self.done.insert(start, end);
+    }
+
+    /// Bytes recorded as written.
+    pub fn done_bytes(&self) -> u64 {
+        self.done.iter().map(|(s, e)| e - s).sum()
+    }
+
+    /// The state as the bytes of a state file.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::with_capacity(192 + 40 * self.done.len());
+        let _ = writeln!(out, "{DOWNLOAD_MAGIC}");
+        let _ = writeln!(out, "bucket {}", self.bucket.as_str());
+        let _ = writeln!(out, "key {}", hex(self.key.as_str()));
+        let _ = writeln!(out, "etag {}", hex(&self.etag));
+        let version = self.version_id.as_deref().map_or("-".to_owned(), hex);
+        let _ = writeln!(out, "version {version}");
+        let _ = writeln!(out, "length {}", self.length);
+        for (start, end) in &self.done {
+            let _ = writeln!(out, "done {start} {end}");
+        }
+        out.into_bytes()
+    }
+
+    /// Reads a state file back.
+    ///
+    /// # Errors
+    /// [`InputError::InvalidArgument`] (`state`) naming the line that is malformed (spans
+    /// out of order, overlapping or past the length included), for a file of another format
+    /// or over [`MAX_STATE_SIZE`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, InputError> {
+        if bytes.len() as u64 > MAX_STATE_SIZE {
+            return Err(bad(0, "larger than any download's state"));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8"))?;
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+        if lines.next().map(|(_, l)| l) != Some(DOWNLOAD_MAGIC) {
+            return Err(bad(1, "not an s3-rs download state"));
+        }
+        let mut field = |name: &str| -> Result<(usize, String), InputError> {
+            let (at, line) = lines.next().ok_or_else(|| bad(0, "cut short"))?;
+            let value = line.strip_prefix(name).and_then(|v| v.strip_prefix(' '));
+            let value = value.ok_or_else(|| bad(at, "an unexpected line"))?;
+            Ok((at, value.to_owned()))
+        };
+        let (at, bucket) = field("bucket")?;
+        let bucket = BucketName::new(&bucket).map_err(|_| bad(at, "not a bucket name"))?;
+        let (at, key) = field("key")?;
+        let key = ObjectKey::new(&unhex(&key).ok_or_else(|| bad(at, "bad hex"))?)
+            .map_err(|_| bad(at, "not an object key"))?;
+        let (at, etag) = field("etag")?;
+        let etag = unhex(&etag).ok_or_else(|| bad(at, "bad hex"))?;
+        let (at, version) = field("version")?;
+        let version_id = match version.as_str() {
+            "-" => None,
+            v => Some(unhex(v).ok_or_else(|| bad(at, "bad hex"))?),
+        };
+        let (at, length) = field("length")?;
+        let length: u64 = length.parse().map_err(|_| bad(at, "not a number"))?;
+        let mut done = BTreeMap::new();
+        let mut last_end = None;
+        for (at, line) in lines {
+            let mut words = line.split(' ');
+            let (Some("done"), Some(start), Some(end), None) =
+                (words.next(), words.next(), words.next(), words.next())
+            else {
+                return Err(bad(at, "not a span"));
+            };
+            let start: u64 = start.parse().map_err(|_| bad(at, "not an offset"))?;
+            let end: u64 = end.parse().map_err(|_| bad(at, "not an offset"))?;
+            if start >= end || end > length || last_end.is_some_and(|last| start <= last) {
+                return Err(bad(at, "a span empty, past the end, or out of order"));
+            }
+            last_end = Some(end);
+            done.insert(start, end);
+        }
+        Ok(DownloadState {
+            bucket,
+            key,
+            etag,
+            version_id,
+            length,
+            done,
+        })
+    }
+}
+
 fn bad(line: usize, why: &str) -> InputError {
     InputError::argument("state", format!("line {line}: {why}"))
 }
@@ -211,5 +351,60 @@ mod tests {
         let huge = vec![b'a'; MAX_STATE_SIZE as usize + 1];
         assert!(UploadState::decode(&huge).is_err());
         assert!(UploadState::decode(&[0xff, 0xfe]).is_err());
+    }
+
+    fn download_state() -> DownloadState {
+        let mut s = DownloadState::new(
+            BucketName::new("bucket").unwrap(),
+            ObjectKey::new("a key\nwith a newline").unwrap(),
+            "\"abc-3\"".into(),
+            100,
+        );
+        s.add(10, 20);
+        s.add(40, 50);
+        s
+    }
+
+    #[test]
+    fn download_spans_merge_and_round_trip() {
+        let mut s = download_state();
+        assert_eq!(DownloadState::decode(&s.encode()).unwrap(), s);
+        s.add(20, 30);
+        s.add(35, 40);
+        s.add(5, 12);
+        s.add(7, 7);
+        assert_eq!(
+            s.done.iter().map(|(&a, &b)| (a, b)).collect::<Vec<_>>(),
+            [(5, 30), (35, 50)]
+        );
+        assert_eq!(s.done_bytes(), 40);
+        s.add(0, 100);
+        assert_eq!(s.done.len(), 1);
+        s.version_id = Some("v 1".into());
+        assert_eq!(DownloadState::decode(&s.encode()).unwrap(), s);
+        assert!(
+            UploadState::decode(&s.encode()).is_err(),
+            "not an upload's state"
+        );
+    }
+
+    #[test]
+    fn damaged_download_states_are_typed_errors() {
+        let good = String::from_utf8(download_state().encode()).unwrap();
+        let cases = [
+            String::new(),
+            good.replace("length 100", "length x"),
+            good.replace("done 40 50", "done 40 101"),
+            good.replace("done 40 50", "done 15 30"),
+            good.replace("done 40 50", "done 20 30"),
+            good.replace("done 40 50", "done 50 40"),
+            good.replace("done 40 50", "done 40"),
+            good.replace("version -", "version z"),
+            good.lines().take(4).collect::<Vec<_>>().join("\n"),
+        ];
+        for case in cases {
+            let e = DownloadState::decode(case.as_bytes()).unwrap_err();
+            assert!(e.to_string().starts_with("state: line"), "{case}: {e}");
+        }
     }
 }

@@ -11,6 +11,10 @@
 //! one per part, cut at its most likely part size, each part's MD5 computed on its own, side
 //! by side, and the ETag rebuilt from them at the end; downloads cut along part boundaries
 //! (the default 8 MiB ranges of an object uploaded in 8 MiB parts) never read anything back.
+//!
+//! A digest cannot be saved, so a resumed download notes the spans an earlier process wrote
+//! ([`Ordered::written`]) and the first chunk written afterwards reads them back from the
+//! partial file and hashes them: a local read, no network.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -40,6 +44,8 @@ struct State {
     outer: Option<ObjectDigest>,
     /// Why a digest was lost, when reading back failed.
     broken: Option<String>,
+    /// Spans noted by [`Ordered::written`] may be next in order with no job writing there.
+    stale: bool,
 }
 
 #[derive(Debug)]
@@ -85,12 +91,14 @@ impl Ordered {
                 segment_len: part,
                 outer: Some(digest),
                 broken: None,
+                stale: false,
             },
             None => State {
                 segments: vec![Segment::new(0, Digest::Whole(Box::new(digest)))],
                 segment_len: u64::MAX,
                 outer: None,
                 broken: None,
+                stale: false,
             },
         };
         Ordered {
@@ -114,7 +122,13 @@ impl Ordered {
         mut chunk: &[u8],
         read_back: &mut ReadBack<'_>,
     ) -> Result<(), Error> {
-        let segment_len = self.lock().segment_len;
+        let (segment_len, stale) = {
+            let state = self.lock();
+            (state.segment_len, state.stale)
+        };
+        if stale {
+            self.catch_up(read_back)?;
+        }
         while !chunk.is_empty() {
             let index = usize::try_from(offset / segment_len).unwrap_or(usize::MAX);
             let end = (offset / segment_len)
@@ -151,6 +165,17 @@ impl Ordered {
         segment.frontier += chunk.len() as u64;
         drop(state);
         digest.update(chunk);
+        self.drain(index, digest, read_back)
+    }
+
+    /// Hashes the noted spans of segment `index` that are next in order (reading them back),
+    /// then puts its `digest` back.
+    fn drain(
+        &self,
+        index: usize,
+        mut digest: Digest,
+        read_back: &mut ReadBack<'_>,
+    ) -> Result<(), Error> {
         let mut buffer = Vec::new();
         loop {
             let mut state = self.lock();
@@ -169,6 +194,57 @@ impl Ordered {
                 return Err(e);
             }
         }
+    }
+
+    /// Notes `len` bytes at `offset` as already in the destination (written by an earlier
+    /// process): they are read back and hashed when next in order, at the latest by the next
+    /// [`Ordered::push`].
+    pub fn written(&self, mut offset: u64, len: u64) {
+        let mut state = self.lock();
+        let end = offset.saturating_add(len);
+        let segment_len = state.segment_len;
+        while offset < end {
+            let index = usize::try_from(offset / segment_len).unwrap_or(usize::MAX);
+            let boundary = (offset / segment_len)
+                .saturating_add(1)
+                .saturating_mul(segment_len);
+            let next = boundary.min(end);
+            if let Some(segment) = state.segments.get_mut(index) {
+                segment.pending.insert(offset, next - offset);
+            }
+            offset = next;
+        }
+        state.stale = true;
+    }
+
+    /// Hashes every noted span that is next in order in its segment, once after
+    /// [`Ordered::written`] (one job does it; the others' chunks wait as usual).
+    fn catch_up(&self, read_back: &mut ReadBack<'_>) -> Result<(), Error> {
+        let count = {
+            let mut state = self.lock();
+            if !std::mem::take(&mut state.stale) {
+                return Ok(());
+            }
+            state.segments.len()
+        };
+        for index in 0..count {
+            let digest = {
+                let mut state = self.lock();
+                let Some(segment) = state.segments.get_mut(index) else {
+                    break;
+                };
+                if !segment.pending.contains_key(&segment.frontier) {
+                    continue;
+                }
+                match segment.digest.take() {
+                    Some(digest) => digest,
+                    // A job is hashing this segment: it drains what follows itself.
+                    None => continue,
+                }
+            };
+            self.drain(index, digest, read_back)?;
+        }
+        Ok(())
     }
 
     /// Judges the whole object of `size` bytes, once every range is written.

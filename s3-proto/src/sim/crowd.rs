@@ -119,8 +119,7 @@ impl Crowd {
             };
             if !*paced {
                 *paced = true;
-                let wait = attempts.pace(&client.session, now);
-                if !wait.is_zero() {
+                if let Some(wait) = attempts.pace(&client.session, now) {
                     client.ready_at = now + wait;
                     continue;
                 }

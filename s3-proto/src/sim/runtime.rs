@@ -267,6 +267,9 @@ impl<'a> Runtime<'a> {
         let session = self.session;
         let start = self.sim.now();
         loop {
+            while let Some(wait) = attempts.pace(session, self.local_now()) {
+                self.sim.advance(wait);
+            }
             let config = attempts.config(session).clone();
             let now = session.now(self.local_now());
             let result = once(self, &config, now);

@@ -2,8 +2,9 @@
 //! the network, written once like the rest of [`bucket_surface!`](crate::bucket_surface).
 //!
 //! Each is a flow or operation of s3-proto plus IO the runtime provides in its `transfer`
-//! module, plain or `async`: `Files::reading(&Path)` and `Files::writing(&TempFile)` (what
-//! the flow loop's jobs read and write), `TempFile::beside(&Path)` and `persist(&Path)` (a
+//! module, plain or `async`: `Files::reading(&Path)`, `Files::writing(&TempFile)` and
+//! `Files::resuming(&Path)` (what the flow loop's jobs read and write: a resumable
+//! download's partial file outlives the process), `TempFile::beside(&Path)` and `persist(&Path)` (a
 //! download lands beside its target and is renamed over it once whole), `file_len(&Path)`
 //! and `copy_body(&mut reader, &mut writer)`; and `Client::drive_io(flow, files, reader)`.
 
@@ -19,7 +20,9 @@ macro_rules! __surface_transfers {
         [$($async:tt)*] [$($await:tt)*], $krate:ident, $client:ident, $now:path,
         read: [$($read:tt)+], write: [$($write:tt)+], body: [$($body:tt)+]
     ) => {
-        use $crate::flow::download::{DownloadFlow, DownloadOptions};
+        use $crate::flow::download::{DownloadFlow, DownloadOptions, partial_path};
+        use $crate::flow::resume::{DownloadState, UploadState};
+        use $crate::flow::split::{SplitListFlow, SplitListing, SplitOptions};
         use $crate::flow::paginate::{Entries, ListEntry, ListStep};
         use $crate::flow::progress::ProgressCounter;
         use $crate::flow::upload::{Source, UploadFlow, UploadOptions};
@@ -107,6 +110,24 @@ macro_rules! __surface_transfers {
                     entries.push(entry?);
                 }
                 Ok(entries)
+            }
+
+            /// Every object under `prefix`, in key order, listed as [`SplitListFlow`] plans
+            /// it: the folders under the prefix (split at the delimiter, to the depth asked)
+            /// each listed on its own, side by side, instead of one page after the other.
+            ///
+            /// # Errors
+            /// The first listing page that failed for good.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::split::SplitOptions;\nlet found = bucket.list_parallel(\"logs/\", SplitOptions::default().concurrency(8))", "?;\nprintln!(\"{} objects in {} listings\", found.objects.len(), found.listings);")]
+            pub $($async)* fn list_parallel(
+                &self,
+                prefix: &str,
+                options: SplitOptions,
+            ) -> Result<SplitListing, Error> {
+                let flow = SplitListFlow::new(self.name.clone(), prefix, options);
+                self.client.drive_io(flow, Files::default(), None)$($await)*
             }
 
             /// Downloads `key` to `path` as [`DownloadFlow`] plans it: ranged GETs of one
@@ -232,30 +253,56 @@ macro_rules! __surface_transfers {
                 state: impl AsRef<Path>,
                 options: UploadOptions,
             ) -> Result<UploadOutput, Error> {
-                use std::io::Read as _;
-                let (path, state) = (path.as_ref(), state.as_ref().to_path_buf());
-                let io = $crate::TransportError::from_io;
-                let saved = match std::fs::File::open(&state) {
-                    Ok(file) => {
-                        let mut bytes = Vec::new();
-                        let limit = $crate::flow::resume::MAX_STATE_SIZE + 1;
-                        file.take(limit).read_to_end(&mut bytes).map_err(io)?;
-                        Some($crate::flow::resume::UploadState::decode(&bytes)?)
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(io(e)),
-                };
-                let temp = state.with_extension("s3rs-tmp");
-                let target = state.clone();
-                let save: $crate::flow::resume::SaveFn = Box::new(move |bytes: &[u8]| {
-                    std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, &target)).map_err(io)
-                });
+                let (path, state) = (path.as_ref(), state.as_ref());
+                let saved = read_state(state)?.map(|b| UploadState::decode(&b)).transpose()?;
                 let len = file_len(path)$($await)*?;
-                let flow = self.upload(key, Source::File { len }, options)?.resumable(saved, save)?;
+                let flow = self.upload(key, Source::File { len }, options)?;
+                let flow = flow.resumable(saved, state_saver(state))?;
                 let flow = flow.content_type($crate::mime::from_name(&path.to_string_lossy()));
                 let out = self.client.drive_io(flow, Files::reading(path), None)$($await)*?;
-                std::fs::remove_file(&state).map_err(io)?;
+                std::fs::remove_file(state).map_err($crate::TransportError::from_io)?;
                 Ok(out)
+            }
+
+            /// Downloads `key` to `path` as [`Bucket::download_file_with`] does, but resumable
+            /// across process restarts: the ranges land in a partial file beside `path`
+            /// ([`partial_path`]) that outlives a failure, and the version pinned and the
+            /// spans written are saved to the file at `state` after every range. Called again
+            /// with the same `state`, it heads the object: the same version fetches only the
+            /// missing ranges (the rest is read back from the partial file to verify the
+            /// whole), another one starts over. Once whole and verified the partial file is
+            /// renamed over `path` and the state file removed.
+            ///
+            /// # Errors
+            /// As [`Bucket::download_file_with`]; [`Error::Input`] for a state file that is
+            /// damaged or another object's.
+            ///
+            /// # Example
+            #[doc = $crate::__surface_example!($krate, [$($async)*], [$($await)*], "use s3_proto::flow::download::DownloadOptions;\nlet head = bucket.download_file_resumable(\"big.bin\", \"/tmp/big.bin\", \"/tmp/big.bin.download\", DownloadOptions::default())", "?;\nprintln!(\"{:?}\", head.verified);")]
+            pub $($async)* fn download_file_resumable(
+                &self,
+                key: &str,
+                path: impl AsRef<Path>,
+                state: impl AsRef<Path>,
+                options: DownloadOptions,
+            ) -> Result<ObjectHead, Error> {
+                let (path, state, (bucket, key)) = (path.as_ref(), state.as_ref(), self.key(key)?);
+                let io = $crate::TransportError::from_io;
+                let saved = read_state(state)?.map(|b| DownloadState::decode(&b)).transpose()?;
+                let partial = partial_path(path).map_err(io)?;
+                let opened = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&partial);
+                let kept = opened.and_then(|f| f.metadata()).map_err(io)?.len();
+                let flow = DownloadFlow::new(bucket, key, options)
+                    .progress(self.progress.clone())
+                    .verify(self.client.options().rereads())
+                    .resumable(saved, kept, state_saver(state))?;
+                let head = self.client.drive_io(flow, Files::resuming(&partial), None)$($await)*?;
+                // Cut what an earlier, longer version left past the end; then into place.
+                let file = std::fs::OpenOptions::new().write(true).open(&partial).map_err(io)?;
+                file.set_len(head.content_length.unwrap_or(0)).and_then(|()| file.sync_all()).map_err(io)?;
+                std::fs::rename(&partial, path).map_err(io)?;
+                std::fs::remove_file(state).map_err(io)?;
+                Ok(head)
             }
 
             /// An [`UploadFlow`] of `source` to `key`, reporting to this handle's progress.
@@ -270,6 +317,32 @@ macro_rules! __surface_transfers {
                 let flow = UploadFlow::new(bucket, key, source, options, $now())?;
                 Ok(flow.progress(self.progress.clone()))
             }
+        }
+
+        /// The bytes of the state file at `path`, `None` when there is none yet.
+        fn read_state(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            match std::fs::File::open(path) {
+                Ok(file) => file
+                    .take($crate::flow::resume::MAX_STATE_SIZE + 1)
+                    .read_to_end(&mut bytes)
+                    .map(|_| Some(bytes))
+                    .map_err($crate::TransportError::from_io),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err($crate::TransportError::from_io(e)),
+            }
+        }
+
+        /// Saves a transfer's state to the file at `path`: written beside it, then renamed
+        /// over it, so a crash never leaves half a state.
+        fn state_saver(path: &Path) -> $crate::flow::resume::SaveFn {
+            let (temp, target) = (path.with_extension("s3rs-tmp"), path.to_path_buf());
+            Box::new(move |bytes: &[u8]| {
+                std::fs::write(&temp, bytes)
+                    .and_then(|()| std::fs::rename(&temp, &target))
+                    .map_err($crate::TransportError::from_io)
+            })
         }
 
         /// A listing that sends one request per page: keys (the default), keys through
