@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold release build time and unique package count of a hello-world using each S3 client:
 #
-#   ./build-cost.sh              a b c   (s3-blocking, s3-tokio, rusty-s3 + ureq)
+#   ./build-cost.sh              a b c   (s3-blocking, s3-async, rusty-s3 + ureq)
 #   ./build-cost.sh a b c d      also aws-sdk-s3 + tokio (slow: several minutes)
 #
 # Each crate builds in its own temp dir with its own target dir and -j2 (JOBS to change),
@@ -19,11 +19,11 @@ deps_a="s3-blocking = { path = \"$root/s3-blocking\" }"
 main_a='let c = s3_blocking::Client::new(s3_proto::Config::aws("us-east-1"), s3_proto::Credentials::new("a", "b"));
     let op = s3_proto::ops::ListBuckets::new();
     println!("{:?}", c.send(&op).is_ok());'
-deps_b="s3-tokio = { path = \"$root/s3-tokio\" }
+deps_b="s3-async = { path = \"$root/s3-tokio\" }
 tokio = { version = \"1\", features = [\"rt\", \"macros\"] }"
 main_b='let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let c = s3_tokio::Client::new(s3_proto::Config::aws("us-east-1"), s3_proto::Credentials::new("a", "b"));
+        let c = s3_async::Client::new(s3_proto::Config::aws("us-east-1"), s3_proto::Credentials::new("a", "b"));
         let op = s3_proto::ops::ListBuckets::new();
         println!("{:?}", c.send(&op).await.is_ok());
     });'
@@ -45,7 +45,7 @@ main_d='let rt = tokio::runtime::Builder::new_current_thread().enable_all().buil
         println!("{:?}", c.list_buckets().send().await.is_ok());
     });'
 
-declare -A name=([a]="s3-blocking" [b]="s3-tokio" [c]="rusty-s3 + ureq" [d]="aws-sdk-s3 + tokio")
+declare -A name=([a]="s3-blocking" [b]="s3-async" [c]="rusty-s3 + ureq" [d]="aws-sdk-s3 + tokio")
 declare -A extra=([a]="s3-proto = { path = \"$root/s3-proto\" }" [b]="s3-proto = { path = \"$root/s3-proto\" }" [c]="" [d]="")
 
 printf '| Client | cold release build, -j%s, wall | CPU (user + sys) | unique packages |\n|---|--:|--:|--:|\n' "$jobs"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# transfer.sh - 1 GiB PUT/GET throughput, client CPU and peak memory of s3-blocking and s3-tokio
+# transfer.sh - 1 GiB PUT/GET throughput, client CPU and peak memory of s3-blocking and s3-async
 # against curl and boto3, on the local Ceph RGW and s3s-fs (scripts/servers/start-all.sh).
 #
 #   benches/transfer.sh                 # 3 runs per contender and server, Markdown table on stdout

@@ -11,7 +11,7 @@ target=${CARGO_TARGET_DIR:-$root/target}/api
 out=$root/api
 [[ ${1:-} == --check ]] && out=$(mktemp -d) && trap 'rm -rf "$out"' EXIT
 mkdir -p "$out"
-for crate in s3-proto s3-blocking s3-tokio; do
+for crate in s3-proto s3-blocking s3-async; do
   RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$target cargo rustdoc -q -p "$crate" --lib --all-features \
     --locked -- -Z unstable-options --output-format json
   python3 scripts/api-snapshot.py "$target/doc/${crate//-/_}.json" >"$out/$crate.txt"

@@ -162,7 +162,7 @@ fn raw_get(stream: &mut TcpStream, request: &[u8], reply: &mut [u8]) {
     stream.read_exact(reply).expect("read");
 }
 
-/// Median µs per GetObject for s3-blocking, s3-tokio, aws-sdk-s3, and the raw-socket floor.
+/// Median µs per GetObject for s3-blocking, s3-async, aws-sdk-s3, and the raw-socket floor.
 pub fn run(addr: SocketAddr) -> [f64; 4] {
     let op = op();
     let blocking =
@@ -172,11 +172,11 @@ pub fn run(addr: SocketAddr) -> [f64; 4] {
 
     let rt = runtime();
     let tokio_client = rt.block_on(async {
-        s3_tokio::Client::new(ours_config(addr), Credentials::new(ACCESS_KEY, SECRET_KEY))
+        s3_async::Client::new(ours_config(addr), Credentials::new(ACCESS_KEY, SECRET_KEY))
     });
     let head = rt
         .block_on(tokio_client.send(&op))
-        .expect("s3-tokio GetObject");
+        .expect("s3-async GetObject");
     assert_eq!(head.content_length, Some(BODY_LEN as u64));
 
     let aws = rt.block_on(async { aws_client(addr) });

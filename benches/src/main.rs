@@ -245,7 +245,7 @@ fn run_all() {
             .floor(raw),
     );
     rows.push(
-        Row::new("GetObject round trip, s3-tokio", Unit::Us, tokio)
+        Row::new("GetObject round trip, s3-async", Unit::Us, tokio)
             .aws(aws)
             .floor(raw),
     );
@@ -257,7 +257,7 @@ fn run_all() {
         "×",
     ));
     targets.push(Target::at_least(
-        "s3-tokio per request",
+        "s3-async per request",
         "≥ 10× less than aws-sdk-s3",
         aws / tokio,
         10.0,
@@ -273,7 +273,7 @@ fn run_all() {
         "×",
     ));
     targets.push(Target::at_least(
-        "s3-tokio overhead above raw socket (info)",
+        "s3-async overhead above raw socket (info)",
         "≥ 10× less than aws-sdk-s3's",
         (aws - raw) / (tokio - raw),
         10.0,

@@ -8,7 +8,7 @@
 //! 2. the runtime sends it with any HTTP client and reads the status, headers and body;
 //! 3. [`Config::finish`] turns that response into the operation's output or an [`Error`].
 //!
-//! `s3-blocking` (ureq) and `s3-tokio` (hyper) are such runtimes.
+//! `s3-blocking` (ureq) and `s3-async` (hyper) are such runtimes.
 //!
 //! Credentials follow the same rule: the AWS SDKs' provider chain ([`credentials::chain`]) is a
 //! machine that asks for HTTP requests, file reads and commands as values, and

@@ -2,10 +2,10 @@
 //! a presigned POST form, used by a real browser.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example async_browser_upload -- BUCKET
+//! cargo run -p s3-async --example async_browser_upload -- BUCKET
 //! ```
 //!
-//! The s3-tokio twin of s3-blocking's `browser_upload`: the same page (its module is shared),
+//! The s3-async twin of s3-blocking's `browser_upload`: the same page (its module is shared),
 //! signed by the async client.
 //!
 //! Configured from the standard environment (`AWS_ENDPOINT_URL`, keys, region). Creates
@@ -29,9 +29,9 @@ use std::process::ExitCode;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant, SystemTime};
 
-use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
-use s3_tokio::proto::post::PostPolicy;
-use s3_tokio::{Bucket, Client, Error};
+use s3_async::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
+use s3_async::proto::post::PostPolicy;
+use s3_async::{Bucket, Client, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -53,7 +53,7 @@ async fn main() -> ExitCode {
 
 async fn run(args: &page::Args) -> Result<u8, Error> {
     let client = Client::from_env()?;
-    let (listener, origin) = page::bind().map_err(s3_tokio::proto::TransportError::from_io)?;
+    let (listener, origin) = page::bind().map_err(s3_async::proto::TransportError::from_io)?;
     let bucket = match client.lookup(&args.bucket).await? {
         Some(bucket) => bucket,
         None => client.create_bucket(&args.bucket).await?,

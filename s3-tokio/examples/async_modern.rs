@@ -1,7 +1,7 @@
-//! Object features of today's S3, one line per step, with s3-tokio.
+//! Object features of today's S3, one line per step, with s3-async.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example async_modern -- BUCKET
+//! cargo run -p s3-async --example async_modern -- BUCKET
 //! ```
 //!
 //! Configured from the standard environment (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
@@ -18,17 +18,17 @@
 
 use std::process::ExitCode;
 
-use s3_tokio::proto::checksum::{ChecksumAlgorithm, ChecksumType};
-use s3_tokio::proto::lifecycle::{LifecycleConfiguration, LifecycleRule};
-use s3_tokio::proto::ops::{
+use s3_async::proto::checksum::{ChecksumAlgorithm, ChecksumType};
+use s3_async::proto::lifecycle::{LifecycleConfiguration, LifecycleRule};
+use s3_async::proto::ops::{
     HeadObject, ListObjectVersions, ObjectHead, PutBucketLifecycleConfiguration, PutBucketPolicy,
     PutBucketVersioning, PutObject,
 };
-use s3_tokio::proto::policy::BucketPolicy;
-use s3_tokio::proto::sse::ServerSideEncryption;
-use s3_tokio::proto::versioning::VersioningConfiguration;
-use s3_tokio::proto::{Credentials, ObjectKey, TagSet};
-use s3_tokio::{Client, Error, UploadOptions};
+use s3_async::proto::policy::BucketPolicy;
+use s3_async::proto::sse::ServerSideEncryption;
+use s3_async::proto::versioning::VersioningConfiguration;
+use s3_async::proto::{Credentials, ObjectKey, TagSet};
+use s3_async::{Client, Error, UploadOptions};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -1,7 +1,7 @@
-//! The classic boto S3 tutorial, step by step, with the async s3-tokio client.
+//! The classic boto S3 tutorial, step by step, with the async s3-async client.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example async_tutorial [-- BUCKET]
+//! cargo run -p s3-async --example async_tutorial [-- BUCKET]
 //! ```
 //!
 //! Reads the endpoint and keys from the environment like any AWS tool (`AWS_ENDPOINT_URL`,
@@ -12,7 +12,7 @@
 //! its work in place: the bucket with `foobar`, `myfile` and `has_metadata`, their ACLs and
 //! metadata (CORS is deleted as the last step), so any other client can inspect it.
 //!
-//! Copy it into a project of your own that depends on `s3-tokio` and `tokio` (features
+//! Copy it into a project of your own that depends on `s3-async` and `tokio` (features
 //! `macros`, `rt-multi-thread`) only, and delete the `test_support` call at the top of `main`:
 //! it is this repository's way to start a local Ceph RGW when nothing is configured
 //! (`scripts/servers/start-ceph.sh`), not part of the tutorial.
@@ -22,9 +22,9 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use s3_tokio::prelude::*;
-use s3_tokio::proto::acl::AccessControlPolicy;
-use s3_tokio::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
+use s3_async::prelude::*;
+use s3_async::proto::acl::AccessControlPolicy;
+use s3_async::proto::cors::{CorsConfiguration, CorsMethod, CorsRule};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -136,7 +136,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  Keys in {}:", bucket.name());
     let mut keys = bucket.list("", None);
     while let Some(entry) = keys.next().await {
-        if let s3_tokio::ListEntry::Object(o) = entry? {
+        if let s3_async::ListEntry::Object(o) = entry? {
             println!("    {} ({} bytes)", o.key, o.size);
         }
     }

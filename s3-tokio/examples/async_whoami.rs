@@ -2,15 +2,15 @@
 //! (never the secret), the region, the endpoint, and the buckets they can list.
 //!
 //! ```sh
-//! cargo run -p s3-tokio --example async_whoami
+//! cargo run -p s3-async --example async_whoami
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 
-use s3_tokio::Client;
-use s3_tokio::proto::ops::ListBuckets;
+use s3_async::Client;
+use s3_async::proto::ops::ListBuckets;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), s3_tokio::Error> {
+async fn run() -> Result<(), s3_async::Error> {
     // The same client a program would use: config, CA bundle and the cached default chain.
     let client = Client::from_env()?;
     let credentials = client.current_credentials().await?;

@@ -6,7 +6,7 @@ use crate::body::ObjectStream;
 use crate::client::Client;
 
 s3_proto::bucket_surface!(
-    async, s3_tokio, Client, ObjectStream, crate::client::now,
+    async, s3_async, Client, ObjectStream, crate::client::now,
     read: [tokio::io::AsyncRead + Unpin + Send],
     write: [tokio::io::AsyncWrite + Unpin + Send],
     body: [tokio::io::AsyncRead + Send + 'static]

@@ -42,8 +42,8 @@ pub(crate) type Reply = (http::Response<Incoming>, Instant);
 ///
 /// # Example
 /// ```no_run
-/// # async fn run() -> Result<(), s3_tokio::Error> {
-/// let client = s3_tokio::Client::from_env()?;
+/// # async fn run() -> Result<(), s3_async::Error> {
+/// let client = s3_async::Client::from_env()?;
 /// let bucket = client.create_bucket("my-bucket").await?;
 /// bucket.put_string("foobar", "This is a test of S3").await?;
 /// assert_eq!(bucket.get_string("foobar").await?.as_deref(), Some("This is a test of S3"));

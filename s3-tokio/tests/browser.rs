@@ -2,7 +2,7 @@
 //! `async_browser_upload`), loaded by headless Chromium on every server that answers CORS
 //! preflights. The refusals are covered by s3-blocking's browser tests: the page is the same.
 
-use s3_tokio::Client;
+use s3_async::Client;
 use test_support::browser::{example, run};
 
 #[tokio::test]
@@ -13,7 +13,7 @@ async fn the_page_uploads_with_put_and_post() {
         .filter(|s| s.caps.browser_uploads);
     for server in servers {
         let name = test_support::unique_bucket("abrowser");
-        let exe = example("s3-tokio", "async_browser_upload");
+        let exe = example("s3-async", "async_browser_upload");
         let run = tokio::task::spawn_blocking({
             let (server, name) = (server.clone(), name.clone());
             move || run(&exe, &server, &[name.as_str(), "--timeout", "40"])

@@ -3,7 +3,7 @@
 //! (`encryption.rs`), run by the async client
 //! against the `cephsts` server.
 
-use s3_tokio as s3;
+use s3_async as s3;
 
 macro_rules! x {
     ($e:expr) => {

@@ -1,7 +1,7 @@
 //! Resumable uploads and downloads survive their process, against Ceph RGW: the shared
 //! scenario `test-support/scenarios/resume.rs` run by the async client.
 
-use s3_tokio as s3;
+use s3_async as s3;
 
 macro_rules! x {
     ($e:expr) => {

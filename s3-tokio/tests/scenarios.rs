@@ -3,7 +3,7 @@
 
 #![allow(clippy::print_stderr)] // the fault scenario reports its counts
 
-use s3_tokio as s3;
+use s3_async as s3;
 
 macro_rules! x {
     ($e:expr) => {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use s3_tokio::{Client, UploadOptions};
+use s3_async::{Client, UploadOptions};
 
 const WORKERS: u32 = 8;
 const SHARED_KEYS: u32 = 4;
@@ -162,8 +162,8 @@ fn many_clients_many_keys_every_read_verified() {
             .unwrap()
             .into_iter()
             .filter_map(|e| match e {
-                s3_tokio::ListEntry::Object(o) => Some(o.key),
-                s3_tokio::ListEntry::Prefix(_) => None,
+                s3_async::ListEntry::Object(o) => Some(o.key),
+                s3_async::ListEntry::Prefix(_) => None,
             })
             .collect();
         bucket

@@ -1,4 +1,4 @@
-// ACL and CORS scenarios, shared by s3-blocking and s3-tokio (see objects.rs for the prelude
+// ACL and CORS scenarios, shared by s3-blocking and s3-async (see objects.rs for the prelude
 // each client's test file defines before including this one).
 
 use s3::proto::acl::{Grantee, Group, Permission};

@@ -1,6 +1,6 @@
 // Flexible checksums (issues 13 and 16): sent on every upload path, stored where the server
 // stores them, asked for with checksum mode, and preferred over the ETag when a read is
-// verified. Shared by s3-blocking and s3-tokio (see the header of objects.rs for the
+// verified. Shared by s3-blocking and s3-async (see the header of objects.rs for the
 // prelude). The servers differ: LocalStack checks and stores every kind, s3s-fs single-part
 // ones only, moto stores single-part ones unchecked (and answers multipart objects with
 // values of its own), Ceph RGW 16 ignores them; each is a capability flag, and what boto3

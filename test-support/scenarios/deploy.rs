@@ -1,7 +1,7 @@
 // Where users deploy: TLS with a private CA (a wrong host name, the platform store), the
 // credential chain against Ceph's STS (web identity, AssumeRole and SSO profiles), the IMDSv2,
 // container and SSO portal stand-ins, the region from IMDS, hostile credential sources. Shared
-// by s3-blocking and s3-tokio.
+// by s3-blocking and s3-async.
 //
 // `include!`d by each client's tests/deploy.rs after a prelude that defines:
 // - `s3`: the client crate; `x!(expr)`: `expr` or `expr.await`;

@@ -1,6 +1,6 @@
 // Real server-side encryption on Ceph RGW (`cephsts` over https, started with
 // `S3RS_CEPH_SSE=1`): SSE-KMS through RGW's `testing` KMS and SSE-C, on every object path,
-// compared with boto3 reading the same objects. Shared by s3-blocking and s3-tokio.
+// compared with boto3 reading the same objects. Shared by s3-blocking and s3-async.
 //
 // `include!`d by each client's tests/deploy.rs after its prelude (`s3`, `x!`, `deploy_fn!`;
 // see deploy.rs). Encrypted objects' ETags are no MD5 of their bytes on AWS, so their reads

@@ -1,5 +1,5 @@
 // Real faults between the client and a real server (test_support::proxy::FaultProxy), shared by
-// s3-blocking and s3-tokio (see objects.rs for the prelude each client defines).
+// s3-blocking and s3-async (see objects.rs for the prelude each client defines).
 //
 // Every transfer either succeeds with byte-identical data or fails with a clear error, never
 // leaving a partial target file or an orphaned multipart upload.

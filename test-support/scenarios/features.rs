@@ -1,6 +1,6 @@
 // Object features of today's S3 (issue 13): versioning, conditional writes, tagging, bucket
 // policy and access blocks, lifecycle, server-side encryption, object lock, and the extras
-// escape hatch. Shared by s3-blocking and s3-tokio like the other scenario files (see the
+// escape hatch. Shared by s3-blocking and s3-async like the other scenario files (see the
 // header of objects.rs for the prelude). Each server's documented gap is a capability flag in
 // test-support, and where a server lacks a feature the scenario checks that it still refuses
 // it, so a server gaining the feature fails the run until the flag is updated.

@@ -1,5 +1,5 @@
 // Reads and writes through a proxy that flips one byte of a body, shared by s3-blocking and
-// s3-tokio (see objects.rs for the prelude each client defines). Every read API either
+// s3-async (see objects.rs for the prelude each client defines). Every read API either
 // returns the exact bytes, verified, or a typed error with nothing left behind; an upload
 // corrupted on the way is refused by the server and sent again.
 

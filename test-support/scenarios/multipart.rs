@@ -1,4 +1,4 @@
-// Multipart uploads and ranged downloads, shared by s3-blocking and s3-tokio (see objects.rs
+// Multipart uploads and ranged downloads, shared by s3-blocking and s3-async (see objects.rs
 // for the prelude each client defines before including this file).
 
 use s3::proto::ops::{CreateMultipartUpload, ListMultipartUploads, UploadPart};

@@ -1,7 +1,7 @@
-// The object, bucket and listing scenarios, shared by s3-blocking and s3-tokio.
+// The object, bucket and listing scenarios, shared by s3-blocking and s3-async.
 //
 // `include!`d by each client's tests after a prelude that defines:
-// - `s3`: the client crate (`s3_blocking` or `s3_tokio`);
+// - `s3`: the client crate (`s3_blocking` or `s3_async`);
 // - `x!(expr)`: `expr` for the blocking client, `expr.await` for the async one;
 // - `scenario_fn!{ name(server) { body } }`: a plain or async fn plus one test per server;
 // - `client(&Server) -> s3::Client`, `temp_bucket(&Client, prefix)`, `cleanup(&Bucket)`,

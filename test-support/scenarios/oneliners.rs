@@ -1,4 +1,4 @@
-// The bucket one-liners boto users reach for, shared by s3-blocking and s3-tokio (see
+// The bucket one-liners boto users reach for, shared by s3-blocking and s3-async (see
 // objects.rs for the prelude each client defines). Presigned URLs and forms are used the way
 // a stranger would: plain HTTP through test_support::http, not the S3 client.
 

@@ -1,5 +1,5 @@
 // Behaviour the two clients once disagreed on, and the deadlines of every call path, shared by
-// s3-blocking and s3-tokio (see objects.rs for the prelude each client defines; this file also
+// s3-blocking and s3-async (see objects.rs for the prelude each client defines; this file also
 // needs `put_stream(&Bucket, key, Vec<u8>)`, which sends through `Bucket::put_reader`).
 
 use s3::proto::{Deadline, Error as S3Error, TransportErrorKind};

@@ -1,5 +1,5 @@
 //! Not part of the tutorials: what lets `cargo run -p s3-blocking --example tutorial` (and
-//! s3-tokio's `async_tutorial`) run end to end on a machine with nothing configured.
+//! s3-async's `async_tutorial`) run end to end on a machine with nothing configured.
 //!
 //! The tutorials read their endpoint and keys from the environment, like any AWS tool. When
 //! none are set, [`rerun_on_local_ceph_unless_configured`] starts the project's local Ceph RGW

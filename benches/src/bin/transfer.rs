@@ -1,4 +1,4 @@
-//! One large-object transfer by s3-blocking or s3-tokio, measured from inside the process:
+//! One large-object transfer by s3-blocking or s3-async, measured from inside the process:
 //! `transfer.sh` runs it once per (client, operation) and builds the table in README.md.
 //!
 //! ```text
@@ -130,7 +130,7 @@ fn tokio_run(
     key: &str,
     path: &str,
 ) -> u64 {
-    use s3_tokio::{Client, DownloadOptions, UploadOptions};
+    use s3_async::{Client, DownloadOptions, UploadOptions};
     // Current-thread runtime: file IO still goes to tokio's blocking pool.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,4 +1,4 @@
-//! The browser side of the `browser_upload` examples (shared by s3-blocking's and s3-tokio's):
+//! The browser side of the `browser_upload` examples (shared by s3-blocking's and s3-async's):
 //! the command line, one HTML page served on 127.0.0.1 with `std::net`, and the reports the
 //! page's script sends back. Nothing here talks to S3.
 

@@ -7,10 +7,10 @@
 //! plus its own way of running [`Job`]s side by side. Each request inside a job is retried
 //! by the per-request machine in [`request`], and every body is checked by [`guard`].
 //!
-//! The run loop, the same in both runtimes (`s3-blocking` on threads, `s3-tokio` on tasks):
+//! The run loop, the same in both runtimes (`s3-blocking` on threads, `s3-async` on tasks):
 //!
 //! ```text
-//! s3-blocking                                     s3-tokio
+//! s3-blocking                                     s3-async
 //! loop {                                          loop {
 //!   match flow.poll() {                             match flow.poll() {
 //!     Step::Send(job) => {                            Step::Send(job) => {
