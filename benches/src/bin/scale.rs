@@ -129,10 +129,11 @@ fn transfers(table: &mut Table, quick: bool) {
         chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
     let session = Session::new(config(), s3_proto::sim::credentials(), Options::default());
-    // `md5`: what S3-compatible servers without stored checksums give (Content-MD5 and
-    // CRC32C on parts up, the MD5 ETag checked down); `crc`: the SDKs' way where checksums
-    // are stored (CRC32C up, no MD5; the stored full-object CRC32C checked down).
-    for (mode, md5) in [("md5", true), ("crc", false)] {
+    // Unprefixed: with flexible checksums, the SDKs' way where the server stores them (CRC32C
+    // up, no MD5; the stored full-object CRC32C checked down). `_md5`: what S3-compatible
+    // servers without stored checksums give (Content-MD5 and CRC32C on parts up, the MD5
+    // ETag checked down).
+    for (mode, md5) in [("", false), ("_md5", true)] {
         for n in [1u64, 8, 64] {
             let budget = n * part;
             // Upload.
@@ -165,7 +166,7 @@ fn transfers(table: &mut Table, quick: bool) {
                 "uploaded intact"
             );
             let done = (client, peak, jobs, budget);
-            report(table, &format!("upload_{mode}"), n, size, done);
+            report(table, &format!("upload{mode}"), n, size, done);
             drop(sim);
 
             // Download of a single-part object, verified by its MD5 ETag or stored CRC32C.
@@ -191,7 +192,7 @@ fn transfers(table: &mut Table, quick: bool) {
             let expected = if md5 { "Md5" } else { "Crc32c" };
             assert!(verified.contains(expected), "verified: {verified}");
             let done = (client, peak, jobs, budget);
-            report(table, &format!("download_{mode}"), n, size, done);
+            report(table, &format!("download{mode}"), n, size, done);
         }
     }
 }
