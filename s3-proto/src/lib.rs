@@ -30,6 +30,7 @@ mod headers;
 pub mod integrity;
 pub mod lifecycle;
 pub mod lock;
+pub mod logging;
 pub mod meta;
 pub mod mime;
 pub mod name;

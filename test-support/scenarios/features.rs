@@ -259,6 +259,25 @@ mod features {
         x!(cleanup(&b));
     }}
 
+    scenario_fn! { bucket_logging(server) {
+        use s3::proto::logging::BucketLoggingStatus;
+        let c = client(server);
+        let b = x!(temp_bucket(&c, "logged"));
+        let logs = x!(temp_bucket(&c, "logs"));
+        let name = b.name().clone();
+        let to_logs = BucketLoggingStatus::to_bucket(logs.name().as_str(), "access/");
+        let bad = BucketLoggingStatus::to_bucket("", "access/");
+        assert!(matches!(x!(c.send(&op::PutBucketLogging::new(name.clone(), bad))), Err(s3::Error::Input(_))));
+        let off = x!(c.send(&op::GetBucketLogging::new(name.clone()))).unwrap();
+        assert_eq!(off, BucketLoggingStatus::disabled());
+        x!(c.send(&op::PutBucketLogging::new(name.clone(), to_logs.clone()))).unwrap();
+        assert_eq!(x!(c.send(&op::GetBucketLogging::new(name.clone()))).unwrap(), to_logs);
+        x!(c.send(&op::PutBucketLogging::new(name.clone(), BucketLoggingStatus::disabled()))).unwrap();
+        assert_eq!(x!(c.send(&op::GetBucketLogging::new(name.clone()))).unwrap(), BucketLoggingStatus::disabled());
+        x!(cleanup(&b));
+        x!(cleanup(&logs));
+    }}
+
     scenario_fn! { policy_and_access(server) {
         let c = client(server);
         let b = x!(temp_bucket(&c, "policy"));
