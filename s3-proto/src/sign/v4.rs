@@ -219,28 +219,35 @@ impl<'a> SigV4<'a> {
         req: &mut Request<B>,
         payload_hash: &str,
     ) -> Result<SigningOutput, Error> {
-        // host, x-amz-date, x-amz-content-sha256, the token and authorization: one growth.
-        req.headers_mut().reserve(5);
-        ensure_host(req)?;
-        let headers = req.headers_mut();
-        if self.all_headers {
-            // Otherwise an old Authorization is neither signed nor kept: it is replaced below.
-            headers.remove(AUTHORIZATION);
-        }
-        headers.insert(X_AMZ_DATE, header_value(self.date.datetime())?);
-        if self.content_sha256_header {
-            headers.insert(X_AMZ_CONTENT_SHA256, payload_hash_value(payload_hash)?);
-        }
         let token = self.credentials.session_token();
-        if let (Some(token), true) = (token, self.sign_session_token) {
-            headers.insert(X_AMZ_SECURITY_TOKEN, header_value(token.expose())?);
-        }
-        let out = {
+        let signed_token = token.filter(|_| self.sign_session_token);
+        // The canonical request is built before the headers are added: the values this signer
+        // sets are listed as they are, not read back from the map.
+        let (out, add_host) = {
+            let headers = req.headers();
+            let host = if headers.contains_key(HOST) {
+                None
+            } else {
+                Some(authority_of(req)?)
+            };
             let mut list = HeaderList::new(("", ""));
-            self.header_list(req.headers(), None, &mut list)?;
-            let headers = sort_headers(&mut list);
-            let canonical = self.canonical_request(req, headers, None, payload_hash);
-            self.finish(canonical)
+            list.extend(host.map(|h| ("host", h)));
+            list.push(("x-amz-date", self.date.datetime()));
+            if self.content_sha256_header {
+                list.push(("x-amz-content-sha256", payload_hash));
+            }
+            list.extend(signed_token.map(|t| ("x-amz-security-token", t.expose())));
+            // Replaced by the values above (an old Authorization is never signed).
+            let replaced = |name: &str| match name {
+                "authorization" | "x-amz-date" => true,
+                "x-amz-content-sha256" => self.content_sha256_header,
+                "x-amz-security-token" => signed_token.is_some(),
+                _ => false,
+            };
+            self.header_list(headers, &mut list, replaced)?;
+            let sorted = sort_headers(&mut list);
+            let canonical = self.canonical_request(req, sorted, None, payload_hash);
+            (self.finish(canonical), host.is_some())
         };
         let signed = out.signed_headers();
         let parts = [
@@ -268,11 +275,25 @@ impl<'a> SigV4<'a> {
                 name: "authorization".to_owned(),
             }
         })?;
+        let host = if add_host {
+            Some(header_value(authority_of(req)?)?)
+        } else {
+            None
+        };
         let headers = req.headers_mut();
-        headers.insert(AUTHORIZATION, auth);
-        if let (Some(token), false) = (token, self.sign_session_token) {
+        // host, x-amz-date, x-amz-content-sha256, the token and authorization: one growth.
+        headers.reserve(5);
+        if let Some(host) = host {
+            headers.insert(HOST, host);
+        }
+        headers.insert(X_AMZ_DATE, header_value(self.date.datetime())?);
+        if self.content_sha256_header {
+            headers.insert(X_AMZ_CONTENT_SHA256, payload_hash_value(payload_hash)?);
+        }
+        if let Some(token) = token {
             headers.insert(X_AMZ_SECURITY_TOKEN, header_value(token.expose())?);
         }
+        headers.insert(AUTHORIZATION, auth);
         Ok(out)
     }
 
@@ -292,7 +313,10 @@ impl<'a> SigV4<'a> {
         }
         let host = host_of(req)?;
         let mut list = HeaderList::new(("", ""));
-        self.header_list(req.headers(), Some(host), &mut list)?;
+        if !req.headers().contains_key(HOST) {
+            list.push(("host", host));
+        }
+        self.header_list(req.headers(), &mut list, |_| false)?;
         let headers = sort_headers(&mut list);
 
         // The URL's path and query: the request's own query, then the signing parameters,
@@ -347,7 +371,8 @@ impl<'a> SigV4<'a> {
             uri_encode_into(&mut url, name.as_bytes(), false);
         }
         let query = url.get(query_start..).unwrap_or_default();
-        let canonical = self.canonical_request(req, headers, Some(query), payload_hash);
+        let query = Some((query, own.len()));
+        let canonical = self.canonical_request(req, headers, query, payload_hash);
         let out = self.finish(canonical);
 
         // Without `sign_session_token`, the token rides in the URL but outside the signature.
@@ -434,21 +459,16 @@ impl<'a> SigV4<'a> {
         }
     }
 
-    /// Adds the headers to sign to `list` (unsorted), with `host` when given and absent.
+    /// Adds the request's headers to sign to `list` (unsorted), but those `replaced`.
     fn header_list<'h>(
         &self,
         headers: &'h HeaderMap,
-        host: Option<&'h str>,
         list: &mut HeaderList<'h>,
+        replaced: impl Fn(&str) -> bool,
     ) -> Result<(), Error> {
-        if let Some(host) = host {
-            if !headers.contains_key(HOST) {
-                list.push(("host", host));
-            }
-        }
         for (name, value) in headers {
             let name = name.as_str();
-            if !self.all_headers && is_unsigned(name) {
+            if (!self.all_headers && is_unsigned(name)) || replaced(name) {
                 continue;
             }
             let value =
@@ -461,16 +481,20 @@ impl<'a> SigV4<'a> {
     }
 
     /// The canonical request over `headers` (sorted by name), in a buffer with room for the
-    /// string to sign and the signature after it. `query` replaces the URI's query when given.
+    /// string to sign and the signature after it. `query` replaces the URI's query when given,
+    /// with the length of its part that may not be canonical yet.
     fn canonical_request<B>(
         &self,
         req: &Request<B>,
         headers: &[(&str, &str)],
-        query: Option<&str>,
+        query: Option<(&str, usize)>,
         payload_hash: &str,
     ) -> Canonical {
         let path = req.uri().path();
-        let query = query.or(req.uri().query()).unwrap_or_default();
+        let (query, own_len) = query.unwrap_or_else(|| {
+            let own = req.uri().query().unwrap_or_default();
+            (own, own.len())
+        });
         let headers_len: usize = headers.iter().map(|(n, v)| 2 * n.len() + v.len() + 3).sum();
         let string_to_sign =
             ALGORITHM.len() + 16 + 26 + self.region.len() + self.service.len() + 3 + 64;
@@ -487,7 +511,7 @@ impl<'a> SigV4<'a> {
         out.push('\n');
         canonical_path_into(&mut out, if path.is_empty() { "/" } else { path });
         out.push('\n');
-        canonical_query_into(&mut out, query);
+        canonical_query_into(&mut out, query, own_len);
         out.push('\n');
         let mut i = 0;
         while i < headers.len() {
@@ -555,6 +579,12 @@ impl<T: Copy, const N: usize> SmallList<T, N> {
             self.spill.extend_from_slice(&self.inline);
         }
         self.spill.push(item);
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        for item in items {
+            self.push(item);
+        }
     }
 
     fn as_mut_slice(&mut self) -> &mut [T] {
@@ -662,7 +692,10 @@ fn push_trimmed(out: &mut String, value: &str) {
 
 /// Appends the canonical query: each name and value decoded then encoded once, sorted by
 /// encoded name, then value.
-fn canonical_query_into(out: &mut String, query: &str) {
+///
+/// Only `query[..own]` may need re-encoding: the rest (the parameters a presigned URL adds) is
+/// canonical already.
+fn canonical_query_into(out: &mut String, query: &str, own: usize) {
     if query.is_empty() {
         return;
     }
@@ -670,8 +703,12 @@ fn canonical_query_into(out: &mut String, query: &str) {
     let mut pairs = SmallList::<[usize; 4], 16>::new([0; 4]);
     let mut scratch = String::new();
     let pieces = query.split('&').filter(|p| !p.is_empty());
+    let unchecked = query.get(..own).unwrap_or(query);
     // Queries this crate builds are already canonical: sort their pieces where they are.
-    let source = if pieces.clone().all(|p| is_canonical(p.as_bytes())) {
+    let source = if unchecked
+        .split('&')
+        .all(|p| p.is_empty() || is_canonical(p.as_bytes()))
+    {
         let mut at = 0;
         for piece in query.split('&') {
             if !piece.is_empty() {
@@ -762,6 +799,11 @@ fn host_of<B>(req: &Request<B>) -> Result<&str, InputError> {
             name: "host".to_owned(),
         });
     }
+    authority_of(req)
+}
+
+/// The URI's authority, the `host` a request without one is sent with.
+fn authority_of<B>(req: &Request<B>) -> Result<&str, InputError> {
     req.uri()
         .authority()
         .map(http::uri::Authority::as_str)
@@ -770,11 +812,7 @@ fn host_of<B>(req: &Request<B>) -> Result<&str, InputError> {
 
 pub(crate) fn ensure_host<B>(req: &mut Request<B>) -> Result<(), InputError> {
     if !req.headers().contains_key(HOST) {
-        let authority = req
-            .uri()
-            .authority()
-            .ok_or_else(|| InputError::argument("uri", "has no host"))?;
-        let host = header_value(authority.as_str())?;
+        let host = header_value(authority_of(req)?)?;
         req.headers_mut().insert(HOST, host);
     }
     Ok(())
@@ -804,7 +842,7 @@ mod tests {
 
     fn canonical(query: &str) -> String {
         let mut out = String::new();
-        canonical_query_into(&mut out, query);
+        canonical_query_into(&mut out, query, query.len());
         out
     }
 
