@@ -135,7 +135,8 @@ impl RequestBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let uri: Uri = self.url.parse().map_err(|_| InputError::InvalidEndpoint {
+        // From the String itself: the URI takes the buffer over instead of copying it.
+        let uri = Uri::try_from(self.url).map_err(|_| InputError::InvalidEndpoint {
             reason: "the request URL is not valid".to_owned(),
         })?;
         let mut req = Request::new(self.body);
