@@ -347,6 +347,8 @@ impl<'a> SigV4<'a> {
             url.push_str(name);
             url.push('=');
         };
+        // In the order SigV4 sorts them: with no query of its own, the canonical query is
+        // this string as it is (see `canonical_query_into`).
         param(&mut url, "X-Amz-Algorithm");
         url.push_str(ALGORITHM);
         param(&mut url, "X-Amz-Credential");
@@ -694,9 +696,11 @@ fn push_trimmed(out: &mut String, value: &str) {
 /// encoded name, then value.
 ///
 /// Only `query[..own]` may need re-encoding: the rest (the parameters a presigned URL adds) is
-/// canonical already.
+/// canonical already, and in order.
 fn canonical_query_into(out: &mut String, query: &str, own: usize) {
-    if query.is_empty() {
+    if own == 0 {
+        // Nothing but the presigning parameters (or nothing at all): already canonical.
+        out.push_str(query);
         return;
     }
     // (name start, name end, value start, value end) of each pair, in `source`.
@@ -862,6 +866,23 @@ mod tests {
         assert_eq!(canonical("a=b=c&=x"), "=x&a=b%3Dc");
         assert!(is_canonical(b"X-Amz-Credential=AK%2F2013") && !is_canonical(b"k=%2f"));
         assert!(!is_canonical(b"k=%7E") && !is_canonical(b"k=a=b") && !is_canonical(b"k=%2"));
+    }
+
+    #[test]
+    fn presign_parameters_are_written_in_canonical_order() {
+        let creds = Credentials::new("AK", "SK").with_session_token("to/ken+=");
+        let req = Request::get("https://b.s3.amazonaws.com/k")
+            .body(())
+            .unwrap();
+        let (uri, _) = SigV4::new(&creds, "us-east-1", "s3", std::time::UNIX_EPOCH)
+            .unwrap()
+            .presign(&req, Duration::from_secs(60), UNSIGNED_PAYLOAD)
+            .unwrap();
+        let query = uri.query().unwrap();
+        let signed = query.split("&X-Amz-Signature=").next().unwrap();
+        let mut out = String::new();
+        canonical_query_into(&mut out, signed, 0);
+        assert_eq!(out, canonical(signed));
     }
 
     #[test]
