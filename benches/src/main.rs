@@ -169,6 +169,13 @@ fn run_all(only: &[String]) {
             .aws(t[2])
             .rusty(t[3]),
         );
+        targets.push(Target::at_least(
+            "Presign GetObject (op level)",
+            "≥ 2.5× faster than rusty-s3",
+            t[3] / t[1],
+            2.5,
+            "×",
+        ));
     }
 
     if on("creds") {
@@ -216,6 +223,13 @@ fn run_all(only: &[String]) {
             t[0],
             180.0,
             "MB/s",
+        ));
+        targets.push(Target::at_least(
+            "ListObjectsV2 parse",
+            "≥ 0.9× the quick-xml floor's speed",
+            t[0] / t[3],
+            0.9,
+            "× floor",
         ));
         rows.push(
             Row::new(name, Unit::MBs, t[0])
