@@ -18,8 +18,14 @@ if [[ ${1:-} == --annotate ]]; then
     shift
 fi
 
+if ! command -v valgrind >/dev/null; then
+    echo "valgrind not found; installing it with apt-get" >&2
+    sudo=; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    $sudo apt-get update -qq >&2 && $sudo apt-get install -y valgrind >&2
+fi
+
 cargo build --release --quiet
-bin=target/release/s3-benches
+bin=${CARGO_TARGET_DIR:-target}/release/s3-benches
 if [[ $# -gt 0 ]]; then
     workloads=("$@")
 else

@@ -183,7 +183,7 @@ pub fn verify() {
         .expect("credentials")
         .sign(&mut ours_req, EMPTY_SHA256)
         .expect("ours signs");
-    assert_eq!(ours.signature, HEADER_SIGNATURE, "ours, header signing");
+    assert_eq!(ours.signature(), HEADER_SIGNATURE, "ours, header signing");
     let mut aws_req = get_with_range();
     let aws = aws_sign(
         &mut aws_req,
@@ -204,7 +204,7 @@ pub fn verify() {
         .expect("credentials")
         .presign(&req, EXPIRES, UNSIGNED_PAYLOAD)
         .expect("ours presigns");
-    assert_eq!(out.signature, PRESIGN_SIGNATURE, "ours, presign");
+    assert_eq!(out.signature(), PRESIGN_SIGNATURE, "ours, presign");
     assert_eq!(query_signature(&uri.to_string()), PRESIGN_SIGNATURE);
     let uri = ours_config_presign(&config(), &creds, &get_object());
     assert_eq!(

@@ -329,8 +329,8 @@ pub fn sign(data: &[u8]) {
         v4.sign(&mut b, UNSIGNED_PAYLOAD),
     ) {
         (Ok(x), Ok(y)) => {
-            assert_eq!(x.signature, y.signature);
-            assert_eq!(x.canonical_request, y.canonical_request);
+            assert_eq!(x.signature(), y.signature());
+            assert_eq!(x.canonical_request(), y.canonical_request());
             assert_eq!(a.headers(), b.headers());
             drop(format!("{x:?}"));
         }

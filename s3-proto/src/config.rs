@@ -274,8 +274,8 @@ impl Config {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(encoded));
         req.extensions_mut().insert(PayloadHash::Streaming);
         let seed = signer.sign(&mut req, sign::STREAMING_PAYLOAD)?;
-        let chunks =
-            ChunkedSigner::new(&signer, &seed.signature).with_layout(decoded_length, chunk_size)?;
+        let chunks = ChunkedSigner::new(&signer, seed.signature())
+            .with_layout(decoded_length, chunk_size)?;
         Ok((req, chunks))
     }
 
@@ -320,7 +320,7 @@ impl Config {
                 SignatureVersion::V4 => {
                     let (uri, out) = SigV4::new(credentials, &self.target.region, "s3", now)?
                         .presign(&req, expires, sign::UNSIGNED_PAYLOAD)?;
-                    (uri, Some(out.signed_headers))
+                    (uri, Some(out.signed_headers().to_owned()))
                 }
                 SignatureVersion::V2 => {
                     let bucket = req.extensions().get::<BucketInHost>().map(|b| b.0.as_str());

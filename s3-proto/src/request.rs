@@ -18,6 +18,14 @@ pub struct BucketInHost(pub String);
 /// The first invalid header or argument is kept and returned by [`RequestBuilder::build`].
 #[derive(Debug)]
 pub struct RequestBuilder {
+    /// Boxed: operations chain a dozen setters by value, and each call would otherwise move
+    /// the whole state (344 bytes) instead of a pointer.
+    state: Box<State>,
+}
+
+/// What a [`RequestBuilder`] holds.
+#[derive(Debug)]
+struct State {
     method: Method,
     url: String,
     query_start: usize,
@@ -33,38 +41,42 @@ impl RequestBuilder {
     /// names the bucket when the host carries it.
     pub(crate) fn new(method: Method, url: String, bucket_in_host: Option<String>) -> Self {
         RequestBuilder {
-            method,
-            query_start: url.len(),
-            url,
-            headers: http::HeaderMap::new(),
-            body: Body::Empty,
-            bucket_in_host,
-            payload: None,
-            error: None,
+            state: Box::new(State {
+                method,
+                query_start: url.len(),
+                url,
+                headers: http::HeaderMap::new(),
+                body: Body::Empty,
+                bucket_in_host,
+                payload: None,
+                error: None,
+            }),
         }
     }
 
     fn push_query_sep(&mut self) {
-        self.url.push(if self.url.len() == self.query_start {
-            '?'
-        } else {
-            '&'
-        });
+        self.state
+            .url
+            .push(if self.state.url.len() == self.state.query_start {
+                '?'
+            } else {
+                '&'
+            });
     }
 
     /// Adds a sub-resource without a value: `?acl`, `?uploads`, `?delete`.
     pub fn subresource(mut self, name: &str) -> Self {
         self.push_query_sep();
-        uri_encode_into(&mut self.url, name.as_bytes(), false);
+        uri_encode_into(&mut self.state.url, name.as_bytes(), false);
         self
     }
 
     /// Adds `name=value`, both URI-encoded.
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.push_query_sep();
-        uri_encode_into(&mut self.url, name.as_bytes(), false);
-        self.url.push('=');
-        uri_encode_into(&mut self.url, value.as_bytes(), false);
+        uri_encode_into(&mut self.state.url, name.as_bytes(), false);
+        self.state.url.push('=');
+        uri_encode_into(&mut self.state.url, value.as_bytes(), false);
         self
     }
 
@@ -83,11 +95,11 @@ impl RequestBuilder {
             HeaderValue::from_str(value),
         ) {
             (Ok(n), Ok(v)) => {
-                self.headers.append(n, v);
+                self.state.headers.append(n, v);
             }
             _ => {
-                if self.error.is_none() {
-                    self.error = Some(
+                if self.state.error.is_none() {
+                    self.state.error = Some(
                         InputError::InvalidHeader {
                             name: crate::error::shorten(name).into_owned(),
                         }
@@ -109,21 +121,21 @@ impl RequestBuilder {
 
     /// Records an error found while building (first one wins).
     pub fn fail(mut self, error: impl Into<Error>) -> Self {
-        if self.error.is_none() {
-            self.error = Some(error.into());
+        if self.state.error.is_none() {
+            self.state.error = Some(error.into());
         }
         self
     }
 
     /// Sets the body.
     pub fn body(mut self, body: impl Into<Body>) -> Self {
-        self.body = body.into();
+        self.state.body = body.into();
         self
     }
 
     /// Overrides how the payload is covered by SigV4 (see [`PayloadHash`]).
     pub fn payload_hash(mut self, hash: PayloadHash) -> Self {
-        self.payload = Some(hash);
+        self.state.payload = Some(hash);
         self
     }
 
@@ -132,20 +144,31 @@ impl RequestBuilder {
     /// # Errors
     /// The first invalid input recorded while building.
     pub fn build(self) -> Result<Request<Body>, Error> {
-        if let Some(e) = self.error {
+        let State {
+            method,
+            url,
+            headers,
+            body,
+            bucket_in_host,
+            payload,
+            error,
+            ..
+        } = *self.state;
+        if let Some(e) = error {
             return Err(e);
         }
-        let uri: Uri = self.url.parse().map_err(|_| InputError::InvalidEndpoint {
+        // From the String itself: the URI takes the buffer over instead of copying it.
+        let uri = Uri::try_from(url).map_err(|_| InputError::InvalidEndpoint {
             reason: "the request URL is not valid".to_owned(),
         })?;
-        let mut req = Request::new(self.body);
-        *req.method_mut() = self.method;
+        let mut req = Request::new(body);
+        *req.method_mut() = method;
         *req.uri_mut() = uri;
-        *req.headers_mut() = self.headers;
-        if let Some(bucket) = self.bucket_in_host {
+        *req.headers_mut() = headers;
+        if let Some(bucket) = bucket_in_host {
             req.extensions_mut().insert(BucketInHost(bucket));
         }
-        if let Some(payload) = self.payload {
+        if let Some(payload) = payload {
             req.extensions_mut().insert(payload);
         }
         Ok(req)

@@ -87,10 +87,13 @@ impl AmzDate {
     }
 }
 
+/// Writes `value` as `out.len()` decimal digits (even lengths), two at a time.
 fn put_digits(out: &mut [u8], mut value: u32) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+    for pair in out.rchunks_exact_mut(2) {
+        let two = (value % 100) as u8;
+        pair[0] = b'0' + two / 10;
+        pair[1] = b'0' + two % 10;
+        value /= 100;
     }
 }
 

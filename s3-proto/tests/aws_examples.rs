@@ -57,9 +57,9 @@ fn sigv4_header(
         .expect("signer")
         .sign(&mut req, payload_hash)
         .expect("signs");
-    assert_eq!(out.canonical_request, canonical_request);
-    assert_eq!(out.string_to_sign, string_to_sign);
-    assert_eq!(out.signature, signature);
+    assert_eq!(out.canonical_request(), canonical_request);
+    assert_eq!(out.string_to_sign(), string_to_sign);
+    assert_eq!(out.signature(), signature);
     assert_eq!(
         header(&req, "authorization"),
         format!(
@@ -199,7 +199,7 @@ fn sigv4_presigned_get_object() {
         .presign(&req, Duration::from_secs(86400), UNSIGNED_PAYLOAD)
         .expect("presigns");
     assert_eq!(
-        out.canonical_request,
+        out.canonical_request(),
         "GET\n\
          /test.txt\n\
          X-Amz-Algorithm=AWS4-HMAC-SHA256\
@@ -211,14 +211,14 @@ fn sigv4_presigned_get_object() {
          UNSIGNED-PAYLOAD"
     );
     assert_eq!(
-        out.string_to_sign,
+        out.string_to_sign(),
         "AWS4-HMAC-SHA256\n\
          20130524T000000Z\n\
          20130524/us-east-1/s3/aws4_request\n\
          3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04"
     );
     assert_eq!(
-        out.signature,
+        out.signature(),
         "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
     );
     assert_eq!(

@@ -45,7 +45,7 @@ fn signing_outputs_and_errors() {
         .unwrap();
     let debug = format!("{out:?}");
     assert!(
-        !debug.contains(&out.signature),
+        !debug.contains(out.signature()),
         "SigningOutput Debug shows the signature"
     );
     // The token is in the canonical request by design (it is signed); Debug must still

@@ -140,19 +140,19 @@ fn run_case(dir: &Path) -> Result<Vec<String>, String> {
     check(
         "header canonical request",
         &read(dir, "header-canonical-request.txt")?,
-        &out.canonical_request,
+        out.canonical_request(),
         &mut failures,
     );
     check(
         "header string to sign",
         &read(dir, "header-string-to-sign.txt")?,
-        &out.string_to_sign,
+        out.string_to_sign(),
         &mut failures,
     );
     check(
         "header signature",
         read(dir, "header-signature.txt")?.trim(),
-        &out.signature,
+        out.signature(),
         &mut failures,
     );
     let signed = read(dir, "header-signed-request.txt")?;
@@ -180,19 +180,19 @@ fn run_case(dir: &Path) -> Result<Vec<String>, String> {
     check(
         "query canonical request",
         &read(dir, "query-canonical-request.txt")?,
-        &out.canonical_request,
+        out.canonical_request(),
         &mut failures,
     );
     check(
         "query string to sign",
         &read(dir, "query-string-to-sign.txt")?,
-        &out.string_to_sign,
+        out.string_to_sign(),
         &mut failures,
     );
     check(
         "query signature",
         read(dir, "query-signature.txt")?.trim(),
-        &out.signature,
+        out.signature(),
         &mut failures,
     );
     let signed = read(dir, "query-signed-request.txt")?;

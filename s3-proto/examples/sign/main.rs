@@ -188,15 +188,15 @@ fn run(args: &Args) -> Result<(), String> {
         let (uri, out) = signer
             .presign(&req, Duration::from_secs(secs), payload_hash)
             .map_err(|e| e.to_string())?;
-        println!("# canonical request\n{}\n", out.canonical_request);
-        println!("# string to sign\n{}\n", out.string_to_sign);
+        println!("# canonical request\n{}\n", out.canonical_request());
+        println!("# string to sign\n{}\n", out.string_to_sign());
         println!("{uri}");
     } else {
         let out = signer
             .sign(&mut req, &body_hash)
             .map_err(|e| e.to_string())?;
-        println!("# canonical request\n{}\n", out.canonical_request);
-        println!("# string to sign\n{}\n", out.string_to_sign);
+        println!("# canonical request\n{}\n", out.canonical_request());
+        println!("# string to sign\n{}\n", out.string_to_sign());
         println!("Authorization: {}", authorization(&req)?);
     }
     Ok(())

@@ -7,8 +7,20 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// True for the bytes SigV4 leaves as they are.
 #[inline]
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    UNRESERVED[usize::from(b)]
 }
+
+/// [`is_unreserved`] as a table: one load per byte on the signing paths.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~');
+        b += 1;
+    }
+    table
+};
 
 /// Appends `input` URI-encoded; `/` is kept when `keep_slash` (paths), encoded otherwise.
 pub fn uri_encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
@@ -28,8 +40,8 @@ pub fn uri_encode_into(out: &mut String, input: &[u8], keep_slash: bool) {
 }
 
 fn push_ascii(out: &mut String, ascii: &[u8]) {
-    // Only unreserved ASCII bytes reach here.
-    out.extend(ascii.iter().map(|&b| b as char));
+    // Only unreserved ASCII bytes reach here, so the check never fails.
+    out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
 /// `input` URI-encoded; `/` is kept when `keep_slash`.
@@ -92,30 +104,39 @@ pub fn percent_decode(input: &str, plus_as_space: bool) -> Cow<'_, [u8]> {
 /// `%2F`, so a path that was sent with an encoded slash keeps it. This is what S3 computes
 /// from the path it receives: `/a b`, `/a%20b` and `/a%20b` all canonicalise to `/a%20b`.
 pub(crate) fn canonical_path_into(out: &mut String, path: &str) {
-    let bytes = path.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let mut b = bytes[i];
-        let mut escaped = false;
-        if b == b'%' {
-            if let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex_value),
-                bytes.get(i + 2).copied().and_then(hex_value),
-            ) {
-                b = hi << 4 | lo;
-                escaped = true;
-                i += 2;
-            }
+    canonical_encode_into(out, path, true);
+}
+
+/// Appends `input` with its `%XX` sequences decoded, then every byte encoded once; `/` is kept
+/// when `keep_slash` and it was not itself encoded (paths), encoded otherwise (query parts).
+pub(crate) fn canonical_encode_into(out: &mut String, input: &str, keep_slash: bool) {
+    let bytes = input.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while let Some(&raw) = bytes.get(i) {
+        if is_unreserved(raw) || (keep_slash && raw == b'/') {
+            i += 1;
+            continue;
         }
-        if is_unreserved(b) || (b == b'/' && !escaped) {
-            out.push(b as char);
+        // Bytes that stay as they are go out a run at a time; runs are ASCII.
+        out.push_str(input.get(run..i).unwrap_or_default());
+        let (b, len) = match (raw, bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&hi), Some(&lo)) => match (hex_value(hi), hex_value(lo)) {
+                (Some(hi), Some(lo)) => (hi << 4 | lo, 3),
+                _ => (raw, 1),
+            },
+            _ => (raw, 1),
+        };
+        if is_unreserved(b) {
+            out.push(char::from(b));
         } else {
             out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
-        i += 1;
+        i += len;
+        run = i;
     }
+    out.push_str(input.get(run..).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -341,11 +341,11 @@ mod tests {
             .sign(&mut req, crate::sign::UNSIGNED_PAYLOAD)
             .expect("signs");
         assert!(
-            out.canonical_request
+            out.canonical_request()
                 .lines()
                 .any(|l| l == "x-amz-meta-spaced:a b c"),
             "{}",
-            out.canonical_request
+            out.canonical_request()
         );
     }
 }

@@ -125,27 +125,29 @@ impl<'a> XmlReader<'a> {
 
     /// The text of the element just entered, up to its end tag; entities resolved.
     ///
+    /// Borrowed from the document when it is one piece; text in several pieces (an ETag is
+    /// `&quot;`, the hex, `&quot;`) is gathered in one string, entities pushed as chars.
+    ///
     /// Fails when the element holds child elements.
     pub(crate) fn text(&mut self) -> Result<Cow<'a, str>, Error> {
-        let mut out: Option<Cow<'a, str>> = None;
+        let mut out = Cow::Borrowed("");
         loop {
-            let piece: Cow<'a, str> = match self.inner.read_event().map_err(malformed)? {
-                Event::Text(t) => t.decode().map_err(malformed)?,
-                Event::CData(c) => c.decode().map_err(malformed)?,
-                Event::GeneralRef(r) => Cow::Owned(resolve(&r)?.to_string()),
+            match self.inner.read_event().map_err(malformed)? {
+                Event::Text(t) => append(&mut out, t.decode().map_err(malformed)?),
+                Event::CData(c) => append(&mut out, c.decode().map_err(malformed)?),
+                Event::GeneralRef(r) => {
+                    let c = resolve(&r)?;
+                    owned(&mut out, c.len_utf8()).push(c);
+                }
                 Event::End(_) => {
                     self.leave();
-                    return Ok(out.unwrap_or(Cow::Borrowed("")));
+                    return Ok(out);
                 }
-                Event::Comment(_) | Event::PI(_) => continue,
+                Event::Comment(_) | Event::PI(_) => {}
                 Event::Start(_) => return Err(malformed("element inside a text field")),
                 Event::Eof => return Err(malformed("document ends early")),
                 _ => return Err(malformed("unexpected markup inside a text field")),
-            };
-            out = Some(match out {
-                None => piece,
-                Some(prev) => Cow::Owned(prev.into_owned() + &piece),
-            });
+            }
         }
     }
 
@@ -276,6 +278,26 @@ impl<'a> XmlReader<'a> {
         }
         self.depth = self.depth.saturating_sub(1);
     }
+}
+
+/// Appends `piece` to `out`, borrowing it when it is the first.
+fn append<'a>(out: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if out.is_empty() && matches!(out, Cow::Borrowed(_)) {
+        *out = piece;
+    } else {
+        owned(out, piece.len()).push_str(&piece);
+    }
+}
+
+/// `out` as an owned string with room for `more` bytes; when it was borrowed, with room for a
+/// quoted ETag as well, so that the pieces of one usually fit the first allocation.
+fn owned<'a, 'b>(out: &'b mut Cow<'a, str>, more: usize) -> &'b mut String {
+    if let Cow::Borrowed(s) = out {
+        let mut owned = String::with_capacity(s.len() + more + 40);
+        owned.push_str(s);
+        *out = Cow::Owned(owned);
+    }
+    out.to_mut()
 }
 
 /// The character an entity or character reference stands for (`&amp;`, `&#x41;`).
