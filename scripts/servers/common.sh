@@ -38,11 +38,17 @@ stop_pidfile() {
 # need_cmd CMD -> fails when CMD is missing after an install attempt
 need_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 is not installed"; }
 
-# apt_install PKG... -> installs Debian packages, refreshing the index once if needed
+# apt_install PKG... -> installs Debian packages, refreshing the index once if needed. The
+# server scripts run side by side, so installs take turns on one lock file (apt's own locks
+# fail at once rather than wait), and apt waits for a dpkg lock held by anything else.
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q --no-install-recommends "$@" >&2 \
-    || { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "$@" >&2; }
+  local apt=(apt-get -y -q -o DPkg::Lock::Timeout=600)
+  (
+    flock -w 1200 9 || { log "timed out waiting for /tmp/s3rs-apt.lock"; exit 1; }
+    "${apt[@]}" install --no-install-recommends "$@" >&2 \
+      || { "${apt[@]}" update >&2 && "${apt[@]}" install --no-install-recommends "$@" >&2; }
+  ) 9>/tmp/s3rs-apt.lock
 }
 
 # pip_install PKG... -> installs Python packages for the current python3
