@@ -108,6 +108,9 @@ pub struct Capabilities {
     pub public_access_block: bool,
     /// Stores ownership controls (moto only; Ceph RGW 16 answers InvalidArgument).
     pub ownership_controls: bool,
+    /// Stores server access logging settings (Ceph RGW 16 reads them as disabled and answers
+    /// 405 MethodNotAllowed to PutBucketLogging; s3s-fs answers NotImplemented to both).
+    pub bucket_logging: bool,
     /// Stores lifecycle configurations (s3s-fs: NotImplemented).
     pub lifecycle: bool,
     /// Reports `x-amz-expiration` on PutObject of a key a lifecycle rule covers (Ceph; moto
@@ -446,6 +449,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             policy_enforced: true,
             public_access_block: true,
             ownership_controls: false,
+            bucket_logging: false,
             lifecycle: true,
             expiration_header: true,
             sse_over_http: false,
@@ -502,6 +506,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             policy_enforced: false,
             public_access_block: false,
             ownership_controls: false,
+            bucket_logging: false,
             lifecycle: false,
             expiration_header: false,
             sse_over_http: true,
@@ -561,6 +566,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             policy_enforced: false,
             public_access_block: true,
             ownership_controls: true,
+            bucket_logging: true,
             lifecycle: true,
             expiration_header: true,
             sse_over_http: true,
@@ -617,6 +623,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             policy_enforced: true,
             public_access_block: true,
             ownership_controls: true,
+            bucket_logging: true,
             lifecycle: true,
             expiration_header: false,
             sse_over_http: true,
