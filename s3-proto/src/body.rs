@@ -88,6 +88,11 @@ pub enum PayloadHash {
     Unsigned,
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: each aws-chunked chunk carries a signature.
     Streaming,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks, then a signed checksum
+    /// trailer.
+    StreamingTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: plain chunks, then a checksum trailer.
+    UnsignedTrailer,
 }
 
 impl PayloadHash {
@@ -97,6 +102,10 @@ impl PayloadHash {
             PayloadHash::Sha256(h) => h,
             PayloadHash::Unsigned => crate::sign::UNSIGNED_PAYLOAD,
             PayloadHash::Streaming => crate::sign::STREAMING_PAYLOAD,
+            PayloadHash::StreamingTrailer => crate::sign::chunked::STREAMING_PAYLOAD_TRAILER,
+            PayloadHash::UnsignedTrailer => {
+                crate::sign::chunked::STREAMING_UNSIGNED_PAYLOAD_TRAILER
+            }
         }
     }
 }

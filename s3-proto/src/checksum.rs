@@ -909,6 +909,13 @@ impl FromStr for ChecksumPolicy {
     }
 }
 
+/// A request extension an operation sets on a streamed body: its checksum of this algorithm,
+/// computed while the body is sent, goes in an aws-chunked trailer (see
+/// [`Framing`](crate::sign::chunked::Framing)). Nothing is sent when the body is not streamed
+/// framed (SigV2, no reader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrailingChecksum(pub ChecksumAlgorithm);
+
 /// Where a request's checksum travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumPlacement {

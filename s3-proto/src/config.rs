@@ -13,7 +13,9 @@ use crate::error::{Error, InputError, ServiceError};
 use crate::op::Operation;
 use crate::presign::PresignedRequest;
 use crate::request::BucketInHost;
-use crate::sign::chunked::{AWS_CHUNKED, ChunkedSigner, check_chunk_size, encoded_length};
+use crate::sign::chunked::{
+    AWS_CHUNKED, ChunkedBody, ChunkedSigner, Framing, Layout, check_chunk_size,
+};
 use crate::sign::v2::SigV2;
 use crate::sign::{self, SigV4};
 
@@ -194,20 +196,34 @@ impl Config {
         Ok(req)
     }
 
-    /// Whether the streamed body of a request with `headers` goes as signed aws-chunked (see
-    /// [`crate::sign::chunked::ChunkedBody`]): with SigV4 and credentials, when nothing else
-    /// (`Content-MD5`, a flexible checksum) lets the server check it.
-    pub(crate) fn signs_streamed_body(
+    /// How the streamed body of a request prepared as `parts` goes as aws-chunked (see
+    /// [`crate::sign::chunked::ChunkedBody`]), if at all: with a checksum trailer when the
+    /// operation asked for one ([`TrailingChecksum`](crate::checksum::TrailingChecksum);
+    /// unsigned chunks over TLS or anonymous, signed ones otherwise); else signed chunk by
+    /// chunk with credentials, when nothing else (`Content-MD5`, a flexible checksum) lets the
+    /// server check the body. SigV4 only.
+    pub(crate) fn streamed_framing(
         &self,
-        headers: &http::HeaderMap,
+        parts: &http::request::Parts,
         credentials: &Credentials,
-    ) -> bool {
-        self.signature == SignatureVersion::V4
-            && !credentials.is_anonymous()
-            && !headers.contains_key("content-md5")
-            && !headers
+    ) -> Option<Framing> {
+        if self.signature != SignatureVersion::V4 {
+            return None;
+        }
+        if let Some(trailing) = parts.extensions.get::<crate::checksum::TrailingChecksum>() {
+            let tls = parts.uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+            return Some(if tls || credentials.is_anonymous() {
+                Framing::UnsignedTrailer(trailing.0)
+            } else {
+                Framing::SignedTrailer(trailing.0)
+            });
+        }
+        let headers = &parts.headers;
+        let covered = headers.contains_key("content-md5")
+            || headers
                 .keys()
-                .any(|k| k.as_str().starts_with("x-amz-checksum-"))
+                .any(|k| k.as_str().starts_with("x-amz-checksum-"));
+        (!credentials.is_anonymous() && !covered).then_some(Framing::Signed)
     }
 
     /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
@@ -231,11 +247,64 @@ impl Config {
         decoded_length: u64,
         chunk_size: usize,
     ) -> Result<(Request<Body>, ChunkedSigner), Error> {
+        let framing = Framing::Signed;
+        let (req, signer) =
+            self.chunked_request(op, credentials, now, decoded_length, chunk_size, framing)?;
+        let signer = signer.expect("signed framing has a signer");
+        Ok((req, signer.with_layout(decoded_length, chunk_size)?))
+    }
+
+    /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
+    /// `decoded_length` bytes in chunks of `chunk_size` framed as `framing` says, signs it at
+    /// `now` (a request with plain chunks goes unsigned for anonymous credentials), and
+    /// returns it with the [`ChunkedBody`] that frames the data as the runtime reads it.
+    ///
+    /// Beside what [`Config::prepare_streaming`] sets, a trailer adds `x-amz-trailer` (and
+    /// `x-amz-sdk-checksum-algorithm`) naming the checksum that follows the last chunk.
+    ///
+    /// # Errors
+    /// As [`Config::prepare_streaming`]; anonymous credentials only with
+    /// [`Framing::UnsignedTrailer`].
+    pub fn prepare_chunked<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        credentials: &Credentials,
+        now: SystemTime,
+        decoded_length: u64,
+        chunk_size: usize,
+        framing: Framing,
+    ) -> Result<(Request<Body>, ChunkedBody), Error> {
+        let (req, signer) =
+            self.chunked_request(op, credentials, now, decoded_length, chunk_size, framing)?;
+        let layout = Layout {
+            chunk_size,
+            remaining: decoded_length,
+        };
+        let signer = match signer {
+            Some(signer) => Some(signer.with_layout(decoded_length, chunk_size)?),
+            None => None,
+        };
+        Ok((req, ChunkedBody::framed(signer, layout, framing.trailer())?))
+    }
+
+    /// The request of [`Config::prepare_chunked`], and the chunk signer when chunks are signed.
+    fn chunked_request<O: Operation + ?Sized>(
+        &self,
+        op: &O,
+        credentials: &Credentials,
+        now: SystemTime,
+        decoded_length: u64,
+        chunk_size: usize,
+        framing: Framing,
+    ) -> Result<(Request<Body>, Option<ChunkedSigner>), Error> {
         check_chunk_size(chunk_size)?;
         if self.signature != SignatureVersion::V4 {
             return Err(InputError::argument("config", "aws-chunked streaming needs SigV4").into());
         }
-        let signer = SigV4::new(credentials, &self.target.region, "s3", now)?;
+        let signer = match credentials.is_anonymous() {
+            true if !framing.is_signed() => None,
+            _ => Some(SigV4::new(credentials, &self.target.region, "s3", now)?),
+        };
         let mut req = op.request(&self.target)?;
         if let Some(len) = req.body().len() {
             if len != decoded_length && !(len == 0 && matches!(req.body(), Body::Empty)) {
@@ -246,7 +315,7 @@ impl Config {
                 .into());
             }
         }
-        let encoded = encoded_length(decoded_length, chunk_size);
+        let encoded = framing.encoded_length(decoded_length, chunk_size);
         *req.body_mut() = Body::Stream {
             length: Some(encoded),
         };
@@ -272,10 +341,25 @@ impl Config {
             HeaderValue::from(decoded_length),
         );
         headers.insert(CONTENT_LENGTH, HeaderValue::from(encoded));
-        req.extensions_mut().insert(PayloadHash::Streaming);
-        let seed = signer.sign(&mut req, sign::STREAMING_PAYLOAD)?;
-        let chunks = ChunkedSigner::new(&signer, seed.signature())
-            .with_layout(decoded_length, chunk_size)?;
+        if let Some(algorithm) = framing.trailer() {
+            let sdk = crate::checksum::SDK_ALGORITHM_HEADER;
+            headers.insert(sdk, HeaderValue::from_static(algorithm.as_str()));
+            let name = HeaderValue::from_static(algorithm.header_name());
+            headers.insert("x-amz-trailer", name);
+        }
+        req.extensions_mut().insert(match framing {
+            Framing::Signed => PayloadHash::Streaming,
+            Framing::SignedTrailer(_) => PayloadHash::StreamingTrailer,
+            Framing::UnsignedTrailer(_) => PayloadHash::UnsignedTrailer,
+        });
+        let Some(signer) = signer else {
+            sign::v4::ensure_host(&mut req)?;
+            return Ok((req, None));
+        };
+        let seed = signer.sign(&mut req, framing.payload_hash())?;
+        let chunks = framing
+            .is_signed()
+            .then(|| ChunkedSigner::new(&signer, seed.signature()));
         Ok((req, chunks))
     }
 
@@ -448,7 +532,10 @@ mod tests {
         let (req, _) = config
             .prepare_streaming(&stream, &creds, t, 10, MIN_CHUNK_SIZE)
             .unwrap();
-        assert_eq!(req.body().len(), Some(encoded_length(10, MIN_CHUNK_SIZE)));
+        assert_eq!(
+            req.body().len(),
+            Some(crate::sign::chunked::encoded_length(10, MIN_CHUNK_SIZE))
+        );
     }
 
     #[test]

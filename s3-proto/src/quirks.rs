@@ -27,10 +27,15 @@ pub struct ServerQuirks {
     /// them). Ceph RGW 16 accepts and ignores them, so the checksum policy computes none it
     /// was not asked for ([`Options::default_checksum`](crate::flow::request::Options)).
     pub takes_checksum_headers: bool,
-    /// The server accepts a checksum in an `aws-chunked` trailer (`x-amz-trailer`,
-    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`). Ceph RGW 16 answers 400: no trailer is ever sent
-    /// to a server without this.
+    /// The server accepts a checksum in an `aws-chunked` trailer (`x-amz-trailer`, after
+    /// signed or unsigned chunks) and checks and keeps it, so a body streamed once gets a
+    /// stored checksum. Ceph RGW 16 answers 400: no trailer is ever sent to a server without
+    /// this.
     pub accepts_checksum_trailer: bool,
+    /// The server reads a `x-amz-checksum-crc32c` trailer as CRC32 and CRC32C at once and
+    /// refuses it (LocalStack 4 matches trailer names by prefix): a CRC32C is never sent in a
+    /// trailer to it.
+    pub trailer_misreads_crc32c: bool,
     /// On writes the server compares `If-Match` with the bare hex ETag and answers 412 to the
     /// quoted form S3 documents (Ceph RGW 16), so the ETag goes without its quotes.
     pub if_match_unquoted: bool,
@@ -114,6 +119,7 @@ impl ServerQuirks {
         ServerQuirks {
             takes_checksum_headers: true,
             accepts_checksum_trailer: true,
+            trailer_misreads_crc32c: false,
             if_match_unquoted: false,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::AS_DECLARED,
@@ -130,6 +136,7 @@ impl ServerQuirks {
         ServerQuirks {
             takes_checksum_headers: false,
             accepts_checksum_trailer: false,
+            trailer_misreads_crc32c: false,
             if_match_unquoted: true,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::RAW_NEXT_MARKER,
@@ -144,10 +151,9 @@ impl ServerQuirks {
     }
 
     /// s3s-fs 0.14: object listings declare `url` without encoding anything (it has no
-    /// ListObjectVersions or ListMultipartUploads); trailers untested, so none are sent.
+    /// ListObjectVersions or ListMultipartUploads).
     pub const fn s3s() -> Self {
         ServerQuirks {
-            accepts_checksum_trailer: false,
             list_objects_v1: ListingEncoding::NEVER,
             list_objects_v2: ListingEncoding::NEVER,
             ..ServerQuirks::aws()
@@ -155,8 +161,8 @@ impl ServerQuirks {
     }
 
     /// moto 5: ListObjects v1 leaves common prefixes raw (v2 encodes them); versions and
-    /// uploads ignore `encoding-type` and say so (the AWS rule reads them right); trailers
-    /// untested, so none are sent.
+    /// uploads ignore `encoding-type` and say so (the AWS rule reads them right); a trailer is
+    /// decoded but its checksum neither checked nor kept, so none is sent.
     pub const fn moto() -> Self {
         ServerQuirks {
             accepts_checksum_trailer: false,
@@ -169,13 +175,21 @@ impl ServerQuirks {
         }
     }
 
-    /// LocalStack 4: ListMultipartUploads declares `url` without encoding anything; the
-    /// rest as AWS.
+    /// LocalStack 4: ListMultipartUploads declares `url` without encoding anything, and a
+    /// CRC32C trailer is misread; the rest as AWS.
     pub const fn localstack() -> Self {
         ServerQuirks {
+            trailer_misreads_crc32c: true,
             list_multipart_uploads: ListingEncoding::NEVER,
             ..ServerQuirks::aws()
         }
+    }
+
+    /// Whether a checksum of `algorithm` may go in an aws-chunked trailer.
+    pub fn takes_trailer(self, algorithm: crate::checksum::ChecksumAlgorithm) -> bool {
+        let misread =
+            self.trailer_misreads_crc32c && algorithm == crate::checksum::ChecksumAlgorithm::Crc32c;
+        self.accepts_checksum_trailer && !misread
     }
 
     /// Where a request's checksum goes: `wanted` is

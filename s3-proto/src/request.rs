@@ -33,6 +33,7 @@ struct State {
     body: Body,
     bucket_in_host: Option<String>,
     payload: Option<PayloadHash>,
+    extensions: http::Extensions,
     error: Option<Error>,
 }
 
@@ -49,6 +50,7 @@ impl RequestBuilder {
                 body: Body::Empty,
                 bucket_in_host,
                 payload: None,
+                extensions: http::Extensions::new(),
                 error: None,
             }),
         }
@@ -139,6 +141,12 @@ impl RequestBuilder {
         self
     }
 
+    /// Puts `value` in the request's extensions.
+    pub(crate) fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.extensions.insert(value);
+        self
+    }
+
     /// The finished request.
     ///
     /// # Errors
@@ -151,6 +159,7 @@ impl RequestBuilder {
             body,
             bucket_in_host,
             payload,
+            extensions,
             error,
             ..
         } = *self.state;
@@ -162,6 +171,7 @@ impl RequestBuilder {
             reason: "the request URL is not valid".to_owned(),
         })?;
         let mut req = Request::new(body);
+        *req.extensions_mut() = extensions;
         *req.method_mut() = method;
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;

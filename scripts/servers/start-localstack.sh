@@ -47,14 +47,12 @@ else
   port_free "$PORT" || die "port $PORT is busy"
   rm -rf "$DIR/fs" "$DIR/s3-storage"
   # LocalStack wants a PEM of key + cert: without one it generates its own, which crashes with
-  # pyOpenSSL >= 25 (X509.add_extensions removed). The tests use plain http; this cert only
-  # keeps the gateway alive.
-  if [[ ! -s $DIR/tls.pem ]]; then
+  # pyOpenSSL >= 25 (X509.add_extensions removed). The gateway answers https on the same port
+  # with it (S3RS_LOCALSTACK_HTTPS_ENDPOINT, trusting S3RS_LOCALSTACK_CA_FILE).
+  if [[ ! -s $DIR/tls.pem || ! -s $DIR/tls/ca.crt ]]; then
     command -v openssl >/dev/null || apt_install openssl
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
-      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-      -keyout "$DIR/tls.key" -out "$DIR/tls.crt" 2>/dev/null
-    cat "$DIR/tls.key" "$DIR/tls.crt" >"$DIR/tls.pem"
+    make_test_tls "$DIR/tls"
+    cat "$DIR/tls/server.key" "$DIR/tls/server.crt" >"$DIR/tls.pem"
   fi
   # S3 bodies go to $DIR/s3-storage instead of the hard-coded, machine-wide
   # /tmp/localstack-s3-storage (shared by every instance, left behind on kill).
@@ -76,4 +74,5 @@ from localstack.runtime.main import main; main()'
   log "localstack ready on $PORT"
 fi
 emit S3RS_LOCALSTACK_ENDPOINT "http://127.0.0.1:$PORT" S3RS_LOCALSTACK_ACCESS_KEY test \
-  S3RS_LOCALSTACK_SECRET_KEY test S3RS_LOCALSTACK_REGION us-east-1
+  S3RS_LOCALSTACK_SECRET_KEY test S3RS_LOCALSTACK_REGION us-east-1 \
+  S3RS_LOCALSTACK_HTTPS_ENDPOINT "https://127.0.0.1:$PORT" S3RS_LOCALSTACK_CA_FILE "$DIR/tls/ca.crt"

@@ -381,14 +381,17 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
             length: Some(length @ 1..),
         } = body
         {
-            if has_reader && config.signs_streamed_body(&parts.headers, &self.credentials) {
-                // Signed chunk by chunk, so the server refuses a body changed on the way (an
-                // empty body has nothing to protect, and Ceph RGW 16 refuses it framed).
+            // Chunked so the server can check a body read only once: signed chunk by chunk,
+            // or with a checksum trailer (an empty body has nothing to protect, and Ceph RGW
+            // 16 refuses it framed).
+            let framing = config.streamed_framing(&parts, &self.credentials);
+            if let Some(framing) = framing.filter(|_| has_reader) {
                 let chunk = crate::sign::chunked::DEFAULT_CHUNK_SIZE;
-                let streaming = config.prepare_streaming(op, &self.credentials, now, length, chunk);
-                let (request, signer) = streaming?;
+                let creds = &self.credentials;
+                let (request, framed) =
+                    config.prepare_chunked(op, creds, now, length, chunk, framing)?;
                 (parts, body) = request.into_parts();
-                chunked = Some((length, crate::sign::chunked::ChunkedBody::new(signer)?));
+                chunked = Some((length, framed));
             }
         }
         self.trace.path(parts.uri.path());
@@ -858,6 +861,84 @@ macro_rules! client_constructors {
 mod tests {
     use super::*;
     use crate::TransportErrorKind;
+
+    #[test]
+    fn streamed_puts_frame_a_checksum_trailer_where_the_server_takes_one() {
+        use crate::checksum::{ChecksumAlgorithm, ChecksumPolicy};
+        use crate::ops::PutObject;
+        use crate::quirks::ServerQuirks;
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let keys = Arc::new(Credentials::new("AKID", "secret"));
+        let put = |algorithm: Option<ChecksumAlgorithm>| {
+            let body = Body::Stream {
+                length: Some(100_000),
+            };
+            let op = PutObject::new("bkt".parse().unwrap(), "k".parse().unwrap(), body);
+            match algorithm {
+                Some(a) => op.checksum_algorithm(a),
+                None => op,
+            }
+        };
+        // (x-amz-content-sha256, x-amz-trailer) of what goes out.
+        let sent = |endpoint: &str, quirks, policy, op: &PutObject, credentials: &Arc<_>| {
+            let config = Config::new(endpoint, "us-east-1").unwrap();
+            let signer = Signer {
+                config: config.server(quirks, policy),
+                credentials: Arc::clone(credentials),
+                trace: Trace::default(),
+            };
+            let (parts, body) = signer.outgoing(op, now, true).unwrap();
+            let Outgoing::Chunked { source, body } = body else {
+                panic!("{body:?}")
+            };
+            assert_eq!(source, 100_000);
+            let length = parts.headers["content-length"].to_str().unwrap();
+            assert_eq!(length, body.remaining().to_string());
+            let header = |name| {
+                parts
+                    .headers
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let hash = header("x-amz-content-sha256").unwrap_or_default();
+            (hash, header("x-amz-trailer"))
+        };
+        let (http, https) = ("http://127.0.0.1:9000", "https://127.0.0.1:9000");
+        let (aws, ceph) = (ServerQuirks::aws(), ServerQuirks::ceph());
+        let (required, supported) = (ChecksumPolicy::WhenRequired, ChecksumPolicy::WhenSupported);
+        let crc32c = Some(ChecksumAlgorithm::Crc32c);
+        let trailer = |name: &str| Some(name.to_owned());
+        assert_eq!(
+            sent(http, aws, required, &put(crc32c), &keys),
+            (
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".into(),
+                trailer("x-amz-checksum-crc32c")
+            )
+        );
+        // Over TLS, and without credentials, the chunks go unsigned.
+        let unsigned = (
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER".into(),
+            trailer("x-amz-checksum-crc32c"),
+        );
+        assert_eq!(sent(https, aws, required, &put(crc32c), &keys), unsigned);
+        let anonymous = Arc::new(Credentials::anonymous());
+        assert_eq!(
+            sent(http, aws, required, &put(crc32c), &anonymous).1,
+            unsigned.1
+        );
+        // The policy's algorithm where checksums go by default; none for Ceph RGW 16, which
+        // refuses trailers: signed chunks alone.
+        assert_eq!(
+            sent(http, aws, supported, &put(None), &keys).1,
+            trailer("x-amz-checksum-crc32")
+        );
+        let chunks_only = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into(), None);
+        assert_eq!(sent(http, aws, required, &put(None), &keys), chunks_only);
+        assert_eq!(
+            sent(http, ceph, supported, &put(crc32c), &keys),
+            chunks_only
+        );
+    }
 
     #[test]
     fn deadlines_say_how_long_is_left_and_which_one_fired() {

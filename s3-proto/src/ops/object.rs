@@ -174,6 +174,8 @@ pub struct PutObject {
     attributes: ObjectAttributes,
     content_md5: Option<ContentMd5>,
     checksum: Option<Checksum>,
+    /// The algorithm of a streamed body's checksum, sent in a trailer.
+    trailing: Option<ChecksumAlgorithm>,
     conditions: WriteConditions,
     sse: Option<ServerSideEncryption>,
     tagging: Option<TagSet>,
@@ -192,6 +194,7 @@ impl PutObject {
             attributes: ObjectAttributes::default(),
             content_md5: None,
             checksum: None,
+            trailing: None,
             conditions: WriteConditions::default(),
             sse: None,
             tagging: None,
@@ -239,11 +242,15 @@ impl PutObject {
         self
     }
 
-    /// Sends a flexible checksum of `algorithm` computed from the in-memory body (no effect
-    /// on a streamed body: compute it while reading and use [`PutObject::checksum`]).
+    /// Sends a flexible checksum of `algorithm`: computed from an in-memory body into a
+    /// header; for a streamed body computed while it is sent and put in an aws-chunked
+    /// trailer, where the server accepts one
+    /// ([`ServerQuirks::accepts_checksum_trailer`](crate::quirks::ServerQuirks)), else not
+    /// sent (a header would need a second pass over a body read once).
     pub fn checksum_algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
-        if let Some(bytes) = self.body.as_bytes() {
-            self.checksum = Some(Checksum::compute(algorithm, bytes));
+        match self.body.as_bytes() {
+            Some(bytes) => self.checksum = Some(Checksum::compute(algorithm, bytes)),
+            None => self.trailing = Some(algorithm),
         }
         self
     }
@@ -309,14 +316,24 @@ impl Operation for PutObject {
         let req = self.conditions.apply(req, target.quirks());
         let req = apply_sse(self.sse.as_ref(), req, target);
         let req = crate::tagging::apply_header(self.tagging.as_ref(), req);
-        // The policy's checksum, when the caller chose none and the body is in memory.
-        let unasked = match (&self.checksum, self.body.as_bytes()) {
-            (None, Some(bytes)) => target
-                .default_checksum()
-                .map(|algorithm| Checksum::compute(algorithm, bytes)),
-            _ => None,
-        };
+        // The policy's checksum, when the caller chose none: in a header for a body in memory
+        // (or empty), in a trailer for one streamed.
+        let (mut unasked, mut trailing) = (None, None);
+        if self.checksum.is_none() {
+            let algorithm = self.trailing.or(target.default_checksum());
+            match (&self.body, self.body.as_bytes()) {
+                (_, Some(bytes)) => unasked = algorithm.map(|a| Checksum::compute(a, bytes)),
+                (Body::Stream { length: Some(0) }, _) => {
+                    unasked = algorithm.map(|a| Checksum::compute(a, b""));
+                }
+                _ => trailing = algorithm.filter(|&a| target.quirks().takes_trailer(a)),
+            }
+        }
         let req = crate::checksum::apply(self.checksum.as_ref().or(unasked.as_ref()), req);
+        let req = match trailing {
+            Some(algorithm) => req.extension(crate::checksum::TrailingChecksum(algorithm)),
+            None => req,
+        };
         let req =
             crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
         self.attributes.apply(req).body(self.body.clone()).build()

@@ -9,7 +9,14 @@
 //! [`Config::prepare_streaming`](crate::Config::prepare_streaming) does the first part and
 //! returns a [`ChunkedSigner`] for the second.
 //!
-//! Reference: <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html>
+//! A checksum of the whole body can follow the final chunk as a trailer (`x-amz-trailer`),
+//! computed while the body streams, so a body read once still gets a stored checksum: after
+//! signed chunks in a signed trailer, or after plain chunks unsigned (over TLS, or anonymous);
+//! [`Framing`] names the three forms and [`Config::prepare_chunked`](crate::Config::prepare_chunked)
+//! builds a request and its [`ChunkedBody`] for any of them.
+//!
+//! References: <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html>
 //!
 //! # Example
 //! ```
@@ -43,7 +50,8 @@
 use std::fmt;
 
 use super::v4::SigV4;
-use super::{EMPTY_SHA256, hex, sha256_hex};
+use super::{EMPTY_SHA256, STREAMING_PAYLOAD, hex, sha256_hex};
+use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::error::InputError;
 
 /// The algorithm line of a chunk's string to sign.
@@ -60,6 +68,84 @@ pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
 pub const MAX_CHUNK_SIZE: usize = 16 * 1024 * 1024;
 /// The chunk size AWS recommends: 64 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+/// The `x-amz-content-sha256` of signed chunks followed by a signed trailer.
+pub const STREAMING_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+/// The `x-amz-content-sha256` of plain chunks followed by a trailer.
+pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// The algorithm line of a trailer's string to sign.
+pub const TRAILER_ALGORITHM: &str = "AWS4-HMAC-SHA256-TRAILER";
+/// The trailer line carrying the trailer's signature.
+pub const TRAILER_SIGNATURE: &str = "x-amz-trailer-signature";
+
+/// How an aws-chunked body is framed, and what lets the server check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Every chunk signed (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+    Signed,
+    /// Every chunk signed, then the body's checksum in a signed trailer
+    /// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`): the server checks and stores it.
+    SignedTrailer(ChecksumAlgorithm),
+    /// Plain chunks, then the body's checksum in a trailer
+    /// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`): for TLS, which protects the bytes on the way,
+    /// and for anonymous requests; the server checks and stores the checksum.
+    UnsignedTrailer(ChecksumAlgorithm),
+}
+
+impl Framing {
+    /// The request's `x-amz-content-sha256`.
+    pub fn payload_hash(self) -> &'static str {
+        match self {
+            Framing::Signed => STREAMING_PAYLOAD,
+            Framing::SignedTrailer(_) => STREAMING_PAYLOAD_TRAILER,
+            Framing::UnsignedTrailer(_) => STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+        }
+    }
+
+    /// The checksum sent in the trailer, if any.
+    pub fn trailer(self) -> Option<ChecksumAlgorithm> {
+        match self {
+            Framing::Signed => None,
+            Framing::SignedTrailer(a) | Framing::UnsignedTrailer(a) => Some(a),
+        }
+    }
+
+    /// Whether chunks carry signatures.
+    pub fn is_signed(self) -> bool {
+        !matches!(self, Framing::UnsignedTrailer(_))
+    }
+
+    /// The `Content-Length` of `decoded` bytes framed in chunks of `chunk_size` (the last one
+    /// shorter), the final empty chunk and the trailer. A `chunk_size` of 0 counts as 1;
+    /// saturates at `u64::MAX`.
+    pub fn encoded_length(self, decoded: u64, chunk_size: usize) -> u64 {
+        let overhead = if self.is_signed() { FRAME_OVERHEAD } else { 4 };
+        let frame = |len: u64| (hex_digits(len) + overhead).saturating_add(len);
+        let size = (chunk_size as u64).max(1);
+        let (full, rest) = (decoded / size, decoded % size);
+        let mut total = full.saturating_mul(frame(size));
+        if rest > 0 {
+            total = total.saturating_add(frame(rest));
+        }
+        let end = match self {
+            Framing::Signed => frame_length(0),
+            // `0;chunk-signature=<sig>\r\n`, the checksum line, the signature line, `\r\n`.
+            Framing::SignedTrailer(a) => {
+                frame_length(0) - 2
+                    + trailer_line_len(a)
+                    + (TRAILER_SIGNATURE.len() + 67) as u64
+                    + 2
+            }
+            // `0\r\n`, the checksum line, `\r\n`.
+            Framing::UnsignedTrailer(a) => 3 + trailer_line_len(a) + 2,
+        };
+        total.saturating_add(end)
+    }
+}
+
+/// `name:base64\r\n` of a checksum trailer.
+fn trailer_line_len(algorithm: ChecksumAlgorithm) -> u64 {
+    (algorithm.header_name().len() + 1 + algorithm.digest_len().div_ceil(3) * 4 + 2) as u64
+}
 
 /// `;chunk-signature=`, 64 hex digits, and the two CRLFs around the data.
 const FRAME_OVERHEAD: u64 = (";chunk-signature=".len() + 64 + 2 + 2) as u64;
@@ -67,12 +153,16 @@ const FRAME_OVERHEAD: u64 = (";chunk-signature=".len() + 64 + 2 + 2) as u64;
 /// Bytes one framed chunk of `len` data bytes takes on the wire; saturates at `u64::MAX`
 /// (`encoded_length` takes any `chunk_size`, up to `usize::MAX`).
 fn frame_length(len: u64) -> u64 {
-    let hex_digits = if len == 0 {
+    (hex_digits(len) + FRAME_OVERHEAD).saturating_add(len)
+}
+
+/// Hex digits of a chunk length.
+fn hex_digits(len: u64) -> u64 {
+    if len == 0 {
         1
     } else {
         u64::from((u64::BITS - len.leading_zeros()).div_ceil(4))
-    };
-    (hex_digits + FRAME_OVERHEAD).saturating_add(len)
+    }
 }
 
 /// The `Content-Length` of an aws-chunked body: `decoded` bytes in chunks of `chunk_size`
@@ -92,9 +182,9 @@ pub fn encoded_length(decoded: u64, chunk_size: usize) -> u64 {
 
 /// The fixed layout a signer enforces: every chunk `chunk_size` bytes but the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Layout {
-    chunk_size: usize,
-    remaining: u64,
+pub(crate) struct Layout {
+    pub(crate) chunk_size: usize,
+    pub(crate) remaining: u64,
 }
 
 impl Layout {
@@ -137,7 +227,7 @@ impl fmt::Debug for ChunkedSigner {
 
 impl ChunkedSigner {
     /// A signer continuing from `seed_signature`, the signature of the request that `signer`
-    /// signed with [`STREAMING_PAYLOAD`](super::STREAMING_PAYLOAD). Chunks may have any non-zero size.
+    /// signed with [`STREAMING_PAYLOAD`]. Chunks may have any non-zero size.
     pub fn new(signer: &SigV4<'_>, seed_signature: &str) -> Self {
         ChunkedSigner {
             key: signer.signing_key(),
@@ -251,6 +341,35 @@ impl ChunkedSigner {
         Ok(out)
     }
 
+    /// Signs the final empty chunk and the trailer `name:value` after it, and returns both:
+    /// `0;chunk-signature=<sig>\r\n<name>:<value>\r\nx-amz-trailer-signature:<sig>\r\n\r\n`
+    /// (for a request signed with [`STREAMING_PAYLOAD_TRAILER`]).
+    ///
+    /// # Errors
+    /// As [`ChunkedSigner::finish`].
+    pub fn finish_with_trailer(&mut self, name: &str, value: &str) -> Result<String, InputError> {
+        let mut out = self.finish()?;
+        out.truncate(out.len() - CHUNK_TRAILER.len());
+        let trailer = format!("{name}:{value}");
+        let mut string_to_sign = String::with_capacity(300);
+        for part in [
+            TRAILER_ALGORITHM,
+            &self.datetime,
+            &self.scope,
+            &self.previous,
+        ] {
+            string_to_sign.push_str(part);
+            string_to_sign.push('\n');
+        }
+        string_to_sign.push_str(&sha256_hex(format!("{trailer}\n").as_bytes()));
+        let signature = hex(&super::v4::hmac(&self.key, string_to_sign.as_bytes()));
+        out.push_str(&format!(
+            "{trailer}\r\n{TRAILER_SIGNATURE}:{signature}\r\n\r\n"
+        ));
+        self.previous = signature;
+        Ok(out)
+    }
+
     /// True once [`ChunkedSigner::finish`] has produced the final chunk.
     pub fn is_finished(&self) -> bool {
         self.finished
@@ -291,12 +410,18 @@ pub(crate) fn check_chunk_size(chunk_size: usize) -> Result<(), InputError> {
 
 /// A streamed request body framed as it is read: the runtime reads at most
 /// [`ChunkedBody::wants`] bytes of its source at a time and hands them to
-/// [`ChunkedBody::push`]; each completed chunk (and, after the last, the final empty one)
-/// appears signed in [`ChunkedBody::output`], to be sent and then [`consumed`](ChunkedBody::consume).
-/// The server checks every chunk's signature, so a byte changed on the way is refused.
+/// [`ChunkedBody::push`]; each completed chunk (and, after the last, the final empty one and
+/// any trailer) appears framed in [`ChunkedBody::output`], to be sent and then
+/// [`consumed`](ChunkedBody::consume). With signed chunks the server checks every chunk's
+/// signature, with a trailer the checksum of the whole body: a byte changed on the way is
+/// refused.
 #[derive(Debug, Clone)]
 pub struct ChunkedBody {
-    signer: ChunkedSigner,
+    /// `None` for plain chunks.
+    signer: Option<ChunkedSigner>,
+    layout: Layout,
+    /// Boxed: the hash state is large, and rarely there.
+    trailer: Option<Box<Hasher>>,
     chunk: Vec<u8>,
     out: Vec<u8>,
     sent: usize,
@@ -310,33 +435,57 @@ impl ChunkedBody {
     ///
     /// # Errors
     /// As [`ChunkedSigner::finish`], for a body of no bytes.
-    pub fn new(mut signer: ChunkedSigner) -> Result<Self, InputError> {
-        let left = signer
-            .layout
-            .map_or(0, |l| encoded_length(l.remaining, l.chunk_size));
-        let mut out = Vec::new();
-        if signer.next_chunk_len().is_none() {
-            out.extend_from_slice(signer.finish()?.as_bytes());
-        }
-        let chunk = Vec::with_capacity(signer.next_chunk_len().unwrap_or(0));
-        Ok(ChunkedBody {
+    pub fn new(signer: ChunkedSigner) -> Result<Self, InputError> {
+        let layout = signer.layout.unwrap_or(Layout {
+            chunk_size: MIN_CHUNK_SIZE,
+            remaining: 0,
+        });
+        Self::framed(Some(signer), layout, None)
+    }
+
+    /// Frames `layout` with `signer`'s signatures (or plain chunks without one), and the
+    /// checksum of `trailer` after the final chunk.
+    pub(crate) fn framed(
+        signer: Option<ChunkedSigner>,
+        layout: Layout,
+        trailer: Option<ChecksumAlgorithm>,
+    ) -> Result<Self, InputError> {
+        let framing = match (&signer, trailer) {
+            (Some(_), None) => Framing::Signed,
+            (Some(_), Some(a)) => Framing::SignedTrailer(a),
+            (None, Some(a)) => Framing::UnsignedTrailer(a),
+            (None, None) => {
+                return Err(InputError::argument(
+                    "framing",
+                    "plain chunks need a trailer",
+                ));
+            }
+        };
+        let mut body = ChunkedBody {
             signer,
-            chunk,
-            out,
+            layout,
+            trailer: trailer.map(|a| Box::new(Hasher::new(a))),
+            chunk: Vec::with_capacity(layout.next_len()),
+            out: Vec::new(),
             sent: 0,
-            left,
-        })
+            left: framing.encoded_length(layout.remaining, layout.chunk_size),
+        };
+        if layout.remaining == 0 {
+            body.finish()?;
+        }
+        Ok(body)
     }
 
     /// How many source bytes the current chunk still needs; 0 once the source is all read.
     pub fn wants(&self) -> usize {
-        self.signer
-            .next_chunk_len()
-            .map_or(0, |n| n.saturating_sub(self.chunk.len()))
+        if self.layout.remaining == 0 {
+            return 0;
+        }
+        self.layout.next_len().saturating_sub(self.chunk.len())
     }
 
     /// Takes the next source bytes (at most [`ChunkedBody::wants`]); a chunk they complete is
-    /// signed into the output.
+    /// framed into the output.
     ///
     /// # Errors
     /// [`InputError::InvalidArgument`] for more bytes than wanted.
@@ -351,15 +500,42 @@ impl ChunkedBody {
         if self.wants() == 0 && !self.chunk.is_empty() {
             self.out.drain(..self.sent);
             self.sent = 0;
-            let header = self.signer.frame_header(&self.chunk)?;
-            self.out.extend_from_slice(header.as_bytes());
+            match &mut self.signer {
+                Some(signer) => {
+                    let header = signer.frame_header(&self.chunk)?;
+                    self.out.extend_from_slice(header.as_bytes());
+                }
+                None => self
+                    .out
+                    .extend_from_slice(format!("{:x}\r\n", self.chunk.len()).as_bytes()),
+            }
             self.out.extend_from_slice(&self.chunk);
             self.out.extend_from_slice(CHUNK_TRAILER.as_bytes());
+            if let Some(hasher) = &mut self.trailer {
+                hasher.update(&self.chunk);
+            }
+            self.layout.remaining -= self.chunk.len() as u64;
             self.chunk.clear();
-            if self.signer.next_chunk_len().is_none() {
-                self.out.extend_from_slice(self.signer.finish()?.as_bytes());
+            if self.layout.remaining == 0 {
+                self.finish()?;
             }
         }
+        Ok(())
+    }
+
+    /// Frames the final empty chunk and the trailer.
+    fn finish(&mut self) -> Result<(), InputError> {
+        let trailer = self.trailer.take().map(|hasher| {
+            let algorithm = hasher.algorithm();
+            (algorithm.header_name(), hasher.finish().to_base64())
+        });
+        let end = match (&mut self.signer, trailer) {
+            (Some(signer), None) => signer.finish()?,
+            (Some(signer), Some((name, value))) => signer.finish_with_trailer(name, &value)?,
+            (None, Some((name, value))) => format!("0\r\n{name}:{value}\r\n\r\n"),
+            (None, None) => "0\r\n\r\n".to_owned(),
+        };
+        self.out.extend_from_slice(end.as_bytes());
         Ok(())
     }
 
@@ -633,6 +809,188 @@ mod tests {
         );
     }
 
+    /// Splits a body with a checksum trailer into its data and trailer line, checking chunk
+    /// signatures and the trailer signature when `signer` is given (from the seed).
+    fn deframe_trailer(mut body: &[u8], mut verifier: Option<ChunkedSigner>) -> (Vec<u8>, String) {
+        let mut out = Vec::new();
+        loop {
+            let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
+            let line = std::str::from_utf8(&body[..line_end]).unwrap().to_owned();
+            let (len, sig) = match line.split_once(";chunk-signature=") {
+                Some((len, sig)) => (len, Some(sig)),
+                None => (line.as_str(), None),
+            };
+            assert_eq!(sig.is_some(), verifier.is_some(), "{line}");
+            let len = usize::from_str_radix(len, 16).unwrap();
+            body = &body[line_end + 2..];
+            if len == 0 {
+                let text = std::str::from_utf8(body).unwrap();
+                let mut lines = text.split("\r\n");
+                let trailer = lines.next().unwrap().to_owned();
+                if let Some(verifier) = &mut verifier {
+                    let (name, value) = trailer.split_once(':').unwrap();
+                    let expected = verifier.finish_with_trailer(name, value).unwrap();
+                    assert_eq!(format!("{line}\r\n{text}"), expected);
+                } else {
+                    assert_eq!(text, format!("{trailer}\r\n\r\n"));
+                }
+                return (out, trailer);
+            }
+            if let Some(verifier) = &mut verifier {
+                let data = &body[..len];
+                assert_eq!(verifier.frame_header(data).unwrap(), format!("{line}\r\n"));
+            }
+            out.extend_from_slice(&body[..len]);
+            assert_eq!(&body[len..len + 2], b"\r\n");
+            body = &body[len + 2..];
+        }
+    }
+
+    /// Frames `data` as `framing` says, fed in `piece`-byte reads, and returns the wire bytes.
+    fn frame(data: &[u8], chunk_size: usize, framing: Framing, piece: usize) -> Vec<u8> {
+        let creds = doc_credentials();
+        let sigv4 = SigV4::new(&creds, "us-east-1", "s3", doc_time()).unwrap();
+        let layout = Layout {
+            chunk_size,
+            remaining: data.len() as u64,
+        };
+        let signer = framing.is_signed().then(|| {
+            ChunkedSigner::new(&sigv4, SEED)
+                .with_layout(data.len() as u64, chunk_size)
+                .unwrap()
+        });
+        let mut body = ChunkedBody::framed(signer, layout, framing.trailer()).unwrap();
+        assert_eq!(
+            body.remaining(),
+            framing.encoded_length(data.len() as u64, chunk_size)
+        );
+        let (mut read, mut wire) = (0, Vec::new());
+        while body.wants() > 0 || !body.output().is_empty() {
+            if !body.output().is_empty() {
+                wire.extend_from_slice(body.output());
+                let n = body.output().len();
+                body.consume(n);
+                continue;
+            }
+            let n = body.wants().min(piece);
+            body.push(&data[read..read + n]).unwrap();
+            read += n;
+        }
+        assert_eq!(body.remaining(), 0);
+        wire
+    }
+
+    #[test]
+    fn trailers_carry_the_checksum_of_the_whole_body() {
+        use crate::checksum::{Checksum, ChecksumAlgorithm};
+        let data = vec![b'a'; 66_560];
+        let creds = doc_credentials();
+        let sigv4 = SigV4::new(&creds, "us-east-1", "s3", doc_time()).unwrap();
+        for algorithm in ChecksumAlgorithm::ALL {
+            let line = format!(
+                "{}:{}",
+                algorithm.header_name(),
+                Checksum::compute(algorithm, &data).to_base64()
+            );
+            let signed = Framing::SignedTrailer(algorithm);
+            let wire = frame(&data, 65_536, signed, 5000);
+            let verifier = ChunkedSigner::new(&sigv4, SEED);
+            assert_eq!(
+                deframe_trailer(&wire, Some(verifier)),
+                (data.clone(), line.clone())
+            );
+            // The chunks sign as without a trailer: the doc example's first two signatures.
+            let text = String::from_utf8_lossy(&wire);
+            assert!(text.contains(CHUNK_SIGNATURES[0]) && text.contains(CHUNK_SIGNATURES[1]));
+            let unsigned = Framing::UnsignedTrailer(algorithm);
+            let wire = frame(&data, 65_536, unsigned, 5000);
+            assert!(wire.starts_with(b"10000\r\naaa"));
+            assert!(wire.ends_with(
+                format!("\r\n400\r\n{}\r\n0\r\n{line}\r\n\r\n", "a".repeat(1024)).as_bytes()
+            ));
+            assert_eq!(deframe_trailer(&wire, None), (data.clone(), line));
+        }
+    }
+
+    #[test]
+    fn the_trailer_signature_follows_the_final_chunk() {
+        // The trailer's string to sign, by hand: its algorithm, date, scope, the final
+        // chunk's signature and the hash of the trailer line with a newline.
+        let creds = doc_credentials();
+        let sigv4 = SigV4::new(&creds, "us-east-1", "s3", doc_time()).unwrap();
+        let mut signer = ChunkedSigner::new(&sigv4, SEED);
+        signer.frame_header(&[b'a'; 65_536]).unwrap();
+        signer.frame_header(&[b'a'; 1024]).unwrap();
+        let end = signer
+            .finish_with_trailer("x-amz-checksum-crc32c", "sOO8/Q==")
+            .unwrap();
+        let final_chunk = format!("0;chunk-signature={}\r\n", CHUNK_SIGNATURES[2]);
+        assert!(end.starts_with(&final_chunk), "{end}");
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n{}\n{}",
+            CHUNK_SIGNATURES[2],
+            sha256_hex(b"x-amz-checksum-crc32c:sOO8/Q==\n")
+        );
+        let signature = hex(&crate::sign::v4::hmac(
+            &sigv4.signing_key(),
+            to_sign.as_bytes(),
+        ));
+        assert_eq!(
+            end,
+            format!(
+                "{final_chunk}x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:{signature}\r\n\r\n"
+            )
+        );
+        assert!(
+            signer.finish_with_trailer("a", "b").is_err(),
+            "finished once"
+        );
+    }
+
+    #[test]
+    fn trailer_requests_name_the_trailer_and_sign_what_they_should() {
+        use crate::checksum::ChecksumAlgorithm;
+        let config = Config::new("https://s3.amazonaws.com", "us-east-1").unwrap();
+        let op = PutObject::new(
+            "examplebucket".parse().unwrap(),
+            "chunkObject.txt".parse().unwrap(),
+            Body::Stream { length: None },
+        );
+        let crc = ChecksumAlgorithm::Crc32c;
+        for (framing, creds) in [
+            (Framing::SignedTrailer(crc), doc_credentials()),
+            (Framing::UnsignedTrailer(crc), doc_credentials()),
+            (Framing::UnsignedTrailer(crc), Credentials::anonymous()),
+        ] {
+            let (req, body) = config
+                .prepare_chunked(&op, &creds, doc_time(), 66_560, 65_536, framing)
+                .unwrap();
+            let h = req.headers();
+            assert_eq!(h["x-amz-trailer"], "x-amz-checksum-crc32c");
+            assert_eq!(h["x-amz-sdk-checksum-algorithm"], "CRC32C");
+            assert_eq!(h["x-amz-decoded-content-length"], "66560");
+            assert_eq!(h["content-encoding"], "aws-chunked");
+            let length = framing.encoded_length(66_560, 65_536);
+            assert_eq!(h["content-length"], length.to_string().as_str());
+            assert_eq!(body.remaining(), length);
+            match creds.is_anonymous() {
+                true => assert!(!h.contains_key("authorization")),
+                false => {
+                    assert_eq!(h["x-amz-content-sha256"], framing.payload_hash());
+                    let auth = h["authorization"].to_str().unwrap();
+                    assert!(auth.contains(";x-amz-trailer"), "{auth}");
+                }
+            }
+        }
+        let anonymous = Credentials::anonymous();
+        let signed = Framing::SignedTrailer(crc);
+        assert!(
+            config
+                .prepare_chunked(&op, &anonymous, doc_time(), 1, 65_536, signed)
+                .is_err()
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -660,6 +1018,31 @@ mod tests {
             body.extend_from_slice(signer.finish().unwrap().as_bytes());
             prop_assert_eq!(body.len() as u64, encoded_length(data.len() as u64, chunk_size));
             prop_assert_eq!(deframe(&body, &mut verifier), data);
+        }
+
+        #[test]
+        fn every_framing_is_as_long_as_announced(
+            data in proptest::collection::vec(any::<u8>(), 0..100_000),
+            chunk_size in MIN_CHUNK_SIZE..40_000usize,
+            piece in 1..70_000usize,
+            which in 0..3usize,
+            algorithm in proptest::sample::select(crate::checksum::ChecksumAlgorithm::ALL.to_vec()),
+        ) {
+            let framing = [
+                Framing::Signed,
+                Framing::SignedTrailer(algorithm),
+                Framing::UnsignedTrailer(algorithm),
+            ][which];
+            let wire = frame(&data, chunk_size, framing, piece);
+            prop_assert_eq!(wire.len() as u64, framing.encoded_length(data.len() as u64, chunk_size));
+            if framing == Framing::Signed {
+                prop_assert_eq!(framing.encoded_length(data.len() as u64, chunk_size), encoded_length(data.len() as u64, chunk_size));
+            } else {
+                let creds = doc_credentials();
+                let sigv4 = SigV4::new(&creds, "us-east-1", "s3", doc_time()).unwrap();
+                let verifier = framing.is_signed().then(|| ChunkedSigner::new(&sigv4, SEED));
+                prop_assert_eq!(deframe_trailer(&wire, verifier).0, data);
+            }
         }
 
         #[test]
