@@ -219,6 +219,9 @@ pub struct ServiceError {
     pub canonical_request: Option<String>,
     /// The server's clock (`<ServerTime>` of `RequestTimeTooSkewed`, else the `Date` header).
     pub server_time: Option<String>,
+    /// How long the server asks the client to wait before retrying (`x-amz-retry-after`, in
+    /// milliseconds; ignored when not a number).
+    pub retry_after: Option<std::time::Duration>,
     /// Every element of the `<Error>` document, in order, the ones above included: read one
     /// by name with [`ServiceError::element`] (`RequestTime`, `MaxAllowedSkewMilliseconds`,
     /// `ArgumentName`, …).
@@ -295,6 +298,7 @@ impl ServiceError {
             string_to_sign: None,
             canonical_request: None,
             server_time: None,
+            retry_after: None,
             elements: ErrorElements::default(),
         }
     }
@@ -333,6 +337,9 @@ impl ServiceError {
         if err.server_time.is_none() {
             err.server_time = header("date");
         }
+        err.retry_after = header("x-amz-retry-after")
+            .and_then(|ms| ms.trim().parse().ok())
+            .map(std::time::Duration::from_millis);
         err
     }
 

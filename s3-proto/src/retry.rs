@@ -2,8 +2,10 @@
 //!
 //! Pure: the runtime passes in the attempt count, the time spent so far and a random number;
 //! the policy answers with a delay, or with `None` to give up. Exponential backoff with full
-//! jitter (the delay is uniform between zero and the capped exponential), bounded by a number
-//! of attempts and a total time budget.
+//! jitter (the delay is uniform between zero and the capped exponential), from 50 ms after a
+//! failure and from 1 s after a throttling answer, stretched up to 5 s further when the server
+//! names a wait (`x-amz-retry-after`), bounded by a number of attempts and a total time budget
+//! (the AWS SDKs' 2026 retry behaviour).
 //!
 //! ```
 //! use std::time::Duration;
@@ -14,7 +16,7 @@
 //! let policy = RetryPolicy::default();
 //! let slow_down: Error = ServiceError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown).into();
 //! let retry = policy.decide(1, &slow_down, Replay::Safe, Duration::ZERO, 0.5).unwrap();
-//! assert!(retry.delay <= Duration::from_millis(100));
+//! assert_eq!(retry.delay, Duration::from_millis(500));
 //! ```
 
 use std::time::{Duration, SystemTime};
@@ -49,14 +51,20 @@ pub enum RetryMode {
     Adaptive,
 }
 
+/// How far above the computed backoff a server's `x-amz-retry-after` may push a delay.
+pub const MAX_RETRY_AFTER_EXTRA: Duration = Duration::from_secs(5);
+
 /// How a runtime retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (default 4; 1 disables retries).
     pub max_attempts: u32,
-    /// The first backoff cap (default 100 ms); it doubles with each attempt.
+    /// The first backoff cap after a failure (default 50 ms); it doubles with each attempt.
     pub base_delay: Duration,
+    /// The first backoff cap after a throttling answer (503 SlowDown, 429; default 1 s): the
+    /// server asked for less, so the client waits longer. It doubles likewise.
+    pub throttling_base_delay: Duration,
     /// The largest backoff cap (default 20 s).
     pub max_delay: Duration,
     /// No retry starts after this much time since the first attempt (default 2 min).
@@ -70,7 +78,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,
-            base_delay: Duration::from_millis(100),
+            base_delay: Duration::from_millis(50),
+            throttling_base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(20),
             budget: Duration::from_secs(120),
             mode: RetryMode::Standard,
@@ -104,10 +113,17 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the first backoff cap and the largest.
+    /// Sets the first backoff cap after a failure, and the largest cap (which bounds the
+    /// throttling backoff too).
     pub fn delays(mut self, base: Duration, max: Duration) -> Self {
         self.base_delay = base;
         self.max_delay = max.max(base);
+        self
+    }
+
+    /// Sets the first backoff cap after a throttling answer.
+    pub fn throttling_delay(mut self, base: Duration) -> Self {
+        self.throttling_base_delay = base;
         self
     }
 
@@ -156,15 +172,24 @@ impl RetryPolicy {
         } else {
             None
         };
-        let exp = self
-            .base_delay
+        let base = if crate::flow::throttle::is_throttling(error) {
+            self.throttling_base_delay
+        } else {
+            self.base_delay
+        };
+        let exp = base
             .saturating_mul(1u32 << (attempt - 1).min(20))
             .min(self.max_delay);
         let delay = if skewed {
             // The next attempt is signed with the server's clock: no reason to wait.
             Duration::ZERO
         } else {
-            exp.mul_f64(jitter.clamp(0.0, 1.0))
+            let delay = exp.mul_f64(jitter.clamp(0.0, 1.0));
+            // The server's own advice (`x-amz-retry-after`), within 5 s above the backoff.
+            match error.as_service().and_then(|e| e.retry_after) {
+                Some(after) => after.clamp(delay, delay + MAX_RETRY_AFTER_EXTRA),
+                None => delay,
+            }
         };
         if elapsed.saturating_add(delay) >= self.budget {
             return None;
@@ -287,7 +312,7 @@ mod tests {
         let p = RetryPolicy::default()
             .max_attempts(10)
             .delays(Duration::from_millis(100), Duration::from_secs(1));
-        let e = service(503, ErrorCode::SlowDown);
+        let e = service(500, ErrorCode::InternalError);
         let d = |attempt, jitter| {
             p.decide(attempt, &e, Replay::Safe, Duration::ZERO, jitter)
                 .unwrap()
@@ -315,6 +340,38 @@ mod tests {
                 .decide(1, &e, Replay::Safe, Duration::ZERO, 0.5)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn throttling_waits_longer_and_the_server_may_say_how_long() {
+        let p = RetryPolicy::default();
+        let d = |e: &Error, attempt| {
+            p.decide(attempt, e, Replay::Safe, Duration::ZERO, 0.5)
+                .unwrap()
+                .delay
+        };
+        let ms = Duration::from_millis;
+        let slow_down = service(503, ErrorCode::SlowDown);
+        assert_eq!(d(&slow_down, 1), ms(500));
+        assert_eq!(d(&slow_down, 2), ms(1000));
+        assert_eq!(d(&service(500, ErrorCode::InternalError), 1), ms(25));
+        let advised = |after: Option<u64>| {
+            let mut e = ServiceError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::SlowDown);
+            e.retry_after = after.map(ms);
+            Error::from(e)
+        };
+        // Honoured between the computed backoff and 5 s above it.
+        assert_eq!(d(&advised(Some(3000)), 1), ms(3000));
+        assert_eq!(d(&advised(Some(100)), 1), ms(500));
+        assert_eq!(d(&advised(Some(60_000)), 1), ms(5500));
+        assert_eq!(d(&advised(None), 1), ms(500));
+        let headers = |value: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("x-amz-retry-after", value.parse().unwrap());
+            ServiceError::from_response(StatusCode::SERVICE_UNAVAILABLE, &h, b"").retry_after
+        };
+        assert_eq!(headers("1500"), Some(ms(1500)));
+        assert_eq!(headers("soon"), None, "not a number: ignored");
     }
 
     #[test]

@@ -127,6 +127,9 @@ fn the_retry_quota_stops_multiplying_a_failing_services_load() {
     let standard = against_a_failing_service(RetryMode::Standard, 300);
     eprintln!("300 requests to a failing service: legacy sent {legacy}, standard {standard}");
     assert_eq!(legacy, 300 * 4, "four attempts each");
-    // The quota pays for 100 retries (500 tokens at 5), then errors surface at once.
-    assert_eq!(standard, 300 + 100);
+    // The quota pays for 35 retries (500 tokens at 14 for a failure that is not throttling),
+    // then errors surface at once.
+    let retries = s3_proto::flow::throttle::QUOTA / s3_proto::flow::throttle::RETRY_COST;
+    assert_eq!(retries, 35);
+    assert_eq!(standard, 300 + u64::from(retries));
 }

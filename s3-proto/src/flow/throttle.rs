@@ -8,9 +8,11 @@
 //! ended. Times come in as values (seconds on any steady scale), so the decisions are pure.
 //!
 //! - **Quota** ([`RetryMode::Standard`] and [`RetryMode::Adaptive`]): a bucket of 500 tokens;
-//!   a retry costs 5 (10 after a timeout), a request that succeeds gives back what its retries
-//!   cost, or 1 when it needed none. When the bucket is empty, errors surface at once instead
-//!   of multiplying the load on a struggling service.
+//!   a retry costs 14, or 5 after a throttling answer (the server said "later", not "broken"),
+//!   a request that succeeds gives back what its retries cost, or 1 when it needed none. When
+//!   the bucket is empty, errors surface at once instead of multiplying the load on a
+//!   struggling service. These are the AWS SDKs' 2026 costs (`AWS_NEW_RETRIES_2026`, the
+//!   default since November 2026; before, 5 a retry and 10 after a timeout).
 //! - **Rate** ([`RetryMode::Adaptive`]): after a throttling answer (503 SlowDown, 429) the
 //!   client sends at most at a rate that drops to 70 % of what it was sending and then grows
 //!   back along a cubic curve (CUBIC, as TCP does), so many clients sharing one service
@@ -18,15 +20,15 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, TransportErrorKind};
+use crate::error::Error;
 use crate::retry::RetryMode;
 
 /// Tokens in a full quota.
 pub const QUOTA: u32 = 500;
 /// What a retry costs.
-pub const RETRY_COST: u32 = 5;
-/// What a retry after a timeout costs.
-pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub const RETRY_COST: u32 = 14;
+/// What a retry after a throttling answer costs.
+pub const THROTTLING_RETRY_COST: u32 = 5;
 /// What a request that needed no retry gives back.
 const NO_RETRY_INCREMENT: u32 = 1;
 
@@ -85,10 +87,8 @@ impl Throttle {
         if self.mode == RetryMode::Legacy {
             return Some(0);
         }
-        let timeout =
-            matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Timeout);
-        let cost = if timeout {
-            TIMEOUT_RETRY_COST
+        let cost = if is_throttling(error) {
+            THROTTLING_RETRY_COST
         } else {
             RETRY_COST
         };
@@ -243,7 +243,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{ErrorCode, ServiceError, TransportError};
+    use crate::error::{ErrorCode, ServiceError, TransportError, TransportErrorKind};
     use http::StatusCode;
 
     fn slow_down() -> Error {
@@ -254,15 +254,16 @@ mod tests {
     fn the_quota_pays_for_retries_and_refills_on_success() {
         let mut t = Throttle::new(RetryMode::Standard);
         let timeout: Error = TransportError::new(TransportErrorKind::Timeout, "slow").into();
-        assert_eq!(t.take_retry(&slow_down()), Some(RETRY_COST));
-        assert_eq!(t.take_retry(&timeout), Some(TIMEOUT_RETRY_COST));
-        assert_eq!(t.tokens(), QUOTA - 15);
-        t.succeeded(15);
+        // A throttling answer costs less than a failure: the server said "later".
+        assert_eq!(t.take_retry(&slow_down()), Some(THROTTLING_RETRY_COST));
+        assert_eq!(t.take_retry(&timeout), Some(RETRY_COST));
+        assert_eq!(t.tokens(), QUOTA - 19);
+        t.succeeded(19);
         assert_eq!(t.tokens(), QUOTA);
         t.succeeded(0);
         assert_eq!(t.tokens(), QUOTA, "never above the quota");
         while t.take_retry(&slow_down()).is_some() {}
-        assert!(t.tokens() < RETRY_COST);
+        assert!(t.tokens() < THROTTLING_RETRY_COST);
         assert_eq!(
             t.take_retry(&slow_down()),
             None,
