@@ -3,10 +3,12 @@
 //!
 //! S3's ETag is the hex MD5 of the object for a single-part upload stored without SSE-KMS or
 //! a customer key. A multipart ETag (`"…-N"`) is the MD5 of the N parts' MD5s: it can be
-//! rebuilt from the bytes when the part boundaries are known. Servers that ignore
-//! `partNumber` (Ceph RGW, s3s-fs) do not report them, so they are inferred from the length
-//! and N, assuming equal parts but the last (what every SDK, the CLI and s3-rs upload); the
-//! likely part sizes are hashed side by side in one pass ([`part_size_candidates`]).
+//! rebuilt from the bytes when the part boundaries are known. A read infers them from the
+//! length and N, assuming equal parts but the last (what every SDK, the CLI and s3-rs
+//! upload); the likely part sizes are hashed side by side in one pass
+//! ([`part_size_candidates`]). Where that fails, a download asks the server for each part's
+//! size (HeadObject with `partNumber`; Ceph RGW and s3s-fs ignore it) and hashes along
+//! [`ObjectHead::part_sizes`].
 //!
 //! [`ObjectDigest`] hashes a body in order and judges it at the end; [`Rereads`] decides
 //! whether a whole read is worth repeating after a mismatch (a transient fault on the way),
@@ -206,6 +208,16 @@ pub fn part_size_candidates(size: u64, parts: u32) -> Vec<u64> {
     out
 }
 
+/// The part sizes `head` lists ([`ObjectHead::part_sizes`]) when they describe `parts` parts of
+/// `size` bytes in all, none empty.
+fn listed_parts(head: &ObjectHead, parts: u32, size: u64) -> Option<&[u64]> {
+    let sizes = head.part_sizes.as_deref()?;
+    let fits = sizes.len() == parts as usize
+        && sizes.iter().all(|&n| n > 0)
+        && sizes.iter().try_fold(0u64, |a, &n| a.checked_add(n)) == Some(size);
+    fits.then_some(sizes)
+}
+
 /// What a body's digest must be, decided from the reply's head.
 #[derive(Debug, Clone)]
 enum Expected {
@@ -249,10 +261,13 @@ impl PartDigest {
     }
 }
 
-/// One guess at a multipart object's part size, hashed as bytes stream by.
+/// One guess at a multipart object's part size (or its parts' sizes as the server listed
+/// them), hashed as bytes stream by.
 #[derive(Debug, Clone)]
 struct PartHasher {
     part_size: u64,
+    /// Every part's size, in order, when known: the cut is then no guess.
+    listed: Option<std::sync::Arc<[u64]>>,
     in_part: u64,
     part: PartDigest,
     of_parts: PartDigest,
@@ -277,6 +292,7 @@ impl PartHasher {
     fn of(part_size: u64, digest: PartDigest) -> Self {
         PartHasher {
             part_size,
+            listed: None,
             in_part: 0,
             part: digest.like(),
             of_parts: digest,
@@ -284,14 +300,35 @@ impl PartHasher {
         }
     }
 
+    /// A hasher cutting at `sizes` (every part's, in order, none empty).
+    fn listed(sizes: &[u64], digest: PartDigest) -> Self {
+        PartHasher {
+            listed: Some(sizes.into()),
+            ..PartHasher::of(sizes.first().copied().unwrap_or(u64::MAX), digest)
+        }
+    }
+
+    /// Bytes in the current part.
+    fn current_len(&self) -> u64 {
+        match &self.listed {
+            Some(sizes) => sizes
+                .get(self.count as usize)
+                .copied()
+                .filter(|&n| n > 0)
+                .unwrap_or(u64::MAX),
+            None => self.part_size,
+        }
+    }
+
     fn update(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            let room = self.part_size - self.in_part;
+            let len = self.current_len();
+            let room = len - self.in_part;
             let take = usize::try_from(room).map_or(data.len(), |r| r.min(data.len()));
             self.part.update(&data[..take]);
             self.in_part += take as u64;
             data = &data[take..];
-            if self.in_part == self.part_size {
+            if self.in_part == len {
                 self.end_part();
             }
         }
@@ -342,10 +379,14 @@ impl SumCheck {
             .and_then(|r| r.total)
             .or(head.content_length)?;
         let digest = PartDigest::Sum(Hasher::new(stored.algorithm()));
-        let layouts: Vec<_> = part_size_candidates(size, stored.parts()?)
-            .into_iter()
-            .map(|p| PartHasher::of(p, digest.like()))
-            .collect();
+        let parts = stored.parts()?;
+        let layouts: Vec<_> = match listed_parts(head, parts, size) {
+            Some(sizes) => vec![PartHasher::listed(sizes, digest)],
+            None => part_size_candidates(size, parts)
+                .into_iter()
+                .map(|p| PartHasher::of(p, digest.like()))
+                .collect(),
+        };
         (!layouts.is_empty()).then_some(SumCheck::Composite(stored, layouts))
     }
 
@@ -367,7 +408,7 @@ impl SumCheck {
                 (stored, actual.to_base64(), false)
             }
             SumCheck::Composite(stored, layouts) => {
-                let mut first = None;
+                let (mut first, inferred) = (None, !layouts.iter().any(|l| l.listed.is_some()));
                 for layout in layouts {
                     let (digest, count) = layout.finish();
                     let value = Checksum::new(stored.algorithm(), &digest)
@@ -378,7 +419,7 @@ impl SumCheck {
                     }
                     first.get_or_insert(value);
                 }
-                (stored, first.unwrap_or_default(), true)
+                (stored, first.unwrap_or_default(), inferred)
             }
         };
         Err(ResponseError::ChecksumMismatch {
@@ -522,10 +563,13 @@ impl ObjectDigest {
                     .and_then(|r| r.total)
                     .or(head.content_length)
                     .ok_or(Unverified::PartLayout)?;
-                let layouts: Vec<_> = part_size_candidates(size, parts)
-                    .into_iter()
-                    .map(PartHasher::new)
-                    .collect();
+                let layouts: Vec<_> = match listed_parts(head, parts, size) {
+                    Some(sizes) => vec![PartHasher::listed(sizes, PartDigest::Md5(Md5::new()))],
+                    None => part_size_candidates(size, parts)
+                        .into_iter()
+                        .map(PartHasher::new)
+                        .collect(),
+                };
                 if layouts.is_empty() {
                     return Err(Unverified::PartLayout);
                 }
@@ -639,6 +683,7 @@ impl ObjectDigest {
             }
             Expected::Multipart { parts, layouts } => {
                 let first = layouts.first().map_or(0, |l| l.part_size);
+                let inferred = !layouts.iter().any(|l| l.listed.is_some());
                 let mut actual = None;
                 for layout in layouts {
                     let part_size = layout.part_size;
@@ -648,8 +693,11 @@ impl ObjectDigest {
                     }
                     actual.get_or_insert(etag);
                 }
-                let scope = format!("the object as {parts} parts of {first} bytes");
-                (scope, actual.unwrap_or_default(), true)
+                let scope = match inferred {
+                    true => format!("the object as {parts} parts of {first} bytes"),
+                    false => format!("the object as its {parts} parts"),
+                };
+                (scope, actual.unwrap_or_default(), inferred)
             }
         };
         Err(ResponseError::ChecksumMismatch {
@@ -914,6 +962,65 @@ mod tests {
             total: Some(5),
         });
         assert_eq!(ObjectDigest::of(&kms, "x").unwrap_err(), Unverified::Range);
+    }
+
+    #[test]
+    fn listed_part_sizes_verify_unequal_parts() {
+        let body: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+        let sizes = [1001u64, 993, 1006];
+        let cut = |part: &[u64]| {
+            let mut at = 0;
+            part.iter()
+                .map(|&n| {
+                    at += n as usize;
+                    &body[at - n as usize..at]
+                })
+                .collect::<Vec<_>>()
+        };
+        // The ETag and a composite checksum of these parts.
+        let mut of = Md5::new();
+        let alg = ChecksumAlgorithm::Crc32c;
+        let mut sums = crate::checksum::MultipartChecksum::new(alg);
+        for (i, part) in cut(&sizes).into_iter().enumerate() {
+            let mut m = Md5::new();
+            m.update(part);
+            of.update(&m.digest());
+            let len = part.len() as u64;
+            sums.add(i as u16 + 1, Checksum::compute(alg, part), len)
+                .unwrap();
+        }
+        let etag = format!("\"{}-3\"", of.hex());
+        let mut h = head(&etag, body.len() as u64);
+        // Inferred equal parts cannot explain them.
+        let e = digest_of(&h, &body, 7).unwrap_err();
+        assert!(e.to_string().contains("part sizes inferred"), "{e}");
+        h.part_sizes = Some(sizes.to_vec());
+        let by_etag = Verification::MultipartEtag {
+            parts: 3,
+            part_size: 1001,
+        };
+        assert_eq!(digest_of(&h, &body, 7).unwrap(), by_etag);
+        // Now a mismatch is a mismatch, not a wrong guess.
+        let mut other = body.clone();
+        other[2500] ^= 1;
+        match digest_of(&h, &other, 7).unwrap_err() {
+            Error::Response(ResponseError::ChecksumMismatch { inferred, .. }) => assert!(!inferred),
+            e => panic!("{e}"),
+        }
+        // Sizes that do not add up to the object are not used.
+        h.part_sizes = Some(vec![1000, 1000, 999]);
+        assert!(digest_of(&h, &body, 7).is_err());
+        // A composite checksum along the listed sizes.
+        let mut c = with_checksum(ObjectHead::default(), sums.composite().unwrap());
+        c.content_length = Some(body.len() as u64);
+        assert!(digest_of(&c, &body, 100).is_err(), "inferred cut");
+        c.part_sizes = Some(sizes.to_vec());
+        let by_sum = Verification::Checksum {
+            algorithm: alg,
+            checksum_type: ChecksumType::Composite,
+        };
+        assert_eq!(digest_of(&c, &body, 100).unwrap(), by_sum);
+        assert!(digest_of(&c, &other, 100).is_err());
     }
 
     #[test]

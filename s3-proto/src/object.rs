@@ -132,6 +132,11 @@ pub struct ObjectHead {
     pub website_redirect: Option<String>,
     /// `x-amz-mp-parts-count`, for multipart objects when asked.
     pub parts_count: Option<u32>,
+    /// The sizes of a multipart object's parts, in order, when learnt (a HEAD with
+    /// `partNumber` for each, see [`DownloadFlow`](crate::flow::download::DownloadFlow)):
+    /// its digest is then computed along them instead of along inferred equal parts. Never
+    /// set from a reply's headers.
+    pub part_sizes: Option<Vec<u64>>,
     /// User metadata (`x-amz-meta-*`), decoded.
     pub metadata: Metadata,
     /// `x-amz-server-side-encryption` (`AES256`, `aws:kms`, …).
@@ -215,6 +220,7 @@ impl ObjectHead {
             storage_class: headers::string_opt(resp, "x-amz-storage-class")?,
             website_redirect: headers::string_opt(resp, "x-amz-website-redirect-location")?,
             parts_count,
+            part_sizes: None,
             metadata: Metadata::from_headers(resp.headers),
             server_side_encryption: headers::string_opt(resp, "x-amz-server-side-encryption")?,
             sse_customer_algorithm: headers::string_opt(

@@ -609,11 +609,39 @@ fn unverifiable_reads_are_declared_or_refused() {
         head.verified,
         Some(Verification::Unverified(Unverified::Off))
     );
-    // Unequal parts: no equal cut matches, which looks like stable corruption, so the read
-    // fails (naming the inferred cut) unless verification is off.
+    // Unequal parts: no equal cut matches. The download asks each part's size (HeadObject
+    // with partNumber) and reads the object again along them: verified.
     let mut sim = Sim::new().min_part_size(1);
     sim.create_bucket(BUCKET);
     let odd = data(3 * MIB, 44);
+    put_parts(&mut sim, &odd, &[MIB + 1, MIB - 7, MIB + 6]);
+    let mut dest = Vec::new();
+    let head = download(&mut sim, MIB, &mut dest).unwrap();
+    assert!(dest == odd);
+    let by_parts = Verification::MultipartEtag {
+        parts: 3,
+        part_size: (MIB + 1) as u64,
+    };
+    assert_eq!(head.verified, Some(by_parts));
+    let mut part_heads: Vec<_> = logged(&sim, OpKind::HeadObject)
+        .into_iter()
+        .filter_map(|entry| query(entry, "partNumber"))
+        .collect();
+    part_heads.sort();
+    assert_eq!(
+        part_heads,
+        ["1", "2", "3"],
+        "one HEAD per part, side by side"
+    );
+    // A server that cannot tell the part sizes (here: every part HEAD fails): stable bytes
+    // that no equal cut explains look corrupt, so the read fails (naming the inferred cut)
+    // unless verification is off.
+    let plan = FaultPlan::new().every(
+        Match::op(OpKind::HeadObject).query("partNumber"),
+        Fault::InternalError,
+    );
+    let mut sim = Sim::new().min_part_size(1).faults(plan);
+    sim.create_bucket(BUCKET);
     put_parts(&mut sim, &odd, &[MIB + 1, MIB - 7, MIB + 6]);
     let mut dest = b"untouched".to_vec();
     let e = download(&mut sim, MIB, &mut dest).unwrap_err();

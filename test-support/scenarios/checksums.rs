@@ -202,10 +202,25 @@ mod checksums {
         let done = x!(c.send(&complete)).unwrap();
         let mut objects = vec![("uneven.bin", uneven.clone(), alg)];
         if !stores {
-            // The documented gap: without a stored checksum, the ETag rebuilt at the likely
-            // part size (8 MiB) differs, and only `Integrity::Off` reads the object.
+            // Without a stored checksum, the ETag rebuilt at the likely part size (8 MiB)
+            // differs: a one-stream read cannot tell unequal parts from corruption.
             let e = x!(b.get("uneven.bin")).unwrap_err();
             assert!(is_mismatch(&e), "{e}");
+            // A download to a file asks each part's size (HeadObject with partNumber) and
+            // reads again along them, where the server answers that; elsewhere only
+            // `Integrity::Off` reads the object (the documented gap).
+            let dir = test_support::files::temp_dir("uneven");
+            let target = dir.join("uneven.bin");
+            let got = x!(b.download_file_with("uneven.bin", &target, DownloadOptions::default()));
+            if server.caps.part_number_heads {
+                let head = got.unwrap();
+                let by_parts = Verification::MultipartEtag { parts: 2, part_size: 5 << 20 };
+                assert_eq!(head.verified, Some(by_parts));
+                assert!(std::fs::read(&target).unwrap() == uneven);
+            } else {
+                assert!(is_mismatch(&got.unwrap_err()));
+                assert!(!target.exists(), "no file after a mismatch");
+            }
             x!(cleanup(&b));
             return;
         }

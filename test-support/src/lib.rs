@@ -111,6 +111,9 @@ pub struct Capabilities {
     /// Stores server access logging settings (Ceph RGW 16 reads them as disabled and answers
     /// 405 MethodNotAllowed to PutBucketLogging; s3s-fs answers NotImplemented to both).
     pub bucket_logging: bool,
+    /// Answers a HeadObject with `partNumber` with that part's length and
+    /// `x-amz-mp-parts-count` (Ceph RGW 16 and s3s-fs ignore `partNumber`: the whole object).
+    pub part_number_heads: bool,
     /// Stores lifecycle configurations (s3s-fs: NotImplemented).
     pub lifecycle: bool,
     /// Reports `x-amz-expiration` on PutObject of a key a lifecycle rule covers (Ceph; moto
@@ -450,6 +453,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             public_access_block: true,
             ownership_controls: false,
             bucket_logging: false,
+            part_number_heads: false,
             lifecycle: true,
             expiration_header: true,
             sse_over_http: false,
@@ -507,6 +511,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             public_access_block: false,
             ownership_controls: false,
             bucket_logging: false,
+            part_number_heads: false,
             lifecycle: false,
             expiration_header: false,
             sse_over_http: true,
@@ -567,6 +572,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             public_access_block: true,
             ownership_controls: true,
             bucket_logging: true,
+            part_number_heads: true,
             lifecycle: true,
             expiration_header: true,
             sse_over_http: true,
@@ -624,6 +630,7 @@ pub fn server(name: &'static str) -> Option<Server> {
             public_access_block: true,
             ownership_controls: true,
             bucket_logging: true,
+            part_number_heads: true,
             lifecycle: true,
             expiration_header: false,
             sse_over_http: true,

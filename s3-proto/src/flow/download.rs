@@ -393,16 +393,34 @@ fn whole(size: u64) -> VecDeque<(u64, u64)> {
 enum Phase {
     Start,
     Heading,
+    /// Asking each part's size (HeadObject with `partNumber`) before a re-read.
+    Layout,
     Ranges,
     Finished,
+}
+
+/// The most parts whose sizes a download asks for, one HeadObject each, after a mismatch
+/// along inferred part sizes.
+pub const MAX_LAYOUT_PARTS: u32 = 1000;
+
+/// Part sizes being learnt: part number by job id, and the sizes heard so far.
+#[derive(Debug, Default)]
+struct Layout {
+    parts: u32,
+    asked: u32,
+    by_job: BTreeMap<u32, u32>,
+    sizes: Vec<Option<u64>>,
+    /// A reply that did not describe a part of this object: the server ignores `partNumber`.
+    unknown: bool,
 }
 
 /// A whole download as one machine: HeadObject, then ranges of one version fetched side by
 /// side within a memory budget (one range for a small object), each checked and resumable;
 /// the runtime writes them into a temporary file it renames into place only when the flow
 /// ends well. The bytes are verified against the object's ETag as they arrive; a mismatch
-/// fetches the whole object again (within the retry policy) before the flow fails. See
-/// [`crate::flow`] for the loop.
+/// fetches the whole object again (within the retry policy) before the flow fails, after
+/// asking each part's size when the mismatch was along inferred part sizes (an object of
+/// unequal parts is then verified, not refused). See [`crate::flow`] for the loop.
 #[derive(Debug)]
 pub struct DownloadFlow {
     bucket: BucketName,
@@ -422,6 +440,8 @@ pub struct DownloadFlow {
     verified: Option<Verification>,
     /// The object is being read again after a mismatch.
     reread: bool,
+    /// The part sizes being asked for; `Some` once they were.
+    layout: Option<Layout>,
     /// Set for a resumable download.
     resume: Option<Resume>,
 }
@@ -464,6 +484,7 @@ impl DownloadFlow {
             digest: None,
             verified: None,
             reread: false,
+            layout: None,
             resume: None,
         }
     }
@@ -636,6 +657,89 @@ impl DownloadFlow {
         }
     }
 
+    /// Before re-reading a multipart object judged along inferred part sizes, asks the
+    /// server for every part's size (at most [`MAX_LAYOUT_PARTS`]): an object uploaded in
+    /// parts of unequal sizes is then verified instead of failing as corrupt. Asked once.
+    fn ask_layout(&mut self) {
+        let Some(head) = &self.head else { return };
+        if self.layout.is_some() || head.part_sizes.is_some() {
+            return;
+        }
+        let from_etag = head
+            .etag
+            .as_deref()
+            .and_then(|e| e.trim_matches('"').split_once('-'))
+            .and_then(|(_, n)| n.parse::<u32>().ok());
+        let from_checksum = head.checksum.and_then(|c| c.parts());
+        let Some(parts) = from_etag.or(from_checksum) else {
+            return;
+        };
+        if (2..=MAX_LAYOUT_PARTS).contains(&parts) {
+            self.layout = Some(Layout {
+                parts,
+                sizes: vec![None; parts as usize],
+                ..Layout::default()
+            });
+            self.phase = Phase::Layout;
+        }
+    }
+
+    /// The next step while asking for part sizes; once all are in, the sizes go into the
+    /// head (when they describe the object) and the re-read starts.
+    fn poll_layout(&mut self) -> Option<Step<ObjectHead>> {
+        let layout = self.layout.as_mut()?;
+        if !layout.unknown && layout.asked < layout.parts {
+            if layout.by_job.len() < self.options.concurrency() {
+                layout.asked += 1;
+                let id = self.next_id;
+                self.next_id += 1;
+                layout.by_job.insert(id, layout.asked);
+                let head = HeadObject::new(self.bucket.clone(), self.key.clone())
+                    .part_number(u16::try_from(layout.asked).unwrap_or(u16::MAX));
+                let head = match &self.options.sse_customer_key {
+                    Some(k) => head.sse_customer_key(k.clone()),
+                    None => head,
+                };
+                return Some(Step::Spawn(Job::call(id, head)));
+            }
+            return Some(Step::Wait);
+        }
+        if !layout.by_job.is_empty() {
+            return Some(Step::Wait);
+        }
+        let sizes: Option<Vec<u64>> = match layout.unknown {
+            true => None,
+            false => layout.sizes.iter().copied().collect(),
+        };
+        self.phase = Phase::Ranges;
+        if let (Some(sizes), Some(head)) = (sizes, self.head.as_mut()) {
+            head.part_sizes = Some(sizes);
+            self.restart();
+        }
+        None
+    }
+
+    /// A part's HeadObject came back.
+    fn handle_layout(&mut self, id: u32, sent: Sent<Reply>) {
+        let Some(layout) = self.layout.as_mut() else {
+            return;
+        };
+        let Some(part) = layout.by_job.remove(&id) else {
+            self.failure.get_or_insert(super::unexpected());
+            return;
+        };
+        match sent.result {
+            Ok(Reply::HeadObject(h))
+                if h.parts_count == Some(layout.parts) && h.content_length.unwrap_or(0) > 0 =>
+            {
+                layout.sizes[part as usize - 1] = h.content_length;
+            }
+            // Another answer (the whole object: `partNumber` ignored), or none: the re-read
+            // goes ahead along the inferred sizes.
+            _ => layout.unknown = true,
+        }
+    }
+
     /// Every range is in: judges the bytes, and starts the object over when a re-read is
     /// worth it.
     fn judge(&mut self) -> Result<(), Error> {
@@ -648,6 +752,7 @@ impl DownloadFlow {
                 Reread::Again => {
                     self.missing = whole(size);
                     self.reread = true;
+                    self.ask_layout();
                     self.restart();
                     if let Some(Resume {
                         state: Some(state), ..
@@ -687,6 +792,11 @@ impl Flow for DownloadFlow {
                 };
                 return Step::Send(Job::call(0, head));
             }
+            Phase::Layout => {
+                if let Some(step) = self.poll_layout() {
+                    return step;
+                }
+            }
             Phase::Heading | Phase::Ranges => {}
             Phase::Finished => {
                 return Step::Done(Err(InputError::argument(
@@ -716,8 +826,8 @@ impl Flow for DownloadFlow {
             if let Err(e) = self.judge() {
                 self.failure = Some(e);
             }
-            if !self.missing.is_empty() {
-                // A re-read: start the ranges over.
+            if !self.missing.is_empty() || self.phase == Phase::Layout {
+                // A re-read: start the ranges over (after asking for the part sizes).
                 return self.poll();
             }
         }
@@ -730,6 +840,10 @@ impl Flow for DownloadFlow {
     }
 
     fn handle(&mut self, id: u32, sent: Sent<Reply>) {
+        if self.phase == Phase::Layout {
+            self.handle_layout(id, sent);
+            return;
+        }
         if self.phase == Phase::Heading {
             self.phase = Phase::Ranges;
             let started = match sent.result {
