@@ -386,7 +386,7 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
             // 16 refuses it framed).
             let framing = config.streamed_framing(&parts, &self.credentials);
             if let Some(framing) = framing.filter(|_| has_reader) {
-                let chunk = crate::sign::chunked::DEFAULT_CHUNK_SIZE;
+                let chunk = crate::sign::chunked::STREAM_CHUNK_SIZE;
                 let creds = &self.credentials;
                 let (request, framed) =
                     config.prepare_chunked(op, creds, now, length, chunk, framing)?;

@@ -68,6 +68,10 @@ pub const MIN_CHUNK_SIZE: usize = 8 * 1024;
 pub const MAX_CHUNK_SIZE: usize = 16 * 1024 * 1024;
 /// The chunk size AWS recommends: 64 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+/// The chunk size the clients stream uploads in: 1 MiB. Against AWS's 64 KiB it cuts the
+/// frames, their signatures and the writes 16-fold; a 1 GiB streamed PUT to Ceph RGW took
+/// 4.5–4.9 s instead of 5.6–5.7 s (curl, unsigned, 3.7–4.2 s), for 2 MiB more memory.
+pub const STREAM_CHUNK_SIZE: usize = 1024 * 1024;
 /// The `x-amz-content-sha256` of signed chunks followed by a signed trailer.
 pub const STREAMING_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 /// The `x-amz-content-sha256` of plain chunks followed by a trailer.
