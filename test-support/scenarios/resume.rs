@@ -17,9 +17,19 @@ use test_support::files::{make_file, sha256, temp_dir};
 use test_support::unique_bucket;
 
 const PART: u64 = 5 << 20;
-const PARTS: u64 = 20;
-/// The object's length: `PARTS` whole parts and a short one.
-const LEN: u64 = PARTS * PART + 4321;
+/// Whole parts in the object: 20 (100 MiB), or `S3RS_RESUME_PARTS` (204 for the issue's
+/// 1 GiB run: `S3RS_RESUME_PARTS=204 cargo test -p s3-blocking --test resume`).
+fn parts_total() -> u64 {
+    std::env::var("S3RS_RESUME_PARTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
+/// The object's length: `parts_total()` whole parts and a short one.
+fn object_len() -> u64 {
+    parts_total() * PART + 4321
+}
 
 fn upload_options() -> UploadOptions {
     // One part at a time: the child is still uploading when it is killed.
@@ -105,7 +115,7 @@ transfer_fn! {
 transfer_fn! {
     fn upload_resumes() {
         let (client, bucket, name, dir) = x!(setup("resume"));
-        let file = make_file(&dir, "big.bin", LEN);
+        let file = make_file(&dir, "big.bin", object_len());
         let state: PathBuf = dir.join("big.bin.upload");
         let child = spawn_child("child_uploads_until_killed", &name, &file, &state);
         // Killed once a few parts are saved.
@@ -113,21 +123,21 @@ transfer_fn! {
         let saved = kill_when(child, &state, |b| parts(b) >= 3);
         let saved = UploadState::decode(&saved).unwrap();
         let kept = saved.parts.len() as u64;
-        assert!(kept < PARTS, "killed mid-way");
+        assert!(kept < parts_total(), "killed mid-way");
 
         // Progress reports the parts the state holds at once, then each part sent.
         let calls = Arc::new(Mutex::new(Vec::new()));
         let seen = calls.clone();
         let resumed = bucket.with_progress(move |p| seen.lock().unwrap().push(p.bytes));
         let out = x!(resumed.upload_file_resumable("big.bin", &file, &state, upload_options()));
-        assert_eq!(out.unwrap().parts, (PARTS + 1) as u16);
+        assert_eq!(out.unwrap().parts, (parts_total() + 1) as u16);
         let calls = calls.lock().unwrap().clone();
         assert_eq!(calls[0], kept * PART, "the saved parts are taken up: {calls:?}");
         assert!(
-            calls.len() as u64 - 1 <= PARTS + 1 - kept,
+            calls.len() as u64 - 1 <= parts_total() + 1 - kept,
             "{} parts sent, {} were missing",
             calls.len() - 1,
-            PARTS + 1 - kept
+            parts_total() + 1 - kept
         );
         assert!(!state.exists(), "the state file is removed once complete");
         let back = dir.join("back.bin");
@@ -152,7 +162,7 @@ transfer_fn! {
 transfer_fn! {
     fn download_resumes() {
         let (client, bucket, name, dir) = x!(setup("resumedl"));
-        let source = make_file(&dir, "source.bin", LEN);
+        let source = make_file(&dir, "source.bin", object_len());
         // A multipart object: its ETag is verified part by part, the kept parts read back.
         let options = UploadOptions::default().part_size(PART);
         x!(bucket.upload_file_with("big.bin", &source, options)).unwrap();
@@ -163,7 +173,7 @@ transfer_fn! {
         let saved = kill_when(child, &state, |b| done(b) >= 3 * PART);
         let saved = DownloadState::decode(&saved).unwrap();
         let kept = saved.done_bytes();
-        assert!(kept < LEN, "killed mid-way");
+        assert!(kept < object_len(), "killed mid-way");
         let partial = partial_path(&target).unwrap();
         assert!(partial.exists() && !target.exists(), "only the partial file");
 
@@ -174,14 +184,14 @@ transfer_fn! {
             .unwrap();
         let calls = calls.lock().unwrap().clone();
         assert_eq!(calls[0], kept, "the saved ranges are taken up: {calls:?}");
-        let missing = (LEN - kept).div_ceil(PART) + saved.done.len() as u64;
+        let missing = (object_len() - kept).div_ceil(PART) + saved.done.len() as u64;
         assert!(
             calls.len() as u64 - 1 <= missing,
             "{} ranges fetched, at most {missing} were missing",
             calls.len() - 1
         );
         let verified = s3_proto::integrity::Verification::MultipartEtag {
-            parts: (PARTS + 1) as u32,
+            parts: (parts_total() + 1) as u32,
             part_size: PART,
         };
         assert_eq!(head.verified, Some(verified));
