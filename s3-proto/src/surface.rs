@@ -394,7 +394,17 @@ macro_rules! bucket_surface {
                         return Ok(None);
                     };
                     let mut out = $crate::body::buffer_for(&head);
-                    let outcome = reader.read_all(&mut out)$($await)*;
+                    let mut head = head;
+                    let mut outcome = reader.read_all(&mut out)$($await)*;
+                    // Missed along inferred part sizes: ask the real ones, check the bytes again.
+                    let parts = read.part_heads(&head, &outcome);
+                    if !parts.is_empty() {
+                        let mut replies = Vec::with_capacity(parts.len());
+                        for part in &parts {
+                            replies.push(self.client.send(part)$($await)*.ok());
+                        }
+                        outcome = read.with_part_sizes(&mut head, &replies, &out, outcome);
+                    }
                     if let Some(done) = read.judge(head, out, outcome) {
                         return done.map(Some);
                     }

@@ -676,6 +676,60 @@ fn unverifiable_reads_are_declared_or_refused() {
     assert_eq!(head.verified, Some(unknown));
 }
 
+/// A whole read into memory (`Bucket::get`'s loop): one GET, its body checked as the reader
+/// does, the part HEADs `WholeRead` asks for, then its verdict.
+fn read_whole(
+    sim: &mut Sim,
+    read: &mut s3_proto::ops::WholeRead,
+) -> Option<Result<Verification, Error>> {
+    let config = config();
+    let (head, body) = sim::send(sim, &config, read.op(), None).unwrap();
+    let mut head = head.unwrap();
+    let object = format!("{BUCKET}/{KEY}");
+    let mut check = s3_proto::integrity::BodyCheck::new(&head, &object, Integrity::Verify);
+    check.update(&body);
+    let mut outcome = check.finish();
+    let parts = read.part_heads(&head, &outcome);
+    if !parts.is_empty() {
+        let replies: Vec<_> = parts
+            .iter()
+            .map(|p| sim::send(sim, &config, p, None).ok().map(|(h, _)| h))
+            .collect();
+        outcome = read.with_part_sizes(&mut head, &replies, &body, outcome);
+    }
+    read.judge(head, body, outcome)
+        .map(|done| done.map(|(head, _)| head.verified.unwrap()))
+}
+
+#[test]
+fn whole_reads_of_unequal_parts_ask_the_part_sizes() {
+    let mut sim = Sim::new().min_part_size(1);
+    sim.create_bucket(BUCKET);
+    let odd = data(3 * MIB, 45);
+    put_parts(&mut sim, &odd, &[MIB + 1, MIB - 7, MIB + 6]);
+    let mut read = s3_proto::ops::WholeRead::new(bucket(), key(KEY), &Options::default());
+    let verified = read_whole(&mut sim, &mut read)
+        .expect("judged at once")
+        .unwrap();
+    let by_parts = Verification::MultipartEtag {
+        parts: 3,
+        part_size: (MIB + 1) as u64,
+    };
+    assert_eq!(verified, by_parts);
+    assert_eq!(
+        logged(&sim, OpKind::HeadObject).len(),
+        3,
+        "one HEAD per part"
+    );
+    // Equal parts need no HEAD.
+    let mut sim = Sim::new().min_part_size(1);
+    sim.create_bucket(BUCKET);
+    put_parts(&mut sim, &odd, &[MIB, MIB, MIB]);
+    let mut read = s3_proto::ops::WholeRead::new(bucket(), key(KEY), &Options::default());
+    assert!(read_whole(&mut sim, &mut read).unwrap().is_ok());
+    assert!(logged(&sim, OpKind::HeadObject).is_empty());
+}
+
 /// Stores `bytes` at `bucket/object` as a multipart upload cut in parts of `sizes`.
 fn put_parts(sim: &mut Sim, bytes: &[u8], sizes: &[usize]) {
     let config = config();

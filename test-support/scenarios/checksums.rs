@@ -203,18 +203,24 @@ mod checksums {
         let mut objects = vec![("uneven.bin", uneven.clone(), alg)];
         if !stores {
             // Without a stored checksum, the ETag rebuilt at the likely part size (8 MiB)
-            // differs: a one-stream read cannot tell unequal parts from corruption.
-            let e = x!(b.get("uneven.bin")).unwrap_err();
-            assert!(is_mismatch(&e), "{e}");
-            // A download to a file asks each part's size (HeadObject with partNumber) and
-            // reads again along them, where the server answers that; elsewhere only
-            // `Integrity::Off` reads the object (the documented gap).
+            // differs. A read into memory or a file then asks each part's size (HeadObject
+            // with partNumber) and checks the bytes along them, where the server answers
+            // that; elsewhere only `Integrity::Off` reads the object (the documented gap).
+            let by_parts = Verification::MultipartEtag { parts: 2, part_size: 5 << 20 };
+            let got = x!(b.get("uneven.bin"));
+            if server.caps.part_number_heads {
+                let (head, bytes) = got.unwrap().unwrap();
+                assert_eq!(head.verified, Some(by_parts));
+                assert!(bytes == uneven);
+            } else {
+                let e = got.unwrap_err();
+                assert!(is_mismatch(&e), "{e}");
+            }
             let dir = test_support::files::temp_dir("uneven");
             let target = dir.join("uneven.bin");
             let got = x!(b.download_file_with("uneven.bin", &target, DownloadOptions::default()));
             if server.caps.part_number_heads {
                 let head = got.unwrap();
-                let by_parts = Verification::MultipartEtag { parts: 2, part_size: 5 << 20 };
                 assert_eq!(head.verified, Some(by_parts));
                 assert!(std::fs::read(&target).unwrap() == uneven);
             } else {

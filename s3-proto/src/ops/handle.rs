@@ -93,6 +93,8 @@ pub struct WholeRead {
     op: OrNone<GetObject>,
     rereads: Rereads,
     object: String,
+    /// The part sizes were asked for once already.
+    asked_parts: bool,
 }
 
 impl WholeRead {
@@ -110,12 +112,82 @@ impl WholeRead {
             op: OrNone(op),
             rereads: options.rereads(),
             object,
+            asked_parts: false,
         }
     }
 
     /// The GET to send (`None` output when the key does not exist).
     pub fn op(&self) -> &OrNone<GetObject> {
         &self.op
+    }
+
+    /// When a read missed its digest along inferred equal part sizes: the HeadObjects of every
+    /// part (with `partNumber`, at most [`MAX_LAYOUT_PARTS`]) to send before judging it, so
+    /// that [`WholeRead::with_part_sizes`] can check the bytes in hand along the real sizes.
+    /// Asked once per read; empty otherwise.
+    ///
+    /// [`MAX_LAYOUT_PARTS`]: crate::flow::download::MAX_LAYOUT_PARTS
+    pub fn part_heads(
+        &mut self,
+        head: &ObjectHead,
+        outcome: &Result<Verification, Error>,
+    ) -> Vec<crate::ops::HeadObject> {
+        let inferred = matches!(
+            outcome,
+            Err(Error::Response(
+                crate::error::ResponseError::ChecksumMismatch { inferred: true, .. }
+            ))
+        );
+        let parts = head
+            .etag
+            .as_deref()
+            .and_then(|e| e.trim_matches('"').split_once('-'))
+            .and_then(|(_, n)| n.parse::<u16>().ok())
+            .or(head
+                .checksum
+                .and_then(|c| c.parts())
+                .and_then(|n| n.try_into().ok()));
+        let max = crate::flow::download::MAX_LAYOUT_PARTS;
+        match parts {
+            Some(n) if inferred && !self.asked_parts && (2..=max).contains(&u32::from(n)) => {
+                self.asked_parts = true;
+                (1..=n).map(|part| self.op.0.head_of_part(part)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Judges `body` again along the part sizes the [`WholeRead::part_heads`] replies give
+    /// (in order; a failed one is `None`), when they describe the object; else `outcome` stands.
+    pub fn with_part_sizes(
+        &self,
+        head: &mut ObjectHead,
+        replies: &[Option<ObjectHead>],
+        body: &[u8],
+        outcome: Result<Verification, Error>,
+    ) -> Result<Verification, Error> {
+        let parts = u32::try_from(replies.len()).ok();
+        let sizes: Option<Vec<u64>> = replies
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .filter(|h| h.parts_count == parts)
+                    .and_then(|h| h.content_length)
+                    .filter(|&n| n > 0)
+            })
+            .collect();
+        let Some(sizes) = sizes else {
+            return outcome;
+        };
+        head.part_sizes = Some(sizes);
+        match crate::integrity::ObjectDigest::planned(head, &self.object, self.rereads.integrity())
+        {
+            Ok(mut digest) => {
+                digest.update(body);
+                digest.finish()
+            }
+            Err(_) => outcome,
+        }
     }
 
     /// Judges one read: its head, its body and how the reader ended. `None` means read

@@ -80,6 +80,22 @@ impl GetObject {
     pub fn key(&self) -> &ObjectKey {
         &self.key
     }
+
+    /// The HeadObject of part `part` of the version this reads (its version and SSE-C key,
+    /// no range or conditions): the part's length and the object's part count.
+    pub fn head_of_part(&self, part: u16) -> HeadObject {
+        let read = ReadOptions {
+            version_id: self.read.version_id.clone(),
+            part_number: Some(part),
+            ..ReadOptions::default()
+        };
+        HeadObject {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            read,
+            sse_customer: self.sse_customer.clone(),
+        }
+    }
 }
 
 impl Operation for GetObject {
