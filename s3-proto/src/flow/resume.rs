@@ -78,31 +78,13 @@ impl UploadState {
     /// [`InputError::InvalidArgument`] (`state`) naming the line that is malformed, for a
     /// file of another format or over [`MAX_STATE_SIZE`].
     pub fn decode(bytes: &[u8]) -> Result<Self, InputError> {
-        if bytes.len() as u64 > MAX_STATE_SIZE {
-            return Err(bad(0, "larger than any upload's state"));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8"))?;
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-        if lines.next().map(|(_, l)| l) != Some(MAGIC) {
-            return Err(bad(1, "not an s3-rs upload state"));
-        }
-        let mut field = |name: &str| -> Result<(usize, String), InputError> {
-            let (at, line) = lines.next().ok_or_else(|| bad(0, "cut short"))?;
-            let value = line.strip_prefix(name).and_then(|v| v.strip_prefix(' '));
-            let value = value.ok_or_else(|| bad(at, "an unexpected line"))?;
-            Ok((at, value.to_owned()))
-        };
-        let (at, bucket) = field("bucket")?;
-        let bucket = BucketName::new(&bucket).map_err(|_| bad(at, "not a bucket name"))?;
-        let (at, key) = field("key")?;
-        let key = ObjectKey::new(&unhex(&key).ok_or_else(|| bad(at, "bad hex"))?)
-            .map_err(|_| bad(at, "not an object key"))?;
-        let (at, length) = field("length")?;
+        let (mut lines, bucket, key) = StateLines::open(bytes, MAGIC, "upload")?;
+        let (at, length) = lines.field("length")?;
         let length = length.parse().map_err(|_| bad(at, "not a number"))?;
-        let (at, part_size) = field("part-size")?;
+        let (at, part_size) = lines.field("part-size")?;
         let part_size = part_size.parse().map_err(|_| bad(at, "not a number"))?;
-        let (at, id) = field("upload-id")?;
-        let upload_id = unhex(&id).ok_or_else(|| bad(at, "bad hex"))?;
+        let (at, id) = lines.field("upload-id")?;
+        let upload_id = unhex(id).ok_or_else(|| bad(at, "bad hex"))?;
         let mut parts = BTreeMap::new();
         for (at, line) in lines {
             let mut words = line.split(' ');
@@ -214,33 +196,15 @@ impl DownloadState {
     /// out of order, overlapping or past the length included), for a file of another format
     /// or over [`MAX_STATE_SIZE`].
     pub fn decode(bytes: &[u8]) -> Result<Self, InputError> {
-        if bytes.len() as u64 > MAX_STATE_SIZE {
-            return Err(bad(0, "larger than any download's state"));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8"))?;
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-        if lines.next().map(|(_, l)| l) != Some(DOWNLOAD_MAGIC) {
-            return Err(bad(1, "not an s3-rs download state"));
-        }
-        let mut field = |name: &str| -> Result<(usize, String), InputError> {
-            let (at, line) = lines.next().ok_or_else(|| bad(0, "cut short"))?;
-            let value = line.strip_prefix(name).and_then(|v| v.strip_prefix(' '));
-            let value = value.ok_or_else(|| bad(at, "an unexpected line"))?;
-            Ok((at, value.to_owned()))
-        };
-        let (at, bucket) = field("bucket")?;
-        let bucket = BucketName::new(&bucket).map_err(|_| bad(at, "not a bucket name"))?;
-        let (at, key) = field("key")?;
-        let key = ObjectKey::new(&unhex(&key).ok_or_else(|| bad(at, "bad hex"))?)
-            .map_err(|_| bad(at, "not an object key"))?;
-        let (at, etag) = field("etag")?;
-        let etag = unhex(&etag).ok_or_else(|| bad(at, "bad hex"))?;
-        let (at, version) = field("version")?;
-        let version_id = match version.as_str() {
+        let (mut lines, bucket, key) = StateLines::open(bytes, DOWNLOAD_MAGIC, "download")?;
+        let (at, etag) = lines.field("etag")?;
+        let etag = unhex(etag).ok_or_else(|| bad(at, "bad hex"))?;
+        let (at, version) = lines.field("version")?;
+        let version_id = match version {
             "-" => None,
             v => Some(unhex(v).ok_or_else(|| bad(at, "bad hex"))?),
         };
-        let (at, length) = field("length")?;
+        let (at, length) = lines.field("length")?;
         let length: u64 = length.parse().map_err(|_| bad(at, "not a number"))?;
         let mut done = BTreeMap::new();
         let mut last_end = None;
@@ -267,6 +231,50 @@ impl DownloadState {
             length,
             done,
         })
+    }
+}
+
+/// A state file's lines after the first, numbered from 1 as an editor shows them: its named
+/// fields one by one ([`StateLines::field`]), then, iterated, the repeated lines.
+struct StateLines<'a>(std::iter::Enumerate<std::str::Lines<'a>>);
+
+impl<'a> StateLines<'a> {
+    /// Checks a state file of `what` ("upload", "download") whose first line is `magic`, and
+    /// reads the bucket and key every state starts with.
+    fn open(
+        bytes: &'a [u8],
+        magic: &str,
+        what: &str,
+    ) -> Result<(Self, BucketName, ObjectKey), InputError> {
+        if bytes.len() as u64 > MAX_STATE_SIZE {
+            return Err(bad(0, &format!("larger than any {what}'s state")));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| bad(0, "not UTF-8"))?;
+        let mut lines = StateLines(text.lines().enumerate());
+        if lines.next().map(|(_, l)| l) != Some(magic) {
+            return Err(bad(1, &format!("not an s3-rs {what} state")));
+        }
+        let (at, bucket) = lines.field("bucket")?;
+        let bucket = BucketName::new(bucket).map_err(|_| bad(at, "not a bucket name"))?;
+        let (at, key) = lines.field("key")?;
+        let key = ObjectKey::new(&unhex(key).ok_or_else(|| bad(at, "bad hex"))?)
+            .map_err(|_| bad(at, "not an object key"))?;
+        Ok((lines, bucket, key))
+    }
+
+    /// The next line, which must be `name` and a value: its number and the value.
+    fn field(&mut self, name: &str) -> Result<(usize, &'a str), InputError> {
+        let (at, line) = self.next().ok_or_else(|| bad(0, "cut short"))?;
+        let value = line.strip_prefix(name).and_then(|v| v.strip_prefix(' '));
+        Ok((at, value.ok_or_else(|| bad(at, "an unexpected line"))?))
+    }
+}
+
+impl<'a> Iterator for StateLines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        self.0.next().map(|(i, l)| (i + 1, l))
     }
 }
 
