@@ -250,8 +250,7 @@ impl Config {
         let framing = Framing::Signed;
         let (req, signer) =
             self.chunked_request(op, credentials, now, decoded_length, chunk_size, framing)?;
-        let signer = signer.expect("signed framing has a signer");
-        Ok((req, signer.with_layout(decoded_length, chunk_size)?))
+        Ok((req, signer.expect("signed framing has a signer")))
     }
 
     /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of
@@ -280,14 +279,11 @@ impl Config {
             chunk_size,
             remaining: decoded_length,
         };
-        let signer = match signer {
-            Some(signer) => Some(signer.with_layout(decoded_length, chunk_size)?),
-            None => None,
-        };
-        Ok((req, ChunkedBody::framed(signer, layout, framing.trailer())?))
+        Ok((req, ChunkedBody::framed(signer, layout, framing)?))
     }
 
-    /// The request of [`Config::prepare_chunked`], and the chunk signer when chunks are signed.
+    /// The request of [`Config::prepare_chunked`], and the chunk signer (with its layout)
+    /// when chunks are signed.
     fn chunked_request<O: Operation + ?Sized>(
         &self,
         op: &O,
@@ -357,9 +353,13 @@ impl Config {
             return Ok((req, None));
         };
         let seed = signer.sign(&mut req, framing.payload_hash())?;
-        let chunks = framing
-            .is_signed()
-            .then(|| ChunkedSigner::new(&signer, seed.signature()));
+        let chunks = match framing.is_signed() {
+            true => Some(
+                ChunkedSigner::new(&signer, seed.signature())
+                    .with_layout(decoded_length, chunk_size)?,
+            ),
+            false => None,
+        };
         Ok((req, chunks))
     }
 

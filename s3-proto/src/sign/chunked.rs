@@ -444,31 +444,24 @@ impl ChunkedBody {
             chunk_size: MIN_CHUNK_SIZE,
             remaining: 0,
         });
-        Self::framed(Some(signer), layout, None)
+        Self::framed(Some(signer), layout, Framing::Signed)
     }
 
-    /// Frames `layout` with `signer`'s signatures (or plain chunks without one), and the
-    /// checksum of `trailer` after the final chunk.
+    /// Frames `layout` as `framing` says: with `signer`'s signatures when it signs chunks
+    /// (and only then is there a signer), and the trailer's checksum after the final chunk.
     pub(crate) fn framed(
         signer: Option<ChunkedSigner>,
         layout: Layout,
-        trailer: Option<ChecksumAlgorithm>,
+        framing: Framing,
     ) -> Result<Self, InputError> {
-        let framing = match (&signer, trailer) {
-            (Some(_), None) => Framing::Signed,
-            (Some(_), Some(a)) => Framing::SignedTrailer(a),
-            (None, Some(a)) => Framing::UnsignedTrailer(a),
-            (None, None) => {
-                return Err(InputError::argument(
-                    "framing",
-                    "plain chunks need a trailer",
-                ));
-            }
-        };
+        if signer.is_some() != framing.is_signed() {
+            let why = "a signer goes with signed chunks, and only there";
+            return Err(InputError::argument("framing", why));
+        }
         let mut body = ChunkedBody {
             signer,
             layout,
-            trailer: trailer.map(|a| Box::new(Hasher::new(a))),
+            trailer: framing.trailer().map(|a| Box::new(Hasher::new(a))),
             chunk: Vec::with_capacity(layout.next_len()),
             out: Vec::new(),
             sent: 0,
@@ -863,7 +856,7 @@ mod tests {
                 .with_layout(data.len() as u64, chunk_size)
                 .unwrap()
         });
-        let mut body = ChunkedBody::framed(signer, layout, framing.trailer()).unwrap();
+        let mut body = ChunkedBody::framed(signer, layout, framing).unwrap();
         assert_eq!(
             body.remaining(),
             framing.encoded_length(data.len() as u64, chunk_size)
