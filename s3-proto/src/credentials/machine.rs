@@ -148,7 +148,8 @@ pub(crate) fn misuse() -> Error {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Env(HashMap<&'static str, String>);
 
-/// Every variable a provider or the chain reads.
+/// Every variable a provider or the chain reads, IMDS's settings ([`super::imds::SETTINGS`])
+/// aside.
 const VARIABLES: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -171,18 +172,13 @@ const VARIABLES: &[&str] = &[
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-    "AWS_EC2_METADATA_V1_DISABLED",
-    "AWS_METADATA_SERVICE_TIMEOUT",
-    "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
 ];
 
 impl Env {
     pub(crate) fn capture(mut lookup: impl FnMut(&str) -> Option<String>) -> Self {
         Env(VARIABLES
             .iter()
+            .chain(super::imds::SETTINGS)
             .filter_map(|&name| lookup(name).map(|v| (name, v)))
             .collect())
     }
