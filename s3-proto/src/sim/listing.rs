@@ -8,7 +8,7 @@ use base64::Engine as _;
 
 use super::reply::{Reply, S3Error, iso8601};
 use super::request::{Incoming, encode_url};
-use super::serve::{Ctx, Outcome, bucket, page_size, write_owner};
+use super::serve::{Ctx, Outcome, bucket, page_size, write_owner, write_upload_parties};
 use super::store::{StoredObject, Upload};
 use super::xml::XmlOut;
 
@@ -290,18 +290,9 @@ pub(crate) fn list_multipart_uploads(ctx: Ctx<'_>) -> Outcome {
         .element("IsTruncated", bool_text(page.truncated));
     for (key, (id, upload)) in &page.items {
         w.open("Upload").element("Key", key).element("UploadId", id);
-        write_owner(&mut w, "Initiator");
-        write_owner(&mut w, "Owner");
-        w.element(
-            "StorageClass",
-            upload
-                .attributes
-                .storage_class
-                .as_deref()
-                .unwrap_or("STANDARD"),
-        )
-        .element("Initiated", &iso8601(upload.initiated))
-        .close("Upload");
+        write_upload_parties(&mut w, upload)
+            .element("Initiated", &iso8601(upload.initiated))
+            .close("Upload");
     }
     for p in &page.prefixes {
         w.open("CommonPrefixes")

@@ -4,12 +4,12 @@
 
 use http::StatusCode;
 
-use super::conditions::{self, Verdict};
 use super::object::check_metadata;
 use super::reply::{Reply, S3Error, iso8601};
 use super::request::Incoming;
 use super::serve::{
-    Ctx, Outcome, bucket, bucket_mut, copy_source, page_size, part_number, write_owner,
+    Ctx, Outcome, bucket, bucket_mut, copy_source_object, page_size, part_number,
+    write_upload_parties,
 };
 use super::store::{
     Attributes, Bucket, Completed, StoredObject, StoredPart, Upload, bare_etag, multipart_etag,
@@ -65,14 +65,7 @@ pub(crate) fn upload_part(ctx: Ctx<'_>) -> Outcome {
 pub(crate) fn upload_part_copy(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
     let number = part_number(req)?;
-    let (src_bucket, src_key) = copy_source(req)?;
-    let source = bucket(ctx.store, &src_bucket)?
-        .objects
-        .get(&src_key)
-        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    if let Verdict::Failed(header) = conditions::copy_source(req, source) {
-        return Err(S3Error::precondition_failed(header));
-    }
+    let (_, _, source) = copy_source_object(ctx.store, req)?;
     let data = match req.header("x-amz-copy-source-range") {
         None => source.data.clone(),
         Some(value) => copy_range(value, &source.data)?.to_vec(),
@@ -294,17 +287,7 @@ pub(crate) fn list_parts(ctx: Ctx<'_>) -> Outcome {
     w.element("Bucket", req.bucket())
         .element("Key", req.key())
         .element("UploadId", req.param("uploadId").unwrap_or_default());
-    write_owner(&mut w, "Initiator");
-    write_owner(&mut w, "Owner");
-    w.element(
-        "StorageClass",
-        upload
-            .attributes
-            .storage_class
-            .as_deref()
-            .unwrap_or("STANDARD"),
-    )
-    .element("PartNumberMarker", &marker.to_string());
+    write_upload_parties(&mut w, upload).element("PartNumberMarker", &marker.to_string());
     if let Some((last, _)) = page.last() {
         w.element("NextPartNumberMarker", &last.to_string());
     }

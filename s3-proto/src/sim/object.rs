@@ -5,7 +5,9 @@ use http::StatusCode;
 use super::conditions::{self, Verdict};
 use super::reply::{Reply, S3Error, http_date, iso8601};
 use super::request::Incoming;
-use super::serve::{Ctx, Outcome, bucket, bucket_mut, check_version, copy_source, part_number};
+use super::serve::{
+    Ctx, Outcome, bucket, bucket_mut, check_version, copy_source_object, part_number,
+};
 use super::store::{Attributes, MAX_METADATA_SIZE, StoredObject};
 use super::xml::{self, XmlOut};
 
@@ -300,14 +302,7 @@ pub(crate) fn delete_objects(ctx: Ctx<'_>) -> Outcome {
 /// CopyObject: source conditions, COPY/REPLACE metadata directive, no no-op self-copy.
 pub(crate) fn copy_object(ctx: Ctx<'_>) -> Outcome {
     let req = ctx.req;
-    let (src_bucket, src_key) = copy_source(req)?;
-    let source = bucket(ctx.store, &src_bucket)?
-        .objects
-        .get(&src_key)
-        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
-    if let Verdict::Failed(header) = conditions::copy_source(req, source) {
-        return Err(S3Error::precondition_failed(header));
-    }
+    let (src_bucket, src_key, source) = copy_source_object(ctx.store, req)?;
     let replace = match req.header("x-amz-metadata-directive").map(str::trim) {
         None | Some("COPY") => false,
         Some("REPLACE") => true,

@@ -105,6 +105,18 @@ pub(crate) fn write_owner(w: &mut XmlOut, name: &str) {
         .close(name);
 }
 
+/// Writes a multipart upload's `Initiator`, `Owner` and `StorageClass` (`STANDARD` unless the
+/// create asked for another), as ListMultipartUploads and ListParts both report them.
+pub(crate) fn write_upload_parties<'w>(
+    w: &'w mut XmlOut,
+    upload: &super::store::Upload,
+) -> &'w mut XmlOut {
+    write_owner(w, "Initiator");
+    write_owner(w, "Owner");
+    let class = upload.attributes.storage_class.as_deref();
+    w.element("StorageClass", class.unwrap_or("STANDARD"))
+}
+
 /// The source an `x-amz-copy-source` header names: `[/]bucket/key[?versionId=…]`,
 /// URL-encoded.
 pub(crate) fn copy_source(req: &Incoming) -> Result<(String, String), S3Error> {
@@ -132,6 +144,24 @@ pub(crate) fn copy_source(req: &Incoming) -> Result<(String, String), S3Error> {
         return Err(bad());
     }
     Ok((bucket, key))
+}
+
+/// The object `x-amz-copy-source` names (with its bucket and key), once the request's
+/// `x-amz-copy-source-if-*` conditions hold.
+pub(crate) fn copy_source_object<'s>(
+    store: &'s Store,
+    req: &Incoming,
+) -> Result<(String, String, &'s super::store::StoredObject), S3Error> {
+    let (src_bucket, src_key) = copy_source(req)?;
+    let source = bucket(store, &src_bucket)?
+        .objects
+        .get(&src_key)
+        .ok_or_else(|| S3Error::no_such_key(&src_key))?;
+    if let super::conditions::Verdict::Failed(header) = super::conditions::copy_source(req, source)
+    {
+        return Err(S3Error::precondition_failed(header));
+    }
+    Ok((src_bucket, src_key, source))
 }
 
 /// Checks a `versionId`: versioning is not simulated, so only the current version, which
