@@ -276,8 +276,8 @@ pub(crate) fn decode_utf8(input: &str, plus_as_space: bool) -> Option<String> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'%' => {
-                let hi = hex_value(*bytes.get(i + 1)?)?;
-                let lo = hex_value(*bytes.get(i + 2)?)?;
+                let hi = crate::sign::encode::hex_value(*bytes.get(i + 1)?)?;
+                let lo = crate::sign::encode::hex_value(*bytes.get(i + 2)?)?;
                 out.push(hi << 4 | lo);
                 i += 3;
             }
@@ -292,15 +292,6 @@ pub(crate) fn decode_utf8(input: &str, plus_as_space: bool) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Percent-encodes `input` as S3 does for `encoding-type=url` listings: unreserved characters
