@@ -208,6 +208,17 @@ pub fn part_size_candidates(size: u64, parts: u32) -> Vec<u64> {
     out
 }
 
+/// The part count a multipart ETag (`"…-N"`) or a composite checksum (`…-N`) of `head`
+/// names, the ETag first.
+pub(crate) fn multipart_parts(head: &ObjectHead) -> Option<u32> {
+    let from_etag = head
+        .etag
+        .as_deref()
+        .and_then(|e| e.trim_matches('"').split_once('-'))
+        .and_then(|(_, n)| n.parse::<u32>().ok());
+    from_etag.or(head.checksum.and_then(|c| c.parts()))
+}
+
 /// The part sizes `head` lists ([`ObjectHead::part_sizes`]) when they describe `parts` parts of
 /// `size` bytes in all, none empty.
 fn listed_parts(head: &ObjectHead, parts: u32, size: u64) -> Option<&[u64]> {

@@ -665,13 +665,7 @@ impl DownloadFlow {
         if self.layout.is_some() || head.part_sizes.is_some() {
             return;
         }
-        let from_etag = head
-            .etag
-            .as_deref()
-            .and_then(|e| e.trim_matches('"').split_once('-'))
-            .and_then(|(_, n)| n.parse::<u32>().ok());
-        let from_checksum = head.checksum.and_then(|c| c.parts());
-        let Some(parts) = from_etag.or(from_checksum) else {
+        let Some(parts) = crate::integrity::multipart_parts(head) else {
             return;
         };
         if (2..=MAX_LAYOUT_PARTS).contains(&parts) {

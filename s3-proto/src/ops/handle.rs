@@ -138,17 +138,9 @@ impl WholeRead {
                 crate::error::ResponseError::ChecksumMismatch { inferred: true, .. }
             ))
         );
-        let parts = head
-            .etag
-            .as_deref()
-            .and_then(|e| e.trim_matches('"').split_once('-'))
-            .and_then(|(_, n)| n.parse::<u16>().ok())
-            .or(head
-                .checksum
-                .and_then(|c| c.parts())
-                .and_then(|n| n.try_into().ok()));
+        let parts = crate::integrity::multipart_parts(head);
         let max = crate::flow::download::MAX_LAYOUT_PARTS;
-        match parts {
+        match parts.and_then(|n| u16::try_from(n).ok()) {
             Some(n) if inferred && !self.asked_parts && (2..=max).contains(&u32::from(n)) => {
                 self.asked_parts = true;
                 (1..=n).map(|part| self.op.0.head_of_part(part)).collect()
