@@ -200,12 +200,18 @@ pub(crate) fn file_len(path: &Path) -> Result<u64, Error> {
 /// Writes the rest of `body` to `writer` through one buffer, and flushes it.
 pub(crate) fn copy_body(body: &mut ObjectReader, writer: &mut impl Write) -> Result<(), Error> {
     let mut buf = vec![0u8; BUFFER];
-    while let n @ 1.. = body.read_checked(&mut buf)? {
-        writer
-            .write_all(&buf[..n])
-            .map_err(TransportError::from_io)?;
-    }
-    writer.flush().map_err(TransportError::from_io)
+    let read = loop {
+        match body.read_checked(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => writer
+                .write_all(&buf[..n])
+                .map_err(TransportError::from_io)?,
+            Err(e) => break Err(e),
+        }
+    };
+    // Flushed even after a failed read: what was written stays written (see `download_to`).
+    writer.flush().map_err(TransportError::from_io)?;
+    read
 }
 
 /// Reads `out.len()` bytes at `at` of the file at `path`, through a handle of its own (the

@@ -126,6 +126,9 @@ pub enum Unverified {
     UnknownEtag,
     /// A multipart object whose part count and length admit no equal cut.
     PartLayout,
+    /// A multipart object of unequal parts read as one stream: its bytes were handed on
+    /// before its part sizes were known, so its ETag could not be rebuilt.
+    UnequalParts,
 }
 
 impl std::fmt::Display for Unverified {
@@ -137,6 +140,7 @@ impl std::fmt::Display for Unverified {
             Unverified::Encrypted => "the ETag of an SSE-KMS or SSE-C object is no MD5",
             Unverified::UnknownEtag => "the ETag is no digest s3-rs knows",
             Unverified::PartLayout => "the multipart object's part sizes are unknown",
+            Unverified::UnequalParts => "a stream cannot check a multipart object of unequal parts",
         })
     }
 }

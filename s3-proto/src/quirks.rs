@@ -192,19 +192,24 @@ impl ServerQuirks {
         self.accepts_checksum_trailer && !misread
     }
 
-    /// Where a request's checksum goes: `wanted` is
-    /// [`ChecksumPolicy::checksums_request`](crate::ChecksumPolicy::checksums_request)'s
-    /// answer, `streamed` is true when the body can be read only once.
+    /// Where a request's checksum of `algorithm` goes (`None`: the caller and the
+    /// [`ChecksumPolicy`](crate::ChecksumPolicy) want none); `streamed` is true when the body
+    /// can be read only once.
     ///
     /// A body known ahead gets a header, which every server takes (some ignore it). A
-    /// streamed body gets a trailer only where the server accepts one; elsewhere nothing,
-    /// since a header would need a second pass over the data.
-    pub fn placement(self, wanted: bool, streamed: bool) -> ChecksumPlacement {
-        match (wanted, streamed) {
-            (false, _) => ChecksumPlacement::None,
-            (true, false) => ChecksumPlacement::Header,
-            (true, true) if self.accepts_checksum_trailer => ChecksumPlacement::Trailer,
-            (true, true) => ChecksumPlacement::None,
+    /// streamed body gets a trailer only where the server reads this algorithm's trailer
+    /// right ([`ServerQuirks::takes_trailer`]); elsewhere nothing, since a header would need
+    /// a second pass over the data.
+    pub fn placement(
+        self,
+        algorithm: Option<crate::checksum::ChecksumAlgorithm>,
+        streamed: bool,
+    ) -> ChecksumPlacement {
+        match (algorithm, streamed) {
+            (None, _) => ChecksumPlacement::None,
+            (Some(_), false) => ChecksumPlacement::Header,
+            (Some(a), true) if self.takes_trailer(a) => ChecksumPlacement::Trailer,
+            (Some(_), true) => ChecksumPlacement::None,
         }
     }
 }

@@ -423,7 +423,10 @@ macro_rules! bucket_surface {
             }
 
             /// Opens the object for streaming, or `None` when it does not exist. The reader
-            /// verifies the bytes at their end: see its `read_checked`.
+            /// verifies the bytes at their end: see its `read_checked`. A multipart object
+            /// without a stored checksum is hashed along its likely part sizes; a mismatch
+            /// flagged `inferred` may also be an object of unequal parts, which
+            /// [`Bucket::download_to`] tells apart and [`Bucket::get`] checks.
             ///
             /// # Errors
             /// As [`Client::open`].

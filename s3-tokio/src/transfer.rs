@@ -219,10 +219,16 @@ pub(crate) async fn copy_body(
     body: &mut ObjectStream,
     writer: &mut (impl AsyncWrite + Unpin),
 ) -> Result<(), Error> {
-    while let Some(chunk) = body.chunk().await? {
-        writer.write_all(&chunk).await.map_err(io)?;
-    }
-    writer.flush().await.map_err(io)
+    let read = loop {
+        match body.chunk().await {
+            Ok(Some(chunk)) => writer.write_all(&chunk).await.map_err(io)?,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    // Flushed even after a failed read: what was written stays written (see `download_to`).
+    writer.flush().await.map_err(io)?;
+    read
 }
 
 /// A failure of the caller's file or reader.

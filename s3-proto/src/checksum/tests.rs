@@ -418,25 +418,34 @@ fn default_policy_and_quirks_are_safe_for_ceph() {
     assert!(ChecksumPolicy::WhenSupported.checksums_response(false));
 
     let quirks = ServerQuirks::ceph();
-    // The default never sends a trailer, and nothing unless a checksum is wanted.
-    for wanted in [false, true] {
+    let crc = Some(ChecksumAlgorithm::Crc32);
+    // Ceph never gets a trailer, and nothing unless a checksum is wanted.
+    for algorithm in [None, crc] {
         for streamed in [false, true] {
             assert_ne!(
-                quirks.placement(wanted, streamed),
+                quirks.placement(algorithm, streamed),
                 ChecksumPlacement::Trailer
             );
         }
     }
-    let wanted = policy.checksums_request(false, false);
-    assert_eq!(quirks.placement(wanted, false), ChecksumPlacement::None);
-    assert_eq!(quirks.placement(true, false), ChecksumPlacement::Header);
-    assert_eq!(quirks.placement(true, true), ChecksumPlacement::None);
+    assert_eq!(quirks.placement(None, false), ChecksumPlacement::None);
+    assert_eq!(quirks.placement(crc, false), ChecksumPlacement::Header);
+    assert_eq!(quirks.placement(crc, true), ChecksumPlacement::None);
     assert_eq!(
-        ServerQuirks::aws().placement(true, true),
+        ServerQuirks::aws().placement(crc, true),
         ChecksumPlacement::Trailer
     );
     assert_eq!(
-        ServerQuirks::aws().placement(true, false),
+        ServerQuirks::aws().placement(crc, false),
+        ChecksumPlacement::Header
+    );
+    // LocalStack misreads a CRC32C trailer (and only that one).
+    let crc32c = Some(ChecksumAlgorithm::Crc32c);
+    let localstack = ServerQuirks::localstack();
+    assert_eq!(localstack.placement(crc32c, true), ChecksumPlacement::None);
+    assert_eq!(localstack.placement(crc, true), ChecksumPlacement::Trailer);
+    assert_eq!(
+        localstack.placement(crc32c, false),
         ChecksumPlacement::Header
     );
 }

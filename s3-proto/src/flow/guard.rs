@@ -162,7 +162,7 @@ impl BodyGuard {
 }
 
 /// The accessors of a runtime's object body (a struct with a `guard: BodyGuard` field),
-/// written once for both runtimes: `expected_len`, `bytes_read`, `verification`.
+/// written once for both runtimes: `expected_len`, `bytes_read`, `verification`, `verdict`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! body_accessors {
@@ -180,6 +180,11 @@ macro_rules! body_accessors {
         #[doc = concat!("How the object's bytes were verified, once the ", $what, " reached the end.")]
         pub fn verification(&self) -> Option<$crate::integrity::Verification> {
             self.guard.verification()
+        }
+
+        #[doc = concat!("How the object's bytes were verified, once the ", $what, " reached the end: nothing to check them against counts as unverified.")]
+        pub fn verdict(&self) -> $crate::integrity::Verification {
+            self.guard.verdict()
         }
     };
 }

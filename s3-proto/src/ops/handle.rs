@@ -3,9 +3,9 @@
 
 use crate::body::{BodyMode, Response};
 use crate::endpoint::Target;
-use crate::error::{Error, ErrorCode, ServiceError};
+use crate::error::{Error, ErrorCode, ResponseError, ServiceError};
 use crate::flow::request::Options;
-use crate::integrity::{BodyCheck, Integrity, Reread, Rereads, Verification};
+use crate::integrity::{BodyCheck, Integrity, Reread, Rereads, Unverified, Verification};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::ObjectHead;
 use crate::op::Operation;
@@ -122,31 +122,20 @@ impl WholeRead {
     }
 
     /// When a read missed its digest along inferred equal part sizes: the HeadObjects of every
-    /// part (with `partNumber`, at most [`MAX_LAYOUT_PARTS`]) to send before judging it, so
-    /// that [`WholeRead::with_part_sizes`] can check the bytes in hand along the real sizes.
+    /// part (see [`GetObject::part_heads`]) to send before judging it, so that
+    /// [`WholeRead::with_part_sizes`] can check the bytes in hand along the real sizes.
     /// Asked once per read; empty otherwise.
-    ///
-    /// [`MAX_LAYOUT_PARTS`]: crate::flow::download::MAX_LAYOUT_PARTS
     pub fn part_heads(
         &mut self,
         head: &ObjectHead,
         outcome: &Result<Verification, Error>,
     ) -> Vec<crate::ops::HeadObject> {
-        let inferred = matches!(
-            outcome,
-            Err(Error::Response(
-                crate::error::ResponseError::ChecksumMismatch { inferred: true, .. }
-            ))
-        );
-        let parts = crate::integrity::multipart_parts(head);
-        let max = crate::flow::download::MAX_LAYOUT_PARTS;
-        match parts.and_then(|n| u16::try_from(n).ok()) {
-            Some(n) if inferred && !self.asked_parts && (2..=max).contains(&u32::from(n)) => {
-                self.asked_parts = true;
-                (1..=n).map(|part| self.op.0.head_of_part(part)).collect()
-            }
-            _ => Vec::new(),
+        if self.asked_parts {
+            return Vec::new();
         }
+        let heads = self.op.0.part_heads(head, outcome);
+        self.asked_parts = !heads.is_empty();
+        heads
     }
 
     /// Judges `body` again along the part sizes the [`WholeRead::part_heads`] replies give
@@ -158,17 +147,7 @@ impl WholeRead {
         body: &[u8],
         outcome: Result<Verification, Error>,
     ) -> Result<Verification, Error> {
-        let parts = u32::try_from(replies.len()).ok();
-        let sizes: Option<Vec<u64>> = replies
-            .iter()
-            .map(|r| {
-                r.as_ref()
-                    .filter(|h| h.parts_count == parts)
-                    .and_then(|h| h.content_length)
-                    .filter(|&n| n > 0)
-            })
-            .collect();
-        let Some(sizes) = sizes else {
+        let Some(sizes) = part_sizes(replies) else {
             return outcome;
         };
         head.part_sizes = Some(sizes);
@@ -198,6 +177,84 @@ impl WholeRead {
             Reread::Again => None,
             Reread::Fail(e) => Some(Err(e)),
         }
+    }
+}
+
+/// The part sizes the replies to [`GetObject::part_heads`] give, in order, when every one
+/// answered for a part of that many parts.
+fn part_sizes(replies: &[Option<ObjectHead>]) -> Option<Vec<u64>> {
+    let parts = u32::try_from(replies.len()).ok();
+    replies
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .filter(|h| h.parts_count == parts)
+                .and_then(|h| h.content_length)
+                .filter(|&n| n > 0)
+        })
+        .collect()
+}
+
+impl GetObject {
+    /// When a whole read of `head`'s object missed its digest along inferred equal part
+    /// sizes: the HeadObject of every part (with `partNumber`, at most [`MAX_LAYOUT_PARTS`]),
+    /// whose replies give the real sizes. Empty otherwise.
+    ///
+    /// [`MAX_LAYOUT_PARTS`]: crate::flow::download::MAX_LAYOUT_PARTS
+    pub fn part_heads(
+        &self,
+        head: &ObjectHead,
+        outcome: &Result<Verification, Error>,
+    ) -> Vec<crate::ops::HeadObject> {
+        let inferred = matches!(
+            outcome,
+            Err(Error::Response(ResponseError::ChecksumMismatch {
+                inferred: true,
+                ..
+            }))
+        );
+        let parts = crate::integrity::multipart_parts(head);
+        let max = crate::flow::download::MAX_LAYOUT_PARTS;
+        match parts.and_then(|n| u16::try_from(n).ok()) {
+            Some(n) if inferred && (2..=max).contains(&u32::from(n)) => {
+                (1..=n).map(|part| self.head_of_part(part)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Judges a streamed whole read whose bytes were handed on as they came (so cannot be
+    /// hashed again) after it missed along inferred equal part sizes, from the replies to
+    /// [`GetObject::part_heads`]: parts of an equal size that was hashed confirm the
+    /// mismatch; other sizes mean the stream could not be checked
+    /// ([`Unverified::UnequalParts`], an error under [`Integrity::Require`]). Unknown sizes
+    /// leave `outcome` as it is.
+    ///
+    /// # Errors
+    /// The confirmed mismatch, or `outcome`'s error.
+    pub fn judge_streamed(
+        &self,
+        replies: &[Option<ObjectHead>],
+        mut outcome: Result<Verification, Error>,
+        integrity: Integrity,
+    ) -> Result<Verification, Error> {
+        let Some(sizes) = part_sizes(replies) else {
+            return outcome;
+        };
+        let (first, total) = (sizes[0], sizes.iter().sum::<u64>());
+        let (body, last) = sizes.split_at(sizes.len() - 1);
+        let equal = body.iter().all(|&n| n == first) && last[0] <= first;
+        let parts = sizes.len() as u32;
+        if equal && crate::integrity::part_size_candidates(total, parts).contains(&first) {
+            if let Err(Error::Response(ResponseError::ChecksumMismatch { inferred, .. })) =
+                &mut outcome
+            {
+                *inferred = false;
+            }
+            return outcome;
+        }
+        let object = format!("{}/{}", self.bucket(), self.key());
+        Verification::Unverified(Unverified::UnequalParts).require(integrity, &object)
     }
 }
 
@@ -245,5 +302,106 @@ impl crate::ops::CreateBucket {
             Some(acl) => op.acl(acl),
             None => op,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrity::ObjectDigest;
+
+    const MIB: u64 = 1 << 20;
+
+    /// What a stream of `body` along inferred sizes ends with, for a multipart ETag built
+    /// from `sizes`.
+    fn streamed(body: &[u8], sizes: &[u64]) -> (ObjectHead, Result<Verification, Error>) {
+        let mut md5s = crate::integrity::Md5::new();
+        let mut at = 0;
+        for &n in sizes {
+            let mut part = crate::integrity::Md5::new();
+            part.update(&body[at..at + n as usize]);
+            md5s.update(&part.digest());
+            at += n as usize;
+        }
+        let head = ObjectHead {
+            etag: Some(format!("\"{}-{}\"", md5s.hex(), sizes.len())),
+            content_length: Some(body.len() as u64),
+            ..ObjectHead::default()
+        };
+        let mut digest = ObjectDigest::of(&head, "b/k").unwrap();
+        digest.update(body);
+        (head, digest.finish())
+    }
+
+    fn replies(sizes: &[u64]) -> Vec<Option<ObjectHead>> {
+        let parts = Some(sizes.len() as u32);
+        let reply = |&n: &u64| ObjectHead {
+            content_length: Some(n),
+            parts_count: parts,
+            ..ObjectHead::default()
+        };
+        sizes.iter().map(|n| Some(reply(n))).collect()
+    }
+
+    #[test]
+    fn streamed_reads_tell_unequal_parts_from_corruption() {
+        let op = GetObject::new("bucket".parse().unwrap(), "k".parse().unwrap());
+        let body: Vec<u8> = (0..11 * MIB).map(|i| (i % 251) as u8).collect();
+
+        // Parts of 5 and 6 MiB: missed along 8 MiB, then excused as unequal parts.
+        let unequal = [5 * MIB, 6 * MIB];
+        let (head, outcome) = streamed(&body, &unequal);
+        let heads = op.part_heads(&head, &outcome);
+        assert_eq!(heads.len(), 2);
+        let verdict = op.judge_streamed(
+            &replies(&unequal),
+            streamed(&body, &unequal).1,
+            Integrity::Verify,
+        );
+        assert_eq!(
+            verdict.unwrap(),
+            Verification::Unverified(Unverified::UnequalParts)
+        );
+        let strict = op.judge_streamed(
+            &replies(&unequal),
+            streamed(&body, &unequal).1,
+            Integrity::Require,
+        );
+        assert!(matches!(
+            strict,
+            Err(Error::Response(ResponseError::Unverified { .. }))
+        ));
+        // Sizes the server does not report leave the mismatch as it was.
+        let unknown = op.judge_streamed(&[None, None], outcome, Integrity::Verify);
+        assert!(matches!(
+            unknown,
+            Err(Error::Response(ResponseError::ChecksumMismatch {
+                inferred: true,
+                ..
+            }))
+        ));
+
+        // Equal 8 MiB parts, one byte flipped: the real sizes confirm the mismatch.
+        let equal = [8 * MIB, 3 * MIB];
+        let (head, _) = streamed(&body, &equal);
+        let mut bad = body.clone();
+        bad[9 * MIB as usize] ^= 1;
+        let mut digest = ObjectDigest::of(&head, "b/k").unwrap();
+        digest.update(&bad);
+        let outcome = digest.finish();
+        assert_eq!(op.part_heads(&head, &outcome).len(), 2);
+        let verdict = op.judge_streamed(&replies(&equal), outcome, Integrity::Verify);
+        assert!(matches!(
+            verdict,
+            Err(Error::Response(ResponseError::ChecksumMismatch {
+                inferred: false,
+                ..
+            }))
+        ));
+
+        // A verified read asks nothing.
+        let (head, outcome) = streamed(&body, &equal);
+        assert!(outcome.is_ok());
+        assert!(op.part_heads(&head, &outcome).is_empty());
     }
 }

@@ -6,7 +6,7 @@ use http::Method;
 
 use crate::acl::CannedAcl;
 use crate::body::{Body, BodyMode, ContentMd5, Response};
-use crate::checksum::{Checksum, ChecksumAlgorithm, ObjectChecksum};
+use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumPlacement, ObjectChecksum};
 use crate::endpoint::Target;
 use crate::error::{Error, InputError, ResponseError, ServiceError};
 use crate::headers;
@@ -337,12 +337,20 @@ impl Operation for PutObject {
         let (mut unasked, mut trailing) = (None, None);
         if self.checksum.is_none() {
             let algorithm = self.trailing.or(target.default_checksum());
-            match (&self.body, self.body.as_bytes()) {
-                (_, Some(bytes)) => unasked = algorithm.map(|a| Checksum::compute(a, bytes)),
-                (Body::Stream { length: Some(0) }, _) => {
-                    unasked = algorithm.map(|a| Checksum::compute(a, b""));
+            let known = match (&self.body, self.body.as_bytes()) {
+                (_, Some(bytes)) => Some(bytes),
+                (Body::Stream { length: Some(0) }, _) => Some(&b""[..]),
+                _ => None,
+            };
+            match (
+                algorithm,
+                target.quirks().placement(algorithm, known.is_none()),
+            ) {
+                (Some(a), ChecksumPlacement::Header) => {
+                    unasked = Some(Checksum::compute(a, known.unwrap_or_default()));
                 }
-                _ => trailing = algorithm.filter(|&a| target.quirks().takes_trailer(a)),
+                (Some(a), ChecksumPlacement::Trailer) => trailing = Some(a),
+                _ => {}
             }
         }
         let req = crate::checksum::apply(self.checksum.as_ref().or(unasked.as_ref()), req);

@@ -161,7 +161,11 @@ macro_rules! __surface_transfers {
             }
 
             /// Streams `key` into `writer` in constant memory, checking its length and
-            /// digest ([`ObjectHead::verified`] says how).
+            /// digest ([`ObjectHead::verified`] says how). A multipart object without a stored
+            /// checksum is hashed along its likely part sizes; when that misses, its real
+            /// part sizes are asked (HeadObject per part): equal ones confirm the mismatch,
+            /// unequal ones make the read `Unverified::UnequalParts` (a stream cannot be
+            /// hashed again; [`Bucket::download_file`] and [`Bucket::get`] can check them).
             ///
             /// # Errors
             /// As [`Bucket::download_file_with`]; what was written before a failure stays
@@ -176,9 +180,19 @@ macro_rules! __surface_transfers {
             ) -> Result<ObjectHead, Error> {
                 let op = GetObject::new(self.name.clone(), key.parse()?).checksum_mode(true);
                 let (mut head, mut body) = self.client.open(&op)$($await)*?;
-                copy_body(&mut body, &mut writer)$($await)*?;
+                let mut outcome = copy_body(&mut body, &mut writer)$($await)*.map(|()| body.verdict());
                 ProgressCounter::new(None, self.progress.clone()).add(body.bytes_read());
-                head.verified = body.verification();
+                // Missed along inferred part sizes: the real ones confirm it or excuse it.
+                let parts = op.part_heads(&head, &outcome);
+                if !parts.is_empty() {
+                    let mut replies = Vec::with_capacity(parts.len());
+                    for part in &parts {
+                        replies.push(self.client.send(part)$($await)*.ok());
+                    }
+                    let integrity = self.client.options().integrity;
+                    outcome = op.judge_streamed(&replies, outcome, integrity);
+                }
+                head.verified = Some(outcome?);
                 Ok(head)
             }
 
