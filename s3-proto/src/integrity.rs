@@ -415,13 +415,7 @@ impl SumCheck {
     /// Judges the body: its verification, or the mismatch error.
     fn finish(self, object: &str) -> Result<Verification, Error> {
         let (stored, actual, inferred) = match self {
-            SumCheck::Full(stored, hasher) => {
-                let actual = hasher.finish();
-                if stored.matches_body(&actual) {
-                    return Ok(stored.verification());
-                }
-                (stored, actual.to_base64(), false)
-            }
+            SumCheck::Full(stored, hasher) => return judge_full(stored, &hasher.finish(), object),
             SumCheck::Composite(stored, layouts) => {
                 let (mut first, inferred) = (None, !layouts.iter().any(|l| l.listed.is_some()));
                 for layout in layouts {
@@ -437,19 +431,36 @@ impl SumCheck {
                 (stored, first.unwrap_or_default(), inferred)
             }
         };
-        Err(ResponseError::ChecksumMismatch {
-            object: object.to_owned(),
-            scope: format!(
-                "the object's {} {} checksum",
-                stored.algorithm(),
-                stored.checksum_type()
-            ),
-            expected: stored.to_header_value(),
-            actual,
-            inferred,
-        }
-        .into())
+        Err(sum_mismatch(stored, actual, inferred, object))
     }
+}
+
+/// Judges a whole body whose checksum is `actual` against the `FULL_OBJECT` one `stored`.
+fn judge_full(
+    stored: ObjectChecksum,
+    actual: &Checksum,
+    object: &str,
+) -> Result<Verification, Error> {
+    match stored.matches_body(actual) {
+        true => Ok(stored.verification()),
+        false => Err(sum_mismatch(stored, actual.to_base64(), false, object)),
+    }
+}
+
+/// A body that is not `stored`'s: it hashed to `actual`.
+fn sum_mismatch(stored: ObjectChecksum, actual: String, inferred: bool, object: &str) -> Error {
+    ResponseError::ChecksumMismatch {
+        object: object.to_owned(),
+        scope: format!(
+            "the object's {} {} checksum",
+            stored.algorithm(),
+            stored.checksum_type()
+        ),
+        expected: stored.to_header_value(),
+        actual,
+        inferred,
+    }
+    .into()
 }
 
 impl ObjectChecksum {
@@ -626,6 +637,30 @@ impl ObjectDigest {
                 layouts.first().map(|l| l.part_size)
             }
             _ => None,
+        }
+    }
+
+    /// The algorithm of the stored `FULL_OBJECT` CRC this digest judges by alone (no ETag
+    /// hashed beside it): spans of the body can then be hashed apart, side by side, and
+    /// their CRCs combined ([`Checksum::combine`]) for [`ObjectDigest::finish_checksum`].
+    pub fn combinable(&self) -> Option<ChecksumAlgorithm> {
+        match (&self.expected, &self.sum) {
+            (None, Some(SumCheck::Full(stored, _))) if stored.algorithm().is_crc() => {
+                Some(stored.algorithm())
+            }
+            _ => None,
+        }
+    }
+
+    /// Judges the whole body by its checksum `actual`, computed apart (see
+    /// [`ObjectDigest::combinable`]).
+    ///
+    /// # Errors
+    /// [`ResponseError::ChecksumMismatch`] when `actual` is not the stored checksum.
+    pub fn finish_checksum(self, actual: &Checksum) -> Result<Verification, Error> {
+        match self.sum {
+            Some(SumCheck::Full(stored, _)) => judge_full(stored, actual, &self.object),
+            _ => Err(crate::flow::unexpected()),
         }
     }
 

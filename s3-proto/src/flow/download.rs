@@ -168,6 +168,11 @@ impl Download {
         self.size
     }
 
+    /// The bytes in every range but the last.
+    pub fn range_len(&self) -> u64 {
+        self.part_size
+    }
+
     /// The ETag every range must carry.
     pub fn etag(&self) -> &str {
         &self.etag
@@ -647,8 +652,8 @@ impl DownloadFlow {
             // most likely part size; a re-read hashes it in one stream against every
             // candidate size, so a wrong guess costs a re-read, never a false error.
             Ok(digest) => {
-                let per_part = !self.reread;
-                self.digest = Some(Ordered::new(digest, download.size(), per_part));
+                let ranges = (!self.reread).then_some(download.range_len());
+                self.digest = Some(Ordered::new(digest, download.size(), ranges));
             }
             Err(verification) => {
                 self.digest = None;

@@ -12,6 +12,10 @@
 //! by side, and the ETag rebuilt from them at the end; downloads cut along part boundaries
 //! (the default 8 MiB ranges of an object uploaded in 8 MiB parts) never read anything back.
 //!
+//! A stored `FULL_OBJECT` CRC needs no order at all: each range's CRC is computed on its own
+//! (one segment per range) and the object's is combined from them at the end, so nothing is
+//! ever read back.
+//!
 //! A digest cannot be saved, so a resumed download notes the spans an earlier process wrote
 //! ([`Ordered::written`]) and the first chunk written afterwards reads them back from the
 //! partial file and hashes them: a local read, no network.
@@ -19,12 +23,16 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::checksum::{Checksum, Hasher};
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::integrity::{Md5, ObjectDigest, Verification};
 
 /// Fills a buffer with the destination's bytes at an offset (the runtime's file IO).
 pub type ReadBack<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Error> + 'a;
 
+/// The most segments of an object judged by its stored CRC (a multipart object has at most
+/// 10,000 parts, so as many MD5 segments).
+const MAX_SEGMENTS: u64 = 10_000;
 /// Bytes read back from the destination at a time.
 const READ_BACK: usize = 1 << 20;
 
@@ -40,7 +48,7 @@ struct State {
     segments: Vec<Segment>,
     /// Bytes per segment (the last may be shorter).
     segment_len: u64,
-    /// The object's digest, judging the parts' MD5s at the end (multipart objects).
+    /// The object's digest, judging the parts' MD5s or the segments' combined CRC at the end.
     outer: Option<ObjectDigest>,
     /// Why a digest was lost, when reading back failed.
     broken: Option<String>,
@@ -65,6 +73,8 @@ enum Digest {
     Whole(Box<ObjectDigest>),
     /// One part of a multipart object.
     Part(Md5),
+    /// One span of an object judged by its stored CRC.
+    Crc(Hasher),
 }
 
 impl Digest {
@@ -72,28 +82,43 @@ impl Digest {
         match self {
             Digest::Whole(d) => d.update(data),
             Digest::Part(d) => d.update(data),
+            Digest::Crc(d) => d.update(data),
         }
     }
 }
 
 impl Ordered {
-    /// An empty digest of the `size`-byte body `digest` describes: one stream, or with
-    /// `per_part` one per part of a multipart object, cut at its most likely part size.
-    pub fn new(digest: ObjectDigest, size: u64, per_part: bool) -> Self {
-        let part_size = digest
-            .part_size()
-            .filter(|&p| per_part && p > 0 && size > 0);
-        let state = match part_size {
-            Some(part) => State {
-                segments: (0..size.div_ceil(part))
-                    .map(|i| Segment::new(i * part, Digest::Part(Md5::new())))
-                    .collect(),
+    /// An empty digest of the `size`-byte body `digest` describes, fetched in ranges of
+    /// `ranges` bytes: side by side when it can be (one segment per part of a multipart
+    /// object, cut at its most likely part size; one per range under a stored CRC), else
+    /// one stream; `None` asks for one stream.
+    pub fn new(digest: ObjectDigest, size: u64, ranges: Option<u64>) -> Self {
+        let ranges = ranges.filter(|&r| r > 0 && size > 0);
+        let per_part = digest.part_size().filter(|&p| p > 0 && ranges.is_some());
+        // Whole ranges per segment, few enough segments for any object size.
+        let crc_len = ranges.map(|r| r.saturating_mul(size.div_ceil(r).div_ceil(MAX_SEGMENTS)));
+        let crc = digest.combinable().zip(crc_len);
+        let segments = |len: u64, digest: &dyn Fn() -> Digest| {
+            (0..size.div_ceil(len))
+                .map(|i| Segment::new(i * len, digest()))
+                .collect()
+        };
+        let state = match (per_part, crc) {
+            (Some(part), _) => State {
+                segments: segments(part, &|| Digest::Part(Md5::new())),
                 segment_len: part,
                 outer: Some(digest),
                 broken: None,
                 stale: false,
             },
-            None => State {
+            (None, Some((algorithm, len))) => State {
+                segments: segments(len, &|| Digest::Crc(Hasher::new(algorithm))),
+                segment_len: len,
+                outer: Some(digest),
+                broken: None,
+                stale: false,
+            },
+            (None, None) => State {
                 segments: vec![Segment::new(0, Digest::Whole(Box::new(digest)))],
                 segment_len: u64::MAX,
                 outer: None,
@@ -261,7 +286,7 @@ impl Ordered {
         let segment_len = state.segment_len;
         let count = state.segments.len() as u64;
         let mut parts = Vec::with_capacity(state.segments.len());
-        let mut whole = None;
+        let (mut whole, mut crc) = (None, None::<Checksum>);
         for (i, segment) in state.segments.iter_mut().enumerate() {
             let end = (i as u64 + 1).saturating_mul(segment_len).min(size);
             if segment.frontier != end || !segment.pending.is_empty() {
@@ -270,12 +295,21 @@ impl Ordered {
             match segment.digest.take() {
                 Some(Digest::Part(md5)) => parts.push(md5.digest()),
                 Some(Digest::Whole(digest)) if count == 1 => whole = Some(digest),
+                Some(Digest::Crc(hasher)) => {
+                    let len = hasher.len();
+                    let next = hasher.finish();
+                    crc = Some(match crc {
+                        Some(sum) => sum.combine(&next, len)?,
+                        None => next,
+                    });
+                }
                 _ => return Err(super::unexpected()),
             }
         }
-        match (whole, state.outer.take()) {
-            (Some(digest), None) => (*digest).finish(),
-            (None, Some(outer)) => outer.finish_parts(&parts),
+        match (whole, state.outer.take(), crc) {
+            (Some(digest), None, None) => (*digest).finish(),
+            (None, Some(outer), Some(crc)) => outer.finish_checksum(&crc),
+            (None, Some(outer), None) => outer.finish_parts(&parts),
             _ => Err(super::unexpected()),
         }
     }
@@ -328,18 +362,18 @@ mod tests {
             out.copy_from_slice(&file[at..at + out.len()]);
             Ok(())
         };
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, Some(5));
         ordered.push(3, b"lo", &mut read).unwrap();
         ordered.push(3, b"", &mut read).unwrap();
         ordered.push(1, b"el", &mut read).unwrap();
         ordered.push(0, b"h", &mut read).unwrap();
         assert_eq!(ordered.finish(5).unwrap(), Verification::Md5);
 
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, Some(5));
         ordered.push(0, b"hel", &mut read).unwrap();
         assert!(ordered.finish(5).is_err(), "incomplete");
 
-        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, true);
+        let ordered = Ordered::new(ObjectDigest::of(&head, "b/k").unwrap(), 5, Some(5));
         ordered.push(2, b"llo", &mut read).unwrap();
         let mut broken = |_: u64, _: &mut [u8]| -> Result<(), Error> {
             Err(TransportError::new(TransportErrorKind::Io, "gone").into())
@@ -365,7 +399,7 @@ mod tests {
         };
         let digest = ObjectDigest::of(&head, "b/k").unwrap();
         assert_eq!(digest.part_size(), Some(1 << 20));
-        let ordered = Ordered::new(digest, body.len() as u64, true);
+        let ordered = Ordered::new(digest, body.len() as u64, Some(700_000));
         let mut reads = 0;
         let mut read = |at: u64, out: &mut [u8]| {
             reads += 1;
@@ -397,5 +431,42 @@ mod tests {
                 part_size: 1 << 20
             }
         );
+    }
+
+    #[test]
+    fn a_stored_crc_is_combined_from_ranges_in_any_order() {
+        use crate::checksum::{ChecksumAlgorithm, ChecksumType, ObjectChecksum};
+        let body: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
+        let alg = ChecksumAlgorithm::Crc32c;
+        let head = ObjectHead {
+            etag: Some("\"5d41402abc4b2a76b9719d911017c592\"".into()),
+            content_length: Some(body.len() as u64),
+            checksum: Some(ObjectChecksum::full_object(Checksum::compute(alg, &body))),
+            ..ObjectHead::default()
+        };
+        let run = |body: &[u8]| {
+            let digest = ObjectDigest::of(&head, "b/k").unwrap();
+            assert_eq!(digest.combinable(), Some(alg));
+            let ordered = Ordered::new(digest, body.len() as u64, Some(1 << 20));
+            let mut never = |_: u64, _: &mut [u8]| -> Result<(), Error> {
+                panic!("nothing is read back under a stored CRC")
+            };
+            let ranges: Vec<_> = body.chunks(1 << 20).enumerate().collect();
+            for (i, range) in ranges.into_iter().rev() {
+                for (j, chunk) in range.chunks(65_536).enumerate() {
+                    let at = (i << 20) + j * 65_536;
+                    ordered.push(at as u64, chunk, &mut never).unwrap();
+                }
+            }
+            ordered.finish(body.len() as u64)
+        };
+        let verified = Verification::Checksum {
+            algorithm: alg,
+            checksum_type: ChecksumType::FullObject,
+        };
+        assert_eq!(run(&body).unwrap(), verified);
+        let mut bad = body.clone();
+        bad[2_500_000] ^= 1;
+        assert!(run(&bad).is_err());
     }
 }

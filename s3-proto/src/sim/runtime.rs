@@ -22,6 +22,8 @@ use crate::op::Operation;
 
 /// Body chunks a range is written in (several per range, as a socket delivers them).
 const CHUNK: usize = 256 * 1024;
+/// The most scratch bytes reserved ahead for one object.
+const MAX_RESERVE: usize = 4 << 30;
 /// A flow that needs more steps than this is looping.
 pub const MAX_STEPS: usize = 1_000_000;
 
@@ -295,7 +297,9 @@ impl<'a> Runtime<'a> {
         let sent = self.retrying(attempts, |rt, config, now| {
             if let Some(get) = range.get() {
                 let streamed = super::send_streamed_at(rt.sim, config, &get, None, now);
-                range.begin(&streamed.head?)?;
+                let head = streamed.head?;
+                range.begin(&head)?;
+                rt.reserve(head.content_range.and_then(|r| r.total));
                 for chunk in streamed.body.chunks(CHUNK) {
                     range.admit(chunk.len())?;
                     rt.write_at(range.position(), chunk);
@@ -317,9 +321,23 @@ impl<'a> Runtime<'a> {
         sent.map(|()| Reply::GetObject(ObjectHead::default()))
     }
 
+    /// Room for the whole object in the scratch buffer at once, as a runtime's file takes
+    /// any offset: growing it range by range would copy it over and over.
+    fn reserve(&mut self, total: Option<u64>) {
+        let total = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+        if total <= MAX_RESERVE {
+            self.scratch
+                .reserve(total.saturating_sub(self.scratch.len()));
+        }
+    }
+
     fn write_at(&mut self, position: u64, chunk: &[u8]) {
         let at = usize::try_from(position).unwrap_or(usize::MAX);
         let end = at.saturating_add(chunk.len());
+        if at == self.scratch.len() {
+            self.scratch.extend_from_slice(chunk);
+            return;
+        }
         if self.scratch.len() < end {
             self.scratch.resize(end, 0);
         }
