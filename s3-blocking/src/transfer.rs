@@ -192,6 +192,11 @@ impl Drop for TempFile {
     }
 }
 
+/// Runs blocking file `work` (the async runtime moves it off its threads).
+pub(crate) fn offload<T>(work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    work()
+}
+
 /// The length of the file at `path`.
 pub(crate) fn file_len(path: &Path) -> Result<u64, Error> {
     Ok(fs::metadata(path).map_err(TransportError::from_io)?.len())

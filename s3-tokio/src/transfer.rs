@@ -209,6 +209,14 @@ impl Drop for TempFile {
     }
 }
 
+/// Runs blocking file `work` (a sync, a rename) on the blocking pool, off the runtime's threads.
+pub(crate) async fn offload<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let failed = |e| TransportError::new(TransportErrorKind::Other, format!("file work: {e}"));
+    tokio::task::spawn_blocking(work).await.map_err(failed)?
+}
+
 /// The length of the file at `path`.
 pub(crate) async fn file_len(path: &Path) -> Result<u64, Error> {
     Ok(fs::metadata(path).await.map_err(io)?.len())

@@ -27,7 +27,8 @@ wait || true
 [[ ! -s $tmp.failed ]] || die "could not start: $(tr '\n' ' ' <"$tmp.failed")"
 {
   echo "# written by scripts/servers/start-all.sh"
-  [[ -n ${S3RS_SERVERS:-} ]] && printf 'export S3RS_SERVERS=%q\n' "$S3RS_SERVERS"
+  # Single quotes, not %q: bash escapes the commas, which the tests' reader keeps.
+  [[ -n ${S3RS_SERVERS:-} ]] && printf "export S3RS_SERVERS='%s'\n" "${S3RS_SERVERS//\'/}"
   for name in $all; do
     if selected "$name"; then cat "$tmp.$name"; fi
   done

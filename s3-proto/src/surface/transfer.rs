@@ -27,7 +27,7 @@ macro_rules! __surface_transfers {
         use $crate::flow::progress::ProgressCounter;
         use $crate::flow::upload::{Source, UploadFlow, UploadOptions};
         use $crate::Body;
-        use crate::transfer::{Files, TempFile, copy_body, file_len};
+        use crate::transfer::{Files, TempFile, copy_body, file_len, offload};
         use std::path::Path;
 
         impl Bucket {
@@ -268,13 +268,15 @@ macro_rules! __surface_transfers {
                 options: UploadOptions,
             ) -> Result<UploadOutput, Error> {
                 let (path, state) = (path.as_ref(), state.as_ref());
-                let saved = read_state(state)?.map(|b| UploadState::decode(&b)).transpose()?;
+                let saved = offload(read_state(state))$($await)*?;
+                let saved = saved.map(|b| UploadState::decode(&b)).transpose()?;
                 let len = file_len(path)$($await)*?;
                 let flow = self.upload(key, Source::File { len }, options)?;
                 let flow = flow.resumable(saved, state_saver(state))?;
                 let flow = flow.content_type($crate::mime::from_name(&path.to_string_lossy()));
                 let out = self.client.drive_io(flow, Files::reading(path), None)$($await)*?;
-                std::fs::remove_file(state).map_err($crate::TransportError::from_io)?;
+                let state = state.to_path_buf();
+                offload(move || std::fs::remove_file(state).map_err($crate::TransportError::from_io))$($await)*?;
                 Ok(out)
             }
 
@@ -302,20 +304,28 @@ macro_rules! __surface_transfers {
             ) -> Result<ObjectHead, Error> {
                 let (path, state, (bucket, key)) = (path.as_ref(), state.as_ref(), self.key(key)?);
                 let io = $crate::TransportError::from_io;
-                let saved = read_state(state)?.map(|b| DownloadState::decode(&b)).transpose()?;
+                let saved = offload(read_state(state))$($await)*?;
+                let saved = saved.map(|b| DownloadState::decode(&b)).transpose()?;
                 let partial = partial_path(path).map_err(io)?;
-                let opened = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&partial);
-                let kept = opened.and_then(|f| f.metadata()).map_err(io)?.len();
+                let (target, state) = (path.to_path_buf(), state.to_path_buf());
+                let at = partial.clone();
+                let kept = offload(move || {
+                    let opened = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&at);
+                    Ok(opened.and_then(|f| f.metadata()).map_err(io)?.len())
+                })$($await)*?;
                 let flow = DownloadFlow::new(bucket, key, options)
                     .progress(self.progress.clone())
                     .verify(self.client.options().rereads())
-                    .resumable(saved, kept, state_saver(state))?;
+                    .resumable(saved, kept, state_saver(&state))?;
                 let head = self.client.drive_io(flow, Files::resuming(&partial), None)$($await)*?;
                 // Cut what an earlier, longer version left past the end; then into place.
-                let file = std::fs::OpenOptions::new().write(true).open(&partial).map_err(io)?;
-                file.set_len(head.content_length.unwrap_or(0)).and_then(|()| file.sync_all()).map_err(io)?;
-                std::fs::rename(&partial, path).map_err(io)?;
-                std::fs::remove_file(state).map_err(io)?;
+                let len = head.content_length.unwrap_or(0);
+                offload(move || {
+                    let file = std::fs::OpenOptions::new().write(true).open(&partial).map_err(io)?;
+                    file.set_len(len).and_then(|()| file.sync_all()).map_err(io)?;
+                    std::fs::rename(&partial, target).map_err(io)?;
+                    std::fs::remove_file(state).map_err(io)
+                })$($await)*?;
                 Ok(head)
             }
 
@@ -333,18 +343,21 @@ macro_rules! __surface_transfers {
             }
         }
 
-        /// The bytes of the state file at `path`, `None` when there is none yet.
-        fn read_state(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-            use std::io::Read as _;
-            let mut bytes = Vec::new();
-            match std::fs::File::open(path) {
-                Ok(file) => file
-                    .take($crate::flow::resume::MAX_STATE_SIZE + 1)
-                    .read_to_end(&mut bytes)
-                    .map(|_| Some(bytes))
-                    .map_err($crate::TransportError::from_io),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err($crate::TransportError::from_io(e)),
+        /// Reads the state file at `path`: its bytes, `None` when there is none yet.
+        fn read_state(path: &Path) -> impl FnOnce() -> Result<Option<Vec<u8>>, Error> + Send + 'static {
+            let path = path.to_path_buf();
+            move || {
+                use std::io::Read as _;
+                let mut bytes = Vec::new();
+                match std::fs::File::open(path) {
+                    Ok(file) => file
+                        .take($crate::flow::resume::MAX_STATE_SIZE + 1)
+                        .read_to_end(&mut bytes)
+                        .map(|_| Some(bytes))
+                        .map_err($crate::TransportError::from_io),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err($crate::TransportError::from_io(e)),
+                }
             }
         }
 
