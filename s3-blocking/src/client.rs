@@ -241,6 +241,16 @@ impl Client {
     ) -> Result<http::Response<ureq::Body>, Error> {
         let now = self.session.now(now());
         let (parts, body) = signer.outgoing(op, now, reader.is_some())?;
+        self.transmit(parts, body, reader)
+    }
+
+    /// Sends a signed request (not generic: one copy of the HTTP path for every operation).
+    fn transmit(
+        &self,
+        parts: http::request::Parts,
+        body: Outgoing,
+        reader: Option<&mut dyn Read>,
+    ) -> Result<http::Response<ureq::Body>, Error> {
         let agent = match self.options().proxy.for_uri(&parts.uri) {
             None => &self.agents[0],
             Some(_) if parts.uri.scheme_str() == Some("https") => &self.agents[2],
@@ -271,17 +281,22 @@ impl Client {
         op: &O,
         resp: http::Response<ureq::Body>,
     ) -> Result<O::Output, Error> {
-        let (parts, mut body) = resp.into_parts();
+        let (parts, body) = resp.into_parts();
         let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
-        let bytes = match body.with_config().limit(limit).read_to_vec() {
-            Ok(v) => v,
+        let bytes = self.read_limited(body, limit)?;
+        config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
+    }
+
+    /// A reply's body, refused past `limit` bytes.
+    fn read_limited(&self, mut body: ureq::Body, limit: u64) -> Result<Vec<u8>, Error> {
+        match body.with_config().limit(limit).read_to_vec() {
+            Ok(v) => Ok(v),
             Err(ureq::Error::BodyExceedsLimit(_)) => {
                 let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                return Err(ResponseError::BodyTooLarge { limit }.into());
+                Err(ResponseError::BodyTooLarge { limit }.into())
             }
-            Err(e) => return Err(transport_error(e, self.options())),
-        };
-        config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
+            Err(e) => Err(transport_error(e, self.options())),
+        }
     }
 }
 

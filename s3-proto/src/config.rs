@@ -177,7 +177,16 @@ impl Config {
         credentials: &Credentials,
         now: SystemTime,
     ) -> Result<Request<Body>, Error> {
-        let mut req = op.request(&self.target)?;
+        self.sign_request(op.request(&self.target)?, credentials, now)
+    }
+
+    /// Signs a built request (not generic: one copy for every operation).
+    pub(crate) fn sign_request(
+        &self,
+        mut req: Request<Body>,
+        credentials: &Credentials,
+        now: SystemTime,
+    ) -> Result<Request<Body>, Error> {
         if credentials.is_anonymous() {
             sign::v4::ensure_host(&mut req)?;
             return Ok(req);
@@ -247,9 +256,9 @@ impl Config {
         decoded_length: u64,
         chunk_size: usize,
     ) -> Result<(Request<Body>, ChunkedSigner), Error> {
-        let framing = Framing::Signed;
+        let (req, framing) = (op.request(&self.target)?, Framing::Signed);
         let (req, signer) =
-            self.chunked_request(op, credentials, now, decoded_length, chunk_size, framing)?;
+            self.chunked_request(req, credentials, now, decoded_length, chunk_size, framing)?;
         Ok((req, signer.expect("signed framing has a signer")))
     }
 
@@ -273,8 +282,22 @@ impl Config {
         chunk_size: usize,
         framing: Framing,
     ) -> Result<(Request<Body>, ChunkedBody), Error> {
+        let req = op.request(&self.target)?;
+        self.chunked_from(req, credentials, now, decoded_length, chunk_size, framing)
+    }
+
+    /// [`Config::prepare_chunked`] of a built request.
+    pub(crate) fn chunked_from(
+        &self,
+        req: Request<Body>,
+        credentials: &Credentials,
+        now: SystemTime,
+        decoded_length: u64,
+        chunk_size: usize,
+        framing: Framing,
+    ) -> Result<(Request<Body>, ChunkedBody), Error> {
         let (req, signer) =
-            self.chunked_request(op, credentials, now, decoded_length, chunk_size, framing)?;
+            self.chunked_request(req, credentials, now, decoded_length, chunk_size, framing)?;
         let layout = Layout {
             chunk_size,
             remaining: decoded_length,
@@ -284,9 +307,9 @@ impl Config {
 
     /// The request of [`Config::prepare_chunked`], and the chunk signer (with its layout)
     /// when chunks are signed.
-    fn chunked_request<O: Operation + ?Sized>(
+    fn chunked_request(
         &self,
-        op: &O,
+        mut req: Request<Body>,
         credentials: &Credentials,
         now: SystemTime,
         decoded_length: u64,
@@ -301,7 +324,6 @@ impl Config {
             true if !framing.is_signed() => None,
             _ => Some(SigV4::new(credentials, &self.target.region, "s3", now)?),
         };
-        let mut req = op.request(&self.target)?;
         if let Some(len) = req.body().len() {
             if len != decoded_length && !(len == 0 && matches!(req.body(), Body::Empty)) {
                 return Err(InputError::argument(

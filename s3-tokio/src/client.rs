@@ -18,7 +18,7 @@ use s3_proto::body::{BodyMode, Response};
 use s3_proto::credentials::CredentialSource;
 use s3_proto::credentials::source::Fetch;
 use s3_proto::flow::guard::BodyGuard;
-use s3_proto::flow::request::{Attempts, Deadlines, Next, Options, Sent, Session};
+use s3_proto::flow::request::{Attempts, Deadlines, Next, Options, Outgoing, Sent, Session};
 use s3_proto::proxy::Proxies;
 use s3_proto::{Config, Credentials, Error, Operation};
 use s3_proto::{ResponseError, TransportError};
@@ -273,6 +273,16 @@ impl Client {
         source: Option<&Source>,
     ) -> Result<Reply, Error> {
         let (parts, body) = signer.outgoing(op, self.session.now(now()), source.is_some())?;
+        self.transmit(parts, body, source).await
+    }
+
+    /// Sends a signed request (not generic: one copy of the HTTP path for every operation).
+    async fn transmit(
+        &self,
+        parts: http::request::Parts,
+        body: Outgoing,
+        source: Option<&Source>,
+    ) -> Result<Reply, Error> {
         let activity = Activity::new();
         let body = RequestBody::new(body, source, activity.clone());
         let mut response = pin!(self.http.request(http::Request::from_parts(parts, body)));
@@ -301,8 +311,18 @@ impl Client {
         op: &O,
         (response, start): Reply,
     ) -> Result<O::Output, Error> {
+        let limit = s3_proto::body::buffer_limit(op, response.status(), self.options());
+        let (parts, bytes) = self.read_limited((response, start), limit).await?;
+        config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
+    }
+
+    /// A reply's head and body, refused past `limit` bytes.
+    async fn read_limited(
+        &self,
+        (response, start): Reply,
+        limit: u64,
+    ) -> Result<(http::response::Parts, Vec<u8>), Error> {
         let (parts, body) = response.into_parts();
-        let limit = s3_proto::body::buffer_limit(op, parts.status, self.options());
         // Hyper knows the body's length, and that a HEAD reply has none.
         let len = body.size_hint().exact();
         let mut stream = ObjectStream::new(body, BodyGuard::response(len), start, self.options());
@@ -314,7 +334,7 @@ impl Client {
             }
             bytes.extend_from_slice(&chunk);
         }
-        config.finish(op, Response::new(parts.status, &parts.headers, &bytes))
+        Ok((parts, bytes))
     }
 }
 

@@ -374,26 +374,43 @@ impl<C: std::borrow::Borrow<Config>> Signer<C> {
         now: SystemTime,
         has_reader: bool,
     ) -> Result<(http::request::Parts, Outgoing), Error> {
-        let (mut parts, mut body) = self.prepare(op, now)?.into_parts();
+        let request = op.request(self.config.borrow().target())?;
+        self.outgoing_request(request, now, has_reader)
+    }
+
+    /// [`Signer::outgoing`] of a built request (not generic: one copy for every operation).
+    fn outgoing_request(
+        &self,
+        request: http::Request<Body>,
+        now: SystemTime,
+        has_reader: bool,
+    ) -> Result<(http::request::Parts, Outgoing), Error> {
         let config = self.config.borrow();
-        let mut chunked = None;
-        if let Body::Stream {
-            length: Some(length @ 1..),
-        } = body
-        {
-            // Chunked so the server can check a body read only once: signed chunk by chunk,
-            // or with a checksum trailer (an empty body has nothing to protect, and Ceph RGW
-            // 16 refuses it framed).
-            let framing = config.streamed_framing(&parts, &self.credentials);
-            if let Some(framing) = framing.filter(|_| has_reader) {
+        let creds = &self.credentials;
+        // Chunked so the server can check a body read only once: signed chunk by chunk, or
+        // with a checksum trailer (an empty body has nothing to protect, and Ceph RGW 16
+        // refuses it framed).
+        let (head, body) = request.into_parts();
+        let framing = match body {
+            Body::Stream {
+                length: Some(length @ 1..),
+            } if has_reader => config.streamed_framing(&head, creds).map(|f| (length, f)),
+            _ => None,
+        };
+        let request = http::Request::from_parts(head, body);
+        let (mut parts, body, chunked) = match framing {
+            Some((length, framing)) => {
                 let chunk = crate::sign::chunked::STREAM_CHUNK_SIZE;
-                let creds = &self.credentials;
                 let (request, framed) =
-                    config.prepare_chunked(op, creds, now, length, chunk, framing)?;
-                (parts, body) = request.into_parts();
-                chunked = Some((length, framed));
+                    config.chunked_from(request, creds, now, length, chunk, framing)?;
+                let (parts, body) = request.into_parts();
+                (parts, body, Some((length, framed)))
             }
-        }
+            None => {
+                let (parts, body) = config.sign_request(request, creds, now)?.into_parts();
+                (parts, body, None)
+            }
+        };
         self.trace.path(parts.uri.path());
         if let Some(uri) = crate::config::loopback_uri(&parts.uri) {
             parts.uri = uri;
@@ -656,18 +673,41 @@ impl Attempts {
         random: u64,
         local_now: SystemTime,
     ) -> Next<T> {
+        // Generic only here: the decisions below are compiled once, not per output type.
+        let result = match result {
+            Ok(v) => {
+                self.succeeded(session, local_now);
+                Ok(v)
+            }
+            Err(error) => match self.failed(session, error, elapsed, random, local_now) {
+                Ok(delay) => return Next::Retry(delay),
+                Err(error) => Err(error),
+            },
+        };
+        Next::Done(self.done(result, elapsed))
+    }
+
+    /// An attempt succeeded: its slot is free and the quota refilled.
+    fn succeeded(&mut self, session: &Session, local_now: SystemTime) {
+        (self.turn, self.paced) = (Turn::Idle, false);
+        let mut throttle = session.throttle();
+        throttle.attempt_ended(seconds(local_now), false);
+        throttle.succeeded(self.spent);
+    }
+
+    /// An attempt failed with `error`: the delay before the next one, or the error that
+    /// ends the request.
+    fn failed(
+        &mut self,
+        session: &Session,
+        error: Error,
+        elapsed: Duration,
+        random: u64,
+        local_now: SystemTime,
+    ) -> Result<Duration, Error> {
         let now = seconds(local_now);
         // The attempt is over: its slot is free again, and the next one is paced afresh.
         (self.turn, self.paced) = (Turn::Idle, false);
-        let error = match result {
-            Ok(v) => {
-                let mut throttle = session.throttle();
-                throttle.attempt_ended(now, false);
-                throttle.succeeded(self.spent);
-                return Next::Done(self.done(Ok(v), elapsed));
-            }
-            Err(e) => e,
-        };
         self.trace.failed(self.attempt, &error, elapsed);
         let throttled = throttle::is_throttling(&error);
         session.throttle().attempt_ended(now, throttled);
@@ -683,7 +723,7 @@ impl Attempts {
                 self.reauthenticated = true;
                 self.trace
                     .retry(self.attempt, Duration::ZERO, "credentials refused");
-                return Next::Retry(Duration::ZERO);
+                return Ok(Duration::ZERO);
             }
         }
         if let Some(region) = error.redirect_region() {
@@ -697,7 +737,7 @@ impl Attempts {
                 self.redirect = Some(session.config().with_region(region));
                 self.trace
                     .retry(self.attempt, Duration::ZERO, "the bucket's region");
-                return Next::Retry(Duration::ZERO);
+                return Ok(Duration::ZERO);
             }
         }
         let jitter = retry::jitter_from(random);
@@ -714,11 +754,11 @@ impl Attempts {
             .policy
             .decide(counted, &error, self.replay, elapsed, jitter)
         else {
-            return Next::Done(self.done(Err(error), elapsed));
+            return Err(error);
         };
         // The client-wide quota pays for the retry, or the error stands.
         let Some(cost) = session.throttle().take_retry(&error) else {
-            return Next::Done(self.done(Err(error), elapsed));
+            return Err(error);
         };
         self.spent += cost;
         if let Some(server) = retry.server_time {
@@ -728,7 +768,7 @@ impl Attempts {
         self.attempt += 1;
         self.trace
             .retry(self.attempt, retry.delay, "retryable error");
-        Next::Retry(retry.delay)
+        Ok(retry.delay)
     }
 
     fn done<T>(&self, result: Result<T, Error>, elapsed: Duration) -> Sent<T> {
