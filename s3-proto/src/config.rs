@@ -135,8 +135,10 @@ impl Config {
         self
     }
 
-    /// Sends in-memory bodies with `UNSIGNED-PAYLOAD` instead of hashing them (saves a
-    /// SHA-256 pass; use over TLS).
+    /// Sends bodies with `UNSIGNED-PAYLOAD` instead of hashing them: in-memory bodies are not
+    /// hashed and streamed ones are not signed chunk by chunk (saves a SHA-256 pass; use over
+    /// TLS). A streamed body then has no integrity check of its own over plain http unless it
+    /// carries a checksum trailer (servers that take one, see [`ServerQuirks`](crate::ServerQuirks)).
     pub fn unsigned_payload(mut self, yes: bool) -> Self {
         self.unsigned_payload = yes;
         self
@@ -232,7 +234,8 @@ impl Config {
             || headers
                 .keys()
                 .any(|k| k.as_str().starts_with("x-amz-checksum-"));
-        (!credentials.is_anonymous() && !covered).then_some(Framing::Signed)
+        let signs = !credentials.is_anonymous() && !self.unsigned_payload;
+        (signs && !covered).then_some(Framing::Signed)
     }
 
     /// Builds `op`'s request (PutObject, UploadPart) for an aws-chunked upload of

@@ -147,6 +147,11 @@ scenario_fn! { streamed_puts_are_signed_chunk_by_chunk(server) {
     assert!(x!(b.get_bytes("streamed.bin")).unwrap().unwrap() == data);
     x!(put_stream(&b, "empty.bin", Vec::new())).unwrap();
     assert_eq!(x!(b.get_bytes("empty.bin")).unwrap().as_deref(), Some(&b""[..]));
+    // Asked not to hash payloads (`unsigned_payload`), the stream goes plain, as curl sends it.
+    let plain = s3::Client::with_options(server.config().unsigned_payload(true), server.credentials(), server.options()).unwrap();
+    let pb = plain.bucket(b.name().as_str()).unwrap();
+    x!(put_stream(&pb, "plain.bin", data.clone())).unwrap();
+    assert!(x!(b.get_bytes("plain.bin")).unwrap().unwrap() == data);
     let proxy = FaultProxy::start(&server.endpoint);
     let options = s3::Options::default().retry(quick_retries(3));
     let c = client_at(server, &proxy.endpoint(), options);

@@ -5,7 +5,8 @@
 //! transfer <blocking|tokio> <op> <endpoint> <access-key> <secret-key> <bucket> <key> <file>
 //! ```
 //!
-//! Ops: `put` (one streamed PutObject, UNSIGNED-PAYLOAD), `get` (one streamed GET into the
+//! Ops: `put` (one streamed PutObject, UNSIGNED-PAYLOAD), `sput` (the same with the default
+//! config: signed chunk by chunk), `get` (one streamed GET into the
 //! file via `download_to`), `mpu` / `mpu16` (`upload_file_with`: default options / 16 MiB
 //! parts with a 128 MiB budget), `pget` / `pget16` (`download_file_with`: default options /
 //! 16 MiB ranges with a 128 MiB budget), `head` (prints size and ETag, for checking).
@@ -27,15 +28,16 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [client, op, endpoint, ak, sk, bucket, key, file] = args.as_slice() else {
         eprintln!(
-            "usage: transfer <blocking|tokio> <put|get|mpu|mpu16|pget|pget16|head> \
+            "usage: transfer <blocking|tokio> <put|sput|get|mpu|mpu16|pget|pget16|head> \
              <endpoint> <access-key> <secret-key> <bucket> <key> <file>"
         );
         std::process::exit(2);
     };
-    // Explicit, although streamed bodies are sent UNSIGNED-PAYLOAD anyway.
+    // UNSIGNED-PAYLOAD as curl sends it; `sput` keeps the default, a stream signed chunk by
+    // chunk so the server can check it.
     let config = Config::new(endpoint, "us-east-1")
         .unwrap_or_else(|e| fail(&e))
-        .unsigned_payload(true);
+        .unsigned_payload(op != "sput");
     let credentials = Credentials::new(ak.as_str(), sk.as_str());
     let base_rss = status_kib("VmRSS:");
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
@@ -89,7 +91,7 @@ fn blocking(
     let client = Client::new(config, credentials);
     let bucket = client.bucket(bucket).unwrap_or_else(|e| fail(&e));
     let result = match op {
-        "put" => {
+        "put" | "sput" => {
             let len = file_len(path);
             let mut file = std::fs::File::open(path).unwrap_or_else(|e| fail(&e));
             bucket.put_reader(key, &mut file, len).map(|_| len)
@@ -140,7 +142,7 @@ fn tokio_run(
         let client = Client::new(config, credentials);
         let bucket = client.bucket(bucket).unwrap_or_else(|e| fail(&e));
         let result = match op {
-            "put" => {
+            "put" | "sput" => {
                 let len = file_len(path);
                 let file = tokio::fs::File::open(path)
                     .await

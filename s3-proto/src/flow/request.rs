@@ -903,6 +903,34 @@ mod tests {
     use crate::TransportErrorKind;
 
     #[test]
+    fn unsigned_payload_streams_plain() {
+        use crate::ops::PutObject;
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let body = Body::Stream {
+            length: Some(100_000),
+        };
+        let op = PutObject::new("bkt".parse().unwrap(), "k".parse().unwrap(), body);
+        let outgoing = |unsigned: bool| {
+            let config = Config::new("http://127.0.0.1:9000", "us-east-1").unwrap();
+            let signer = Signer {
+                config: config.unsigned_payload(unsigned),
+                credentials: Arc::new(Credentials::new("AKID", "secret")),
+                trace: Trace::default(),
+            };
+            signer.outgoing(&op, now, true).unwrap()
+        };
+        // By default a stream read once is signed chunk by chunk, so the server checks it.
+        let (parts, body) = outgoing(false);
+        assert!(matches!(body, Outgoing::Chunked { .. }), "{body:?}");
+        let hash = &parts.headers["x-amz-content-sha256"];
+        assert_eq!(hash, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+        // Asked not to hash payloads, it goes plain.
+        let (parts, body) = outgoing(true);
+        assert!(matches!(body, Outgoing::Stream(100_000)), "{body:?}");
+        assert_eq!(parts.headers["x-amz-content-sha256"], "UNSIGNED-PAYLOAD");
+    }
+
+    #[test]
     fn streamed_puts_frame_a_checksum_trailer_where_the_server_takes_one() {
         use crate::checksum::{ChecksumAlgorithm, ChecksumPolicy};
         use crate::ops::PutObject;
