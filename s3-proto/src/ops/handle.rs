@@ -238,12 +238,13 @@ impl GetObject {
         mut outcome: Result<Verification, Error>,
         integrity: Integrity,
     ) -> Result<Verification, Error> {
-        let Some(sizes) = part_sizes(replies) else {
+        let Some(sizes) = part_sizes(replies).filter(|s| !s.is_empty()) else {
             return outcome;
         };
-        let (first, total) = (sizes[0], sizes.iter().sum::<u64>());
+        let total = sizes.iter().fold(0u64, |a, &n| a.saturating_add(n));
+        let first = sizes[0];
         let (body, last) = sizes.split_at(sizes.len() - 1);
-        let equal = body.iter().all(|&n| n == first) && last[0] <= first;
+        let equal = body.iter().all(|&n| n == first) && last.iter().all(|&n| n <= first);
         let parts = sizes.len() as u32;
         if equal && crate::integrity::part_size_candidates(total, parts).contains(&first) {
             if let Err(Error::Response(ResponseError::ChecksumMismatch { inferred, .. })) =
@@ -371,7 +372,9 @@ mod tests {
             strict,
             Err(Error::Response(ResponseError::Unverified { .. }))
         ));
-        // Sizes the server does not report leave the mismatch as it was.
+        // Sizes the server does not report, or none at all, leave the mismatch as it was.
+        let none = op.judge_streamed(&[], streamed(&body, &unequal).1, Integrity::Verify);
+        assert!(none.is_err());
         let unknown = op.judge_streamed(&[None, None], outcome, Integrity::Verify);
         assert!(matches!(
             unknown,
