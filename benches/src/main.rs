@@ -109,21 +109,31 @@ fn run_all(only: &[String]) {
         // 1. SigV4 header signing.
         let t = group(
             &mut w,
-            &["sign", "sign-aws", "sign-rusty", "sign-floor"],
+            &["sign", "sign-aws", "sign-rusty", "sign-floor", "sign-copy"],
             Unit::Ns,
         );
         let row = Row::new("SigV4 header signing, GET with range", Unit::Ns, t[0])
             .aws(t[1])
             .rusty(t[2])
             .floor(t[3]);
+        // `sign` and `sign-aws` each copy a template request per call (signing adds headers to
+        // it); the floor builds none. The signing itself is judged net of that copy.
+        let net = Row::new(
+            "SigV4 header signing, net of the request copy",
+            Unit::Ns,
+            t[0] - t[4],
+        )
+        .aws(t[1] - t[4])
+        .rusty(t[2])
+        .floor(t[3]);
         let (vs_floor, vs_peer) = (
-            row.vs_floor().unwrap_or(f64::NAN),
-            row.vs_best_peer().unwrap_or(f64::NAN),
+            net.vs_floor().unwrap_or(f64::NAN),
+            net.vs_best_peer().unwrap_or(f64::NAN),
         );
         targets.push(Target::at_most(
             "SigV4 header signing",
             "≤ 1 µs/request",
-            t[0] / 1e3,
+            (t[0] - t[4]) / 1e3,
             1.0,
             "µs",
         ));
@@ -142,6 +152,7 @@ fn run_all(only: &[String]) {
             "×",
         ));
         rows.push(row);
+        rows.push(net);
     }
 
     if on("presign") {

@@ -311,6 +311,13 @@ pub fn workloads() -> Vec<Workload> {
         }));
     }
     {
+        // What the harness adds to `sign` alone: a fresh copy of the request, then its drop.
+        let template = get_with_range();
+        w.push(Workload::new("sign-copy", 0, move || {
+            black_box(template.clone());
+        }));
+    }
+    {
         let key = floor_key();
         w.push(Workload::new("sign-floor", 0, move || {
             black_box(floor_sign(&key));
