@@ -138,7 +138,7 @@ impl Config {
     /// Sends bodies with `UNSIGNED-PAYLOAD` instead of hashing them: in-memory bodies are not
     /// hashed and streamed ones are not signed chunk by chunk (saves a SHA-256 pass; use over
     /// TLS). A streamed body then has no integrity check of its own over plain http unless it
-    /// carries a checksum trailer (servers that take one, see [`ServerQuirks`](crate::ServerQuirks)).
+    /// carries a checksum trailer (servers that take one, see [`ServerQuirks`](crate::quirks::ServerQuirks)).
     pub fn unsigned_payload(mut self, yes: bool) -> Self {
         self.unsigned_payload = yes;
         self
