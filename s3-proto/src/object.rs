@@ -155,6 +155,16 @@ pub struct ObjectHead {
 }
 
 impl ObjectHead {
+    /// The length of one part of a `parts`-part object, when this is a reply to HeadObject
+    /// with `partNumber` that describes one (a server that ignores `partNumber` answers for
+    /// the whole object, without the part count).
+    pub(crate) fn part_len(&self, parts: u32) -> Option<u64> {
+        let len = self.content_length.filter(|&n| n > 0)?;
+        (self.parts_count == Some(parts)).then_some(len)
+    }
+}
+
+impl ObjectHead {
     /// The full length and the ETag, which pin the one version a multi-request read (ranges,
     /// part copies) must see.
     ///

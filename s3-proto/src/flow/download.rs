@@ -193,15 +193,9 @@ impl Download {
         Some(slot)
     }
 
-    /// The GET for `slot`, pinned to the version first seen.
-    pub fn get(&self, slot: &RangeSlot) -> GetObject {
-        let last = slot.offset + slot.len.max(1) - 1;
-        let get = GetObject::new(self.bucket.clone(), self.key.clone())
-            .range(ByteRange::Inclusive {
-                first: slot.offset,
-                last,
-            })
-            .if_match(self.etag.clone());
+    /// A GET of the whole object, pinned to the version first seen (and its SSE-C key).
+    pub fn object(&self) -> GetObject {
+        let get = GetObject::new(self.bucket.clone(), self.key.clone());
         let get = match &self.version_id {
             Some(v) => get.version_id(v.clone()),
             None => get,
@@ -210,6 +204,17 @@ impl Download {
             Some(k) => get.sse_customer_key(k.clone()),
             None => get,
         }
+    }
+
+    /// The GET for `slot`, pinned to the version first seen.
+    pub fn get(&self, slot: &RangeSlot) -> GetObject {
+        let last = slot.offset + slot.len.max(1) - 1;
+        self.object()
+            .range(ByteRange::Inclusive {
+                first: slot.offset,
+                last,
+            })
+            .if_match(self.etag.clone())
     }
 
     /// Checks the reply to [`Download::get`] before its body is written: the range and total
@@ -407,6 +412,14 @@ enum Phase {
 /// The most parts whose sizes a download asks for, one HeadObject each, after a mismatch
 /// along inferred part sizes.
 pub const MAX_LAYOUT_PARTS: u32 = 1000;
+
+/// The part count of `head`'s multipart object when its parts' sizes may be asked for: 2 to
+/// [`MAX_LAYOUT_PARTS`].
+pub(crate) fn layout_parts(head: &ObjectHead) -> Option<u16> {
+    let parts = crate::integrity::multipart_parts(head)?;
+    let parts = (2..=MAX_LAYOUT_PARTS).contains(&parts).then_some(parts)?;
+    u16::try_from(parts).ok()
+}
 
 /// Part sizes being learnt: part number by job id, and the sizes heard so far.
 #[derive(Debug, Default)]
@@ -670,10 +683,7 @@ impl DownloadFlow {
         if self.layout.is_some() || head.part_sizes.is_some() {
             return;
         }
-        let Some(parts) = crate::integrity::multipart_parts(head) else {
-            return;
-        };
-        if (2..=MAX_LAYOUT_PARTS).contains(&parts) {
+        if let Some(parts) = layout_parts(head).map(u32::from) {
             self.layout = Some(Layout {
                 parts,
                 sizes: vec![None; parts as usize],
@@ -689,16 +699,14 @@ impl DownloadFlow {
         let layout = self.layout.as_mut()?;
         if !layout.unknown && layout.asked < layout.parts {
             if layout.by_job.len() < self.options.concurrency() {
+                let download = self.download.as_ref()?;
                 layout.asked += 1;
                 let id = self.next_id;
                 self.next_id += 1;
                 layout.by_job.insert(id, layout.asked);
-                let head = HeadObject::new(self.bucket.clone(), self.key.clone())
-                    .part_number(u16::try_from(layout.asked).unwrap_or(u16::MAX));
-                let head = match &self.options.sse_customer_key {
-                    Some(k) => head.sse_customer_key(k.clone()),
-                    None => head,
-                };
+                // The version the ranges are pinned to, with its SSE-C key.
+                let part = u16::try_from(layout.asked).unwrap_or(u16::MAX);
+                let head = download.object().head_of_part(part);
                 return Some(Step::Spawn(Job::call(id, head)));
             }
             return Some(Step::Wait);
@@ -727,15 +735,15 @@ impl DownloadFlow {
             self.failure.get_or_insert(super::unexpected());
             return;
         };
-        match sent.result {
-            Ok(Reply::HeadObject(h))
-                if h.parts_count == Some(layout.parts) && h.content_length.unwrap_or(0) > 0 =>
-            {
-                layout.sizes[part as usize - 1] = h.content_length;
-            }
+        let len = match &sent.result {
+            Ok(Reply::HeadObject(h)) => h.part_len(layout.parts),
+            _ => None,
+        };
+        match len {
+            Some(len) => layout.sizes[part as usize - 1] = Some(len),
             // Another answer (the whole object: `partNumber` ignored), or none: the re-read
             // goes ahead along the inferred sizes.
-            _ => layout.unknown = true,
+            None => layout.unknown = true,
         }
     }
 
@@ -912,6 +920,33 @@ mod tests {
             total: Some(total),
         });
         h
+    }
+
+    #[test]
+    fn part_heads_ask_the_pinned_version() {
+        use crate::op::Operation as _;
+        let target = crate::Config::new("https://s3.example.com", "us-east-1").unwrap();
+        let mut h = head(25, "\"e\"");
+        h.version_id = Some("v7".into());
+        let key = CustomerKey::new(&[3; 32]).unwrap();
+        let bucket = BucketName::new("bucket").unwrap();
+        let download = Download::new(bucket, ObjectKey::new("key").unwrap(), &h, 10)
+            .unwrap()
+            .sse_customer_key(Some(key.clone()));
+        let req = download
+            .object()
+            .head_of_part(2)
+            .request(target.target())
+            .unwrap();
+        assert_eq!(req.method(), http::Method::HEAD);
+        let query = req.uri().query().unwrap();
+        assert!(
+            query.contains("partNumber=2") && query.contains("versionId=v7"),
+            "{query}"
+        );
+        let md5 = "x-amz-server-side-encryption-customer-key-md5";
+        assert_eq!(req.headers()[md5], key.md5());
+        assert!(!req.headers().contains_key("range") && !req.headers().contains_key("if-match"));
     }
 
     #[test]

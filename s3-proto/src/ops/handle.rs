@@ -183,15 +183,10 @@ impl WholeRead {
 /// The part sizes the replies to [`GetObject::part_heads`] give, in order, when every one
 /// answered for a part of that many parts.
 fn part_sizes(replies: &[Option<ObjectHead>]) -> Option<Vec<u64>> {
-    let parts = u32::try_from(replies.len()).ok();
+    let parts = u32::try_from(replies.len()).ok()?;
     replies
         .iter()
-        .map(|r| {
-            r.as_ref()
-                .filter(|h| h.parts_count == parts)
-                .and_then(|h| h.content_length)
-                .filter(|&n| n > 0)
-        })
+        .map(|r| r.as_ref().and_then(|h| h.part_len(parts)))
         .collect()
 }
 
@@ -213,12 +208,8 @@ impl GetObject {
                 ..
             }))
         );
-        let parts = crate::integrity::multipart_parts(head);
-        let max = crate::flow::download::MAX_LAYOUT_PARTS;
-        match parts.and_then(|n| u16::try_from(n).ok()) {
-            Some(n) if inferred && (2..=max).contains(&u32::from(n)) => {
-                (1..=n).map(|part| self.head_of_part(part)).collect()
-            }
+        match crate::flow::download::layout_parts(head) {
+            Some(n) if inferred => (1..=n).map(|part| self.head_of_part(part)).collect(),
             _ => Vec::new(),
         }
     }
