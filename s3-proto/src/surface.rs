@@ -399,16 +399,22 @@ macro_rules! bucket_surface {
                     // Missed along inferred part sizes: ask the real ones, check the bytes again.
                     let parts = read.part_heads(&head, &outcome);
                     if !parts.is_empty() {
-                        let mut replies = Vec::with_capacity(parts.len());
-                        for part in &parts {
-                            replies.push(self.client.send(part)$($await)*.ok());
-                        }
+                        let replies = self.part_replies(&parts)$($await)*;
                         outcome = read.with_part_sizes(&mut head, &replies, &out, outcome);
                     }
                     if let Some(done) = read.judge(head, out, outcome) {
                         return done.map(Some);
                     }
                 }
+            }
+
+            /// The replies to the part HEADs a read asks for, in order; `None` for a failed one.
+            $($async)* fn part_replies(&self, parts: &[$crate::ops::HeadObject]) -> Vec<Option<ObjectHead>> {
+                let mut replies = Vec::with_capacity(parts.len());
+                for part in parts {
+                    replies.push(self.client.send(part)$($await)*.ok());
+                }
+                replies
             }
 
             /// The object as UTF-8 text, or `None` when the key does not exist.

@@ -185,10 +185,7 @@ macro_rules! __surface_transfers {
                 // Missed along inferred part sizes: the real ones confirm it or excuse it.
                 let parts = op.part_heads(&head, &outcome);
                 if !parts.is_empty() {
-                    let mut replies = Vec::with_capacity(parts.len());
-                    for part in &parts {
-                        replies.push(self.client.send(part)$($await)*.ok());
-                    }
+                    let replies = self.part_replies(&parts)$($await)*;
                     let integrity = self.client.options().integrity;
                     outcome = op.judge_streamed(&replies, outcome, integrity);
                 }
