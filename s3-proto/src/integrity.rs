@@ -315,6 +315,24 @@ impl PartHasher {
         }
     }
 
+    /// The cuts to hash a `parts`-part body of `size` bytes along, each part and the parts'
+    /// digests with `digest`'s algorithm: the sizes `head` lists when they describe it, else
+    /// every likely equal cut ([`part_size_candidates`]; none when no equal cut exists).
+    fn layouts(head: &ObjectHead, parts: u32, size: u64, digest: PartDigest) -> Vec<Self> {
+        match listed_parts(head, parts, size) {
+            Some(sizes) => vec![PartHasher::listed(sizes, digest)],
+            None => part_size_candidates(size, parts)
+                .into_iter()
+                .map(|p| PartHasher::of(p, digest.like()))
+                .collect(),
+        }
+    }
+
+    /// True when every cut in `layouts` is a guess (no listed sizes).
+    fn inferred(layouts: &[Self]) -> bool {
+        !layouts.iter().any(|l| l.listed.is_some())
+    }
+
     /// A hasher cutting at `sizes` (every part's, in order, none empty).
     fn listed(sizes: &[u64], digest: PartDigest) -> Self {
         PartHasher {
@@ -394,14 +412,7 @@ impl SumCheck {
             .and_then(|r| r.total)
             .or(head.content_length)?;
         let digest = PartDigest::Sum(Hasher::new(stored.algorithm()));
-        let parts = stored.parts()?;
-        let layouts: Vec<_> = match listed_parts(head, parts, size) {
-            Some(sizes) => vec![PartHasher::listed(sizes, digest)],
-            None => part_size_candidates(size, parts)
-                .into_iter()
-                .map(|p| PartHasher::of(p, digest.like()))
-                .collect(),
-        };
+        let layouts = PartHasher::layouts(head, stored.parts()?, size, digest);
         (!layouts.is_empty()).then_some(SumCheck::Composite(stored, layouts))
     }
 
@@ -417,7 +428,7 @@ impl SumCheck {
         let (stored, actual, inferred) = match self {
             SumCheck::Full(stored, hasher) => return judge_full(stored, &hasher.finish(), object),
             SumCheck::Composite(stored, layouts) => {
-                let (mut first, inferred) = (None, !layouts.iter().any(|l| l.listed.is_some()));
+                let (mut first, inferred) = (None, PartHasher::inferred(&layouts));
                 for layout in layouts {
                     let (digest, count) = layout.finish();
                     let value = Checksum::new(stored.algorithm(), &digest)
@@ -589,13 +600,7 @@ impl ObjectDigest {
                     .and_then(|r| r.total)
                     .or(head.content_length)
                     .ok_or(Unverified::PartLayout)?;
-                let layouts: Vec<_> = match listed_parts(head, parts, size) {
-                    Some(sizes) => vec![PartHasher::listed(sizes, PartDigest::Md5(Md5::new()))],
-                    None => part_size_candidates(size, parts)
-                        .into_iter()
-                        .map(PartHasher::new)
-                        .collect(),
-                };
+                let layouts = PartHasher::layouts(head, parts, size, PartDigest::Md5(Md5::new()));
                 if layouts.is_empty() {
                     return Err(Unverified::PartLayout);
                 }
@@ -733,7 +738,7 @@ impl ObjectDigest {
             }
             Expected::Multipart { parts, layouts } => {
                 let first = layouts.first().map_or(0, |l| l.part_size);
-                let inferred = !layouts.iter().any(|l| l.listed.is_some());
+                let inferred = PartHasher::inferred(&layouts);
                 let mut actual = None;
                 for layout in layouts {
                     let part_size = layout.part_size;
