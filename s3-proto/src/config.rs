@@ -144,6 +144,18 @@ impl Config {
         self
     }
 
+    /// True when a signed request's body is checked by its signature: SigV4 with payload
+    /// hashing on (no [`Config::unsigned_payload`]) to a server that refuses a body whose
+    /// SHA-256 does not match the signed one ([`ServerQuirks::checks_payload_hash`]).
+    /// Uploads then need no `Content-MD5`.
+    ///
+    /// [`ServerQuirks::checks_payload_hash`]: crate::quirks::ServerQuirks::checks_payload_hash
+    pub fn checks_payload_hashes(&self) -> bool {
+        self.signature == SignatureVersion::V4
+            && !self.unsigned_payload
+            && self.target.quirks.checks_payload_hash
+    }
+
     /// The same config in another region (the endpoint follows when it is AWS's).
     pub fn with_region(&self, region: &str) -> Self {
         let mut c = self.clone();
@@ -211,8 +223,8 @@ impl Config {
     /// [`crate::sign::chunked::ChunkedBody`]), if at all: with a checksum trailer when the
     /// operation asked for one ([`TrailingChecksum`](crate::checksum::TrailingChecksum);
     /// unsigned chunks over TLS or anonymous, signed ones otherwise); else signed chunk by
-    /// chunk with credentials, when nothing else (`Content-MD5`, a flexible checksum) lets the
-    /// server check the body. SigV4 only.
+    /// chunk with credentials, when nothing else (`Content-MD5`, a flexible checksum, a
+    /// payload hash computed ahead) lets the server check the body. SigV4 only.
     pub(crate) fn streamed_framing(
         &self,
         parts: &http::request::Parts,
@@ -230,7 +242,9 @@ impl Config {
             });
         }
         let headers = &parts.headers;
-        let covered = headers.contains_key("content-md5")
+        let hashed = matches!(parts.extensions.get(), Some(PayloadHash::Sha256(_)));
+        let covered = hashed
+            || headers.contains_key("content-md5")
             || headers
                 .keys()
                 .any(|k| k.as_str().starts_with("x-amz-checksum-"));
@@ -519,6 +533,39 @@ mod tests {
 
     fn time() -> SystemTime {
         std::time::UNIX_EPOCH + Duration::from_secs(1_369_353_600)
+    }
+
+    #[test]
+    fn payload_hashes_are_checked_only_when_signed_and_the_server_checks_them() {
+        use crate::checksum::ChecksumPolicy;
+        use crate::quirks::ServerQuirks;
+        let config = Config::new("http://127.0.0.1:7480", "us-east-1").unwrap();
+        let with = |quirks| config.clone().server(quirks, ChecksumPolicy::default());
+        assert!(config.checks_payload_hashes());
+        assert!(with(ServerQuirks::ceph()).checks_payload_hashes());
+        assert!(with(ServerQuirks::s3s()).checks_payload_hashes());
+        assert!(!with(ServerQuirks::moto()).checks_payload_hashes());
+        assert!(!with(ServerQuirks::localstack()).checks_payload_hashes());
+        assert!(
+            !config
+                .clone()
+                .unsigned_payload(true)
+                .checks_payload_hashes()
+        );
+        let v2 = config.clone().signature(SignatureVersion::V2);
+        assert!(!v2.checks_payload_hashes());
+        let anonymous = crate::flow::request::Session::new(
+            config.clone(),
+            Credentials::anonymous(),
+            crate::flow::request::Options::default(),
+        );
+        assert!(!anonymous.checks_payload_hashes());
+        let signed = crate::flow::request::Session::new(
+            config,
+            creds(),
+            crate::flow::request::Options::default(),
+        );
+        assert!(signed.checks_payload_hashes());
     }
 
     #[test]

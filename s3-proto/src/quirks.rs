@@ -39,6 +39,11 @@ pub struct ServerQuirks {
     /// On writes the server compares `If-Match` with the bare hex ETag and answers 412 to the
     /// quoted form S3 documents (Ceph RGW 16), so the ETag goes without its quotes.
     pub if_match_unquoted: bool,
+    /// The server checks a SigV4 payload hash (`x-amz-content-sha256`, and each chunk's
+    /// signature of a signed aws-chunked body) and refuses a body that does not match it, so
+    /// a signed body needs no `Content-MD5` (AWS, Ceph RGW 16, s3s-fs 0.14; LocalStack 4 and
+    /// moto 5 check no signature, so uploads to them keep `Content-MD5`).
+    pub checks_payload_hash: bool,
     /// The flexible checksums the server reports can be ones it never stored (moto 5 for
     /// multipart objects), so a read hashes the ETag's MD5 beside a stored checksum and a body
     /// matching the ETag stands. Without this quirk a stored checksum alone is checked: no
@@ -121,6 +126,7 @@ impl ServerQuirks {
             accepts_checksum_trailer: true,
             trailer_misreads_crc32c: false,
             if_match_unquoted: false,
+            checks_payload_hash: true,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::AS_DECLARED,
             list_objects_v2: ListingEncoding::AS_DECLARED,
@@ -138,6 +144,7 @@ impl ServerQuirks {
             accepts_checksum_trailer: false,
             trailer_misreads_crc32c: false,
             if_match_unquoted: true,
+            checks_payload_hash: true,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::RAW_NEXT_MARKER,
             list_objects_v2: ListingEncoding::RAW_NEXT_MARKER,
@@ -162,10 +169,12 @@ impl ServerQuirks {
 
     /// moto 5: ListObjects v1 leaves common prefixes raw (v2 encodes them); versions and
     /// uploads ignore `encoding-type` and say so (the AWS rule reads them right); a trailer is
-    /// decoded but its checksum neither checked nor kept, so none is sent.
+    /// decoded but its checksum neither checked nor kept, so none is sent; no signature is
+    /// checked.
     pub const fn moto() -> Self {
         ServerQuirks {
             accepts_checksum_trailer: false,
+            checks_payload_hash: false,
             invents_checksums: true,
             list_objects_v1: ListingEncoding {
                 common_prefixes: Encoded::Never,
@@ -176,10 +185,11 @@ impl ServerQuirks {
     }
 
     /// LocalStack 4: ListMultipartUploads declares `url` without encoding anything, and a
-    /// CRC32C trailer is misread; the rest as AWS.
+    /// CRC32C trailer is misread, and no signature is checked; the rest as AWS.
     pub const fn localstack() -> Self {
         ServerQuirks {
             trailer_misreads_crc32c: true,
+            checks_payload_hash: false,
             list_multipart_uploads: ListingEncoding::NEVER,
             ..ServerQuirks::aws()
         }

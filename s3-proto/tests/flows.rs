@@ -216,6 +216,66 @@ fn large_file_goes_multipart_with_parts_out_of_order() {
 }
 
 #[test]
+fn payload_hashes_stand_in_for_content_md5() {
+    // A server that checks signed payload hashes gets each body's SHA-256 (for a file's part
+    // computed ahead, so the part goes plain, not as signed chunks) and no Content-MD5,
+    // unless the options ask for one; without the flag every body carries Content-MD5.
+    let bytes = data(2 * PART + 5, 4);
+    let file_parts = |l: &sim::Logged| {
+        let n: usize = query(l, "partNumber").unwrap().parse().unwrap();
+        &bytes[(n - 1) * PART..(n * PART).min(bytes.len())]
+    };
+    for (hashes, md5, source) in [
+        (true, None, file(&bytes)),
+        (
+            true,
+            None,
+            Source::Reader {
+                len: Some(bytes.len() as u64),
+            },
+        ),
+        (true, Some(true), file(&bytes)),
+        (false, None, file(&bytes)),
+        (
+            false,
+            None,
+            Source::Reader {
+                len: Some(bytes.len() as u64),
+            },
+        ),
+    ] {
+        let mut sim = empty_sim();
+        let options = match md5 {
+            Some(yes) => opts().content_md5(yes),
+            None => opts(),
+        };
+        let flow = upload_flow(&sim, source.clone(), options).payload_hashes(hashes);
+        drive(&mut sim, &session(4), flow, &bytes, &mut Vec::new()).unwrap();
+        assert_eq!(stored(&sim), Some(&bytes[..]));
+        let parts = logged(&sim, OpKind::UploadPart);
+        assert_eq!(parts.len(), 3);
+        let with_md5 = md5.unwrap_or(!hashes);
+        for part in parts {
+            let case = format!("{hashes} {md5:?} {source:?}");
+            assert_eq!(header(part, "content-md5").is_some(), with_md5, "{case}");
+            assert_eq!(
+                header(part, "content-encoding"),
+                None,
+                "{case}: no aws-chunked"
+            );
+            if !with_md5 {
+                let hash = s3_proto::sign::sha256_hex(file_parts(part));
+                assert_eq!(
+                    header(part, "x-amz-content-sha256"),
+                    Some(hash.as_str()),
+                    "{case}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn reader_of_known_length() {
     for (len, parts) in [(1000, 0), (2 * PART + 3, 3)] {
         let bytes = data(len, 3);

@@ -4,8 +4,10 @@
 
 use s3::proto::{Deadline, Error as S3Error, TransportErrorKind};
 
-/// A client reaching `endpoint` with the given options and no retries unless asked.
+/// A client reaching `endpoint` (a proxy) with the given options, the server's quirks and no
+/// retries unless asked.
 fn client_at(server: &test_support::Server, endpoint: &str, options: s3::Options) -> s3::Client {
+    let options = options.quirks(server.quirks());
     s3::Client::with_options(server.config_via(endpoint), server.credentials(), options)
         .expect("client options")
 }

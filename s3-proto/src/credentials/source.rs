@@ -96,6 +96,11 @@ impl CredentialSource {
         CredentialSource(Inner::Fixed(Arc::new(credentials)))
     }
 
+    /// True for fixed anonymous credentials: requests go unsigned.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(&self.0, Inner::Fixed(c) if c.is_anonymous())
+    }
+
     /// Credentials kept in `cache` and resolved, whenever it is empty or due, by a fresh
     /// machine from `resolver` (for example `|| Box::new(DefaultChain::new(env))`).
     pub fn cached(

@@ -122,13 +122,22 @@ impl Call {
     pub fn with_digests(self, digests: BodyDigests) -> Call {
         let md5 = digests.md5.map(|m| m.content_md5());
         let checksum = digests.checksum.map(|h| h.finish());
+        let sha256 = digests.sha256.map(|h| {
+            use sha2::Digest as _;
+            crate::sign::hex(&h.finalize())
+        });
         let call = match md5 {
             Some(value) => self.with_content_md5(value),
             None => self,
         };
-        match (call, checksum) {
+        let call = match (call, checksum) {
             (Call::PutObject(op), Some(c)) => Call::PutObject(op.checksum(c)),
             (Call::UploadPart(op), Some(c)) => Call::UploadPart(op.checksum(c)),
+            (call, _) => call,
+        };
+        match (call, sha256) {
+            (Call::PutObject(op), Some(h)) => Call::PutObject(op.payload_sha256(h)),
+            (Call::UploadPart(op), Some(h)) => Call::UploadPart(op.payload_sha256(h)),
             (call, _) => call,
         }
     }
@@ -136,13 +145,14 @@ impl Call {
 
 /// The digests of a streamed request body that a flow asks a runtime to compute in one
 /// pass before sending it ([`super::Work::FileBody`]): its `Content-MD5`, its flexible
-/// checksum, or both. Feed it the body with [`BodyDigests::update`], then hand it to
-/// [`Call::with_digests`].
+/// checksum, its SHA-256 payload hash, or several. Feed it the body with
+/// [`BodyDigests::update`], then hand it to [`Call::with_digests`].
 #[derive(Debug, Clone)]
 pub struct BodyDigests {
     // Boxed: a job carries this beside its call, and most jobs compute nothing.
     md5: Option<Box<Md5>>,
     checksum: Option<Box<Hasher>>,
+    sha256: Option<Box<sha2::Sha256>>,
 }
 
 impl BodyDigests {
@@ -151,12 +161,21 @@ impl BodyDigests {
         BodyDigests {
             md5: md5.then(|| Box::new(Md5::new())),
             checksum: checksum.map(|a| Box::new(Hasher::new(a))),
+            sha256: None,
         }
+    }
+
+    /// Also computes the body's SHA-256 when `yes`, for the request to be signed with
+    /// (`x-amz-content-sha256`) so that a server checking it refuses a corrupted body.
+    pub fn sha256(mut self, yes: bool) -> Self {
+        use sha2::Digest as _;
+        self.sha256 = yes.then(|| Box::new(sha2::Sha256::new()));
+        self
     }
 
     /// True when nothing is to be computed (the body need not be read ahead).
     pub fn is_empty(&self) -> bool {
-        self.md5.is_none() && self.checksum.is_none()
+        self.md5.is_none() && self.checksum.is_none() && self.sha256.is_none()
     }
 
     /// Adds the next bytes of the body.
@@ -166,6 +185,10 @@ impl BodyDigests {
         }
         if let Some(hasher) = &mut self.checksum {
             hasher.update(data);
+        }
+        if let Some(sha256) = &mut self.sha256 {
+            use sha2::Digest as _;
+            sha256.update(data);
         }
     }
 

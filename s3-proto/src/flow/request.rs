@@ -274,6 +274,15 @@ impl Session {
         }
     }
 
+    /// True when the server checks each signed body by its SHA-256 payload hash
+    /// ([`Config::checks_payload_hashes`], with credentials to sign with): uploads then
+    /// carry that hash instead of a `Content-MD5` ([`UploadFlow::payload_hashes`]).
+    ///
+    /// [`UploadFlow::payload_hashes`]: crate::flow::upload::UploadFlow::payload_hashes
+    pub fn checks_payload_hashes(&self) -> bool {
+        self.config().checks_payload_hashes() && !self.credentials.is_anonymous()
+    }
+
     /// Where the credentials come from.
     pub fn credentials(&self) -> &CredentialSource {
         &self.credentials

@@ -213,6 +213,7 @@ pub struct UploadPart {
     content_md5: Option<ContentMd5>,
     checksum: Option<Checksum>,
     sse_customer: Option<CustomerKey>,
+    payload_sha256: Option<String>,
 }
 
 impl UploadPart {
@@ -233,6 +234,7 @@ impl UploadPart {
             content_md5: None,
             checksum: None,
             sse_customer: None,
+            payload_sha256: None,
         }
     }
 
@@ -275,6 +277,14 @@ impl UploadPart {
     /// streamed body.
     pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
         self.content_md5 = Some(ContentMd5::Given(value.into()));
+        self
+    }
+
+    /// Signs the request with a payload hash the caller computed (lower-case hex SHA-256 of
+    /// a streamed body): a server that checks it refuses a corrupted part, and the body goes
+    /// as it is, not as signed aws-chunked chunks.
+    pub fn payload_sha256(mut self, hex: impl Into<String>) -> Self {
+        self.payload_sha256 = Some(hex.into());
         self
     }
 
@@ -321,6 +331,10 @@ impl Operation for UploadPart {
         );
         let req = crate::checksum::apply(self.checksum.as_ref(), req);
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
+        let req = match &self.payload_sha256 {
+            Some(hex) => req.payload_hash(crate::body::PayloadHash::Sha256(hex.clone())),
+            None => req,
+        };
         check_part_number(req, self.part_number)
             .body(self.body.clone())
             .build()

@@ -197,6 +197,7 @@ pub struct PutObject {
     tagging: Option<TagSet>,
     lock_retention: Option<crate::lock::ObjectLockRetention>,
     lock_legal_hold: Option<crate::lock::LegalHold>,
+    payload_sha256: Option<String>,
 }
 
 impl PutObject {
@@ -216,6 +217,7 @@ impl PutObject {
             tagging: None,
             lock_retention: None,
             lock_legal_hold: None,
+            payload_sha256: None,
         }
     }
 
@@ -246,6 +248,14 @@ impl PutObject {
     /// Sends a `Content-MD5` the caller computed (base64 of the 16-byte digest).
     pub fn content_md5_value(mut self, value: impl Into<String>) -> Self {
         self.content_md5 = Some(ContentMd5::Given(value.into()));
+        self
+    }
+
+    /// Signs the request with a payload hash the caller computed (lower-case hex SHA-256 of
+    /// a streamed body): a server that checks it refuses a corrupted body, and the body goes
+    /// as it is, not as signed aws-chunked chunks.
+    pub fn payload_sha256(mut self, hex: impl Into<String>) -> Self {
+        self.payload_sha256 = Some(hex.into());
         self
     }
 
@@ -360,6 +370,10 @@ impl Operation for PutObject {
         };
         let req =
             crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
+        let req = match &self.payload_sha256 {
+            Some(hex) => req.payload_hash(crate::body::PayloadHash::Sha256(hex.clone())),
+            None => req,
+        };
         self.attributes.apply(req).body(self.body.clone()).build()
     }
 

@@ -335,7 +335,8 @@ macro_rules! __surface_transfers {
             ) -> Result<UploadFlow, Error> {
                 let (bucket, key) = self.key(key)?;
                 let options = options.or_checksum(self.client.options().default_checksum());
-                let flow = UploadFlow::new(bucket, key, source, options, $now())?;
+                let flow = UploadFlow::new(bucket, key, source, options, $now())?
+                    .payload_hashes(self.client.checks_payload_hashes());
                 Ok(flow.progress(self.progress.clone()))
             }
         }
