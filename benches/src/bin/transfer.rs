@@ -7,8 +7,8 @@
 //!
 //! Ops: `put` (one streamed PutObject, UNSIGNED-PAYLOAD), `sput` (the same with the default
 //! config: signed chunk by chunk), `get` (one streamed GET into the
-//! file via `download_to`), `mpu` / `mpu16` (`upload_file_with`: default options / 16 MiB
-//! parts with a 128 MiB budget), `pget` / `pget16` (`download_file_with`: default options /
+//! file via `download_to`), `mpu` / `mpu16` (`upload_file_with`: default config and options
+//! / 16 MiB parts with a 128 MiB budget), `pget` / `pget16` (`download_file_with`: default options /
 //! 16 MiB ranges with a 128 MiB budget), `head` (prints size and ETag, for checking).
 //!
 //! Prints one TSV line: `client op seconds bytes user_s sys_s peak_rss_kib base_rss_kib`.
@@ -33,11 +33,12 @@ fn main() {
         );
         std::process::exit(2);
     };
-    // UNSIGNED-PAYLOAD as curl sends it; `sput` keeps the default, a stream signed chunk by
-    // chunk so the server can check it.
+    // `put`: UNSIGNED-PAYLOAD as curl sends it. Every other op keeps the default config:
+    // `sput` a stream signed chunk by chunk, `mpu` parts signed with their SHA-256 where the
+    // server checks it (else with Content-MD5), so the server can check every body.
     let config = Config::new(endpoint, "us-east-1")
         .unwrap_or_else(|e| fail(&e))
-        .unsigned_payload(op != "sput");
+        .unsigned_payload(op == "put");
     let credentials = Credentials::new(ak.as_str(), sk.as_str());
     let base_rss = status_kib("VmRSS:");
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
