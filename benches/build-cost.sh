@@ -3,6 +3,7 @@
 #
 #   ./build-cost.sh              a b c   (s3-blocking, s3-async, rusty-s3 + ureq)
 #   ./build-cost.sh a b c d      also aws-sdk-s3 + tokio (slow: several minutes)
+#   ./build-cost.sh a u          s3-blocking against ureq alone (the floor of any ureq client)
 #
 # Each crate builds in its own temp dir with its own target dir and -j2 (JOBS to change),
 # after `cargo fetch`, so the time is compilation only. Wall time depends on the machine's load;
@@ -35,6 +36,9 @@ main_c='use rusty_s3::S3Action;
     let url = rusty_s3::actions::ListObjectsV2::new(&bucket, Some(&creds)).sign(std::time::Duration::from_secs(60));
     let body = ureq::get(url.as_str()).call().map(|r| r.into_body().read_to_string().is_ok());
     println!("{:?}", body.is_ok());'
+deps_u='ureq = "3"'
+main_u='let body = ureq::get("https://s3.amazonaws.com/").call().map(|r| r.into_body().read_to_string().is_ok());
+    println!("{:?}", body.is_ok());'
 deps_d='aws-config = { version = "1", features = ["behavior-version-latest"] }
 aws-sdk-s3 = "1"
 tokio = { version = "1", features = ["rt", "macros"] }'
@@ -45,8 +49,8 @@ main_d='let rt = tokio::runtime::Builder::new_current_thread().enable_all().buil
         println!("{:?}", c.list_buckets().send().await.is_ok());
     });'
 
-declare -A name=([a]="s3-blocking" [b]="s3-async" [c]="rusty-s3 + ureq" [d]="aws-sdk-s3 + tokio")
-declare -A extra=([a]="s3-proto = { path = \"$root/s3-proto\" }" [b]="s3-proto = { path = \"$root/s3-proto\" }" [c]="" [d]="")
+declare -A name=([a]="s3-blocking" [b]="s3-async" [c]="rusty-s3 + ureq" [d]="aws-sdk-s3 + tokio" [u]="ureq alone")
+declare -A extra=([a]="s3-proto = { path = \"$root/s3-proto\" }" [b]="s3-proto = { path = \"$root/s3-proto\" }" [c]="" [d]="" [u]="")
 
 printf '| Client | cold release build, -j%s, wall | CPU (user + sys) | unique packages |\n|---|--:|--:|--:|\n' "$jobs"
 for k in "${@:-a b c}"; do
