@@ -134,7 +134,7 @@ fn transfers(table: &mut Table, quick: bool) {
     let mut md5 = s3_proto::integrity::Md5::new();
     md5.update(&data);
     std::hint::black_box(md5.digest());
-    let floor = size as f64 * 8.0 / thread_cpu().saturating_sub(cpu0).as_secs_f64() / 1e9;
+    let floor = gbit(size, thread_cpu().saturating_sub(cpu0));
     line("md5_floor_gbit_per_core", format!("{floor:.1}"), "Gbit/s");
     let session = Session::new(config(), s3_proto::sim::credentials(), Options::default());
     // Unprefixed: with flexible checksums, the SDKs' way where the server stores them (CRC32C
@@ -146,41 +146,17 @@ fn transfers(table: &mut Table, quick: bool) {
     for (mode, md5) in [("", false), ("_md5", true)] {
         for n in [1u64, 8, 64] {
             let budget = n * part;
-            // Upload.
-            let mut sim = Sim::new().stopwatch(thread_cpu);
-            sim.create_bucket("bucket");
-            let (bucket, key) = names();
             let options = UploadOptions::default()
                 .part_size(part)
                 .threshold(part)
                 .memory_budget(budget)
                 .content_md5(md5)
                 .checksum(ChecksumAlgorithm::Crc32c);
-            let flow = UploadFlow::new(
-                bucket,
-                key,
-                Source::File { len: size as u64 },
-                options,
-                sim.now(),
-            )
-            .unwrap_or_else(|e| fail(&e));
-            let cpu0 = thread_cpu();
-            let mut rt = Runtime::new(&mut sim, &session, n);
-            rt.drive(flow, &data, &mut Vec::new())
-                .unwrap_or_else(|e| fail(&e));
-            let (peak, jobs) = (rt.peak_in_flight, rt.peak_jobs);
-            let client = thread_cpu().saturating_sub(cpu0).saturating_sub(sim.busy());
-            assert_eq!(
-                sim.object("bucket", "object"),
-                Some(&data[..]),
-                "uploaded intact"
-            );
-            let done = (client, peak, jobs, budget);
+            let done = upload(&session, &data, options, n, false);
             if md5 && n == 64 {
-                md5_up = size as f64 * 8.0 / client.as_secs_f64().max(1e-9) / 1e9;
+                md5_up = gbit(size, done.0);
             }
             report(table, &format!("upload{mode}"), (n, size, floor), done);
-            drop(sim);
 
             // Download of a single-part object, verified by its MD5 ETag or stored CRC32C.
             let mut sim = Sim::new().stopwatch(thread_cpu);
@@ -218,40 +194,21 @@ fn transfers(table: &mut Table, quick: bool) {
     // over the data on this thread.
     let cpu0 = thread_cpu();
     std::hint::black_box(s3_proto::sign::sha256_hex(&data));
-    let sha_floor = size as f64 * 8.0 / thread_cpu().saturating_sub(cpu0).as_secs_f64() / 1e9;
+    let sha_floor = gbit(size, thread_cpu().saturating_sub(cpu0));
     line(
         "sha256_floor_gbit_per_core",
         format!("{sha_floor:.1}"),
         "Gbit/s",
     );
     for n in [1u64, 8, 64] {
-        let budget = n * part;
-        let mut sim = Sim::new().stopwatch(thread_cpu);
-        sim.create_bucket("bucket");
-        let (bucket, key) = names();
         let options = UploadOptions::default()
             .part_size(part)
             .threshold(part)
-            .memory_budget(budget);
-        let source = Source::File { len: size as u64 };
-        let flow = UploadFlow::new(bucket, key, source, options, sim.now())
-            .unwrap_or_else(|e| fail(&e))
-            .payload_hashes(true);
-        let cpu0 = thread_cpu();
-        let mut rt = Runtime::new(&mut sim, &session, n);
-        rt.drive(flow, &data, &mut Vec::new())
-            .unwrap_or_else(|e| fail(&e));
-        let (peak, jobs) = (rt.peak_in_flight, rt.peak_jobs);
-        let client = thread_cpu().saturating_sub(cpu0).saturating_sub(sim.busy());
-        assert_eq!(
-            sim.object("bucket", "object"),
-            Some(&data[..]),
-            "uploaded intact"
-        );
-        let done = (client, peak, jobs, budget);
+            .memory_budget(n * part);
+        let done = upload(&session, &data, options, n, true);
         report(table, "upload_sha256", (n, size, sha_floor), done);
         if n == 64 {
-            let gbit = size as f64 * 8.0 / client.as_secs_f64().max(1e-9) / 1e9;
+            let gbit = gbit(size, done.0);
             table.push((
                 "upload_sha256, client work per core, 64 in flight".into(),
                 format!("≥ 2 × upload_md5 ({md5_up:.1} Gbit/s)"),
@@ -266,6 +223,46 @@ fn transfers(table: &mut Table, quick: bool) {
     }
 }
 
+/// Uploads `data` as one file in the simulator with `options`, `n` parts in flight (each
+/// signed with its SHA-256 instead of a Content-MD5 when `payload_hashes`), and checks it
+/// arrived intact: the client's CPU (the simulated server's excluded), the most bytes and
+/// jobs held at once, and the budget.
+fn upload(
+    session: &Session,
+    data: &[u8],
+    options: UploadOptions,
+    n: u64,
+    payload_hashes: bool,
+) -> (Duration, u64, usize, u64) {
+    let budget = options.memory_budget;
+    let mut sim = Sim::new().stopwatch(thread_cpu);
+    sim.create_bucket("bucket");
+    let (bucket, key) = names();
+    let source = Source::File {
+        len: data.len() as u64,
+    };
+    let flow = UploadFlow::new(bucket, key, source, options, sim.now())
+        .unwrap_or_else(|e| fail(&e))
+        .payload_hashes(payload_hashes);
+    let cpu0 = thread_cpu();
+    let mut rt = Runtime::new(&mut sim, session, n);
+    rt.drive(flow, data, &mut Vec::new())
+        .unwrap_or_else(|e| fail(&e));
+    let (peak, jobs) = (rt.peak_in_flight, rt.peak_jobs);
+    let client = thread_cpu().saturating_sub(cpu0).saturating_sub(sim.busy());
+    assert_eq!(
+        sim.object("bucket", "object"),
+        Some(data),
+        "uploaded intact"
+    );
+    (client, peak, jobs, budget)
+}
+
+/// Gbit/s of moving `size` bytes in `time`.
+fn gbit(size: usize, time: Duration) -> f64 {
+    size as f64 * 8.0 / time.as_secs_f64().max(1e-9) / 1e9
+}
+
 /// Reports one transfer: `op` at `n` in flight moved `size` bytes with `client` CPU, holding
 /// at most `peak` bytes in `jobs` jobs against `budget`; an `_md5` one is judged against
 /// `floor` Gbit/s, the speed of the MD5 it must compute.
@@ -276,7 +273,7 @@ fn report(
     (client, peak, jobs, budget): (Duration, u64, usize, u64),
 ) {
     let secs = client.as_secs_f64().max(1e-9);
-    let gbit = size as f64 * 8.0 / secs / 1e9;
+    let gbit = gbit(size, client);
     line(
         &format!("{op}_cpu_s_per_gib_{n}"),
         format!("{:.3}", secs * GIB / size as f64),
