@@ -141,6 +141,15 @@ impl RequestBuilder {
         self
     }
 
+    /// Signs with `hex`, the body's SHA-256 computed ahead, when given (see
+    /// [`RequestBuilder::payload_hash`]).
+    pub(crate) fn payload_sha256(self, hex: Option<&str>) -> Self {
+        match hex {
+            Some(hex) => self.payload_hash(PayloadHash::Sha256(hex.to_owned())),
+            None => self,
+        }
+    }
+
     /// Puts `value` in the request's extensions.
     pub(crate) fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.extensions.insert(value);

@@ -17,6 +17,7 @@ use crate::ops::{
     ObjectHead, PutBucketAcl, PutObject, PutObjectAcl, PutObjectOutput, UploadPart, UploadPartCopy,
     UploadPartCopyOutput, UploadPartOutput,
 };
+use sha2::Digest as _;
 
 macro_rules! calls {
     ($($(#[$doc:meta])* $variant:ident($op:ty) -> $out:ty,)*) => {
@@ -122,10 +123,7 @@ impl Call {
     pub fn with_digests(self, digests: BodyDigests) -> Call {
         let md5 = digests.md5.map(|m| m.content_md5());
         let checksum = digests.checksum.map(|h| h.finish());
-        let sha256 = digests.sha256.map(|h| {
-            use sha2::Digest as _;
-            crate::sign::hex(&h.finalize())
-        });
+        let sha256 = digests.sha256.map(|h| crate::sign::hex(&h.finalize()));
         let call = match md5 {
             Some(value) => self.with_content_md5(value),
             None => self,
@@ -168,7 +166,6 @@ impl BodyDigests {
     /// Also computes the body's SHA-256 when `yes`, for the request to be signed with
     /// (`x-amz-content-sha256`) so that a server checking it refuses a corrupted body.
     pub fn sha256(mut self, yes: bool) -> Self {
-        use sha2::Digest as _;
         self.sha256 = yes.then(|| Box::new(sha2::Sha256::new()));
         self
     }
@@ -187,7 +184,6 @@ impl BodyDigests {
             hasher.update(data);
         }
         if let Some(sha256) = &mut self.sha256 {
-            use sha2::Digest as _;
             sha256.update(data);
         }
     }

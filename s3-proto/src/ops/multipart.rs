@@ -331,10 +331,7 @@ impl Operation for UploadPart {
         );
         let req = crate::checksum::apply(self.checksum.as_ref(), req);
         let req = apply_customer(self.sse_customer.as_ref(), req, target, false);
-        let req = match &self.payload_sha256 {
-            Some(hex) => req.payload_hash(crate::body::PayloadHash::Sha256(hex.clone())),
-            None => req,
-        };
+        let req = req.payload_sha256(self.payload_sha256.as_deref());
         check_part_number(req, self.part_number)
             .body(self.body.clone())
             .build()

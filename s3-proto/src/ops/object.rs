@@ -370,10 +370,7 @@ impl Operation for PutObject {
         };
         let req =
             crate::lock::apply_headers(self.lock_retention.as_ref(), self.lock_legal_hold, req);
-        let req = match &self.payload_sha256 {
-            Some(hex) => req.payload_hash(crate::body::PayloadHash::Sha256(hex.clone())),
-            None => req,
-        };
+        let req = req.payload_sha256(self.payload_sha256.as_deref());
         self.attributes.apply(req).body(self.body.clone()).build()
     }
 
