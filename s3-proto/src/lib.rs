@@ -48,6 +48,7 @@ pub mod retry;
 pub mod sign;
 #[cfg(feature = "sim")]
 pub mod sim;
+mod sorted;
 pub mod sse;
 pub mod surface;
 pub mod tagging;

@@ -6,13 +6,12 @@
 //! (`=?UTF-8?B?…?=`), the form S3 itself returns for such values; encoded words are decoded
 //! when metadata is read back, so any UTF-8 value round-trips.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use http::HeaderMap;
 
 use crate::error::InputError;
 use crate::request::RequestBuilder;
+use crate::sorted::SortedMap;
 
 /// The header prefix of user metadata.
 pub const META_PREFIX: &str = "x-amz-meta-";
@@ -23,7 +22,7 @@ pub const MAX_METADATA_SIZE: usize = 2048;
 /// User-defined object metadata, names lower-case, values as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
-    entries: BTreeMap<String, String>,
+    entries: SortedMap<String, String>,
 }
 
 impl Metadata {
@@ -115,7 +114,7 @@ impl Metadata {
             return req.fail(e);
         }
         let mut name = String::with_capacity(64);
-        for (k, v) in &self.entries {
+        for (k, v) in self.entries.iter() {
             name.clear();
             name.push_str(META_PREFIX);
             name.push_str(k);

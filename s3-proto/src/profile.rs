@@ -5,13 +5,13 @@
 //! to [`resolve`] with its environment lookup. Precedence follows the AWS CLI: environment
 //! variables, then the credentials file, then the config file.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::config::{Config, DEFAULT_REGION};
 use crate::credentials::{Credentials, Secret};
 use crate::endpoint::Addressing;
 use crate::error::InputError;
+use crate::sorted::SortedMap;
 
 /// Where the shared files are, from `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE` and
 /// `HOME` (or `USERPROFILE`).
@@ -379,9 +379,9 @@ impl Section {
 /// sections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFiles {
-    profiles: BTreeMap<String, Section>,
-    sso_sessions: BTreeMap<String, Section>,
-    services: BTreeMap<String, Section>,
+    profiles: SortedMap<String, Section>,
+    sso_sessions: SortedMap<String, Section>,
+    services: SortedMap<String, Section>,
 }
 
 /// How deep `source_profile` chains may go before they count as a cycle.
@@ -468,19 +468,26 @@ impl ProfileFiles {
                     _ => return Err(err(n, "section name has more than two words")),
                 };
                 current = match (config_file, kind) {
-                    (false, None) => Some(self.profiles.entry(named.to_owned()).or_default()),
-                    (true, None) if named == "default" => {
-                        Some(self.profiles.entry(named.to_owned()).or_default())
-                    }
-                    (true, Some("profile")) => {
-                        Some(self.profiles.entry(named.to_owned()).or_default())
-                    }
-                    (true, Some("sso-session")) => {
-                        Some(self.sso_sessions.entry(named.to_owned()).or_default())
-                    }
-                    (true, Some("services")) => {
-                        Some(self.services.entry(named.to_owned()).or_default())
-                    }
+                    (false, None) => Some(
+                        self.profiles
+                            .get_or_insert_with(named.to_owned(), Section::default),
+                    ),
+                    (true, None) if named == "default" => Some(
+                        self.profiles
+                            .get_or_insert_with(named.to_owned(), Section::default),
+                    ),
+                    (true, Some("profile")) => Some(
+                        self.profiles
+                            .get_or_insert_with(named.to_owned(), Section::default),
+                    ),
+                    (true, Some("sso-session")) => Some(
+                        self.sso_sessions
+                            .get_or_insert_with(named.to_owned(), Section::default),
+                    ),
+                    (true, Some("services")) => Some(
+                        self.services
+                            .get_or_insert_with(named.to_owned(), Section::default),
+                    ),
                     // `[name]` without `profile ` in the config file, and
                     // `[profile x]` in the credentials file are ignored, as the AWS CLI does.
                     _ => None,

@@ -118,7 +118,7 @@ pub struct DeletePrefixFlow {
     listed: bool,
     batch: Vec<ObjectKey>,
     /// Batches sent and not answered: id → keys in it.
-    in_flight: std::collections::BTreeMap<u32, u64>,
+    in_flight: crate::sorted::SortedMap<u32, u64>,
     max_in_flight: usize,
     next_id: u32,
     output: DeletePrefixOutput,
@@ -135,7 +135,7 @@ impl DeletePrefixFlow {
             listing: Listing::new(op),
             listed: false,
             batch: Vec::new(),
-            in_flight: std::collections::BTreeMap::new(),
+            in_flight: crate::sorted::SortedMap::new(),
             max_in_flight: in_flight.max(1),
             next_id: 1,
             output: DeletePrefixOutput::default(),

@@ -23,7 +23,7 @@
 //! # Ok::<(), s3_proto::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::progress::{ProgressCounter, ProgressFn};
 use super::resume::{DownloadState, SaveFn};
@@ -34,6 +34,7 @@ use crate::integrity::{ObjectDigest, Reread, Rereads, Verification};
 use crate::name::{BucketName, ObjectKey};
 use crate::object::{ByteRange, ObjectHead};
 use crate::ops::{GetObject, HeadObject};
+use crate::sorted::SortedMap;
 use crate::sse::CustomerKey;
 
 /// How a ranged download is cut and how much of it may be in flight.
@@ -426,7 +427,7 @@ pub(crate) fn layout_parts(head: &ObjectHead) -> Option<u16> {
 struct Layout {
     parts: u32,
     asked: u32,
-    by_job: BTreeMap<u32, u32>,
+    by_job: SortedMap<u32, u32>,
     sizes: Vec<Option<u64>>,
     /// A reply that did not describe a part of this object: the server ignores `partNumber`.
     unknown: bool,
@@ -449,7 +450,7 @@ pub struct DownloadFlow {
     download: Option<Download>,
     /// Spans of the object not handed out yet: start → end (exclusive).
     missing: VecDeque<(u64, u64)>,
-    in_flight: BTreeMap<u32, RangeSlot>,
+    in_flight: SortedMap<u32, RangeSlot>,
     next_id: u32,
     failure: Option<Error>,
     progress: ProgressCounter,
@@ -494,7 +495,7 @@ impl DownloadFlow {
             head: None,
             download: None,
             missing: VecDeque::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: SortedMap::new(),
             next_id: 1,
             failure: None,
             progress: ProgressCounter::new(None, None),

@@ -9,9 +9,11 @@
 //! streamed body read after the request returned (`Client::open`) is not counted; ranged
 //! downloads and uploads read and send their bodies inside the attempt, so they are.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use crate::sorted::SortedMap;
 
 /// First pause of an attempt waiting for a slot; it doubles up to [`MAX_POLL`].
 const FIRST_POLL: Duration = Duration::from_millis(1);
@@ -31,7 +33,7 @@ struct State {
     total: usize,
     hosts: HashMap<String, usize>,
     /// Attempts waiting, in arrival order: ticket → host.
-    queue: BTreeMap<u64, String>,
+    queue: SortedMap<u64, String>,
     next_ticket: u64,
     peak: usize,
 }
@@ -117,12 +119,12 @@ impl InFlight {
         // Waiting attempts ahead of this one that could take a slot now.
         let ahead = state
             .queue
-            .range(..number.unwrap_or(u64::MAX))
+            .below(&number.unwrap_or(u64::MAX))
             .filter(|(_, h)| host_room(&state, h))
             .count();
         let ahead_here = state
             .queue
-            .range(..number.unwrap_or(u64::MAX))
+            .below(&number.unwrap_or(u64::MAX))
             .filter(|(_, h)| h.as_str() == host)
             .count();
         let free = self.max.is_none_or(|n| state.total + ahead < n)

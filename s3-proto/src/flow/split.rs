@@ -15,13 +15,14 @@
 //! # Ok::<(), s3_proto::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::paginate::Paginated;
 use super::{Call, Flow, Job, Reply, Sent, Step, Work};
 use crate::error::{Error, ResponseError};
 use crate::name::BucketName;
 use crate::ops::{ListObjectsV2, Object};
+use crate::sorted::SortedMap;
 
 /// How a listing is split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +87,7 @@ pub struct SplitListFlow {
     options: SplitOptions,
     /// Pages to fetch, each with the folder levels still to split below it.
     queue: VecDeque<(ListObjectsV2, u32)>,
-    in_flight: BTreeMap<u32, (ListObjectsV2, u32)>,
+    in_flight: SortedMap<u32, (ListObjectsV2, u32)>,
     next_id: u32,
     output: SplitListing,
     failure: Option<Error>,
@@ -100,7 +101,7 @@ impl SplitListFlow {
             bucket,
             options,
             queue: VecDeque::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: SortedMap::new(),
             next_id: 1,
             output: SplitListing::default(),
             failure: None,

@@ -46,6 +46,7 @@ use crate::ops::{
     ListMultipartUploadsOutput, ListParts, MAX_PARTS, PutObject, PutObjectOutput, UploadPart,
     UploadPartCopy, UploadPartOutput,
 };
+use crate::sorted::SortedMap;
 use crate::sse::{CustomerKey, ServerSideEncryption};
 use crate::tagging::TagSet;
 
@@ -350,8 +351,8 @@ pub struct Upload {
     next: u16,
     /// Set once the source ran dry: no part after this number.
     last: Option<u16>,
-    sent: BTreeMap<u16, u64>,
-    done: BTreeMap<u16, String>,
+    sent: SortedMap<u16, u64>,
+    done: SortedMap<u16, String>,
 }
 
 impl Upload {
@@ -386,8 +387,8 @@ impl Upload {
             upload_id: None,
             next: 1,
             last: None,
-            sent: BTreeMap::new(),
-            done: BTreeMap::new(),
+            sent: SortedMap::new(),
+            done: SortedMap::new(),
         })
     }
 
@@ -789,7 +790,7 @@ impl Upload {
         }
         let parts = (1..=last).map(|n| CompletedPart {
             part_number: n,
-            etag: self.done[&n].clone(),
+            etag: self.done.get(&n).cloned().unwrap_or_default(),
         });
         let mut complete =
             CompleteMultipartUpload::new(self.bucket.clone(), self.key.clone(), upload_id, parts);
@@ -1013,7 +1014,7 @@ pub struct UploadFlow {
     concurrency: usize,
     phase: Phase,
     /// Bytes of each part in flight, by part number.
-    in_flight: BTreeMap<u32, u64>,
+    in_flight: SortedMap<u32, u64>,
     /// A part read from a reader, not yet handed out.
     pending: Option<(PartSlot, Vec<u8>)>,
     /// The slot a [`Step::Read`](super::Step::Read) is filling.
@@ -1076,7 +1077,7 @@ impl UploadFlow {
             source,
             concurrency,
             phase: Phase::Start,
-            in_flight: BTreeMap::new(),
+            in_flight: SortedMap::new(),
             pending: None,
             reading: None,
             exhausted: false,

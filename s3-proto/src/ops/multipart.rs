@@ -524,7 +524,7 @@ pub struct CompleteMultipartUpload {
     key: ObjectKey,
     upload_id: String,
     parts: Vec<CompletedPart>,
-    part_checksums: std::collections::BTreeMap<u16, Checksum>,
+    part_checksums: crate::sorted::SortedMap<u16, Checksum>,
     checksum: Option<ObjectChecksum>,
     conditions: WriteConditions,
 }
@@ -544,7 +544,7 @@ impl CompleteMultipartUpload {
             key,
             upload_id: upload_id.into(),
             parts,
-            part_checksums: std::collections::BTreeMap::new(),
+            part_checksums: crate::sorted::SortedMap::new(),
             checksum: None,
             conditions: WriteConditions::default(),
         }
