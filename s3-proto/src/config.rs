@@ -436,7 +436,18 @@ impl Config {
         now: SystemTime,
         expires: Duration,
     ) -> Result<PresignedRequest, Error> {
-        let req = op.request(&self.target)?;
+        self.presign_built(op.request(&self.target)?, credentials, now, expires)
+    }
+
+    /// [`Config::presign_request`] once the operation has built its request: compiled once
+    /// here, not per operation in every crate that presigns.
+    fn presign_built(
+        &self,
+        req: Request<Body>,
+        credentials: &Credentials,
+        now: SystemTime,
+        expires: Duration,
+    ) -> Result<PresignedRequest, Error> {
         // SigV4 names the headers it signed; SigV2 signs the content ones and every x-amz-*.
         let (uri, v4_signed) =
             match self.signature {

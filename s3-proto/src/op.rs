@@ -42,9 +42,7 @@ pub trait Operation {
 
     /// The action's name (`GetObject`), as traces show it: the type's name by default.
     fn name(&self) -> &'static str {
-        let full = std::any::type_name::<Self>();
-        let path = full.split('<').next().unwrap_or(full);
-        path.rsplit("::").next().unwrap_or(path)
+        short_type_name(std::any::type_name::<Self>())
     }
 
     /// For an operation that reads an object's body: how the runtime verifies that body as
@@ -69,4 +67,11 @@ pub trait Operation {
     fn recover(&self, error: ServiceError) -> Result<Self::Output, Error> {
         Err(error.into())
     }
+}
+
+/// `s3_proto::ops::GetObject` → `GetObject`; generics dropped. Not generic itself, so each
+/// operation's default `name` is a call, not another copy of this.
+fn short_type_name(full: &'static str) -> &'static str {
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path)
 }

@@ -113,6 +113,14 @@ pub fn setup_from_env(
     mut lookup: impl FnMut(&str) -> Option<String>,
     mut read: impl FnMut(&std::path::Path) -> std::io::Result<Vec<u8>>,
 ) -> Result<EnvSetup, crate::Error> {
+    setup_with(&mut lookup, &mut read)
+}
+
+/// [`setup_from_env`] behind `dyn` closures: compiled once here, not again in each runtime.
+fn setup_with(
+    mut lookup: &mut dyn FnMut(&str) -> Option<String>,
+    read: &mut dyn FnMut(&std::path::Path) -> std::io::Result<Vec<u8>>,
+) -> Result<EnvSetup, crate::Error> {
     let (credentials, config) = read_shared(&mut lookup, |path| {
         String::from_utf8(read(path)?)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
