@@ -64,10 +64,13 @@ fn main() {
 
     let names = ["raw socket replay", "s3-blocking", "s3-async"];
     let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); names.len()];
+    // Every request's latency (µs) after the warm-up round, per contender.
+    let mut latencies: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     for round in 0..=rounds {
         for (i, result) in results.iter_mut().enumerate() {
             let (cpu0, t0) = (thread_cpu_ns(), Instant::now());
             for _ in 0..requests {
+                let start = Instant::now();
                 match i {
                     0 => raw.get(),
                     1 => {
@@ -77,6 +80,9 @@ fn main() {
                         rt.block_on(tokio_client.send(&op))
                             .unwrap_or_else(|e| fail(&e));
                     }
+                }
+                if round > 0 {
+                    latencies[i].push(start.elapsed().as_secs_f64() * 1e6);
                 }
             }
             let seconds = t0.elapsed().as_secs_f64();
@@ -107,6 +113,23 @@ fn main() {
         println!(
             "| {name} | {rate:.0} | {cpu:.1} | {:.2}× |",
             rate / stats[0].0
+        );
+    }
+    println!();
+    // Whether a gap is every request a little slower or a few much slower.
+    println!("| contender | latency p50 µs | p90 | p99 | p99.9 | max | requests over 10 ms |");
+    println!("|---|--:|--:|--:|--:|--:|--:|");
+    for (name, l) in names.iter().zip(&mut latencies) {
+        l.sort_by(f64::total_cmp);
+        let at = |q: f64| l[((l.len() - 1) as f64 * q) as usize];
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(0.999),
+            at(1.0),
+            l.iter().filter(|&&x| x > 10_000.0).count()
         );
     }
     println!();
