@@ -889,6 +889,14 @@ impl ChecksumPolicy {
     }
 }
 
+/// True when `headers` carry a checksum value (`x-amz-checksum-crc32`, …; not the
+/// `-algorithm`, `-type` or `-mode` headers).
+pub(crate) fn carries_checksum(headers: &http::HeaderMap) -> bool {
+    ChecksumAlgorithm::ALL
+        .iter()
+        .any(|a| headers.contains_key(a.header_name()))
+}
+
 impl FromStr for ChecksumPolicy {
     type Err = InputError;
 

@@ -156,6 +156,17 @@ impl Config {
             && self.target.quirks.checks_payload_hash
     }
 
+    /// True when an upload's flexible checksum covers its body by itself: the endpoint is
+    /// https (TLS guards the bytes in transit) and the server refuses a body whose checksum
+    /// header does not match ([`ServerQuirks::checks_checksum_headers`]). A body sent with such
+    /// a checksum then goes `UNSIGNED-PAYLOAD`, without a SHA-256 or `Content-MD5` pass, as the
+    /// AWS SDKs send it.
+    ///
+    /// [`ServerQuirks::checks_checksum_headers`]: crate::quirks::ServerQuirks::checks_checksum_headers
+    pub fn checksums_cover_payloads(&self) -> bool {
+        self.target.endpoint.is_https() && self.target.quirks.checks_checksum_headers
+    }
+
     /// The same config in another region (the endpoint follows when it is AWS's).
     pub fn with_region(&self, region: &str) -> Self {
         let mut c = self.clone();
@@ -501,6 +512,12 @@ impl Config {
         match req.body() {
             Body::Empty => PayloadHash::Sha256(sign::EMPTY_SHA256.to_owned()),
             Body::Bytes(_) if self.unsigned_payload => PayloadHash::Unsigned,
+            Body::Bytes(_)
+                if self.checksums_cover_payloads()
+                    && crate::checksum::carries_checksum(req.headers()) =>
+            {
+                PayloadHash::Unsigned
+            }
             Body::Bytes(b) => PayloadHash::Sha256(sign::sha256_hex(b)),
             Body::Stream { .. } => PayloadHash::Unsigned,
         }

@@ -44,6 +44,12 @@ pub struct ServerQuirks {
     /// a signed body needs no `Content-MD5` (AWS, Ceph RGW 16, s3s-fs 0.14; LocalStack 4 and
     /// moto 5 check no signature, so uploads to them keep `Content-MD5`).
     pub checks_payload_hash: bool,
+    /// The server refuses a body, single or a part, whose `x-amz-checksum-*` header does not
+    /// match it (AWS, LocalStack 4). Over TLS such a checksum covers an upload by itself, as
+    /// the AWS SDKs rely on: no SHA-256 payload hash or `Content-MD5` is computed beside it
+    /// ([`Config::checksums_cover_payloads`](crate::Config::checksums_cover_payloads)).
+    /// Ceph RGW 16 ignores the headers, moto 5 and s3s-fs 0.14 ignore them on parts.
+    pub checks_checksum_headers: bool,
     /// The flexible checksums the server reports can be ones it never stored (moto 5 for
     /// multipart objects), so a read hashes the ETag's MD5 beside a stored checksum and a body
     /// matching the ETag stands. Without this quirk a stored checksum alone is checked: no
@@ -127,6 +133,7 @@ impl ServerQuirks {
             trailer_misreads_crc32c: false,
             if_match_unquoted: false,
             checks_payload_hash: true,
+            checks_checksum_headers: true,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::AS_DECLARED,
             list_objects_v2: ListingEncoding::AS_DECLARED,
@@ -145,6 +152,7 @@ impl ServerQuirks {
             trailer_misreads_crc32c: false,
             if_match_unquoted: true,
             checks_payload_hash: true,
+            checks_checksum_headers: false,
             invents_checksums: false,
             list_objects_v1: ListingEncoding::RAW_NEXT_MARKER,
             list_objects_v2: ListingEncoding::RAW_NEXT_MARKER,
@@ -158,9 +166,10 @@ impl ServerQuirks {
     }
 
     /// s3s-fs 0.14: object listings declare `url` without encoding anything (it has no
-    /// ListObjectVersions or ListMultipartUploads).
+    /// ListObjectVersions or ListMultipartUploads); a part's checksum is not checked.
     pub const fn s3s() -> Self {
         ServerQuirks {
+            checks_checksum_headers: false,
             list_objects_v1: ListingEncoding::NEVER,
             list_objects_v2: ListingEncoding::NEVER,
             ..ServerQuirks::aws()
@@ -175,6 +184,7 @@ impl ServerQuirks {
         ServerQuirks {
             accepts_checksum_trailer: false,
             checks_payload_hash: false,
+            checks_checksum_headers: false,
             invents_checksums: true,
             list_objects_v1: ListingEncoding {
                 common_prefixes: Encoded::Never,

@@ -276,6 +276,64 @@ fn payload_hashes_stand_in_for_content_md5() {
 }
 
 #[test]
+fn checksums_cover_uploads_over_tls() {
+    // Over TLS to a server that checks checksum headers, a part's flexible checksum covers it
+    // by itself: no SHA-256 pass (UNSIGNED-PAYLOAD), no Content-MD5. Without a checksum, or
+    // without the flag, the SHA-256 payload hash stays; `content_md5(true)` still adds the MD5.
+    let bytes = data(2 * PART + 5, 6);
+    let https = Config::new("https://127.0.0.1:9000", "us-east-1")
+        .unwrap()
+        .addressing(Addressing::Path);
+    assert!(https.checksums_cover_payloads());
+    assert!(!config().checksums_cover_payloads(), "not over plain http");
+    let tls = Session::new(https, sim::credentials(), Options::default());
+    let reader = Source::Reader {
+        len: Some(bytes.len() as u64),
+    };
+    let crc = || opts().checksum(ChecksumAlgorithm::Crc32c);
+    for (cover, options, source, covered, md5) in [
+        (true, crc(), file(&bytes), true, false),
+        (true, crc(), reader.clone(), true, false),
+        (true, opts(), file(&bytes), false, false),
+        (false, crc(), file(&bytes), false, false),
+        (true, crc().content_md5(true), file(&bytes), true, true),
+    ] {
+        let case = format!("{cover} {source:?} covered {covered} md5 {md5}");
+        let mut sim = empty_sim();
+        let flow = upload_flow(&sim, source.clone(), options)
+            .payload_hashes(true)
+            .checksums_cover(cover);
+        drive(&mut sim, &tls, flow, &bytes, &mut Vec::new()).unwrap();
+        assert_eq!(stored(&sim), Some(&bytes[..]), "{case}");
+        let parts = logged(&sim, OpKind::UploadPart);
+        assert_eq!(parts.len(), 3, "{case}");
+        for part in parts {
+            let n: usize = query(part, "partNumber").unwrap().parse().unwrap();
+            let body = &bytes[(n - 1) * PART..(n * PART).min(bytes.len())];
+            assert_eq!(header(part, "content-md5").is_some(), md5, "{case}");
+            assert_eq!(
+                header(part, "content-encoding"),
+                None,
+                "{case}: no aws-chunked"
+            );
+            let payload = header(part, "x-amz-content-sha256");
+            if covered {
+                assert_eq!(payload, Some("UNSIGNED-PAYLOAD"), "{case}");
+                let crc = s3_proto::checksum::Checksum::compute(ChecksumAlgorithm::Crc32c, body);
+                assert_eq!(
+                    header(part, "x-amz-checksum-crc32c"),
+                    Some(crc.to_base64().as_str()),
+                    "{case}"
+                );
+            } else if !md5 {
+                let hash = s3_proto::sign::sha256_hex(body);
+                assert_eq!(payload, Some(hash.as_str()), "{case}");
+            }
+        }
+    }
+}
+
+#[test]
 fn reader_of_known_length() {
     for (len, parts) in [(1000, 0), (2 * PART + 3, 3)] {
         let bytes = data(len, 3);

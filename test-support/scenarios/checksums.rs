@@ -168,6 +168,50 @@ mod checksums {
         x!(cleanup(&b));
     }}
 
+    scenario_fn! { uploads_over_tls_lean_on_their_checksum(server) {
+        // Over TLS to a server that checks checksum headers, an upload's parts and single
+        // PUTs go UNSIGNED-PAYLOAD with only their flexible checksum (no SHA-256 or MD5 pass,
+        // as the AWS SDKs send them): the server still checks and keeps every part's.
+        if server.https_endpoint.is_none() {
+            return;
+        }
+        let tls = server.over_https();
+        assert_eq!(
+            server.quirks().checks_checksum_headers && tls.endpoint.starts_with("https://"),
+            server.name == "localstack"
+        );
+        let c = client(&tls);
+        let b = x!(temp_bucket(&c, "tlssum"));
+        let name = b.name().clone();
+        let data: Vec<u8> = (0..(11u32 << 20) + 7).map(|i| (i % 239) as u8).collect();
+        let dir = test_support::files::temp_dir("tlssum");
+        let src = dir.join("data.bin");
+        std::fs::write(&src, &data).unwrap();
+        let alg = ChecksumAlgorithm::Crc32c;
+        let options = UploadOptions::default().threshold(FIVE_MIB).part_size(FIVE_MIB).checksum(alg);
+        // CRC32C's default type: composite, from the parts' checksums.
+        let expected = multipart_sum(&data, FIVE_MIB as usize, alg, ChecksumType::Composite);
+        for from_file in [true, false] {
+            let k = if from_file { "file" } else { "reader" };
+            let out = if from_file {
+                x!(b.upload_file_with(k, &src, options.clone()))
+            } else {
+                x!(b.upload_reader(k, &data[..], None, options.clone()))
+            }
+            .unwrap_or_else(|e| panic!("{k}: {e}"));
+            assert_eq!((out.parts, out.checksum), (3, Some(expected)), "{k}");
+            let head = x!(c.send(&op::HeadObject::new(name.clone(), key(k)).checksum_mode(true))).unwrap();
+            if server.caps.multipart_checksums {
+                assert_eq!(head.checksum, Some(expected), "{k}: checked and kept");
+            }
+            assert!(x!(b.get_bytes(k)).unwrap() == Some(data.clone()), "{k}");
+        }
+        let small = &data[..1000];
+        x!(b.upload_reader("single", small, Some(1000), options.clone())).unwrap();
+        assert!(x!(b.get_bytes("single")).unwrap().as_deref() == Some(small));
+        x!(cleanup(&b));
+    }}
+
     scenario_fn! { stored_checksums_catch_what_etags_cannot(server) {
         let c = client(server);
         let b = x!(temp_bucket(&c, "sumcatch"));

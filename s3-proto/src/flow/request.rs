@@ -283,6 +283,15 @@ impl Session {
         self.config().checks_payload_hashes() && !self.credentials.is_anonymous()
     }
 
+    /// True when an upload's flexible checksum covers its body by itself
+    /// ([`Config::checksums_cover_payloads`]): uploads then skip the SHA-256 and `Content-MD5`
+    /// passes ([`UploadFlow::checksums_cover`]).
+    ///
+    /// [`UploadFlow::checksums_cover`]: crate::flow::upload::UploadFlow::checksums_cover
+    pub fn checksums_cover_payloads(&self) -> bool {
+        self.config().checksums_cover_payloads()
+    }
+
     /// Where the credentials come from.
     pub fn credentials(&self) -> &CredentialSource {
         &self.credentials

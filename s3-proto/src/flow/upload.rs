@@ -87,7 +87,8 @@ pub struct UploadOptions {
     /// A client whose server checks signed payload hashes
     /// ([`Session::checks_payload_hashes`](crate::flow::request::Session::checks_payload_hashes))
     /// covers each body with its SHA-256 instead ([`UploadFlow::payload_hashes`]), which
-    /// CPUs with SHA extensions compute 2–3× faster than an MD5.
+    /// CPUs with SHA extensions compute 2–3× faster than an MD5; over TLS to a server that
+    /// checks flexible checksums, the checksum alone covers it ([`UploadFlow::checksums_cover`]).
     pub content_md5: Option<bool>,
     /// A flexible checksum of this algorithm on the PutObject or on every part, computed in
     /// the same pass as the `Content-MD5`, and for a multipart upload the object's checksum
@@ -340,6 +341,8 @@ pub struct Upload {
     md5: Option<bool>,
     /// The server checks signed payload hashes ([`UploadFlow::payload_hashes`]).
     hashes: bool,
+    /// A checksum the server checks, sent over TLS, covers a body ([`UploadFlow::checksums_cover`]).
+    checksums_cover: bool,
     checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
     sums: Option<MultipartChecksum>,
     sse: Option<ServerSideEncryption>,
@@ -377,6 +380,7 @@ impl Upload {
             single: total.is_some_and(|t| t < threshold),
             md5: options.content_md5,
             hashes: false,
+            checksums_cover: false,
             checksum,
             sums: checksum.map(|(a, _)| MultipartChecksum::new(a)),
             sse: options.sse,
@@ -417,7 +421,22 @@ impl Upload {
     /// `content_md5_value` on the operation. Unless the options say, only when the server
     /// does not check payload hashes ([`Upload::payload_hashes`]).
     pub fn wants_md5(&self) -> bool {
-        self.md5.unwrap_or(!self.hashes)
+        self.md5
+            .unwrap_or(!self.hashes && !self.covered_by_checksum())
+    }
+
+    /// True when each body's flexible checksum covers it by itself (see
+    /// [`Upload::checksums_cover`]): no SHA-256 payload hash then, nor `Content-MD5` unless asked.
+    fn covered_by_checksum(&self) -> bool {
+        self.checksums_cover && self.checksum.is_some()
+    }
+
+    /// Tells the upload whether a flexible checksum covers a body by itself
+    /// ([`Session::checksums_cover_payloads`](crate::flow::request::Session::checksums_cover_payloads):
+    /// TLS, and a server that refuses a body whose checksum does not match). With a checksum
+    /// algorithm set, bodies then go `UNSIGNED-PAYLOAD` with no SHA-256 or MD5 pass.
+    pub fn checksums_cover(&mut self, yes: bool) {
+        self.checksums_cover = yes;
     }
 
     /// Tells the upload whether the server checks signed payload hashes
@@ -437,7 +456,8 @@ impl Upload {
     /// [`Work::FileBody`]): `Content-MD5`, the flexible checksum, the SHA-256 payload hash, in one pass.
     pub fn digests(&self) -> BodyDigests {
         let md5 = self.wants_md5();
-        BodyDigests::new(md5, self.checksum_algorithm()).sha256(self.hashes && !md5)
+        let sha256 = self.hashes && !md5 && !self.covered_by_checksum();
+        BodyDigests::new(md5, self.checksum_algorithm()).sha256(sha256)
     }
 
     /// The SSE-C key, which every part must carry.
@@ -1186,6 +1206,13 @@ impl UploadFlow {
     /// `Content-MD5`, when it does ([`Upload::payload_hashes`]).
     pub fn payload_hashes(mut self, yes: bool) -> Self {
         self.up.payload_hashes(yes);
+        self
+    }
+
+    /// Lets a flexible checksum the server checks cover each body by itself over TLS, with no
+    /// SHA-256 or `Content-MD5` pass ([`Upload::checksums_cover`]).
+    pub fn checksums_cover(mut self, yes: bool) -> Self {
+        self.up.checksums_cover(yes);
         self
     }
 

@@ -336,7 +336,8 @@ macro_rules! __surface_transfers {
                 let (bucket, key) = self.key(key)?;
                 let options = options.or_checksum(self.client.options().default_checksum());
                 let flow = UploadFlow::new(bucket, key, source, options, $now())?
-                    .payload_hashes(self.client.checks_payload_hashes());
+                    .payload_hashes(self.client.checks_payload_hashes())
+                    .checksums_cover(self.client.checksums_cover_payloads());
                 Ok(flow.progress(self.progress.clone()))
             }
         }
