@@ -88,6 +88,7 @@ impl Config {
                 addressing: Addressing::Auto,
                 quirks: crate::quirks::ServerQuirks::default(),
                 checksums: crate::checksum::ChecksumPolicy::default(),
+                unasked_checksums: true,
             },
             signature: SignatureVersion::V4,
             unsigned_payload: false,
@@ -164,7 +165,7 @@ impl Config {
     ///
     /// [`ServerQuirks::checks_checksum_headers`]: crate::quirks::ServerQuirks::checks_checksum_headers
     pub fn checksums_cover_payloads(&self) -> bool {
-        self.target.endpoint.is_https() && self.target.quirks.checks_checksum_headers
+        self.target.checksums_cover_payloads()
     }
 
     /// The same config in another region (the endpoint follows when it is AWS's).
@@ -447,7 +448,17 @@ impl Config {
         now: SystemTime,
         expires: Duration,
     ) -> Result<PresignedRequest, Error> {
-        self.presign_built(op.request(&self.target)?, credentials, now, expires)
+        // The body a presigned URL will carry is not known here: no checksum of this one.
+        let req = if self.target.default_checksum().is_some() {
+            let target = Target {
+                unasked_checksums: false,
+                ..self.target.clone()
+            };
+            op.request(&target)?
+        } else {
+            op.request(&self.target)?
+        };
+        self.presign_built(req, credentials, now, expires)
     }
 
     /// [`Config::presign_request`] once the operation has built its request: compiled once

@@ -163,6 +163,9 @@ pub struct Target {
     pub(crate) quirks: crate::quirks::ServerQuirks,
     /// When requests carry a flexible checksum nobody asked for (set from the options).
     pub(crate) checksums: crate::checksum::ChecksumPolicy,
+    /// False while presigning: a presigned request's body is not known, so it gets no
+    /// checksum its caller did not ask for.
+    pub(crate) unasked_checksums: bool,
 }
 
 impl Target {
@@ -176,10 +179,26 @@ impl Target {
         self.checksums
     }
 
-    /// The algorithm of the checksum a request with a body gets from the policy alone: under
-    /// `when_supported`, CRC32 for a server that does something with checksum headers.
+    /// The algorithm of the checksum a request with a body gets when its caller chose none:
+    /// CRC32 under `when_supported` for a server that does something with checksum headers,
+    /// and under either policy where such a checksum covers the body by itself
+    /// ([`Target::checksums_cover_payloads`]): there it replaces a SHA-256 payload hash (or
+    /// signed chunks) that would cost several times as much CPU.
     pub fn default_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
-        self.checksums.unasked_algorithm(&self.quirks)
+        if !self.unasked_checksums {
+            return None;
+        }
+        let covering = self.checksums_cover_payloads();
+        self.checksums
+            .unasked_algorithm(&self.quirks)
+            .or_else(|| covering.then_some(crate::checksum::ChecksumPolicy::DEFAULT_ALGORITHM))
+    }
+
+    /// True when a flexible checksum covers a body by itself: the endpoint is https (TLS
+    /// guards the bytes in transit) and the server refuses a body whose checksum header does
+    /// not match ([`ServerQuirks::checks_checksum_headers`](crate::quirks::ServerQuirks::checks_checksum_headers)).
+    pub fn checksums_cover_payloads(&self) -> bool {
+        self.endpoint.is_https() && self.quirks.checks_checksum_headers
     }
 
     /// The endpoint.

@@ -209,6 +209,17 @@ mod checksums {
         let small = &data[..1000];
         x!(b.upload_reader("single", small, Some(1000), options.clone())).unwrap();
         assert!(x!(b.get_bytes("single")).unwrap().as_deref() == Some(small));
+        // Unasked, such an upload still gets a checksum (CRC32, as the SDKs' default): it is
+        // what covers the parts in place of a SHA-256 pass.
+        let plain = UploadOptions::default().threshold(FIVE_MIB).part_size(FIVE_MIB);
+        let out = x!(b.upload_file_with("unasked", &src, plain)).unwrap();
+        let crc32 = multipart_sum(&data, FIVE_MIB as usize, ChecksumAlgorithm::Crc32, ChecksumType::Composite);
+        assert_eq!(out.checksum, Some(crc32), "unasked");
+        assert!(x!(b.get_bytes("unasked")).unwrap() == Some(data.clone()));
+        x!(b.put_bytes("bytes", small.to_vec())).unwrap();
+        let head = x!(c.send(&op::HeadObject::new(name.clone(), key("bytes")).checksum_mode(true))).unwrap();
+        let sum = ObjectChecksum::full_object(Checksum::compute(ChecksumAlgorithm::Crc32, small));
+        assert_eq!(head.checksum, Some(sum), "put_bytes: a CRC32 instead of a SHA-256");
         x!(cleanup(&b));
     }}
 

@@ -292,6 +292,13 @@ impl Session {
         self.config().checksums_cover_payloads()
     }
 
+    /// The checksum an upload gets when its caller chose none
+    /// ([`Target::default_checksum`](crate::endpoint::Target::default_checksum)): the policy's,
+    /// or CRC32 where a checksum covers a body by itself.
+    pub fn upload_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
+        self.config().target().default_checksum()
+    }
+
     /// Where the credentials come from.
     pub fn credentials(&self) -> &CredentialSource {
         &self.credentials

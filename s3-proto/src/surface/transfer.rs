@@ -334,7 +334,7 @@ macro_rules! __surface_transfers {
                 options: UploadOptions,
             ) -> Result<UploadFlow, Error> {
                 let (bucket, key) = self.key(key)?;
-                let options = options.or_checksum(self.client.options().default_checksum());
+                let options = options.or_checksum(self.client.upload_checksum());
                 let flow = UploadFlow::new(bucket, key, source, options, $now())?
                     .payload_hashes(self.client.checks_payload_hashes())
                     .checksums_cover(self.client.checksums_cover_payloads());
