@@ -197,8 +197,12 @@ impl Target {
     /// True when a flexible checksum covers a body by itself: the endpoint is https (TLS
     /// guards the bytes in transit) and the server refuses a body whose checksum header does
     /// not match ([`ServerQuirks::checks_checksum_headers`](crate::quirks::ServerQuirks::checks_checksum_headers)).
+    /// The server must be known to: AWS's own endpoint, or a server whose quirks preset the
+    /// client was given. Another endpoint under the default (AWS) quirks may be one that
+    /// ignores checksum headers (Ceph RGW 16) or refuses them (R2, B2): it keeps the SHA-256.
     pub fn checksums_cover_payloads(&self) -> bool {
-        self.endpoint.is_https() && self.quirks.checks_checksum_headers
+        let known = self.endpoint.is_aws() || self.quirks != crate::quirks::ServerQuirks::aws();
+        self.endpoint.is_https() && self.quirks.checks_checksum_headers && known
     }
 
     /// The endpoint.
