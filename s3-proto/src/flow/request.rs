@@ -179,9 +179,10 @@ impl Options {
         self
     }
 
-    /// The checksum an upload gets when its caller chose none: CRC32 under
+    /// The checksum the policy alone gives a request its caller chose none for: CRC32 under
     /// [`ChecksumPolicy::WhenSupported`] for a server that takes checksum headers, else
-    /// none.
+    /// none. What an upload gets is [`Session::upload_checksum`], which also knows the
+    /// endpoint (over TLS to a server known to check checksums, CRC32 under either policy).
     pub fn default_checksum(&self) -> Option<crate::checksum::ChecksumAlgorithm> {
         self.request_checksums.unasked_algorithm(&self.quirks)
     }
