@@ -475,31 +475,17 @@ impl ProfileFiles {
                     (Some(kind), Some(named), None) => (Some(kind), named),
                     _ => return Err(err(n, "section name has more than two words")),
                 };
-                current = match (config_file, kind) {
-                    (false, None) => Some(
-                        self.profiles
-                            .get_or_insert_with(named.to_owned(), Section::default),
-                    ),
-                    (true, None) if named == "default" => Some(
-                        self.profiles
-                            .get_or_insert_with(named.to_owned(), Section::default),
-                    ),
-                    (true, Some("profile")) => Some(
-                        self.profiles
-                            .get_or_insert_with(named.to_owned(), Section::default),
-                    ),
-                    (true, Some("sso-session")) => Some(
-                        self.sso_sessions
-                            .get_or_insert_with(named.to_owned(), Section::default),
-                    ),
-                    (true, Some("services")) => Some(
-                        self.services
-                            .get_or_insert_with(named.to_owned(), Section::default),
-                    ),
+                let sections = match (config_file, kind) {
+                    (false, None) | (true, Some("profile")) => Some(&mut self.profiles),
+                    (true, None) if named == "default" => Some(&mut self.profiles),
+                    (true, Some("sso-session")) => Some(&mut self.sso_sessions),
+                    (true, Some("services")) => Some(&mut self.services),
                     // `[name]` without `profile ` in the config file, and
                     // `[profile x]` in the credentials file are ignored, as the AWS CLI does.
                     _ => None,
                 };
+                current =
+                    sections.map(|s| s.get_or_insert_with(named.to_owned(), Section::default));
                 continue;
             }
             let Some((k, v)) = trimmed.split_once('=') else {
