@@ -257,9 +257,7 @@ impl Config {
         let hashed = matches!(parts.extensions.get(), Some(PayloadHash::Sha256(_)));
         let covered = hashed
             || headers.contains_key("content-md5")
-            || headers
-                .keys()
-                .any(|k| k.as_str().starts_with("x-amz-checksum-"));
+            || crate::checksum::carries_checksum(headers);
         let signs = !credentials.is_anonymous() && !self.unsigned_payload;
         (signs && !covered).then_some(Framing::Signed)
     }
