@@ -100,6 +100,12 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// The bytes of `bytes` that logged UploadPart `part` carried (parts of `PART` bytes).
+fn part_body<'a>(bytes: &'a [u8], part: &sim::Logged) -> &'a [u8] {
+    let n: usize = query(part, "partNumber").unwrap().parse().unwrap();
+    bytes.chunks(PART).nth(n - 1).unwrap()
+}
+
 fn file(bytes: &[u8]) -> Source {
     Source::File {
         len: bytes.len() as u64,
@@ -221,10 +227,6 @@ fn payload_hashes_stand_in_for_content_md5() {
     // computed ahead, so the part goes plain, not as signed chunks) and no Content-MD5,
     // unless the options ask for one; without the flag every body carries Content-MD5.
     let bytes = data(2 * PART + 5, 4);
-    let file_parts = |l: &sim::Logged| {
-        let n: usize = query(l, "partNumber").unwrap().parse().unwrap();
-        &bytes[(n - 1) * PART..(n * PART).min(bytes.len())]
-    };
     for (hashes, md5, source) in [
         (true, None, file(&bytes)),
         (
@@ -264,7 +266,7 @@ fn payload_hashes_stand_in_for_content_md5() {
                 "{case}: no aws-chunked"
             );
             if !with_md5 {
-                let hash = s3_proto::sign::sha256_hex(file_parts(part));
+                let hash = s3_proto::sign::sha256_hex(part_body(&bytes, part));
                 assert_eq!(
                     header(part, "x-amz-content-sha256"),
                     Some(hash.as_str()),
@@ -327,8 +329,7 @@ fn checksums_cover_uploads_over_tls() {
         let parts = logged(&sim, OpKind::UploadPart);
         assert_eq!(parts.len(), 3, "{case}");
         for part in parts {
-            let n: usize = query(part, "partNumber").unwrap().parse().unwrap();
-            let body = &bytes[(n - 1) * PART..(n * PART).min(bytes.len())];
+            let body = part_body(&bytes, part);
             assert_eq!(header(part, "content-md5").is_some(), md5, "{case}");
             assert_eq!(
                 header(part, "content-encoding"),
@@ -404,8 +405,7 @@ fn every_upload_path_sends_checksums_and_combines_them() {
             );
             assert_eq!(header(create[0], "x-amz-checksum-type"), Some(ty.as_str()));
             for part in logged(&sim, OpKind::UploadPart) {
-                let n: usize = query(part, "partNumber").unwrap().parse().unwrap();
-                let chunk = bytes.chunks(PART).nth(n - 1).unwrap();
+                let chunk = part_body(&bytes, part);
                 let sent = header(part, alg.header_name()).unwrap();
                 assert_eq!(sent, Checksum::compute(alg, chunk).to_base64());
                 assert_eq!(

@@ -44,6 +44,16 @@ mod checksums {
         sums.finish(ty).unwrap()
     }
 
+    /// Three 5 MiB parts' worth of bytes and a few more, and a file in a fresh temp dir `tag`
+    /// holding them: (bytes, dir, file).
+    fn three_parts(tag: &str) -> (Vec<u8>, std::path::PathBuf, std::path::PathBuf) {
+        let data: Vec<u8> = (0..(11u32 << 20) + 3).map(|i| (i % 241) as u8).collect();
+        let dir = test_support::files::temp_dir(tag);
+        let src = dir.join("data.bin");
+        std::fs::write(&src, &data).unwrap();
+        (data, dir, src)
+    }
+
     scenario_fn! { put_carries_each_algorithm(server) {
         let c = client(server);
         let b = x!(temp_bucket(&c, "sumput"));
@@ -94,10 +104,7 @@ mod checksums {
         let c = client(server);
         let b = x!(temp_bucket(&c, "summp"));
         let name = b.name().clone();
-        let data: Vec<u8> = (0..(11u32 << 20) + 3).map(|i| (i % 241) as u8).collect();
-        let dir = test_support::files::temp_dir("checksums");
-        let src = dir.join("data.bin");
-        std::fs::write(&src, &data).unwrap();
+        let (data, dir, src) = three_parts("checksums");
         let cases = [
             (ChecksumAlgorithm::Crc32c, ChecksumType::FullObject),
             (ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject),
@@ -183,10 +190,7 @@ mod checksums {
         let c = client(&tls);
         let b = x!(temp_bucket(&c, "tlssum"));
         let name = b.name().clone();
-        let data: Vec<u8> = (0..(11u32 << 20) + 7).map(|i| (i % 239) as u8).collect();
-        let dir = test_support::files::temp_dir("tlssum");
-        let src = dir.join("data.bin");
-        std::fs::write(&src, &data).unwrap();
+        let (data, _dir, src) = three_parts("tlssum");
         let alg = ChecksumAlgorithm::Crc32c;
         let options = UploadOptions::default().threshold(FIVE_MIB).part_size(FIVE_MIB).checksum(alg);
         // CRC32C's default type: composite, from the parts' checksums.
