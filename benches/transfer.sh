@@ -10,13 +10,16 @@
 # Ours and boto3 measure themselves around the transfer (wall clock, getrusage-equivalent CPU of
 # the whole process, peak RSS); curl is measured whole by /usr/bin/time. Every upload is checked
 # by size (HEAD), every download by size, and the first run of each contender per server by
-# SHA-256 of the bytes.
+# SHA-256 of the bytes. On servers that store flexible checksums (CHECKSUM_SERVERS, s3s-fs by
+# default) the GETs run again on an object uploaded with a CRC32C, verified against it instead
+# of the ETag's MD5 (each of our reads must say so, or the run fails).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 RUNS=${RUNS:-3}
 SIZE_MIB=${SIZE_MIB:-1024}
 SERVERS=${SERVERS:-"ceph s3s"}
+CHECKSUM_SERVERS=${CHECKSUM_SERVERS:-"s3s"}
 DIR=/tmp/s3rs-transfer
 BUCKET=s3rs-transfer
 SRC=$DIR/src-$SIZE_MIB.bin
@@ -25,9 +28,17 @@ RESULTS=$DIR/results.tsv
 log() { echo "transfer.sh: $*" >&2; }
 
 up() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [[ ! -f $root/target/s3-servers.env ]] || ! up 7480 || ! up 8014; then
+missing=0
+[[ -f $root/target/s3-servers.env ]] || missing=1
+for server in $SERVERS; do
+  case $server in
+    ceph) up 7480 || missing=1 ;;
+    s3s) up 8014 || missing=1 ;;
+  esac
+done
+if [[ $missing == 1 ]]; then
   log "starting servers"
-  "$root/scripts/servers/start-all.sh" >&2
+  S3RS_SERVERS=${SERVERS// /,} "$root/scripts/servers/start-all.sh" >&2
 fi
 # shellcheck disable=SC1091
 . "$root/target/s3-servers.env"
@@ -112,6 +123,7 @@ run_one() { # server contender(client:op) key file
 
 UPLOADS="curl:put blocking:put tokio:put blocking:mpu tokio:mpu blocking:mpu16 tokio:mpu16"
 DOWNLOADS="curl:get blocking:get tokio:get blocking:pget tokio:pget blocking:pget16 tokio:pget16"
+CHECKSUM_DOWNLOADS="curl:cget blocking:cget tokio:cget blocking:cpget tokio:cpget"
 if [[ $HAVE_BOTO3 == 1 ]]; then
   UPLOADS+=" boto3:mpu"
   DOWNLOADS+=" boto3:pget"
@@ -161,6 +173,29 @@ for server in $SERVERS; do
     done
   done
   s3curl -o /dev/null -X DELETE "$EP/$BUCKET/src"
+  if [[ " $CHECKSUM_SERVERS " == *" $server "* ]]; then
+    "$BIN" blocking cput "$EP" "$AK" "$SK" "$BUCKET" src-c "$SRC" >/dev/null
+    for run in $(seq "$RUNS"); do
+      for c in $CHECKSUM_DOWNLOADS; do
+        log "$server run $run: $c (stored CRC32C)"
+        rm -f "$OUT"
+        line=$(run_one "$server" "$c" src-c "$OUT" 2>"$DIR/verified.txt")
+        got=$(stat -c %s "$OUT")
+        [[ $got == "$SIZE" ]] || { log "FAIL $server $c: file has $got bytes, want $SIZE"; exit 1; }
+        if [[ $c != curl:* ]] && ! grep -q 'algorithm: Crc32c' "$DIR/verified.txt"; then
+          log "FAIL $server $c: not verified by the stored CRC32C: $(cat "$DIR/verified.txt")"
+          exit 1
+        fi
+        if [[ -z ${checked[$c]:-} ]]; then
+          [[ $(sha256sum "$OUT" | cut -d' ' -f1) == "$SHA" ]] || { log "FAIL $server $c: sha256"; exit 1; }
+          checked[$c]=1
+        fi
+        rm -f "$OUT"
+        printf '%s\t%s\t%s\n' "$server" "$run" "$line" >>"$RESULTS"
+      done
+    done
+    s3curl -o /dev/null -X DELETE "$EP/$BUCKET/src-c"
+  fi
   collect "$server"
   unset checked
 done
@@ -172,7 +207,9 @@ ops = {"put": "PUT, one stream", "get": "GET to file, one stream",
        "mpu": "multipart upload, 8 MiB parts / 64 MiB budget (default)",
        "mpu16": "multipart upload, 16 MiB parts / 128 MiB budget",
        "pget": "ranged GET, 8 MiB ranges / 64 MiB budget (default)",
-       "pget16": "ranged GET, 16 MiB ranges / 128 MiB budget"}
+       "pget16": "ranged GET, 16 MiB ranges / 128 MiB budget",
+       "cget": "GET to file, one stream, object with a stored CRC32C",
+       "cpget": "ranged GET, 8 MiB ranges / 64 MiB budget, object with a stored CRC32C"}
 boto = {"mpu": "upload_file (multipart, TransferConfig default)",
         "pget": "download_file (ranged, TransferConfig default)"}
 rows = OrderedDict()

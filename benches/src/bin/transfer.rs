@@ -9,7 +9,10 @@
 //! config: signed chunk by chunk), `get` (one streamed GET into the
 //! file via `download_to`), `mpu` / `mpu16` (`upload_file_with`: default config and options
 //! / 16 MiB parts with a 128 MiB budget), `pget` / `pget16` (`download_file_with`: default options /
-//! 16 MiB ranges with a 128 MiB budget), `head` (prints size and ETag, for checking).
+//! 16 MiB ranges with a 128 MiB budget), `head` (prints size and ETag, for checking), `cput`
+//! (`upload_file_with` as one PutObject with a CRC32C the server stores), `cget` / `cpget` (`get`
+//! / `pget` of such an object, named apart in the results). Reads print how their bytes were
+//! verified on stderr (`verified\t…`).
 //!
 //! Prints one TSV line: `client op seconds bytes user_s sys_s peak_rss_kib base_rss_kib`.
 //! Seconds cover the transfer only (client construction excluded, it makes no request).
@@ -28,7 +31,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [client, op, endpoint, ak, sk, bucket, key, file] = args.as_slice() else {
         eprintln!(
-            "usage: transfer <blocking|tokio> <put|sput|get|mpu|mpu16|pget|pget16|head> \
+            "usage: transfer <blocking|tokio> \
+             <put|sput|get|cget|mpu|mpu16|pget|cpget|pget16|head|cput> \
              <endpoint> <access-key> <secret-key> <bucket> <key> <file>"
         );
         std::process::exit(2);
@@ -74,6 +78,20 @@ fn tuned_download() -> s3_proto::flow::download::DownloadOptions {
         .memory_budget(128 * MIB)
 }
 
+/// One PutObject carrying the file's CRC32C, which servers that store checksums keep and
+/// return, so a read can verify against it instead of the ETag's MD5.
+fn checksummed_put() -> s3_proto::flow::upload::UploadOptions {
+    s3_proto::flow::upload::UploadOptions::default()
+        .threshold(5 << 30)
+        .checksum(s3_proto::checksum::ChecksumAlgorithm::Crc32c)
+}
+
+/// The read's size, after saying on stderr how its bytes were verified.
+fn verified(head: &s3_proto::ObjectHead) -> u64 {
+    eprintln!("verified\t{:?}", head.verified);
+    head.content_length.unwrap_or(0)
+}
+
 fn file_len(path: &str) -> u64 {
     std::fs::metadata(path)
         .unwrap_or_else(|e| fail(&format!("{path}: {e}")))
@@ -97,24 +115,25 @@ fn blocking(
             let mut file = std::fs::File::open(path).unwrap_or_else(|e| fail(&e));
             bucket.put_reader(key, &mut file, len).map(|_| len)
         }
-        "get" => {
+        "get" | "cget" => {
             let file = std::fs::File::create(path).unwrap_or_else(|e| fail(&e));
-            bucket
-                .download_to(key, file)
-                .map(|h| h.content_length.unwrap_or(0))
+            bucket.download_to(key, file).map(|h| verified(&h))
         }
+        "cput" => bucket
+            .upload_file_with(key, path, checksummed_put())
+            .map(|_| file_len(path)),
         "mpu" => bucket
             .upload_file_with(key, path, UploadOptions::default())
             .map(|_| file_len(path)),
         "mpu16" => bucket
             .upload_file_with(key, path, tuned_upload())
             .map(|_| file_len(path)),
-        "pget" => bucket
+        "pget" | "cpget" => bucket
             .download_file_with(key, path, DownloadOptions::default())
-            .map(|h| h.content_length.unwrap_or(0)),
+            .map(|h| verified(&h)),
         "pget16" => bucket
             .download_file_with(key, path, tuned_download())
-            .map(|h| h.content_length.unwrap_or(0)),
+            .map(|h| verified(&h)),
         "head" => bucket.head(key).map(|h| {
             let h = h.unwrap_or_else(|| fail(&"no such key"));
             eprintln!("etag\t{}", h.etag.as_deref().unwrap_or("-"));
@@ -150,15 +169,16 @@ fn tokio_run(
                     .unwrap_or_else(|e| fail(&e));
                 bucket.put_reader(key, file, len).await.map(|_| len)
             }
-            "get" => {
+            "get" | "cget" => {
                 let file = tokio::fs::File::create(path)
                     .await
                     .unwrap_or_else(|e| fail(&e));
-                bucket
-                    .download_to(key, file)
-                    .await
-                    .map(|h| h.content_length.unwrap_or(0))
+                bucket.download_to(key, file).await.map(|h| verified(&h))
             }
+            "cput" => bucket
+                .upload_file_with(key, path, checksummed_put())
+                .await
+                .map(|_| file_len(path)),
             "mpu" => bucket
                 .upload_file_with(key, path, UploadOptions::default())
                 .await
@@ -167,14 +187,14 @@ fn tokio_run(
                 .upload_file_with(key, path, tuned_upload())
                 .await
                 .map(|_| file_len(path)),
-            "pget" => bucket
+            "pget" | "cpget" => bucket
                 .download_file_with(key, path, DownloadOptions::default())
                 .await
-                .map(|h| h.content_length.unwrap_or(0)),
+                .map(|h| verified(&h)),
             "pget16" => bucket
                 .download_file_with(key, path, tuned_download())
                 .await
-                .map(|h| h.content_length.unwrap_or(0)),
+                .map(|h| verified(&h)),
             other => fail(&format!("unknown op {other}")),
         };
         result.unwrap_or_else(|e| fail(&e))
