@@ -15,6 +15,11 @@ use crate::client::{Client, io_error};
 
 /// Copy buffer: large enough that a GET to a file costs few syscalls per MiB.
 const BUFFER: usize = 1 << 20;
+/// Bytes a streamed download gathers before each write: a socket read brings what has
+/// arrived (tens of KiB), and a write per read costs a system call each; batches that stay in
+/// the CPU's cache cost less than whole [`BUFFER`]s (GET of 1 GiB from s3s-fs: a write per
+/// read 1.8–1.9 CPU s, batches of 256 KiB 1.5–1.6 s, of 1 MiB 3.4–4.8 s).
+const WRITE_BATCH: usize = 256 << 10;
 
 /// The files a flow's jobs read parts from and write ranges to.
 #[derive(Debug, Default, Clone, Copy)]
@@ -139,15 +144,22 @@ impl Client {
                 range.begin(&head)?;
                 let io = |e| io_error(e, self.options());
                 file.seek(SeekFrom::Start(range.position())).map_err(io)?;
+                // Written in batches (see `WRITE_BATCH`); bytes read but not yet written when
+                // an attempt fails are fetched again by the next.
+                let mut filled = 0;
                 loop {
-                    let n = body.read_checked(&mut buf)?;
+                    let n = body.read_checked(&mut buf[filled..])?;
+                    range.admit(filled + n)?;
+                    filled += n;
+                    if filled > 0 && (n == 0 || filled >= WRITE_BATCH) {
+                        file.write_all(&buf[..filled]).map_err(io)?;
+                        let mut read_back = |at, out: &mut [u8]| read_at(&mut back, path, at, out);
+                        range.wrote(&buf[..filled], |at, out| read_back(at, out).map_err(io))?;
+                        filled = 0;
+                    }
                     if n == 0 {
                         break;
                     }
-                    range.admit(n)?;
-                    file.write_all(&buf[..n]).map_err(io)?;
-                    let mut read_back = |at, out: &mut [u8]| read_at(&mut back, path, at, out);
-                    range.wrote(&buf[..n], |at, out| read_back(at, out).map_err(io))?;
                 }
             }
             range.end()
@@ -202,20 +214,31 @@ pub(crate) fn file_len(path: &Path) -> Result<u64, Error> {
     Ok(fs::metadata(path).map_err(TransportError::from_io)?.len())
 }
 
-/// Writes the rest of `body` to `writer` through one buffer, and flushes it.
+/// Writes the rest of `body` to `writer` in batches of at least [`WRITE_BATCH`], and flushes
+/// it.
 pub(crate) fn copy_body(body: &mut ObjectReader, writer: &mut impl Write) -> Result<(), Error> {
+    // Room for a whole read past the batch: a read into a nearly full buffer would be short.
     let mut buf = vec![0u8; BUFFER];
+    let mut filled = 0;
     let read = loop {
-        match body.read_checked(&mut buf) {
+        match body.read_checked(&mut buf[filled..]) {
             Ok(0) => break Ok(()),
-            Ok(n) => writer
-                .write_all(&buf[..n])
-                .map_err(TransportError::from_io)?,
+            Ok(n) => filled += n,
             Err(e) => break Err(e),
         }
+        if filled >= WRITE_BATCH {
+            writer
+                .write_all(&buf[..filled])
+                .map_err(TransportError::from_io)?;
+            filled = 0;
+        }
     };
-    // Flushed even after a failed read: what was written stays written (see `download_to`).
-    writer.flush().map_err(TransportError::from_io)?;
+    // Written and flushed even after a failed read: what arrived stays written (see
+    // `download_to`).
+    writer
+        .write_all(&buf[..filled])
+        .and_then(|()| writer.flush())
+        .map_err(TransportError::from_io)?;
     read
 }
 

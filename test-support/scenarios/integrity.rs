@@ -82,8 +82,11 @@ scenario_fn! { corrupted_reads_are_repaired_or_refused(server) {
         let e = x!(reader.read_all(&mut out)).unwrap_err();
         assert!(is_mismatch(&e), "{key}: open + read of a corrupted object: {e}");
         proxy.inject(flip, 1);
-        let e = x!(fb.download_to(key, Vec::new())).unwrap_err();
+        let mut written = Vec::new();
+        let e = x!(fb.download_to(key, &mut written)).unwrap_err();
         assert!(is_mismatch(&e), "{key}: download_to of a corrupted object: {e}");
+        // The mismatch shows at the end: every byte, batched or not, was written first.
+        assert_eq!(written.len(), data.len(), "{key}: bytes written before the error");
 
         // Unharmed, every path says how it verified the bytes.
         proxy.inject(Fault::None, 0);
