@@ -4,6 +4,7 @@
 #
 #   benches/transfer.sh                 # 3 runs per contender and server, Markdown table on stdout
 #   RUNS=5 SERVERS="s3s" SIZE_MIB=256 benches/transfer.sh
+#   PHASES=down benches/transfer.sh   # the GETs only
 #
 # Every contender runs once per round, rounds repeat RUNS times (interleaved, so load from
 # elsewhere hits all alike); the table shows medians. Raw rows: /tmp/s3rs-transfer/results.tsv.
@@ -20,6 +21,7 @@ RUNS=${RUNS:-3}
 SIZE_MIB=${SIZE_MIB:-1024}
 SERVERS=${SERVERS:-"ceph s3s"}
 CHECKSUM_SERVERS=${CHECKSUM_SERVERS:-"s3s"}
+PHASES=${PHASES:-"up down"} # "down" alone measures only the GETs
 DIR=/tmp/s3rs-transfer
 BUCKET=s3rs-transfer
 SRC=$DIR/src-$SIZE_MIB.bin
@@ -139,8 +141,9 @@ for server in $SERVERS; do
   for k in up src; do s3curl -o /dev/null -X DELETE "$EP/$BUCKET/$k" 2>/dev/null || true; done
   collect "$server"
   declare -A checked=()
+  [[ " $PHASES " == *" up "* ]] || UPLOADS_NOW=""
   for run in $(seq "$RUNS"); do
-    for c in $UPLOADS; do
+    for c in ${UPLOADS_NOW-$UPLOADS}; do
       log "$server run $run: $c"
       line=$(run_one "$server" "$c" up "$SRC")
       got=$("$BIN" blocking head "$EP" "$AK" "$SK" "$BUCKET" up - 2>/dev/null | cut -f4)
