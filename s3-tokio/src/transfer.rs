@@ -16,12 +16,14 @@ use tokio::task::JoinSet;
 use crate::body::{ObjectStream, Source};
 use crate::client::Client;
 
-/// Bytes of a range gathered before they are written (and counted as done) at once.
+/// Room reserved up front for a part read from the caller's reader (it grows past this as
+/// the part needs).
 const BUFFER: usize = 1 << 20;
-/// Bytes a streamed download gathers before each write: hyper hands over what one socket
-/// read brought (tens of KiB), and a `tokio::fs::File` sends every write to the blocking
-/// pool (GET of 1 GiB from s3s-fs: 84k futex calls and 3.9–4.3 CPU s written chunk by chunk,
-/// 1.9–2.4 s in 256 KiB batches, no better in 1 MiB ones).
+/// Bytes a streamed download, or one range of a parallel one, gathers before each write (a
+/// range counts them as done only then): hyper hands over what one socket read brought (tens
+/// of KiB), and a `tokio::fs::File` sends every write to the blocking pool (GET of 1 GiB from
+/// s3s-fs: 84k futex calls and 3.9–4.3 CPU s written chunk by chunk, 1.9–2.4 s in 256 KiB
+/// batches, no better in 1 MiB ones).
 const WRITE_BATCH: usize = 256 << 10;
 
 /// The file a flow's jobs read parts from (the source), and the one they write ranges to
