@@ -4,7 +4,7 @@
 #
 #   benches/transfer.sh                 # 3 runs per contender and server, Markdown table on stdout
 #   RUNS=5 SERVERS="s3s" SIZE_MIB=256 benches/transfer.sh
-#   PHASES=down benches/transfer.sh   # the GETs only
+#   PHASES=down benches/transfer.sh   # the GETs only (PHASES=up: the uploads only)
 #
 # Every contender runs once per round, rounds repeat RUNS times (interleaved, so load from
 # elsewhere hits all alike); the table shows medians. Raw rows: /tmp/s3rs-transfer/results.tsv.
@@ -21,7 +21,7 @@ RUNS=${RUNS:-3}
 SIZE_MIB=${SIZE_MIB:-1024}
 SERVERS=${SERVERS:-"ceph s3s"}
 CHECKSUM_SERVERS=${CHECKSUM_SERVERS:-"s3s"}
-PHASES=${PHASES:-"up down"} # "down" alone measures only the GETs
+PHASES=${PHASES:-"up down"} # "down" alone measures only the GETs, "up" only the uploads
 DIR=/tmp/s3rs-transfer
 BUCKET=s3rs-transfer
 SRC=$DIR/src-$SIZE_MIB.bin
@@ -123,6 +123,37 @@ run_one() { # server contender(client:op) key file
   esac
 }
 
+# RUNS rounds of GETs of `key` by each contender, into $OUT; each file checked by size, the
+# first of each contender by SHA-256. With `want`, each of our reads must report it (stderr's
+# `verified` line, shown for every read). Uses the current server's settings and `checked`.
+downloads() { # key want contender...
+  local key=$1 want=$2 run c line got
+  shift 2
+  for run in $(seq "$RUNS"); do
+    for c in "$@"; do
+      log "$server run $run: $c ($key)"
+      rm -f "$OUT"
+      line=$(run_one "$server" "$c" "$key" "$OUT" 2>"$DIR/stderr.txt") || {
+        cat "$DIR/stderr.txt" >&2
+        exit 1
+      }
+      cat "$DIR/stderr.txt" >&2
+      got=$(stat -c %s "$OUT")
+      [[ $got == "$SIZE" ]] || { log "FAIL $server $c: file has $got bytes, want $SIZE"; exit 1; }
+      if [[ -n $want && $c != curl:* ]] && ! grep -q "$want" "$DIR/stderr.txt"; then
+        log "FAIL $server $c: not verified as '$want': $(cat "$DIR/stderr.txt")"
+        exit 1
+      fi
+      if [[ -z ${checked[$c]:-} ]]; then
+        [[ $(sha256sum "$OUT" | cut -d' ' -f1) == "$SHA" ]] || { log "FAIL $server $c: sha256"; exit 1; }
+        checked[$c]=1
+      fi
+      rm -f "$OUT"
+      printf '%s\t%s\t%s\n' "$server" "$run" "$line" >>"$RESULTS"
+    done
+  done
+}
+
 UPLOADS="curl:put blocking:put tokio:put blocking:mpu tokio:mpu blocking:mpu16 tokio:mpu16"
 DOWNLOADS="curl:get blocking:get tokio:get blocking:pget tokio:pget blocking:pget16 tokio:pget16"
 CHECKSUM_DOWNLOADS="curl:cget blocking:cget tokio:cget blocking:cpget tokio:cpget"
@@ -132,6 +163,8 @@ if [[ $HAVE_BOTO3 == 1 ]]; then
 else
   log "boto3 not installed: no boto3 rows"
 fi
+[[ " $PHASES " == *" up "* ]] || UPLOADS=""
+[[ " $PHASES " == *" down "* ]] || DOWNLOADS="" CHECKSUM_DOWNLOADS=""
 
 : >"$RESULTS"
 for server in $SERVERS; do
@@ -141,9 +174,8 @@ for server in $SERVERS; do
   for k in up src; do s3curl -o /dev/null -X DELETE "$EP/$BUCKET/$k" 2>/dev/null || true; done
   collect "$server"
   declare -A checked=()
-  [[ " $PHASES " == *" up "* ]] || UPLOADS_NOW=""
   for run in $(seq "$RUNS"); do
-    for c in ${UPLOADS_NOW-$UPLOADS}; do
+    for c in $UPLOADS; do
       log "$server run $run: $c"
       line=$(run_one "$server" "$c" up "$SRC")
       got=$("$BIN" blocking head "$EP" "$AK" "$SK" "$BUCKET" up - 2>/dev/null | cut -f4)
@@ -159,44 +191,14 @@ for server in $SERVERS; do
       collect "$server"
     done
   done
-  s3curl -o /dev/null -T "$SRC" "$EP/$BUCKET/src"
-  for run in $(seq "$RUNS"); do
-    for c in $DOWNLOADS; do
-      log "$server run $run: $c"
-      rm -f "$OUT"
-      line=$(run_one "$server" "$c" src "$OUT")
-      got=$(stat -c %s "$OUT")
-      [[ $got == "$SIZE" ]] || { log "FAIL $server $c: file has $got bytes, want $SIZE"; exit 1; }
-      if [[ -z ${checked[$c]:-} ]]; then
-        [[ $(sha256sum "$OUT" | cut -d' ' -f1) == "$SHA" ]] || { log "FAIL $server $c: sha256"; exit 1; }
-        checked[$c]=1
-      fi
-      rm -f "$OUT"
-      printf '%s\t%s\t%s\n' "$server" "$run" "$line" >>"$RESULTS"
-    done
-  done
-  s3curl -o /dev/null -X DELETE "$EP/$BUCKET/src"
-  if [[ " $CHECKSUM_SERVERS " == *" $server "* ]]; then
+  if [[ -n $DOWNLOADS ]]; then
+    s3curl -o /dev/null -T "$SRC" "$EP/$BUCKET/src"
+    downloads src "" $DOWNLOADS
+    s3curl -o /dev/null -X DELETE "$EP/$BUCKET/src"
+  fi
+  if [[ -n $CHECKSUM_DOWNLOADS && " $CHECKSUM_SERVERS " == *" $server "* ]]; then
     "$BIN" blocking cput "$EP" "$AK" "$SK" "$BUCKET" src-c "$SRC" >/dev/null
-    for run in $(seq "$RUNS"); do
-      for c in $CHECKSUM_DOWNLOADS; do
-        log "$server run $run: $c (stored CRC32C)"
-        rm -f "$OUT"
-        line=$(run_one "$server" "$c" src-c "$OUT" 2>"$DIR/verified.txt")
-        got=$(stat -c %s "$OUT")
-        [[ $got == "$SIZE" ]] || { log "FAIL $server $c: file has $got bytes, want $SIZE"; exit 1; }
-        if [[ $c != curl:* ]] && ! grep -q 'algorithm: Crc32c' "$DIR/verified.txt"; then
-          log "FAIL $server $c: not verified by the stored CRC32C: $(cat "$DIR/verified.txt")"
-          exit 1
-        fi
-        if [[ -z ${checked[$c]:-} ]]; then
-          [[ $(sha256sum "$OUT" | cut -d' ' -f1) == "$SHA" ]] || { log "FAIL $server $c: sha256"; exit 1; }
-          checked[$c]=1
-        fi
-        rm -f "$OUT"
-        printf '%s\t%s\t%s\n' "$server" "$run" "$line" >>"$RESULTS"
-      done
-    done
+    downloads src-c 'algorithm: Crc32c' $CHECKSUM_DOWNLOADS
     s3curl -o /dev/null -X DELETE "$EP/$BUCKET/src-c"
   fi
   collect "$server"
