@@ -144,20 +144,17 @@ impl Client {
                 range.begin(&head)?;
                 let io = |e| io_error(e, self.options());
                 file.seek(SeekFrom::Start(range.position())).map_err(io)?;
-                // Written in batches (see `WRITE_BATCH`); bytes read but not yet written when
-                // an attempt fails are fetched again by the next.
-                let mut filled = 0;
                 loop {
-                    let n = body.read_checked(&mut buf[filled..])?;
-                    range.admit(filled + n)?;
-                    filled += n;
-                    if filled > 0 && (n == 0 || filled >= WRITE_BATCH) {
+                    // Bytes of a batch whose read failed are fetched again by the next attempt.
+                    let (filled, read) = gather(&mut body, &mut buf);
+                    range.admit(filled)?;
+                    let ended = read?;
+                    if filled > 0 {
                         file.write_all(&buf[..filled]).map_err(io)?;
                         let mut read_back = |at, out: &mut [u8]| read_at(&mut back, path, at, out);
                         range.wrote(&buf[..filled], |at, out| read_back(at, out).map_err(io))?;
-                        filled = 0;
                     }
-                    if n == 0 {
+                    if ended {
                         break;
                     }
                 }
@@ -214,32 +211,37 @@ pub(crate) fn file_len(path: &Path) -> Result<u64, Error> {
     Ok(fs::metadata(path).map_err(TransportError::from_io)?.len())
 }
 
-/// Writes the rest of `body` to `writer` in batches of at least [`WRITE_BATCH`], and flushes
-/// it.
+/// Writes the rest of `body` to `writer` in batches (see [`gather`]), and flushes it.
 pub(crate) fn copy_body(body: &mut ObjectReader, writer: &mut impl Write) -> Result<(), Error> {
-    // Room for a whole read past the batch: a read into a nearly full buffer would be short.
     let mut buf = vec![0u8; BUFFER];
-    let mut filled = 0;
     let read = loop {
-        match body.read_checked(&mut buf[filled..]) {
-            Ok(0) => break Ok(()),
-            Ok(n) => filled += n,
-            Err(e) => break Err(e),
-        }
-        if filled >= WRITE_BATCH {
-            writer
-                .write_all(&buf[..filled])
-                .map_err(TransportError::from_io)?;
-            filled = 0;
+        let (filled, read) = gather(body, &mut buf);
+        // Written even after a failed read: what arrived stays written (see `download_to`).
+        writer
+            .write_all(&buf[..filled])
+            .map_err(TransportError::from_io)?;
+        match read {
+            Ok(false) => {}
+            done => break done.map(|_| ()),
         }
     };
-    // Written and flushed even after a failed read: what arrived stays written (see
-    // `download_to`).
-    writer
-        .write_all(&buf[..filled])
-        .and_then(|()| writer.flush())
-        .map_err(TransportError::from_io)?;
+    writer.flush().map_err(TransportError::from_io)?;
     read
+}
+
+/// Reads `body` into `buf` until [`WRITE_BATCH`] bytes are in or it ends: the bytes
+/// gathered, and whether the body ended (or why reading stopped). `buf` has room for a whole
+/// read past the batch (a read into a nearly full buffer would be short).
+fn gather(body: &mut ObjectReader, buf: &mut [u8]) -> (usize, Result<bool, Error>) {
+    let mut filled = 0;
+    while filled < WRITE_BATCH {
+        match body.read_checked(&mut buf[filled..]) {
+            Ok(0) => return (filled, Ok(true)),
+            Ok(n) => filled += n,
+            Err(e) => return (filled, Err(e)),
+        }
+    }
+    (filled, Ok(false))
 }
 
 /// Reads `out.len()` bytes at `at` of the file at `path`, through a handle of its own (the
